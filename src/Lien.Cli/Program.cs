@@ -1,0 +1,1 @@
+return await Lien.Cli.LienCli.RunAsync(args, Console.Out, Console.Error);
