@@ -43,6 +43,9 @@ public static class Jws
             return JwsResult.Refused("malformed: bad base64url or header JSON");
         }
         if (header is null) return JwsResult.Refused("malformed: no header");
+        // Only the canonical encoding is accepted, so no two strings carry the same lease.
+        if (Base64Url.EncodeToString(signature) != parts[2] || Base64Url.EncodeToString(payload) != parts[1])
+            return JwsResult.Refused("malformed: non-canonical base64url");
         if (header.Alg != "ES256") return JwsResult.Refused($"algorithm '{header.Alg}' is not accepted; only ES256");
         if (header.Typ != expectedTyp) return JwsResult.Refused($"type '{header.Typ}' is not '{expectedTyp}'");
         if (string.IsNullOrEmpty(header.Kid)) return JwsResult.Refused("no kid");

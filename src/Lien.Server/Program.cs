@@ -1,6 +1,54 @@
-var builder = WebApplication.CreateBuilder(args);
+using Lien.Server;
+using Lien.Server.Api;
+using Lien.Server.Audit;
+using Lien.Server.DeviceApi;
+using Lien.Server.Devices;
+using Lien.Server.Leases;
+using Lien.Server.Lenders;
+using Lien.Server.Payments;
+using Lien.Server.Plans;
+using Lien.Server.Scheduling;
+using Lien.Server.Storage;
+using Scalar.AspNetCore;
+
+// Lien's own switches are taken off before the host reads the rest as configuration.
+var demo = args.Contains("--demo");
+var command = args is ["lenders", ..] ? args[1..] : null;
+var builder = WebApplication.CreateBuilder(command is null ? args.Where(a => a != "--demo").ToArray() : []);
+
+builder.Services.AddStorage(builder.Configuration, builder.Environment);
+builder.Services.AddProblems();
+builder.Services.AddLenderAuth();
+builder.Services.AddLienCore();
+builder.Services.AddDeviceApi();
+builder.Services.AddScheduling(builder.Configuration);
+builder.Services.AddOpenApi();
+builder.Services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
+
 var app = builder.Build();
+await app.Services.MigrateStorageAsync();
+await app.Services.GetRequiredService<DeviceTokens>().LoadAsync(app.Services);
+if (command is not null) return await LenderCommand.RunAsync(app.Services, command, Console.Out, Console.Error);
+if (demo) await app.Services.AnnounceDemoAsync(app);
 
-app.MapGet("/", () => "Hello World!");
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseAuthorization();
 
-app.Run();
+app.MapOpenApi("/openapi/{documentName}.json");
+app.MapScalarApiReference("/reference");
+app.MapGet("/", () => Results.Redirect("/reference")).ExcludeFromDescription();
+app.MapLenders();
+app.MapDevices();
+app.MapPlans();
+app.MapPayments();
+app.MapLeases();
+app.MapAudit();
+app.MapDeviceApi();
+
+await app.RunAsync();
+return 0;
+
+/// <summary>The server's entry point; public so tests can host it with WebApplicationFactory.</summary>
+public partial class Program;

@@ -1,0 +1,89 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Lien.Server.Api;
+
+/// <summary>
+/// Every error is an RFC 9457 problem. Malformed input (bad JSON, a wrong type, a body that is not there) is a 400
+/// with a message naming what was wrong; only a real fault is a 500, and it says nothing of the internals.
+/// </summary>
+internal static class Problems
+{
+    public static IServiceCollection AddProblems(this IServiceCollection services)
+    {
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
+        {
+            c.ProblemDetails.Instance ??= c.HttpContext.Request.Path;
+            c.ProblemDetails.Type ??= $"https://httpstatuses.io/{c.ProblemDetails.Status}";
+        });
+        services.AddExceptionHandler<BadInputHandler>();
+        return services;
+    }
+
+    public static ProblemHttpResult NotFound(string what) =>
+        TypedResults.Problem(statusCode: 404, title: "Not found", detail: what);
+
+    public static ProblemHttpResult Conflict(string detail) =>
+        TypedResults.Problem(statusCode: 409, title: "Conflict", detail: detail);
+
+    public static ProblemHttpResult Unprocessable(string title, string detail) =>
+        TypedResults.Problem(statusCode: 422, title: title, detail: detail);
+
+    private sealed class BadInputHandler(IProblemDetailsService problems) : IExceptionHandler
+    {
+        public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
+        {
+            var detail = exception switch
+            {
+                BadHttpRequestException { InnerException: JsonException json } => $"The request body is not valid JSON for this endpoint: {json.Message}",
+                BadHttpRequestException bad => bad.Message,
+                JsonException json => $"The request body is not valid JSON for this endpoint: {json.Message}",
+                _ => null,
+            };
+            if (detail is null) return false;
+            http.Response.StatusCode = exception is BadHttpRequestException b ? b.StatusCode : 400;
+            return await problems.TryWriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = http,
+                Exception = exception,
+                ProblemDetails = { Status = http.Response.StatusCode, Title = "Bad request", Detail = detail },
+            });
+        }
+    }
+}
+
+/// <summary>Collects field errors for a validation problem.</summary>
+internal sealed class Errors
+{
+    private readonly Dictionary<string, List<string>> _errors = new(StringComparer.Ordinal);
+
+    public bool Any => _errors.Count > 0;
+
+    public Errors Add(string field, string message)
+    {
+        if (!_errors.TryGetValue(field, out var list)) _errors[field] = list = [];
+        list.Add(message);
+        return this;
+    }
+
+    public Errors Check(bool ok, string field, string message) => ok ? this : Add(field, message);
+
+    public Errors Text(string? value, string field, int max, bool required = false)
+    {
+        if (string.IsNullOrWhiteSpace(value)) return required ? Add(field, $"{field} is required.") : this;
+        return value.Length > max ? Add(field, $"{field} is at most {max} characters.") : this;
+    }
+
+    public Errors Url(string? value, string field)
+    {
+        if (string.IsNullOrEmpty(value)) return this;
+        return Uri.TryCreate(value, UriKind.Absolute, out var u) && (u.Scheme == Uri.UriSchemeHttps || u.Scheme == Uri.UriSchemeHttp) && value.Length <= 500
+            ? this
+            : Add(field, $"{field} must be an absolute http(s) URL of at most 500 characters.");
+    }
+
+    public ValidationProblem Problem() =>
+        TypedResults.ValidationProblem(_errors.ToDictionary(kv => kv.Key, kv => kv.Value.ToArray()),
+            title: "The request has invalid fields", detail: string.Join(" ", _errors.Values.SelectMany(v => v)));
+}

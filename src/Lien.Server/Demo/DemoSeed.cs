@@ -1,0 +1,106 @@
+using Lien.Protocol;
+using Lien.Server.Audit;
+using Lien.Server.Devices;
+using Lien.Server.Leases;
+using Lien.Server.Lenders;
+using Lien.Server.Payments;
+using Lien.Server.Plans;
+using Lien.Server.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace Lien.Server.Demo;
+
+/// <summary>
+/// <c>--demo</c>: a lender with devices in every state worth looking at (current, in grace, locked, paid off, no plan),
+/// made through the same code paths as the API. The admin key is kept in the data folder so every start can print it.
+/// </summary>
+internal static class DemoSeed
+{
+    public const string LenderName = "Jua Phones (demo)";
+
+    public static async Task<string> RunAsync(IServiceProvider services, string dataDir, CancellationToken ct = default)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var sp = scope.ServiceProvider;
+        var db = sp.GetRequiredService<LienDb>();
+        var time = sp.GetRequiredService<TimeProvider>();
+        var keyFile = Path.Combine(dataDir, "demo-api-key.txt");
+        var lender = await db.Lenders.FirstOrDefaultAsync(l => l.Name == LenderName, ct);
+        if (lender is not null && File.Exists(keyFile)) return (await File.ReadAllTextAsync(keyFile, ct)).Trim();
+
+        string token;
+        if (lender is null)
+        {
+            var settings = new LenderSettings(LenderName, null, "0800 723 000", "*483*7#", null, "Africa/Nairobi", "KES", "standard", 72);
+            (lender, token) = await db.InTransactionAsync(async () =>
+            {
+                var created = await LenderSetup.CreateAsync(db, sp.GetRequiredService<SecretBox>(), sp.GetRequiredService<AuditTrail>(), settings, time.GetUtcNow(), "demo", ct);
+                await SeedDevicesAsync(sp, created.Lender, ct);
+                return created;
+            }, ct);
+        }
+        else
+        {
+            var (id, newToken, hash) = ApiKeyAuthentication.NewKey();
+            db.ApiKeys.Add(new ApiKey { Id = id, LenderId = lender.Id, Name = "demo admin key", Role = ApiRole.Admin, SecretHash = hash, CreatedAt = time.GetUtcNow() });
+            await db.SaveChangesAsync(ct);
+            token = newToken;
+        }
+        Directory.CreateDirectory(dataDir);
+        await File.WriteAllTextAsync(keyFile, token, ct);
+        return token;
+    }
+
+    private static async Task SeedDevicesAsync(IServiceProvider sp, Lender lender, CancellationToken ct)
+    {
+        var db = sp.GetRequiredService<LienDb>();
+        var registry = sp.GetRequiredService<DeviceRegistry>();
+        var leases = sp.GetRequiredService<LeaseIssuer>();
+        var time = sp.GetRequiredService<TimeProvider>();
+        var today = Policy.LocalDate(time.GetUtcNow(), TimeZoneInfo.FindSystemTimeZoneById(lender.TimeZone));
+        // (model, first due date relative to today, installments paid)
+        (string Model, int FirstDue, int Paid)?[] shapes =
+        [
+            ("Tecno Spark 20", 12, 0),   // current: first installment in 12 days
+            ("Samsung Galaxy A15", -1, 0), // overdue, still within the 3 grace days: unlocked, locks soon
+            ("Infinix Hot 40", -9, 0),   // overdue past grace: locked
+            ("Nokia G22", -40, 2),       // two paid, current again
+            ("itel A70", -100, 4),       // paid off: released
+            null,                        // registered, no plan yet
+        ];
+        var rows = shapes.Select((s, i) => (i + 1, new RegisterDevice(DemoImei(i), null, $"DEMO{i + 1:000}", s?.Model.Split(' ')[0] ?? "Xiaomi", s?.Model ?? "Redmi 13C"))).ToList();
+        var outcomes = await registry.RegisterAsync(lender, rows, "demo", ct);
+        for (var i = 0; i < shapes.Length; i++)
+        {
+            if (shapes[i] is not { } shape || outcomes[i].Device is not { } device) continue;
+            var schedule = Schedule.Generate(4 * 3_625_00, 4, Frequency.Monthly, today.AddDays(shape.FirstDue));
+            var now = time.GetUtcNow();
+            var plan = new Plan
+            {
+                Id = Guid.CreateVersion7(now), LenderId = lender.Id, DeviceId = device.Id, Reference = $"LN-DEMO{i + 1}",
+                BorrowerReference = $"customer-{i + 1:000}", Price = 4 * 3_625_00 + 2_000_00, DownPayment = 2_000_00, Currency = "KES",
+                Lifecycle = PlanLifecycle.Active, CreatedAt = now,
+                Installments = schedule.Select(x => new PlanInstallment { Number = x.Number, DueDate = x.DueDate, Amount = x.Amount }).ToList(),
+            };
+            db.Plans.Add(plan);
+            for (var p = 0; p < shape.Paid; p++)
+            {
+                var amount = schedule[p].Amount;
+                db.Payments.Add(new Payment
+                {
+                    Id = Guid.CreateVersion7(now), LenderId = lender.Id, PlanId = plan.Id, Kind = PaymentKind.Payment, Amount = amount, Currency = "KES",
+                    Provider = "mpesa", ProviderTransactionId = $"DEMO{i + 1}X{p + 1}", ReceivedAt = now, RecordedAt = now, Actor = "demo",
+                });
+                plan.PaidTotal += amount;
+            }
+            await leases.ReviewAsync(device, lender, plan, "demo seed", "demo", ct);
+        }
+    }
+
+    // Valid IMEIs with a demo TAC, so the Luhn rules hold like on real phones.
+    private static string DemoImei(int i)
+    {
+        var body = $"35{i + 1:000000000000}";
+        return body + Imei.CheckDigit(body);
+    }
+}

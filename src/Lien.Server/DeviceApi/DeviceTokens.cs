@@ -1,0 +1,61 @@
+using System.Buffers.Text;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Lien.Server.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace Lien.Server.DeviceApi;
+
+/// <summary>
+/// Device bearer tokens: <c>{deviceId}.{epoch}.{mac}</c>, the MAC an HMAC-SHA256 under a server secret kept (sealed) in
+/// the database, so every node checks tokens without a lookup of its own. Re-enrolling bumps the epoch, which
+/// retires the tokens of the device's earlier life.
+/// </summary>
+internal sealed class DeviceTokens
+{
+    private const string SecretName = "device-token-mac";
+    private byte[]? _key;
+
+    public async Task LoadAsync(IServiceProvider services)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<LienDb>();
+        var box = scope.ServiceProvider.GetRequiredService<SecretBox>();
+        var row = await db.ServerSecrets.AsNoTracking().FirstOrDefaultAsync(s => s.Name == SecretName);
+        if (row is null)
+        {
+            db.ServerSecrets.Add(new ServerSecret { Name = SecretName, Sealed = box.Seal(RandomNumberGenerator.GetBytes(32), SecretName) });
+            try { await db.SaveChangesAsync(); }
+            catch (DbUpdateException e) when (Transactions.IsUniqueViolation(e)) { db.ChangeTracker.Clear(); } // another node made it first
+            row = await db.ServerSecrets.AsNoTracking().FirstAsync(s => s.Name == SecretName);
+        }
+        _key = box.Open(row.Sealed, SecretName);
+    }
+
+    public string Issue(Guid deviceId, int epoch)
+    {
+        var body = string.Create(CultureInfo.InvariantCulture, $"{deviceId:N}.{epoch}");
+        return $"{body}.{Base64Url.EncodeToString(Mac(body))}";
+    }
+
+    /// <summary>Checks the MAC only; the caller compares the epoch with the device row.</summary>
+    public bool TryRead(string? token, out Guid deviceId, out int epoch)
+    {
+        deviceId = Guid.Empty;
+        epoch = 0;
+        if (token is null || token.Length > 100) return false;
+        var last = token.LastIndexOf('.');
+        if (last < 0) return false;
+        var body = token.AsSpan(0, last);
+        var dot = body.IndexOf('.');
+        if (dot < 0 || !Guid.TryParseExact(body[..dot], "N", out deviceId) || !int.TryParse(body[(dot + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out epoch))
+            return false;
+        Span<byte> given = stackalloc byte[32];
+        if (!Base64Url.TryDecodeFromChars(token.AsSpan(last + 1), given, out var n) || n != 16) return false;
+        return CryptographicOperations.FixedTimeEquals(given[..16], Mac(body.ToString()));
+    }
+
+    private byte[] Mac(string body) =>
+        HMACSHA256.HashData(_key ?? throw new InvalidOperationException("Device tokens are not loaded."), Encoding.ASCII.GetBytes(body))[..16];
+}

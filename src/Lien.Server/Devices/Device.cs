@@ -1,0 +1,39 @@
+using Lien.Protocol;
+
+namespace Lien.Server.Devices;
+
+/// <summary>A financed phone, registered by IMEI. Carries a copy of its current lease for the check-in hot path.</summary>
+internal sealed class Device
+{
+    public Guid Id { get; set; }
+    public Guid LenderId { get; set; }
+    public required string Imei { get; set; }
+    public string? Imei2 { get; set; }
+    public string? Serial { get; set; }
+    public string? Make { get; set; }
+    public string? Model { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? ReleasedAt { get; set; }
+
+    public byte[]? PublicKey { get; set; }
+    public DateTimeOffset? EnrolledAt { get; set; }
+    public int TokenEpoch { get; set; }
+    public DateTimeOffset? LastSeenAt { get; set; }
+    public long AppliedSeq { get; set; }
+
+    public long LeaseSeq { get; set; }
+    public LeaseMode LeaseMode { get; set; }
+    public DateTimeOffset? LeaseUnlockedUntil { get; set; }
+    public string LeaseJws { get; set; } = "";
+
+    public IReadOnlyList<string> Imeis => Imei2 is null ? [Imei] : [Imei, Imei2];
+}
+
+/// <summary>One IMEI claimed by a device. An IMEI is claimed by at most one unreleased device (a filtered unique index).</summary>
+internal sealed class DeviceImei
+{
+    public required string Imei { get; set; }
+    public Guid DeviceId { get; set; }
+    public Guid LenderId { get; set; }
+    public DateTimeOffset? ReleasedAt { get; set; }
+}

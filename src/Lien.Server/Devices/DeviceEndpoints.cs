@@ -1,0 +1,139 @@
+using System.Globalization;
+using System.Security.Claims;
+using CsvHelper;
+using CsvHelper.Configuration;
+using Lien.Protocol;
+using Lien.Server.Api;
+using Lien.Server.Lenders;
+using Lien.Server.Plans;
+using Lien.Server.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Lien.Server.Devices;
+
+internal sealed record DeviceView(
+    Guid Id, string Imei, string? Imei2, string? Serial, string? Make, string? Model, DateTimeOffset CreatedAt,
+    DateTimeOffset? ReleasedAt, DateTimeOffset? EnrolledAt, DateTimeOffset? LastSeenAt,
+    long LeaseSeq, LeaseMode LeaseMode, long AppliedSeq, Guid? ActivePlanId);
+
+internal sealed record ImportedDevice(int Line, Guid Id, string Imei);
+internal sealed record ImportError(int Line, string Reason);
+internal sealed record ImportResult(int Registered, int Refused, IReadOnlyList<ImportedDevice> Devices, IReadOnlyList<ImportError> Errors);
+
+internal static class DeviceEndpoints
+{
+    public const int MaxImportRows = 10_000;
+
+    public static IEndpointRouteBuilder MapDevices(this IEndpointRouteBuilder app)
+    {
+        var g = app.MapGroup("/v1/devices").WithTags("Devices");
+        g.MapPost("", Register).RequireAuthorization(Roles.Operator);
+        g.MapPost("/import", Import).RequireAuthorization(Roles.Operator)
+            .Accepts<string>("text/csv")
+            .WithDescription($"CSV with a header row: imei, imei2, serial, make, model. At most {MaxImportRows} rows. Valid rows are stored; each bad row is reported with its line and reason.");
+        g.MapGet("", List).RequireAuthorization(Roles.Viewer);
+        g.MapGet("/{id:guid}", Get).RequireAuthorization(Roles.Viewer);
+        return app;
+    }
+
+    private static async Task<Results<Created<DeviceView>, ValidationProblem, ProblemHttpResult>> Register(RegisterDevice body,
+        ClaimsPrincipal user, LienDb db, DeviceRegistry registry, CancellationToken ct)
+    {
+        var errors = body.Validate();
+        if (errors.Any) return errors.Problem();
+        var outcome = await db.InTransactionAsync(async () =>
+        {
+            var lender = await db.Lenders.FirstAsync(l => l.Id == user.LenderId(), ct);
+            return (await registry.RegisterAsync(lender, [(1, body)], user.Actor(), ct))[0];
+        }, ct);
+        if (outcome.Device is null) return Problems.Conflict(outcome.Refused!);
+        return TypedResults.Created($"/v1/devices/{outcome.Device.Id}", View(outcome.Device, null));
+    }
+
+    private static async Task<Results<Ok<ImportResult>, ProblemHttpResult>> Import(HttpRequest request, ClaimsPrincipal user,
+        LienDb db, DeviceRegistry registry, CancellationToken ct)
+    {
+        var rows = new List<(int, RegisterDevice)>();
+        using (var reader = new StreamReader(request.Body))
+        using (var csv = new CsvReader(reader, new CsvConfiguration(CultureInfo.InvariantCulture)
+               {
+                   PrepareHeaderForMatch = a => a.Header.Trim().ToLowerInvariant(),
+                   MissingFieldFound = null,
+                   BadDataFound = null,
+                   DetectDelimiter = true,
+               }))
+        {
+            try
+            {
+                if (!await csv.ReadAsync()) return TypedResults.Problem(statusCode: 400, title: "Empty CSV", detail: "The CSV has no header row: expected imei, imei2, serial, make, model.");
+                csv.ReadHeader();
+                if (!csv.HeaderRecord!.Any(h => h.Trim().Equals("imei", StringComparison.OrdinalIgnoreCase)))
+                    return TypedResults.Problem(statusCode: 400, title: "No imei column", detail: "The CSV header must name an imei column (and may name imei2, serial, make, model).");
+                while (await csv.ReadAsync())
+                {
+                    if (rows.Count == MaxImportRows)
+                        return TypedResults.Problem(statusCode: 413, title: "Too many rows", detail: $"A request imports at most {MaxImportRows} rows; split the file. Nothing was stored.");
+                    rows.Add((csv.Parser.RawRow, new RegisterDevice(Field(csv, "imei"), Field(csv, "imei2"), Field(csv, "serial"), Field(csv, "make"), Field(csv, "model"))));
+                }
+            }
+            catch (CsvHelperException e)
+            {
+                return TypedResults.Problem(statusCode: 400, title: "Unreadable CSV", detail: $"The CSV could not be read near line {e.Context?.Parser?.RawRow}: {e.Message.Split('\n')[0]}");
+            }
+        }
+        var outcomes = await db.InTransactionAsync(async () =>
+        {
+            var lender = await db.Lenders.FirstAsync(l => l.Id == user.LenderId(), ct);
+            return await registry.RegisterAsync(lender, rows, user.Actor(), ct);
+        }, ct);
+        var ok = outcomes.Where(o => o.Device is not null).Select(o => new ImportedDevice(o.Line, o.Device!.Id, o.Device.Imei)).ToList();
+        var bad = outcomes.Where(o => o.Device is null).Select(o => new ImportError(o.Line, o.Refused!)).ToList();
+        return TypedResults.Ok(new ImportResult(ok.Count, bad.Count, ok, bad));
+    }
+
+    private static string? Field(CsvReader csv, string name) => csv.TryGetField<string>(name, out var v) ? v?.Trim() : null;
+
+    private static async Task<Results<Ok<Page<DeviceView>>, ProblemHttpResult>> List(ClaimsPrincipal user, LienDb db,
+        string? search, string? status, int? limit, string? after, CancellationToken ct)
+    {
+        if (!Paging.TryCursor(after, out var cursor)) return TypedResults.Problem(statusCode: 400, title: "Bad cursor", detail: "after must be the cursor returned as next by the previous page.");
+        var lenderId = user.LenderId();
+        var q = db.Devices.AsNoTracking().Where(d => d.LenderId == lenderId);
+        if (!string.IsNullOrWhiteSpace(search))
+        {
+            var s = search.Trim();
+            q = q.Where(d => d.Imei.StartsWith(s) || (d.Imei2 != null && d.Imei2.StartsWith(s)) || d.Serial == s);
+        }
+        switch (status)
+        {
+            case null or "": break;
+            case "released": q = q.Where(d => d.ReleasedAt != null); break;
+            case "locked": q = q.Where(d => d.LeaseMode == LeaseMode.Locked); break;
+            case "unlocked": q = q.Where(d => d.LeaseMode == LeaseMode.Unlocked); break;
+            case "enrolled": q = q.Where(d => d.EnrolledAt != null); break;
+            default: return TypedResults.Problem(statusCode: 400, title: "Bad status", detail: "status must be one of: locked, unlocked, released, enrolled.");
+        }
+        if (cursor is { } c) q = q.Where(d => d.Id.CompareTo(c) > 0);
+        var n = Paging.Limit(limit);
+        var devices = await q.OrderBy(d => d.Id).Take(n + 1).ToListAsync(ct);
+        var page = devices.Take(n).ToList();
+        var ids = page.Select(d => d.Id).ToList();
+        var plans = await db.Plans.AsNoTracking().Where(p => ids.Contains(p.DeviceId) && p.Lifecycle == PlanLifecycle.Active)
+            .Select(p => new { p.DeviceId, p.Id }).ToDictionaryAsync(p => p.DeviceId, p => p.Id, ct);
+        var items = page.Select(d => View(d, plans.TryGetValue(d.Id, out var p) ? p : null)).ToList();
+        return TypedResults.Ok(new Page<DeviceView>(items, devices.Count > n ? Paging.Cursor(page[^1].Id) : null));
+    }
+
+    private static async Task<Results<Ok<DeviceView>, ProblemHttpResult>> Get(Guid id, ClaimsPrincipal user, LienDb db, CancellationToken ct)
+    {
+        var lenderId = user.LenderId();
+        var d = await db.Devices.AsNoTracking().FirstOrDefaultAsync(x => x.Id == id && x.LenderId == lenderId, ct);
+        if (d is null) return Problems.NotFound("No such device.");
+        var plan = await db.Plans.AsNoTracking().Where(p => p.DeviceId == id && p.Lifecycle == PlanLifecycle.Active).Select(p => (Guid?)p.Id).FirstOrDefaultAsync(ct);
+        return TypedResults.Ok(View(d, plan));
+    }
+
+    public static DeviceView View(Device d, Guid? plan) => new(d.Id, d.Imei, d.Imei2, d.Serial, d.Make, d.Model, d.CreatedAt,
+        d.ReleasedAt, d.EnrolledAt, d.LastSeenAt, d.LeaseSeq, d.LeaseMode, d.AppliedSeq, plan);
+}

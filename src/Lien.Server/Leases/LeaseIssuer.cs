@@ -1,0 +1,91 @@
+using System.Text.Json;
+using Lien.Protocol;
+using Lien.Server.Audit;
+using Lien.Server.Devices;
+using Lien.Server.Lenders;
+using Lien.Server.Plans;
+using Lien.Server.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace Lien.Server.Leases;
+
+/// <summary>
+/// Runs the policy for one device and, when the lease it wants differs from the one held, writes lease seq + 1 in
+/// the caller's unit of work — the same transaction as its cause (a payment, a reversal, a plan change, a review).
+/// </summary>
+internal sealed class LeaseIssuer(LienDb db, LeaseSigner signer, AuditTrail audit, TimeProvider time)
+{
+    private readonly Dictionary<Guid, LenderKey> _activeKeys = [];
+
+    public async Task<PolicyDecision> ReviewAsync(Device device, Lender lender, Plan? plan, string cause, string actor, CancellationToken ct)
+    {
+        // Whole seconds: what the device is told is what the database keeps.
+        var now = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds());
+        var held = device.LeaseSeq == 0
+            ? null
+            : await db.Leases.AsNoTracking().FirstOrDefaultAsync(l => l.DeviceId == device.Id && l.Seq == device.LeaseSeq, ct);
+        var input = new PolicyInput(lender.Terms(), plan is null ? null : TermsOf(plan), plan?.PaidTotal ?? 0,
+            device.ReleasedAt is not null, held is null ? null : Held(held));
+        var decision = Policy.Evaluate(input, now);
+
+        if (plan is not null)
+        {
+            plan.NextReviewAt = decision.NextReviewAt;
+            plan.Version++;
+            if (decision.Plan?.Status == PlanStatus.PaidOff && plan.Lifecycle == PlanLifecycle.Active)
+            {
+                plan.Lifecycle = PlanLifecycle.PaidOff;
+                plan.ClosedAt = now;
+                await audit.RecordAsync(lender.Id, actor, "plan.paid-off", $"plan:{plan.Id}", "Balance reached zero.", lender.PolicyProfile, ct: ct);
+            }
+        }
+        if (decision.Mode == LeaseMode.Released && device.ReleasedAt is null)
+        {
+            device.ReleasedAt = now;
+            // The claims may have been added in this very unit of work and not be in the database yet.
+            var claims = db.DeviceImeis.Local.Where(c => c.DeviceId == device.Id).ToList();
+            if (claims.Count == 0) claims = await db.DeviceImeis.Where(c => c.DeviceId == device.Id).ToListAsync(ct);
+            foreach (var claim in claims) claim.ReleasedAt = now;
+        }
+        if (decision.IssueNewLease) await IssueAsync(device, lender, decision, now, cause, actor, ct);
+        return decision;
+    }
+
+    private async Task IssueAsync(Device device, Lender lender, PolicyDecision decision, DateTimeOffset now, string cause, string actor, CancellationToken ct)
+    {
+        if (!_activeKeys.TryGetValue(lender.Id, out var key))
+            _activeKeys[lender.Id] = key = await LenderSetup.ActiveKeyAsync(db, lender.Id, ct);
+        var seq = device.LeaseSeq + 1;
+        var claims = new LeaseClaims(lender.Id, device.Id, device.Imeis, seq, now, decision.Mode, decision.UnlockedUntil, decision.Screen, decision.Reason);
+        var jws = signer.Sign(key, claims);
+        db.Leases.Add(new LeaseRecord
+        {
+            DeviceId = device.Id,
+            Seq = seq,
+            LenderId = lender.Id,
+            Mode = decision.Mode,
+            IssuedAt = now,
+            UnlockedUntil = decision.UnlockedUntil,
+            ScreenJson = JsonSerializer.Serialize(decision.Screen, LeaseClaims.Json),
+            Reason = decision.Reason,
+            Cause = cause,
+            Kid = key.Kid,
+            Jws = jws,
+        });
+        var modeChanged = device.LeaseSeq == 0 || device.LeaseMode != decision.Mode;
+        device.LeaseSeq = seq;
+        device.LeaseMode = decision.Mode;
+        device.LeaseUnlockedUntil = decision.UnlockedUntil;
+        device.LeaseJws = jws;
+        var action = modeChanged ? $"device.{decision.Mode.ToString().ToLowerInvariant()}" : "lease.renewed";
+        await audit.RecordAsync(lender.Id, actor, action, $"device:{device.Id}", decision.Reason, lender.PolicyProfile,
+            new { seq, mode = decision.Mode, unlockedUntil = decision.UnlockedUntil, cause }, ct);
+    }
+
+    public static PlanTerms TermsOf(Plan plan) => new(
+        plan.Installments.OrderBy(i => i.Number).Select(i => new Installment(i.Number, i.DueDate, i.Amount)).ToList(),
+        plan.Currency, plan.Lifecycle == PlanLifecycle.Cancelled, plan.Reference, PayUrl: null);
+
+    private static HeldLease Held(LeaseRecord l) =>
+        new(l.Mode, l.UnlockedUntil, JsonSerializer.Deserialize<LockScreen>(l.ScreenJson, LeaseClaims.Json)!, l.Reason);
+}

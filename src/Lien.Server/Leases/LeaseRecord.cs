@@ -1,0 +1,19 @@
+using Lien.Protocol;
+
+namespace Lien.Server.Leases;
+
+/// <summary>A lease as issued: the signed JWS and the fields it was made from. Never changed once written.</summary>
+internal sealed class LeaseRecord
+{
+    public Guid DeviceId { get; set; }
+    public long Seq { get; set; }
+    public Guid LenderId { get; set; }
+    public LeaseMode Mode { get; set; }
+    public DateTimeOffset IssuedAt { get; set; }
+    public DateTimeOffset? UnlockedUntil { get; set; }
+    public required string ScreenJson { get; set; }
+    public required string Reason { get; set; }
+    public required string Cause { get; set; }
+    public required string Kid { get; set; }
+    public required string Jws { get; set; }
+}

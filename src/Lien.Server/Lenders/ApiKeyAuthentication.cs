@@ -1,0 +1,84 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Encodings.Web;
+using Lien.Server.Storage;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Lien.Server.Lenders;
+
+/// <summary>
+/// Lender API keys: <c>Authorization: Bearer lien_{id}_{secret}</c>. The secret is 32 random bytes, so one SHA-256
+/// of it is the right hash (a slow password hash protects low-entropy secrets; this one is not).
+/// </summary>
+internal sealed class ApiKeyAuthentication(
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, LienDb db)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "ApiKey";
+    public const string LenderClaim = "lien:lender";
+    public const string KeyClaim = "lien:key";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var header = Request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Bearer ", StringComparison.Ordinal)) return AuthenticateResult.NoResult();
+        if (!TryParse(header["Bearer ".Length..].Trim(), out var id, out var secret))
+            return AuthenticateResult.Fail("Malformed API key.");
+        var key = await db.ApiKeys.AsNoTracking().FirstOrDefaultAsync(k => k.Id == id, Context.RequestAborted);
+        if (key is null || key.RevokedAt is not null || !CryptographicOperations.FixedTimeEquals(key.SecretHash, Hash(secret)))
+            return AuthenticateResult.Fail("Unknown or revoked API key.");
+        var identity = new ClaimsIdentity(
+        [
+            new Claim(LenderClaim, key.LenderId.ToString()),
+            new Claim(KeyClaim, key.Id),
+            new Claim(ClaimTypes.Role, key.Role.ToString()),
+            new Claim(ClaimTypes.Name, $"api-key:{key.Id}"),
+        ], SchemeName);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+    }
+
+    public static (string Id, string Token, byte[] Hash) NewKey()
+    {
+        var id = "ak" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+        var secret = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        return (id, $"lien_{id}_{secret}", Hash(secret));
+    }
+
+    private static byte[] Hash(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));
+
+    private static bool TryParse(string token, out string id, out string secret)
+    {
+        id = secret = "";
+        var parts = token.Split('_');
+        if (parts.Length != 3 || parts[0] != "lien" || parts[1].Length != 14 || parts[2].Length != 64) return false;
+        (id, secret) = (parts[1], parts[2]);
+        return true;
+    }
+}
+
+internal static class Principals
+{
+    public static Guid LenderId(this ClaimsPrincipal user) => Guid.Parse(user.FindFirstValue(ApiKeyAuthentication.LenderClaim)!);
+    public static string Actor(this ClaimsPrincipal user) => user.FindFirstValue(ClaimTypes.Name) ?? "unknown";
+}
+
+internal static class Roles
+{
+    public const string Viewer = "viewer";
+    public const string Operator = "operator";
+    public const string Admin = "admin";
+
+    public static IServiceCollection AddLenderAuth(this IServiceCollection services)
+    {
+        services.AddAuthentication(ApiKeyAuthentication.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(Viewer, p => p.RequireRole(nameof(ApiRole.Viewer), nameof(ApiRole.Operator), nameof(ApiRole.Admin)))
+            .AddPolicy(Operator, p => p.RequireRole(nameof(ApiRole.Operator), nameof(ApiRole.Admin)))
+            .AddPolicy(Admin, p => p.RequireRole(nameof(ApiRole.Admin)));
+        return services;
+    }
+}

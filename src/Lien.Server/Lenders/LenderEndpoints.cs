@@ -1,0 +1,113 @@
+using System.Security.Claims;
+using System.Text.Json;
+using Lien.Protocol;
+using Lien.Server.Api;
+using Lien.Server.Audit;
+using Lien.Server.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Lien.Server.Lenders;
+
+internal sealed record LenderView(Guid Id, LenderSettings Settings, IReadOnlyList<TrustKey> TrustKeys, DateTimeOffset CreatedAt);
+internal sealed record NewApiKey(string? Name, ApiRole? Role);
+internal sealed record ApiKeyView(string Id, string Name, ApiRole Role, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt);
+internal sealed record CreatedApiKey(string Id, string Name, ApiRole Role, string Token);
+
+internal static class LenderEndpoints
+{
+    public static IEndpointRouteBuilder MapLenders(this IEndpointRouteBuilder app)
+    {
+        var lender = app.MapGroup("/v1/lender").WithTags("Lender");
+        lender.MapGet("", Get).RequireAuthorization(Roles.Viewer);
+        lender.MapPatch("", Update).RequireAuthorization(Roles.Admin);
+        lender.MapPost("/keys/rotate", Rotate).RequireAuthorization(Roles.Admin);
+
+        // Published for anyone who must verify a lease: agents, auditors, regulators.
+        app.MapGet("/v1/lenders/{lenderId:guid}/keys", PublicKeys).WithTags("Lender").AllowAnonymous();
+
+        var keys = app.MapGroup("/v1/api-keys").WithTags("API keys").RequireAuthorization(Roles.Admin);
+        keys.MapGet("", ListKeys);
+        keys.MapPost("", CreateKey);
+        keys.MapDelete("/{id}", RevokeKey);
+        return app;
+    }
+
+    private static async Task<Ok<LenderView>> Get(ClaimsPrincipal user, LienDb db, CancellationToken ct)
+    {
+        var l = await db.Lenders.AsNoTracking().FirstAsync(x => x.Id == user.LenderId(), ct);
+        return TypedResults.Ok(View(l));
+    }
+
+    private static async Task<Results<Ok<LenderView>, ValidationProblem>> Update(LenderSettings settings, ClaimsPrincipal user,
+        LienDb db, AuditTrail audit, CancellationToken ct)
+    {
+        var errors = settings.Validate(creating: false);
+        if (errors.Any) return errors.Problem();
+        var l = await db.InTransactionAsync(async () =>
+        {
+            var l = await db.Lenders.FirstAsync(x => x.Id == user.LenderId(), ct);
+            settings.ApplyTo(l);
+            await audit.RecordAsync(l.Id, user.Actor(), "lender.updated", $"lender:{l.Id}", data: settings, ct: ct);
+            return l;
+        }, ct);
+        return TypedResults.Ok(View(l));
+    }
+
+    private static async Task<Ok<LenderView>> Rotate(ClaimsPrincipal user, LienDb db, SecretBox box, AuditTrail audit, TimeProvider time, CancellationToken ct)
+    {
+        var l = await db.InTransactionAsync(async () =>
+        {
+            var l = await db.Lenders.FirstAsync(x => x.Id == user.LenderId(), ct);
+            var key = await LenderSetup.RotateKeyAsync(db, box, l, time.GetUtcNow(), ct);
+            await audit.RecordAsync(l.Id, user.Actor(), "lender.key-rotated", $"key:{key.Kid}", ct: ct);
+            return l;
+        }, ct);
+        return TypedResults.Ok(View(l));
+    }
+
+    private static async Task<Results<Ok<IReadOnlyList<TrustKey>>, ProblemHttpResult>> PublicKeys(Guid lenderId, LienDb db, CancellationToken ct)
+    {
+        var json = await db.Lenders.Where(l => l.Id == lenderId).Select(l => l.TrustKeysJson).FirstOrDefaultAsync(ct);
+        return json is null ? Problems.NotFound("No such lender.") : TypedResults.Ok(TrustKeys(json));
+    }
+
+    private static async Task<Ok<List<ApiKeyView>>> ListKeys(ClaimsPrincipal user, LienDb db, CancellationToken ct) =>
+        TypedResults.Ok(await db.ApiKeys.AsNoTracking().Where(k => k.LenderId == user.LenderId()).OrderBy(k => k.CreatedAt)
+            .Select(k => new ApiKeyView(k.Id, k.Name, k.Role, k.CreatedAt, k.RevokedAt)).ToListAsync(ct));
+
+    private static async Task<Results<Created<CreatedApiKey>, ValidationProblem>> CreateKey(NewApiKey body, ClaimsPrincipal user,
+        LienDb db, AuditTrail audit, TimeProvider time, CancellationToken ct)
+    {
+        var errors = new Errors().Text(body.Name, "name", 100, required: true).Check(body.Role is not null && Enum.IsDefined(body.Role.Value), "role", "role must be Viewer, Operator or Admin.");
+        if (errors.Any) return errors.Problem();
+        var (id, token, hash) = ApiKeyAuthentication.NewKey();
+        await db.InTransactionAsync(async () =>
+        {
+            db.ApiKeys.Add(new ApiKey { Id = id, LenderId = user.LenderId(), Name = body.Name!, Role = body.Role!.Value, SecretHash = hash, CreatedAt = time.GetUtcNow() });
+            await audit.RecordAsync(user.LenderId(), user.Actor(), "api-key.created", $"api-key:{id}", data: new { role = body.Role }, ct: ct);
+            return 0;
+        }, ct);
+        return TypedResults.Created($"/v1/api-keys/{id}", new CreatedApiKey(id, body.Name!, body.Role!.Value, token));
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeKey(string id, ClaimsPrincipal user, LienDb db, AuditTrail audit, TimeProvider time, CancellationToken ct)
+    {
+        var found = await db.InTransactionAsync(async () =>
+        {
+            var key = await db.ApiKeys.FirstOrDefaultAsync(k => k.Id == id && k.LenderId == user.LenderId(), ct);
+            if (key is null) return false;
+            if (key.RevokedAt is null)
+            {
+                key.RevokedAt = time.GetUtcNow();
+                await audit.RecordAsync(key.LenderId, user.Actor(), "api-key.revoked", $"api-key:{id}", ct: ct);
+            }
+            return true;
+        }, ct);
+        return found ? TypedResults.NoContent() : Problems.NotFound("No such API key.");
+    }
+
+    private static LenderView View(Lender l) => new(l.Id, LenderSettings.Of(l), TrustKeys(l.TrustKeysJson), l.CreatedAt);
+
+    public static IReadOnlyList<TrustKey> TrustKeys(string json) => JsonSerializer.Deserialize<List<TrustKey>>(json, Api.Json.Options) ?? [];
+}

@@ -1,0 +1,63 @@
+using Lien.Protocol;
+using Lien.Server.Api;
+
+namespace Lien.Server.Lenders;
+
+/// <summary>A lender's settings as the API reads and writes them. On update, a null field is left as it is.</summary>
+internal sealed record LenderSettings(
+    string? Name,
+    string? LogoUrl,
+    string? SupportPhone,
+    string? ShortCode,
+    string? SupportUrl,
+    string? TimeZone,
+    string? Currency,
+    string? PolicyProfile,
+    int? OfflineAllowanceHours)
+{
+    public const int DefaultOfflineAllowanceHours = 7 * 24;
+
+    public Errors Validate(bool creating)
+    {
+        var errors = new Errors()
+            .Text(Name, "name", 200, required: creating)
+            .Url(LogoUrl, "logoUrl")
+            .Url(SupportUrl, "supportUrl")
+            .Text(SupportPhone, "supportPhone", 32)
+            .Text(ShortCode, "shortCode", 32);
+        if (creating || TimeZone is not null)
+            errors.Check(TimeZone is not null && TimeZoneInfo.TryFindSystemTimeZoneById(TimeZone, out _), "timeZone",
+                "timeZone must be an IANA time zone such as Africa/Nairobi.");
+        if (creating || Currency is not null)
+            errors.Check(Currencies.IsKnown(Currency), "currency", "currency must be an ISO 4217 code such as KES.");
+        if (PolicyProfile is not null || creating)
+            errors.Check(Protocol.PolicyProfile.Find(PolicyProfile ?? "standard") is not null, "policyProfile",
+                $"policyProfile must be one of: {string.Join(", ", Protocol.PolicyProfile.Names)}.");
+        if (OfflineAllowanceHours is { } h)
+            errors.Check(h is >= 1 and <= 90 * 24, "offlineAllowanceHours", "offlineAllowanceHours must be between 1 and 2160 (90 days).");
+        return errors;
+    }
+
+    public void ApplyTo(Lender l)
+    {
+        if (Name is not null) l.Name = Name.Trim();
+        if (LogoUrl is not null) l.LogoUrl = LogoUrl.Length == 0 ? null : LogoUrl;
+        if (SupportPhone is not null) l.SupportPhone = SupportPhone.Length == 0 ? null : SupportPhone;
+        if (ShortCode is not null) l.ShortCode = ShortCode.Length == 0 ? null : ShortCode;
+        if (SupportUrl is not null) l.SupportUrl = SupportUrl.Length == 0 ? null : SupportUrl;
+        if (TimeZone is not null) l.TimeZone = TimeZone;
+        if (Currency is not null) l.Currency = Currency;
+        if (PolicyProfile is not null) l.PolicyProfile = PolicyProfile;
+        if (OfflineAllowanceHours is { } h) l.OfflineAllowanceSeconds = h * 3600L;
+    }
+
+    public static LenderSettings Of(Lender l) => new(l.Name, l.LogoUrl, l.SupportPhone, l.ShortCode, l.SupportUrl,
+        l.TimeZone, l.Currency, l.PolicyProfile, (int)(l.OfflineAllowanceSeconds / 3600));
+}
+
+internal static class LenderTermsExtensions
+{
+    public static LenderTerms Terms(this Lender l) => new(l.Name, l.LogoUrl, l.SupportPhone, l.ShortCode, l.SupportUrl,
+        TimeZoneInfo.FindSystemTimeZoneById(l.TimeZone), TimeSpan.FromSeconds(l.OfflineAllowanceSeconds),
+        PolicyProfile.Find(l.PolicyProfile) ?? PolicyProfile.Standard);
+}

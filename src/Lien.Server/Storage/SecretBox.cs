@@ -1,0 +1,33 @@
+using System.Security.Cryptography;
+
+namespace Lien.Server.Storage;
+
+/// <summary>
+/// Seals secrets at rest (lender private keys, device secrets, the token MAC key) with AES-256-GCM under
+/// the master key from configuration <c>Lien:MasterKey</c>. Sealed form: version byte, nonce, tag, ciphertext.
+/// </summary>
+internal sealed class SecretBox(byte[] masterKey)
+{
+    private const byte Version = 1;
+
+    public byte[] Seal(ReadOnlySpan<byte> plain, string purpose)
+    {
+        var sealedBytes = new byte[1 + 12 + 16 + plain.Length];
+        sealedBytes[0] = Version;
+        var nonce = sealedBytes.AsSpan(1, 12);
+        RandomNumberGenerator.Fill(nonce);
+        using var aes = new AesGcm(masterKey, 16);
+        aes.Encrypt(nonce, plain, sealedBytes.AsSpan(29), sealedBytes.AsSpan(13, 16), System.Text.Encoding.UTF8.GetBytes(purpose));
+        return sealedBytes;
+    }
+
+    public byte[] Open(ReadOnlySpan<byte> sealedBytes, string purpose)
+    {
+        if (sealedBytes.Length < 29 || sealedBytes[0] != Version)
+            throw new CryptographicException("Sealed secret has an unknown format.");
+        var plain = new byte[sealedBytes.Length - 29];
+        using var aes = new AesGcm(masterKey, 16);
+        aes.Decrypt(sealedBytes.Slice(1, 12), sealedBytes[29..], sealedBytes.Slice(13, 16), plain, System.Text.Encoding.UTF8.GetBytes(purpose));
+        return plain;
+    }
+}

@@ -1,0 +1,8 @@
+namespace Lien.Server.Storage;
+
+/// <summary>A server-wide secret (e.g. the device-token MAC key), sealed at rest and shared by every node.</summary>
+internal sealed class ServerSecret
+{
+    public required string Name { get; set; }
+    public required byte[] Sealed { get; set; }
+}

@@ -1,0 +1,72 @@
+using System.Security.Cryptography;
+using Microsoft.EntityFrameworkCore;
+
+namespace Lien.Server.Storage;
+
+internal static class StorageExtensions
+{
+    /// <summary>
+    /// One setting picks the provider: <c>Database:Provider</c> = <c>sqlite</c> (default, a file under <c>Lien:DataDir</c>)
+    /// or <c>postgres</c> with <c>ConnectionStrings:Lien</c>.
+    /// </summary>
+    public static IServiceCollection AddStorage(this IServiceCollection services, IConfiguration config, IHostEnvironment env)
+    {
+        var provider = config["Database:Provider"] ?? "sqlite";
+        var dataDir = Path.GetFullPath(config["Lien:DataDir"] ?? Path.Combine(env.ContentRootPath, "data"));
+        switch (provider)
+        {
+            case "sqlite":
+                var cs = config.GetConnectionString("Lien");
+                if (string.IsNullOrEmpty(cs))
+                {
+                    Directory.CreateDirectory(dataDir);
+                    cs = $"Data Source={Path.Combine(dataDir, "lien.db")};Default Timeout=30";
+                }
+                services.AddDbContextPool<SqliteLienDb>(o => o.UseSqlite(cs));
+                services.AddScoped<LienDb>(sp => sp.GetRequiredService<SqliteLienDb>());
+                break;
+            case "postgres":
+                var pg = config.GetConnectionString("Lien")
+                         ?? throw new InvalidOperationException("Database:Provider is postgres but ConnectionStrings:Lien is not set.");
+                services.AddDbContextPool<PostgresLienDb>(o => o.UseNpgsql(pg));
+                services.AddScoped<LienDb>(sp => sp.GetRequiredService<PostgresLienDb>());
+                break;
+            default:
+                throw new InvalidOperationException($"Database:Provider '{provider}' is not supported; use sqlite or postgres.");
+        }
+        services.AddSingleton(new SecretBox(MasterKey(config, dataDir)));
+        return services;
+    }
+
+    /// <summary>Creates or migrates the schema. Runs before the server takes requests.</summary>
+    public static async Task MigrateStorageAsync(this IServiceProvider services)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<LienDb>();
+        if (db.IsSqlite)
+            // WAL lets check-ins read while a payment writes; it is a property of the file, so set once.
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
+        await db.Database.MigrateAsync();
+    }
+
+    // The master key seals every secret at rest. Production sets Lien:MasterKey (base64, 32 bytes), the same on
+    // every node; a single-node install without one gets a key file beside its database, readable by its owner only.
+    private static byte[] MasterKey(IConfiguration config, string dataDir)
+    {
+        if (config["Lien:MasterKey"] is { Length: > 0 } configured)
+        {
+            var key = Convert.FromBase64String(configured);
+            return key.Length == 32 ? key : throw new InvalidOperationException("Lien:MasterKey must be 32 bytes, base64.");
+        }
+        Directory.CreateDirectory(dataDir);
+        var path = Path.Combine(dataDir, "master.key");
+        if (!File.Exists(path))
+        {
+            var fresh = RandomNumberGenerator.GetBytes(32);
+            using (var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+                stream.Write(fresh);
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+        return File.ReadAllBytes(path);
+    }
+}
