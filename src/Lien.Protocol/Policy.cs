@@ -79,7 +79,8 @@ public static class Policy
         if (input.DeviceReleased)
             return Final(null, LeaseMode.Released, Screen(lender, plan, 0, currency, "This device has been released by the lender. It is yours."), "Released by the lender.", input.Current);
         if (plan is null || plan.Cancelled)
-            return Final(null, LeaseMode.Unlocked, Screen(lender, plan, 0, currency, "This device has no active financing plan."), "No active plan.", input.Current);
+            return Final(plan is null ? null : StateOf(plan, input.PaidTotal, lender.TimeZone, now), LeaseMode.Unlocked,
+                Screen(lender, plan, 0, currency, "This device has no active financing plan."), "No active plan.", input.Current);
 
         var state = StateOf(plan, input.PaidTotal, lender.TimeZone, now);
         if (state.Status == PlanStatus.PaidOff)
