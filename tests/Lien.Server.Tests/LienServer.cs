@@ -1,0 +1,118 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using Lien.Server.Audit;
+using Lien.Server.Lenders;
+using Lien.Server.Scheduling;
+using Lien.Server.Storage;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Npgsql;
+
+namespace Lien.Server.Tests;
+
+public enum Store { Sqlite, Postgres }
+
+/// <summary>
+/// The real server on Kestrel (loopback, a free port) over a real database: a fresh SQLite file, or a fresh PostgreSQL
+/// database when LIEN_TEST_POSTGRES names a server. Time is a FakeTimeProvider the tests move.
+/// </summary>
+public abstract class LienServer(Store store) : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    public const string PostgresVariable = "LIEN_TEST_POSTGRES";
+    public static readonly string? PostgresAdmin = Environment.GetEnvironmentVariable(PostgresVariable);
+
+    private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "lien-tests-" + Guid.NewGuid().ToString("N"));
+    private readonly string _pgDatabase = "lien_test_" + Guid.NewGuid().ToString("N");
+
+    public Store Store { get; } = store;
+    public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 3, 1, 9, 0, 0, TimeSpan.Zero));
+    public string MasterKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+    public bool Available => Store == Store.Sqlite || PostgresAdmin is not null;
+    public string? PostgresConnection => PostgresAdmin is null ? null : new NpgsqlConnectionStringBuilder(PostgresAdmin) { Database = _pgDatabase }.ConnectionString;
+
+    public async ValueTask InitializeAsync()
+    {
+        if (!Available) return;
+        if (Store == Store.Postgres)
+        {
+            await using var admin = new NpgsqlConnection(PostgresAdmin);
+            await admin.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{_pgDatabase}\"", admin);
+            await create.ExecuteNonQueryAsync();
+        }
+        UseKestrel(0);
+        StartServer();
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("Lien:DataDir", _dataDir);
+        builder.UseSetting("Lien:MasterKey", MasterKey);
+        builder.UseSetting("Database:Provider", Store == Store.Sqlite ? "sqlite" : "postgres");
+        if (Store == Store.Postgres) builder.UseSetting("ConnectionStrings:Lien", PostgresConnection);
+        builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        builder.ConfigureTestServices(s => s.AddSingleton<TimeProvider>(Time));
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (Store == Store.Postgres && PostgresAdmin is not null)
+        {
+            NpgsqlConnection.ClearAllPools();
+            await using var admin = new NpgsqlConnection(PostgresAdmin);
+            await admin.OpenAsync();
+            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{_pgDatabase}\" WITH (FORCE)", admin);
+            await drop.ExecuteNonQueryAsync();
+        }
+        if (Directory.Exists(_dataDir)) Directory.Delete(_dataDir, recursive: true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>A new lender (tenant) and a client holding its admin key. Skips the test, visibly, when the store is not configured.</summary>
+    public async Task<Tenant> NewLenderAsync(string name = "Test Lender", string currency = "KES", string zone = "Africa/Nairobi")
+    {
+        if (!Available) Assert.Skip($"PostgreSQL tests need {PostgresVariable} (a connection string to a server whose user may create databases).");
+        await using var scope = Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<LienDb>();
+        var settings = new LenderSettings(name, "https://example.com/logo.png", "0800 723 000", "*483*7#", null, zone, currency, "standard", 72);
+        var (lender, token) = await db.InTransactionAsync(() => LenderSetup.CreateAsync(db, scope.ServiceProvider.GetRequiredService<SecretBox>(),
+            scope.ServiceProvider.GetRequiredService<AuditTrail>(), settings, Time.GetUtcNow(), "test"));
+        return new Tenant(lender.Id, Client(token), token);
+    }
+
+    public HttpClient Client(string? token = null)
+    {
+        var c = CreateClient();
+        if (token is not null) c.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return c;
+    }
+
+    /// <summary>Runs the scheduled review now, as the background service would at this instant.</summary>
+    public Task<int> ReviewAsync() => Services.GetRequiredService<ReviewService>().ReviewDueAsync(CancellationToken.None);
+
+    internal async Task<T> WithDbAsync<T>(Func<LienDb, Task<T>> work)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        return await work(scope.ServiceProvider.GetRequiredService<LienDb>());
+    }
+}
+
+public sealed class SqliteServer() : LienServer(Store.Sqlite);
+public sealed class PostgresServer() : LienServer(Store.Postgres);
+
+public sealed record Tenant(Guid LenderId, HttpClient Admin, string Token)
+{
+    public async Task<HttpClient> KeyAsync(string role, LienServer server)
+    {
+        var r = await Admin.PostAsJsonAsync("/v1/api-keys", new { name = role + " key", role });
+        r.EnsureSuccessStatusCode();
+        var body = await r.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        return server.Client(body.GetProperty("token").GetString());
+    }
+}
