@@ -1,9 +1,216 @@
 using System.CommandLine;
+using System.Globalization;
+using Lien.Cli.Client;
+using Lien.Protocol;
 
 namespace Lien.Cli;
 
-/// <summary>Commands that call a Lien server's lender API.</summary>
+/// <summary>Commands that call a Lien server's lender API through <see cref="LienClient"/>.</summary>
 internal static class ApiCommands
 {
-    public static IEnumerable<Command> Create() => [];
+    private static readonly Option<string> Server = new("--server")
+    {
+        Description = "Server URL (or LIEN_SERVER)",
+        Recursive = true,
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("LIEN_SERVER") ?? "http://localhost:5080",
+    };
+
+    private static readonly Option<string?> Key = new("--key")
+    {
+        Description = "API key (or LIEN_API_KEY)",
+        Recursive = true,
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("LIEN_API_KEY"),
+    };
+
+    public static IEnumerable<Command> Create() => [Lender(), Devices(), Plans(), Payments(), Audit()];
+
+    /// <summary>Options every API command takes; added to the root so they may stand anywhere on the line.</summary>
+    public static IEnumerable<Option> GlobalOptions => [Server, Key];
+
+    private static Command Lender()
+    {
+        var show = new Command("show", "Show the lender of the API key: settings and published trust keys");
+        Run(show, async (c, r, o, ct) =>
+        {
+            var l = await c.GetLenderAsync(ct);
+            await o.WriteLineAsync($"{l.Settings.Name} ({l.Id})");
+            await o.WriteLineAsync($"  currency {l.Settings.Currency}, time zone {l.Settings.TimeZone}, policy {l.Settings.PolicyProfile}, offline allowance {l.Settings.OfflineAllowanceHours} h");
+            await o.WriteLineAsync($"  support {l.Settings.SupportPhone}  short code {l.Settings.ShortCode}");
+            foreach (var k in l.TrustKeys) await o.WriteLineAsync($"  trust key {k.Kid}");
+        });
+        return new Command("lender", "The lender's settings") { show };
+    }
+
+    private static Command Devices()
+    {
+        var search = new Option<string?>("--search") { Description = "IMEI prefix or serial" };
+        var status = new Option<string?>("--status") { Description = "locked, unlocked, released or enrolled" };
+        var limit = new Option<int?>("--limit") { Description = "Page size (1-500)" };
+        var after = new Option<string?>("--after") { Description = "Cursor from the previous page" };
+        var list = new Command("list", "List devices") { search, status, limit, after };
+        Run(list, async (c, r, o, ct) =>
+        {
+            var page = await c.ListDevicesAsync(r.GetValue(search), r.GetValue(status), r.GetValue(limit), r.GetValue(after), ct);
+            await o.WriteLineAsync($"{"ID",-36}  {"IMEI",-15}  {"MODE",-8}  {"SEQ",4}  MODEL");
+            foreach (var d in page.Items)
+                await o.WriteLineAsync($"{d.Id,-36}  {d.Imei,-15}  {d.LeaseMode,-8}  {d.LeaseSeq,4}  {d.Make} {d.Model}");
+            if (page.Next is not null) await o.WriteLineAsync($"more: --after {page.Next}");
+        });
+
+        var id = new Argument<Guid>("id") { Description = "Device id" };
+        var show = new Command("show", "Show one device and its current lease") { id };
+        Run(show, async (c, r, o, ct) =>
+        {
+            var d = await c.GetDeviceAsync(r.GetValue(id), ct);
+            var lease = await c.GetLeaseAsync(d.Id, ct);
+            await o.WriteLineAsync($"{d.Id}  IMEI {d.Imei}{(d.Imei2 is null ? "" : " / " + d.Imei2)}  {d.Make} {d.Model}  serial {d.Serial}");
+            await o.WriteLineAsync($"  enrolled {d.EnrolledAt?.ToString("u", CultureInfo.InvariantCulture) ?? "no"}, last seen {d.LastSeenAt?.ToString("u", CultureInfo.InvariantCulture) ?? "never"}, plan {d.ActivePlanId?.ToString() ?? "none"}");
+            await o.WriteLineAsync($"  lease #{lease.Seq} {lease.Mode}{(lease.UnlockedUntil is { } u ? " until " + u.ToString("u", CultureInfo.InvariantCulture) : "")} ({(lease.Applied ? "applied" : "not yet applied")})");
+            await o.WriteLineAsync($"  reason: {lease.Reason}");
+            if (lease.Screen.AmountDueMinor > 0) await o.WriteLineAsync($"  amount due: {new Money(lease.Screen.AmountDueMinor, lease.Screen.Currency)}, pay reference {lease.Screen.PayReference}");
+        });
+
+        var imei = new Option<string>("--imei") { Description = "15-digit IMEI", Required = true };
+        var imei2 = new Option<string?>("--imei2") { Description = "Second IMEI (dual SIM)" };
+        var serial = new Option<string?>("--serial");
+        var make = new Option<string?>("--make");
+        var model = new Option<string?>("--model");
+        var register = new Command("register", "Register a device by IMEI") { imei, imei2, serial, make, model };
+        Run(register, async (c, r, o, ct) =>
+        {
+            var d = await c.RegisterDeviceAsync(new RegisterDevice(r.GetValue(imei)!, r.GetValue(imei2), r.GetValue(serial), r.GetValue(make), r.GetValue(model)), ct);
+            await o.WriteLineAsync($"registered {d.Id} (IMEI {d.Imei}), lease #{d.LeaseSeq} {d.LeaseMode}");
+        });
+
+        var file = new Argument<FileInfo>("file") { Description = "CSV with a header: imei, imei2, serial, make, model" };
+        var import = new Command("import", "Register up to 10,000 devices from a CSV file") { file };
+        Run(import, async (c, r, o, ct) =>
+        {
+            var f = r.GetValue(file)!;
+            if (!f.Exists) throw new UserError($"No such file: {f.FullName}");
+            await using var stream = f.OpenRead();
+            var result = await c.ImportDevicesAsync(stream, ct);
+            foreach (var e in result.Errors) await o.WriteLineAsync($"line {e.Line}: {e.Reason}");
+            await o.WriteLineAsync($"{result.Registered} registered, {result.Refused} refused");
+        });
+        return new Command("devices", "Register and inspect devices") { list, show, register, import };
+    }
+
+    private static Command Plans()
+    {
+        var device = new Option<Guid>("--device") { Description = "Device id", Required = true };
+        var price = new Option<long>("--price") { Description = "Price in minor units", Required = true };
+        var down = new Option<long>("--down-payment") { Description = "Down payment in minor units" };
+        var count = new Option<int>("--installments") { Description = "Number of installments", Required = true };
+        var frequency = new Option<Frequency>("--frequency") { Description = "Monthly, Weekly or Daily", DefaultValueFactory = _ => Frequency.Monthly };
+        var first = new Option<DateOnly>("--first-due") { Description = "First due date (yyyy-mm-dd)", Required = true };
+        var currency = new Option<string?>("--currency") { Description = "ISO 4217 code; the lender's by default" };
+        var borrower = new Option<string?>("--borrower") { Description = "Your reference for the borrower" };
+        var create = new Command("create", "Create a plan with a generated schedule") { device, price, down, count, frequency, first, currency, borrower };
+        Run(create, async (c, r, o, ct) =>
+        {
+            var p = await c.CreatePlanAsync(new CreatePlan(r.GetValue(device), r.GetValue(price), r.GetValue(down), r.GetValue(currency), r.GetValue(borrower),
+                Generate: new GenerateSchedule(r.GetValue(count), r.GetValue(frequency), r.GetValue(first))), ct);
+            await WritePlan(o, p);
+        });
+
+        var id = new Argument<Guid>("id") { Description = "Plan id" };
+        var show = new Command("show", "Show a plan, its schedule and standing") { id };
+        Run(show, async (c, r, o, ct) => await WritePlan(o, await c.GetPlanAsync(r.GetValue(id), ct)));
+
+        var reason = new Option<string>("--reason") { Description = "Why (kept in the audit trail)", Required = true };
+        var cancelId = new Argument<Guid>("id") { Description = "Plan id" };
+        var cancel = new Command("cancel", "Cancel an active plan") { cancelId, reason };
+        Run(cancel, async (c, r, o, ct) => await WritePlan(o, await c.CancelPlanAsync(r.GetValue(cancelId), r.GetValue(reason)!, ct)));
+        return new Command("plans", "Installment plans") { create, show, cancel };
+    }
+
+    private static Command Payments()
+    {
+        var plan = new Option<string>("--plan") { Description = "Plan id or pay reference (LN-…)", Required = true };
+        var amount = new Option<long>("--amount") { Description = "Amount in minor units", Required = true };
+        var currency = new Option<string>("--currency") { Description = "ISO 4217 code", Required = true };
+        var provider = new Option<string>("--provider") { Description = "e.g. mpesa", Required = true };
+        var tx = new Option<string>("--tx") { Description = "The provider's transaction id", Required = true };
+        var post = new Command("post", "Record a payment (once per provider transaction)") { plan, amount, currency, provider, tx };
+        Run(post, async (c, r, o, ct) =>
+        {
+            var target = r.GetValue(plan)!;
+            var payment = new PostPayment(r.GetValue(amount), r.GetValue(currency)!, r.GetValue(provider)!, r.GetValue(tx)!,
+                Guid.TryParse(target, out var g) ? g : null, Guid.TryParse(target, out _) ? null : target);
+            var p = await c.PostPaymentAsync(payment, ct);
+            await o.WriteLineAsync($"payment {p.Id}: {new Money(p.Amount, p.Currency)}; device lease #{p.LeaseSeq} {p.LeaseMode}");
+        });
+
+        var id = new Argument<Guid>("id") { Description = "Payment id" };
+        var reason = new Option<string>("--reason") { Description = "Why (kept in the audit trail)", Required = true };
+        var reverse = new Command("reverse", "Reverse a payment with a new ledger entry") { id, reason };
+        Run(reverse, async (c, r, o, ct) =>
+        {
+            var p = await c.ReversePaymentAsync(r.GetValue(id), r.GetValue(reason)!, ct);
+            await o.WriteLineAsync($"reversal {p.Id}: {new Money(p.Amount, p.Currency)}; device lease #{p.LeaseSeq} {p.LeaseMode}");
+        });
+        return new Command("payments", "The payment ledger") { post, reverse };
+    }
+
+    private static Command Audit()
+    {
+        var verify = new Command("verify", "Walk the lender's audit hash chain");
+        Run(verify, async (c, r, o, ct) =>
+        {
+            var check = await c.VerifyAuditAsync(ct);
+            await o.WriteLineAsync(check.Intact ? $"intact: {check.Checked} events" : $"BROKEN at event {check.BrokenAt} ({check.Checked} verified before it)");
+            if (!check.Intact) throw new UserError("The audit chain does not verify.");
+        });
+        return new Command("audit", "The audit trail") { verify };
+    }
+
+    private static async Task WritePlan(TextWriter o, Plan p)
+    {
+        await o.WriteLineAsync($"plan {p.Id}  ref {p.Reference}  device {p.DeviceId}");
+        await o.WriteLineAsync($"  {p.Lifecycle} / {p.Status}: paid {new Money(p.Paid, p.Currency)}, outstanding {new Money(p.Outstanding, p.Currency)}, overdue {new Money(p.AmountOverdue, p.Currency)} ({p.DaysPastDue} days)");
+        foreach (var i in p.Installments)
+            await o.WriteLineAsync($"  #{i.Number,-3} due {i.DueDate:yyyy-MM-dd}  {new Money(i.Amount, p.Currency),16}  paid {new Money(i.Paid, p.Currency)}");
+    }
+
+    /// <summary>Wires an action that talks to the server, turning API problems and network failures into plain messages.</summary>
+    private static void Run(Command command, Func<LienClient, ParseResult, TextWriter, CancellationToken, Task> action) =>
+        command.SetAction(async (r, ct) =>
+        {
+            var output = r.InvocationConfiguration.Output;
+            var error = r.InvocationConfiguration.Error;
+            if (!Uri.TryCreate(r.GetValue(Server), UriKind.Absolute, out var server))
+            {
+                await error.WriteLineAsync($"error: --server must be an absolute URL such as http://localhost:5080");
+                return 2;
+            }
+            using var http = new HttpClient { BaseAddress = server, Timeout = TimeSpan.FromSeconds(100) };
+            var client = new LienClient(http, r.GetValue(Key));
+            try
+            {
+                await action(client, r, output, ct);
+                return 0;
+            }
+            catch (LienApiException e)
+            {
+                await error.WriteLineAsync($"error: {e.Title}{(e.Detail is null ? "" : ": " + e.Detail)}");
+                foreach (var (field, messages) in e.Errors)
+                    foreach (var m in messages) await error.WriteLineAsync($"  {field}: {m}");
+                if (e.Status == 401) await error.WriteLineAsync("  (pass an API key with --key or LIEN_API_KEY)");
+                return 1;
+            }
+            catch (HttpRequestException e)
+            {
+                await error.WriteLineAsync($"error: cannot reach {server}: {e.Message}");
+                return 1;
+            }
+            catch (UserError e)
+            {
+                await error.WriteLineAsync($"error: {e.Message}");
+                return 1;
+            }
+        });
 }
+
+/// <summary>A plain message for the person at the terminal; no stack trace.</summary>
+internal sealed class UserError(string message) : Exception(message);

@@ -9,6 +9,7 @@ public static class LienCli
     public static RootCommand Build()
     {
         var root = new RootCommand("lien: Lien device financing locks — API client and offline tools");
+        foreach (var option in ApiCommands.GlobalOptions) root.Options.Add(option);
         foreach (var command in ApiCommands.Create()) root.Subcommands.Add(command);
         root.Subcommands.Add(CodesCommands.Create());
         return root;
