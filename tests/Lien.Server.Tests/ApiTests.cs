@@ -270,6 +270,21 @@ public abstract class ApiTests(LienServer server)
     }
 
     [Fact]
+    public async Task Import_LargeFile_EveryDeviceStoredWithLeaseAndAuditChainIntact()
+    {
+        var a = await Server.NewLenderAsync();
+        var csv = new StringBuilder("imei,serial\n");
+        for (var i = 0; i < 1_234; i++) csv.Append(Api.NewImei()).Append(",S").Append(i).Append('\n');
+        var result = await (await a.Admin.PostAsync("/v1/devices/import", new StringContent(csv.ToString(), Encoding.UTF8, "text/csv"))).Json(HttpStatusCode.OK);
+        Assert.Equal(1_234, result.GetProperty("registered").GetInt32());
+        var last = result.GetProperty("devices")[1_233].Id();
+        Assert.Equal(1, (await a.Admin.ReadAsync($"/v1/devices/{last}/lease")).Long("seq"));
+        var check = await a.Admin.ReadAsync("/v1/audit/verify");
+        Assert.True(check.GetProperty("intact").GetBoolean());
+        Assert.True(check.Long("checked") >= 2 * 1_234);
+    }
+
+    [Fact]
     public async Task Import_TooManyRows_RefusedWholeNothingStored()
     {
         var a = await Server.NewLenderAsync();

@@ -28,7 +28,13 @@ internal sealed class DeviceRegistry(LienDb db, LeaseIssuer leases, AuditTrail a
 {
     public sealed record Outcome(int Line, Device? Device, string? Refused);
 
-    /// <summary>Stores every valid row whose IMEIs are free; the caller owns the transaction.</summary>
+    private const int FlushEvery = 500;
+
+    /// <summary>
+    /// Stores every valid row whose IMEIs are free; the caller owns the transaction. A large batch is written out and
+    /// let go of every few hundred rows, inside the same transaction, so memory stays flat; the devices returned for
+    /// such a batch are then no longer tracked.
+    /// </summary>
     public async Task<List<Outcome>> RegisterAsync(Lender lender, IReadOnlyList<(int Line, RegisterDevice Row)> rows, string actor, CancellationToken ct)
     {
         var wanted = rows.SelectMany(r => new[] { r.Row.Imei, r.Row.Imei2 }).OfType<string>().Where(i => i.Length > 0).Distinct().ToList();
@@ -69,6 +75,11 @@ internal sealed class DeviceRegistry(LienDb db, LeaseIssuer leases, AuditTrail a
             await audit.RecordAsync(lender.Id, actor, "device.registered", $"device:{device.Id}", data: new { imeis, device.Serial }, ct: ct);
             await leases.ReviewAsync(device, lender, null, "registered", actor, ct);
             outcomes.Add(new Outcome(line, device, null));
+            if (rows.Count > FlushEvery && outcomes.Count % FlushEvery == 0)
+            {
+                await db.SaveChangesAsync(ct);
+                db.ChangeTracker.Clear();
+            }
         }
         return outcomes;
     }
