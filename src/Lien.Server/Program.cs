@@ -1,6 +1,7 @@
 using Lien.Server;
 using Lien.Server.Api;
 using Lien.Server.Audit;
+using Lien.Server.Channel;
 using Lien.Server.DeviceApi;
 using Lien.Server.Devices;
 using Lien.Server.Leases;
@@ -21,6 +22,7 @@ builder.Services.AddProblems();
 builder.Services.AddLenderAuth();
 builder.Services.AddLienCore();
 builder.Services.AddDeviceApi();
+builder.Services.AddChannel(builder.Configuration);
 builder.Services.AddScheduling(builder.Configuration);
 builder.Services.AddOpenApi();
 builder.Services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
@@ -46,6 +48,7 @@ app.MapPayments();
 app.MapLeases();
 app.MapAudit();
 app.MapDeviceApi();
+app.MapChannel();
 
 await app.RunAsync();
 return 0;

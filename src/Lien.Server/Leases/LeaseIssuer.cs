@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Lien.Protocol;
 using Lien.Server.Audit;
+using Lien.Server.Channel;
 using Lien.Server.Devices;
 using Lien.Server.Lenders;
 using Lien.Server.Plans;
@@ -13,7 +14,7 @@ namespace Lien.Server.Leases;
 /// Runs the policy for one device and, when the lease it wants differs from the one held, writes lease seq + 1 in
 /// the caller's unit of work — the same transaction as its cause (a payment, a reversal, a plan change, a review).
 /// </summary>
-internal sealed class LeaseIssuer(LienDb db, LeaseSigner signer, AuditTrail audit, TimeProvider time)
+internal sealed class LeaseIssuer(LienDb db, LeaseSigner signer, AuditTrail audit, ChannelHub hub, TimeProvider time)
 {
     private readonly Dictionary<Guid, LenderKey> _activeKeys = [];
 
@@ -71,12 +72,21 @@ internal sealed class LeaseIssuer(LienDb db, LeaseSigner signer, AuditTrail audi
             Cause = cause,
             Kid = key.Kid,
             Jws = jws,
+            CreatedAt = time.GetUtcNow(),
         });
         var modeChanged = device.LeaseSeq == 0 || device.LeaseMode != decision.Mode;
         device.LeaseSeq = seq;
         device.LeaseMode = decision.Mode;
         device.LeaseUnlockedUntil = decision.UnlockedUntil;
         device.LeaseJws = jws;
+        if (device.EnrolledAt is not null)
+        {
+            // Delivery starts when the lease is committed: this node's streams at once, other nodes' through PostgreSQL,
+            // which delivers a NOTIFY only if (and when) the transaction commits.
+            var id = device.Id;
+            db.AfterCommit(() => hub.LeaseCommitted(id));
+            if (!db.IsSqlite) await db.Database.ExecuteSqlAsync($"SELECT pg_notify({PostgresLeaseListener.Channel}, {id.ToString("N")})", ct);
+        }
         var action = modeChanged ? $"device.{decision.Mode.ToString().ToLowerInvariant()}" : "lease.renewed";
         await audit.RecordAsync(lender.Id, actor, action, $"device:{device.Id}", decision.Reason, lender.PolicyProfile,
             new { seq, mode = decision.Mode, unlockedUntil = decision.UnlockedUntil, cause }, ct);

@@ -16,4 +16,10 @@ internal sealed class LeaseRecord
     public required string Cause { get; set; }
     public required string Kid { get; set; }
     public required string Jws { get; set; }
+
+    /// <summary>When the row was written (full precision; <see cref="IssuedAt"/> is whole seconds), for apply latency.</summary>
+    public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>When the device acknowledged applying it; null until then.</summary>
+    public DateTimeOffset? AppliedAt { get; set; }
 }

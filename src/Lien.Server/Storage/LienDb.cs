@@ -27,6 +27,20 @@ internal abstract class LienDb(DbContextOptions options) : DbContext(options)
 
     public abstract bool IsSqlite { get; }
 
+    // Work to do once the current unit of work has committed (e.g. wake a device's stream); dropped on rollback.
+    private readonly List<Action> _afterCommit = [];
+
+    public void AfterCommit(Action action) => _afterCommit.Add(action);
+
+    internal void DiscardAfterCommit() => _afterCommit.Clear();
+
+    internal void RunAfterCommit()
+    {
+        var actions = _afterCommit.ToArray();
+        _afterCommit.Clear();
+        foreach (var a in actions) a();
+    }
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         configurationBuilder.Properties<ApiRole>().HaveConversion<string>().HaveMaxLength(16);

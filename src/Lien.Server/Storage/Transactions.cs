@@ -17,18 +17,21 @@ internal static class Transactions
     {
         for (var attempt = 1; ; attempt++)
         {
+            db.DiscardAfterCommit();
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             try
             {
                 var result = await work();
                 await db.SaveChangesAsync(ct);
                 await tx.CommitAsync(ct);
+                db.RunAfterCommit();
                 return result;
             }
             catch (Exception e) when (attempt < Attempts && IsConflict(e))
             {
                 await tx.RollbackAsync(ct);
                 db.ChangeTracker.Clear();
+                db.DiscardAfterCommit();
                 await Task.Delay(Random.Shared.Next(1, 5 * attempt), ct);
             }
         }

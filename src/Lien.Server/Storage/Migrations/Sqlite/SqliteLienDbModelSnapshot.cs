@@ -179,9 +179,15 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.Property<long>("Seq")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("AppliedAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Cause")
                         .IsRequired()
                         .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
 
                     b.Property<long>("IssuedAt")
                         .HasColumnType("INTEGER");

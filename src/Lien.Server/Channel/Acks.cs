@@ -1,0 +1,29 @@
+using System.Diagnostics.Metrics;
+using Lien.Server.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace Lien.Server.Channel;
+
+/// <summary>
+/// A device saying "I applied lease seq N" — on its stream's ack or in a check-in. Records the lease's apply time and
+/// the commit-to-applied latency (the payment's own lease is committed with the payment, so this is payment-to-applied).
+/// </summary>
+internal sealed class Acks(TimeProvider time, IMeterFactory meters)
+{
+    private readonly Histogram<double> _latency = meters.Create("Lien.Server")
+        .CreateHistogram<double>("lien.lease.apply_latency", "ms", "From a lease's commit to the device's acknowledgement of applying it.");
+
+    public async Task RecordAsync(LienDb db, Guid deviceId, long seq, CancellationToken ct)
+    {
+        var moved = await db.Devices.Where(d => d.Id == deviceId && d.AppliedSeq < seq && d.LeaseSeq >= seq)
+            .ExecuteUpdateAsync(u => u.SetProperty(d => d.AppliedSeq, seq), ct);
+        if (moved == 0) return; // a repeat, or a seq the server never issued
+        var now = time.GetUtcNow();
+        var lease = await db.Leases.AsNoTracking().Where(l => l.DeviceId == deviceId && l.Seq == seq)
+            .Select(l => new { l.CreatedAt, l.Cause, l.AppliedAt }).FirstOrDefaultAsync(ct);
+        if (lease is null || lease.AppliedAt is not null) return;
+        await db.Leases.Where(l => l.DeviceId == deviceId && l.Seq == seq && l.AppliedAt == null)
+            .ExecuteUpdateAsync(u => u.SetProperty(l => l.AppliedAt, now), ct);
+        _latency.Record(Math.Max(0, (now - lease.CreatedAt).TotalMilliseconds), new KeyValuePair<string, object?>("cause", lease.Cause));
+    }
+}

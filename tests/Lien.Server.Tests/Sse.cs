@@ -1,0 +1,49 @@
+using System.Net.Http.Headers;
+using System.Text.Json;
+
+namespace Lien.Server.Tests;
+
+/// <summary>A device's end of the Server-Sent Events stream, as bare as an agent would read it.</summary>
+internal sealed class Sse : IAsyncDisposable
+{
+    private readonly HttpResponseMessage _response;
+    private readonly StreamReader _reader;
+
+    private Sse(HttpResponseMessage response, StreamReader reader) => (_response, _reader) = (response, reader);
+
+    public static async Task<Sse> OpenAsync(HttpClient client, string token, long appliedSeq)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/device/stream?appliedSeq={appliedSeq}");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Device", token);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+        var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        response.EnsureSuccessStatusCode();
+        var sse = new Sse(response, new StreamReader(await response.Content.ReadAsStreamAsync()));
+        Assert.Equal(": connected", await sse._reader.ReadLineAsync()); // the stream is registered
+        return sse;
+    }
+
+    /// <summary>The next lease event (seq, jws); comments and pings are skipped. Fails after <paramref name="seconds"/>.</summary>
+    public async Task<(long Seq, string Lease)> NextLeaseAsync(int seconds = 20)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
+        string? evt = null;
+        while (true)
+        {
+            var line = await _reader.ReadLineAsync(cts.Token) ?? throw new InvalidOperationException("The stream ended.");
+            if (line.StartsWith("event: ", StringComparison.Ordinal)) evt = line[7..];
+            else if (line.StartsWith("data: ", StringComparison.Ordinal) && evt == "lease")
+            {
+                var data = JsonDocument.Parse(line[6..]).RootElement;
+                return (data.GetProperty("seq").GetInt64(), data.GetProperty("lease").GetString()!);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _reader.Dispose();
+        _response.Dispose();
+        await Task.CompletedTask;
+    }
+}
