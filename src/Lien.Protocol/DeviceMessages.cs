@@ -24,8 +24,8 @@ public sealed record EnrollResponse(
     DateTimeOffset NextCheckInAt,
     DateTimeOffset ServerTime);
 
-/// <summary>A periodic check-in: the highest lease seq the device has applied.</summary>
-public sealed record CheckInRequest(long AppliedSeq);
+/// <summary>A periodic check-in: the highest lease seq the device has applied, and its FCM token when that changed.</summary>
+public sealed record CheckInRequest(long AppliedSeq, string? PushToken = null);
 
 /// <summary>The check-in answer: the current lease (JWS compact), the trust keys, and when to check in next.</summary>
 public sealed record CheckInResponse(

@@ -34,7 +34,7 @@ public abstract class LienServer(Store store) : WebApplicationFactory<Program>, 
     public bool Available => Store == Store.Sqlite || PostgresAdmin is not null;
     public string? PostgresConnection => PostgresAdmin is null ? null : new NpgsqlConnectionStringBuilder(PostgresAdmin) { Database = _pgDatabase }.ConnectionString;
 
-    public async ValueTask InitializeAsync()
+    public virtual async ValueTask InitializeAsync()
     {
         if (!Available) return;
         if (Store == Store.Postgres)
@@ -56,8 +56,12 @@ public abstract class LienServer(Store store) : WebApplicationFactory<Program>, 
         builder.UseSetting("Database:Provider", Store == Store.Sqlite ? "sqlite" : "postgres");
         if (Store == Store.Postgres) builder.UseSetting("ConnectionStrings:Lien", PostgresConnection);
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        foreach (var (key, value) in ExtraSettings) builder.UseSetting(key, value);
         builder.ConfigureTestServices(s => s.AddSingleton<TimeProvider>(Time));
     }
+
+    /// <summary>Settings a fixture adds, e.g. the address of a local stand-in for an external service.</summary>
+    protected virtual IEnumerable<KeyValuePair<string, string?>> ExtraSettings => [];
 
     public override async ValueTask DisposeAsync()
     {

@@ -5,6 +5,7 @@ using System.Text;
 using Lien.Protocol;
 using Lien.Server.Api;
 using Lien.Server.Audit;
+using Lien.Server.Channel;
 using Lien.Server.Devices;
 using Lien.Server.Lenders;
 using Lien.Server.Storage;
@@ -87,7 +88,7 @@ internal static class DeviceApiEndpoints
     }
 
     private static async Task<Results<Ok<CheckInResponse>, ProblemHttpResult>> CheckIn(CheckInRequest? body, HttpRequest request, LienDb db,
-        DeviceTokens tokens, LastSeenRecorder lastSeen, TimeProvider time, CancellationToken ct)
+        DeviceTokens tokens, LastSeenRecorder lastSeen, Acks acks, TimeProvider time, CancellationToken ct)
     {
         var auth = request.Headers.Authorization.ToString();
         if (!auth.StartsWith("Device ", StringComparison.Ordinal) || !tokens.TryRead(auth[7..], out var deviceId, out var epoch))
@@ -97,7 +98,9 @@ internal static class DeviceApiEndpoints
         var now = time.GetUtcNow();
         lastSeen.Saw(deviceId, now);
         if (body is { AppliedSeq: var applied } && applied > row.AppliedSeq && applied <= row.LeaseSeq)
-            await db.Devices.Where(d => d.Id == deviceId && d.AppliedSeq < applied).ExecuteUpdateAsync(u => u.SetProperty(d => d.AppliedSeq, applied), ct);
+            await acks.RecordAsync(db, deviceId, applied, ct);
+        if (body?.PushToken is { Length: > 0 and <= 1024 } push)
+            await db.Devices.Where(d => d.Id == deviceId && (d.PushToken == null || d.PushToken != push)).ExecuteUpdateAsync(u => u.SetProperty(d => d.PushToken, push), ct);
         return TypedResults.Ok(new CheckInResponse(row.LeaseSeq, row.LeaseJws, TrustKeys(row.TrustKeysJson),
             NextCheckIn(now, row.LeaseMode, row.LeaseUnlockedUntil), now));
     }

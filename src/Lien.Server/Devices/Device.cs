@@ -21,6 +21,9 @@ internal sealed class Device
     public DateTimeOffset? LastSeenAt { get; set; }
     public long AppliedSeq { get; set; }
 
+    /// <summary>The FCM registration token the agent reported, for "check in now" wake-ups; null when none or invalid.</summary>
+    public string? PushToken { get; set; }
+
     public long LeaseSeq { get; set; }
     public LeaseMode LeaseMode { get; set; }
     public DateTimeOffset? LeaseUnlockedUntil { get; set; }

@@ -2,6 +2,8 @@ using System.Text.Json;
 using Lien.Protocol;
 using Lien.Server.Audit;
 using Lien.Server.Channel;
+using Lien.Server.Push;
+using Microsoft.Extensions.Options;
 using Lien.Server.Devices;
 using Lien.Server.Lenders;
 using Lien.Server.Plans;
@@ -14,7 +16,7 @@ namespace Lien.Server.Leases;
 /// Runs the policy for one device and, when the lease it wants differs from the one held, writes lease seq + 1 in
 /// the caller's unit of work — the same transaction as its cause (a payment, a reversal, a plan change, a review).
 /// </summary>
-internal sealed class LeaseIssuer(LienDb db, LeaseSigner signer, AuditTrail audit, ChannelHub hub, TimeProvider time)
+internal sealed class LeaseIssuer(LienDb db, LeaseSigner signer, AuditTrail audit, ChannelHub hub, IOptions<PushOptions> pushOptions, TimeProvider time)
 {
     private readonly Dictionary<Guid, LenderKey> _activeKeys = [];
 
@@ -86,6 +88,9 @@ internal sealed class LeaseIssuer(LienDb db, LeaseSigner signer, AuditTrail audi
             var id = device.Id;
             db.AfterCommit(() => hub.LeaseCommitted(id));
             if (!db.IsSqlite) await db.Database.ExecuteSqlAsync($"SELECT pg_notify({PostgresLeaseListener.Channel}, {id.ToString("N")})", ct);
+            // The outbox: if the stream has not delivered it shortly, a push wakes the device to check in.
+            if (device.PushToken is not null)
+                db.PushMessages.Add(new PushMessage { DeviceId = id, Seq = seq, DueAt = time.GetUtcNow() + pushOptions.Value.Delay });
         }
         var action = modeChanged ? $"device.{decision.Mode.ToString().ToLowerInvariant()}" : "lease.renewed";
         await audit.RecordAsync(lender.Id, actor, action, $"device:{device.Id}", decision.Reason, lender.PolicyProfile,

@@ -24,6 +24,7 @@ internal abstract class LienDb(DbContextOptions options) : DbContext(options)
     public DbSet<LeaseRecord> Leases => Set<LeaseRecord>();
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
     public DbSet<ServerSecret> ServerSecrets => Set<ServerSecret>();
+    public DbSet<Push.PushMessage> PushMessages => Set<Push.PushMessage>();
 
     public abstract bool IsSqlite { get; }
 
@@ -75,6 +76,7 @@ internal abstract class LienDb(DbContextOptions options) : DbContext(options)
         {
             e.Property(x => x.Imei).HasMaxLength(15);
             e.Property(x => x.Imei2).HasMaxLength(15);
+            e.Property(x => x.PushToken).HasMaxLength(1024);
             e.Ignore(x => x.Imeis);
             e.HasIndex(x => new { x.LenderId, x.CreatedAt, x.Id });
             e.HasIndex(x => new { x.LenderId, x.Imei });
@@ -126,6 +128,11 @@ internal abstract class LienDb(DbContextOptions options) : DbContext(options)
             e.Property(x => x.Action).HasMaxLength(64);
         });
         b.Entity<ServerSecret>(e => e.HasKey(x => x.Name));
+        b.Entity<Push.PushMessage>(e =>
+        {
+            e.HasIndex(x => x.DueAt);
+            e.HasOne<Device>().WithMany().HasForeignKey(x => x.DeviceId);
+        });
     }
 }
 

@@ -131,6 +131,10 @@ namespace Lien.Server.Storage.Migrations.Postgres
                     b.Property<byte[]>("PublicKey")
                         .HasColumnType("bytea");
 
+                    b.Property<string>("PushToken")
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)");
+
                     b.Property<DateTimeOffset?>("ReleasedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -505,6 +509,38 @@ namespace Lien.Server.Storage.Migrations.Postgres
                     b.ToTable("PlanInstallments");
                 });
 
+            modelBuilder.Entity("Lien.Server.Push.PushMessage", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer");
+
+                    b.Property<Guid>("DeviceId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("DueAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("LastError")
+                        .HasColumnType("text");
+
+                    b.Property<long>("Seq")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DeviceId");
+
+                    b.HasIndex("DueAt");
+
+                    b.ToTable("PushMessages");
+                });
+
             modelBuilder.Entity("Lien.Server.Storage.ServerSecret", b =>
                 {
                     b.Property<string>("Name")
@@ -593,6 +629,15 @@ namespace Lien.Server.Storage.Migrations.Postgres
                     b.HasOne("Lien.Server.Plans.Plan", null)
                         .WithMany("Installments")
                         .HasForeignKey("PlanId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Lien.Server.Push.PushMessage", b =>
+                {
+                    b.HasOne("Lien.Server.Devices.Device", null)
+                        .WithMany()
+                        .HasForeignKey("DeviceId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

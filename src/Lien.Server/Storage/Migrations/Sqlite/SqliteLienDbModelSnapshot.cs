@@ -124,6 +124,10 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.Property<byte[]>("PublicKey")
                         .HasColumnType("BLOB");
 
+                    b.Property<string>("PushToken")
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT");
+
                     b.Property<long?>("ReleasedAt")
                         .HasColumnType("INTEGER");
 
@@ -498,6 +502,36 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.ToTable("PlanInstallments");
                 });
 
+            modelBuilder.Entity("Lien.Server.Push.PushMessage", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("DeviceId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("DueAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("LastError")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Seq")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DeviceId");
+
+                    b.HasIndex("DueAt");
+
+                    b.ToTable("PushMessages");
+                });
+
             modelBuilder.Entity("Lien.Server.Storage.ServerSecret", b =>
                 {
                     b.Property<string>("Name")
@@ -586,6 +620,15 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.HasOne("Lien.Server.Plans.Plan", null)
                         .WithMany("Installments")
                         .HasForeignKey("PlanId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Lien.Server.Push.PushMessage", b =>
+                {
+                    b.HasOne("Lien.Server.Devices.Device", null)
+                        .WithMany()
+                        .HasForeignKey("DeviceId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
