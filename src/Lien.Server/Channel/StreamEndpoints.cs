@@ -21,7 +21,7 @@ internal sealed class StreamOptions
 
 /// <summary>
 /// The instant channel: one Server-Sent Events stream per device. A committed lease is written to it at once and
-/// again, with backoff, until the device acknowledges it. See docs/PROTOCOL.md §5.
+/// again, with backoff, until the device acknowledges it. See docs/PROTOCOL.md §4.
 /// </summary>
 internal static class StreamEndpoints
 {
