@@ -1,0 +1,231 @@
+// Payment-to-applied latency with many devices streaming from one server (issue: instant channel).
+// Starts the real server (Release build) as its own process on a fresh SQLite database, registers and enrolls N devices,
+// opens N Server-Sent Events streams (one per device, as agents would), measures the server's memory per idle
+// stream, then posts payments at a fixed rate to random devices and times each from the payment request to the
+// device having verified the pushed lease and acknowledged it.
+using System.Buffers.Text;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Lien.Protocol;
+
+var options = Args.Parse(args);
+var time = TimeProvider.System;
+var dataDir = Path.Combine(Path.GetTempPath(), "lien-latency-" + Guid.NewGuid().ToString("N"));
+var env = new Dictionary<string, string>
+{
+    ["Lien__DataDir"] = dataDir,
+    ["Lien__MasterKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+    ["Logging__LogLevel__Default"] = "Warning",
+    ["ASPNETCORE_ENVIRONMENT"] = "Production",
+};
+
+Console.WriteLine($"# {options.Devices} devices, {options.Rate} payments/s for {options.Seconds} s; server {options.ServerDll}");
+var command = Run(options.ServerDll, env, ["lenders", "create", "--name", "Bench Lender", "--currency", "KES", "--time-zone", "Africa/Nairobi"]);
+var commandOut = await command.StandardOutput.ReadToEndAsync();
+await command.WaitForExitAsync();
+var apiKey = Regex.Match(commandOut, "lien_ak[0-9a-f]{12}_[0-9a-f]{64}").Value;
+if (apiKey.Length == 0) throw new InvalidOperationException("lender creation failed: " + await command.StandardError.ReadToEndAsync());
+
+var port = FreePort();
+env["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+using var server = Run(options.ServerDll, env, []);
+var baseUri = new Uri($"http://127.0.0.1:{port}");
+var handler = new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
+using var api = new HttpClient(handler) { BaseAddress = baseUri, Timeout = TimeSpan.FromMinutes(5) };
+api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+await WaitReadyAsync(api);
+
+var sw = Stopwatch.StartNew();
+var imeis = Enumerable.Range(0, options.Devices).Select(i => Imei("35" + (10_000_000_000L + i).ToString("000000000000", CultureInfo.InvariantCulture))).ToList();
+var deviceIds = new List<Guid>();
+foreach (var chunk in imeis.Chunk(5000))
+{
+    var csv = "imei\n" + string.Join('\n', chunk);
+    var r = await api.PostAsync("/v1/devices/import", new StringContent(csv, Encoding.UTF8, "text/csv"));
+    var result = await r.Content.ReadFromJsonAsync<JsonElement>();
+    deviceIds.AddRange(result.GetProperty("devices").EnumerateArray().Select(d => d.GetProperty("id").GetGuid()));
+}
+var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
+var plans = new ConcurrentDictionary<Guid, Guid>();
+await Parallel.ForEachAsync(deviceIds, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (id, ct) =>
+{
+    var r = await api.PostAsJsonAsync("/v1/plans", new { deviceId = id, price = 1_200_000, generate = new { count = 12, frequency = "Monthly", firstDueDate = today.AddDays(-40) } }, ct);
+    r.EnsureSuccessStatusCode();
+    plans[id] = (await r.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("id").GetGuid();
+});
+var devices = new ConcurrentBag<Device>();
+await Parallel.ForEachAsync(imeis, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (imei, ct) =>
+{
+    using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+    var publicKey = Convert.ToBase64String(key.ExportSubjectPublicKeyInfo());
+    var signedAt = time.GetUtcNow().ToUnixTimeSeconds();
+    var signature = key.SignData(Encoding.UTF8.GetBytes(EnrollRequest.SigningInput([imei], publicKey, signedAt)), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+    var r = await api.PostAsJsonAsync("/v1/device/enroll", new EnrollRequest([imei], publicKey, signedAt, Base64Url.EncodeToString(signature)), ct);
+    r.EnsureSuccessStatusCode();
+    var e = (await r.Content.ReadFromJsonAsync<EnrollResponse>(LeaseClaims.Json, ct))!;
+    devices.Add(new Device(e.DeviceId, e.DeviceToken, e.Seq, e.TrustKeys.Select(k => (k.Kid, k.ToECDsa())).ToDictionary(), plans[e.DeviceId]));
+});
+Console.WriteLine($"setup: {options.Devices} devices registered, planned and enrolled in {sw.Elapsed.TotalSeconds:F0} s");
+
+// Memory per idle stream: the server's resident set before and after every device holds its stream open.
+await Task.Delay(TimeSpan.FromSeconds(5), time);
+var before = Rss(server);
+using var streamClient = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue, PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
+{ BaseAddress = baseUri, Timeout = Timeout.InfiniteTimeSpan };
+using var ackClient = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = baseUri };
+var pending = new ConcurrentDictionary<Guid, long>(); // device → payment start timestamp
+var latencies = new ConcurrentBag<double>();
+var stop = new CancellationTokenSource();
+var list = devices.ToList();
+var connected = 0;
+var readers = new List<Task>();
+foreach (var chunk in list.Chunk(500))
+{
+    var opened = chunk.Select(d => d.OpenAsync(streamClient, stop.Token)).ToArray();
+    await Task.WhenAll(opened);
+    connected += opened.Length;
+    readers.AddRange(chunk.Select(d => d.ReadAsync(ackClient, pending, latencies, stop.Token)));
+}
+await Task.Delay(TimeSpan.FromSeconds(10), time);
+var after = Rss(server);
+var perStream = (after - before) / (double)connected;
+Console.WriteLine($"streams: {connected} open; server RSS {before / 1048576.0:F0} MiB → {after / 1048576.0:F0} MiB: {perStream / 1024:F1} KiB per idle stream");
+
+// Payments at a fixed rate to random devices that have no payment in flight.
+var interval = TimeSpan.FromSeconds(1.0 / options.Rate);
+var total = options.Rate * options.Seconds;
+var posted = 0;
+var failures = 0;
+var start = Stopwatch.GetTimestamp();
+var inFlight = new List<Task>();
+for (var i = 0; i < total; i++)
+{
+    var due = start + (long)(i * interval.TotalSeconds * Stopwatch.Frequency);
+    var wait = (due - Stopwatch.GetTimestamp()) * 1000.0 / Stopwatch.Frequency;
+    if (wait >= 1) await Task.Delay(TimeSpan.FromMilliseconds(wait), time); // no spinning: the server needs the cores
+    Device d;
+    do d = list[Random.Shared.Next(list.Count)]; while (!pending.TryAdd(d.Id, Stopwatch.GetTimestamp()));
+    var txId = $"B{i}";
+    inFlight.Add(Task.Run(async () =>
+    {
+        var r = await api.PostAsJsonAsync("/v1/payments", new { planId = d.PlanId, amount = 100, currency = "KES", provider = "bench", providerTransactionId = txId });
+        if (!r.IsSuccessStatusCode) { Interlocked.Increment(ref failures); pending.TryRemove(d.Id, out _); }
+        Interlocked.Increment(ref posted);
+    }));
+}
+await Task.WhenAll(inFlight);
+var elapsed = Stopwatch.GetElapsedTime(start);
+for (var i = 0; i < 100 && !pending.IsEmpty; i++) await Task.Delay(TimeSpan.FromMilliseconds(100), time);
+stop.Cancel();
+var sorted = latencies.Order().ToArray();
+double P(double q) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
+Console.WriteLine($"payments: {posted} posted in {elapsed.TotalSeconds:F1} s ({posted / elapsed.TotalSeconds:F0}/s), {failures} failed, {sorted.Length} applied, {pending.Count} never applied");
+Console.WriteLine($"payment-to-applied latency: p50 {P(0.50):F1} ms, p99 {P(0.99):F1} ms, max {sorted.LastOrDefault():F1} ms");
+Console.WriteLine($"| devices | payments/s | applied | p50 ms | p99 ms | max ms | KiB per idle stream |");
+Console.WriteLine($"| {connected} | {posted / elapsed.TotalSeconds:F0} | {sorted.Length}/{posted - failures} | {P(0.50):F1} | {P(0.99):F1} | {sorted.LastOrDefault():F1} | {perStream / 1024:F1} |");
+server.Kill(entireProcessTree: true);
+await server.WaitForExitAsync();
+try { Directory.Delete(dataDir, true); } catch (IOException) { }
+return pending.IsEmpty && failures == 0 ? 0 : 1;
+
+static Process Run(string dll, Dictionary<string, string> env, string[] args)
+{
+    var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+    info.ArgumentList.Add(dll);
+    foreach (var a in args) info.ArgumentList.Add(a);
+    foreach (var (k, v) in env) info.Environment[k] = v;
+    var p = Process.Start(info)!;
+    if (args.Length == 0) { p.OutputDataReceived += (_, _) => { }; p.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine("server: " + e.Data); }; p.BeginOutputReadLine(); p.BeginErrorReadLine(); }
+    return p;
+}
+
+static async Task WaitReadyAsync(HttpClient api)
+{
+    for (var i = 0; i < 600; i++)
+    {
+        try { if ((await api.GetAsync("/v1/lender")).IsSuccessStatusCode) return; }
+        catch (HttpRequestException) { }
+        await Task.Delay(100);
+    }
+    throw new TimeoutException("server did not start");
+}
+
+static int FreePort()
+{
+    using var l = new TcpListener(IPAddress.Loopback, 0);
+    l.Start();
+    return ((IPEndPoint)l.LocalEndpoint).Port;
+}
+
+static long Rss(Process p)
+{
+    foreach (var line in File.ReadLines($"/proc/{p.Id}/status"))
+        if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+    throw new InvalidOperationException("no VmRSS");
+}
+
+static string Imei(string body) => body + Lien.Protocol.Imei.CheckDigit(body);
+
+internal sealed record Args(int Devices, int Rate, int Seconds, string ServerDll)
+{
+    public static Args Parse(string[] args)
+    {
+        string? Get(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
+        return new Args(int.Parse(Get("--devices") ?? "10000", CultureInfo.InvariantCulture), int.Parse(Get("--rate") ?? "200", CultureInfo.InvariantCulture),
+            int.Parse(Get("--seconds") ?? "30", CultureInfo.InvariantCulture),
+            Get("--server-dll") ?? Path.GetFullPath("src/Lien.Server/bin/Release/net10.0/Lien.Server.dll"));
+    }
+}
+
+/// <summary>One simulated device: its stream, its lease verification and its acknowledgements.</summary>
+internal sealed class Device(Guid id, string token, long seq, Dictionary<string, ECDsa> keys, Guid planId)
+{
+    private StreamReader? _reader;
+    public Guid Id { get; } = id;
+    public Guid PlanId { get; } = planId;
+    private long _seq = seq;
+
+    public async Task OpenAsync(HttpClient client, CancellationToken ct)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/device/stream?appliedSeq={_seq}");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Device", token);
+        var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+        response.EnsureSuccessStatusCode();
+        _reader = new StreamReader(await response.Content.ReadAsStreamAsync(ct));
+        if (await _reader.ReadLineAsync(ct) != ": connected") throw new InvalidOperationException("stream did not connect");
+    }
+
+    public async Task ReadAsync(HttpClient acks, ConcurrentDictionary<Guid, long> pending, ConcurrentBag<double> latencies, CancellationToken ct)
+    {
+        try
+        {
+            while (await _reader!.ReadLineAsync(ct) is { } line)
+            {
+                if (!line.StartsWith("data: ", StringComparison.Ordinal)) continue;
+                var data = JsonDocument.Parse(line[6..]).RootElement;
+                var seq = data.GetProperty("seq").GetInt64();
+                var jws = data.GetProperty("lease").GetString()!;
+                var verified = Jws.Verify(jws, kid => keys.GetValueOrDefault(kid), LeaseClaims.MediaType);
+                if (!verified.Valid || seq <= _seq) continue;
+                _seq = seq;
+                var request = new HttpRequestMessage(HttpMethod.Post, "/v1/device/ack") { Content = JsonContent.Create(new { seq }) };
+                request.Headers.Authorization = new AuthenticationHeaderValue("Device", token);
+                (await acks.SendAsync(request, ct)).EnsureSuccessStatusCode();
+                if (pending.TryRemove(Id, out var started)) latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+}
