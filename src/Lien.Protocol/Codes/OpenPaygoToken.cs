@@ -80,10 +80,16 @@ public static class OpenPaygoToken
     }
 
     /// <summary>The code <paramref name="steps"/> links down the chain from <paramref name="code"/>.</summary>
+    // Optimised from the first call: a server issues few codes per device, and a long loop would otherwise
+    // start as unoptimised code.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static long Advance(SipHashKey key, long code, int steps, bool extended)
     {
-        for (var i = 0; i < steps; i++)
-            code = extended ? NextExtended(key, code) : NextStandard(key, code);
+        // One loop per form, so the hash inlines into a tight loop without a branch in it.
+        if (extended)
+            for (var i = 0; i < steps; i++) code = NextExtended(key, code);
+        else
+            for (var i = 0; i < steps; i++) code = NextStandard(key, code);
         return code;
     }
 

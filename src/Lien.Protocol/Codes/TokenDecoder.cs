@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Lien.Protocol.Codes;
 
 /// <summary>What the device made of a typed token.</summary>
@@ -62,6 +64,8 @@ public sealed class TokenDecoder(TokenDevice device, TokenDecoderState state)
     }
 
     /// <summary>What a device in <paramref name="state"/> makes of <paramref name="token"/>, and its state afterwards.</summary>
+    // A device decodes a token now and then, so the first call is the one that counts: compile it optimised.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static (TokenDecodeResult Result, TokenDecoderState State) Decode(TokenDevice device, TokenDecoderState state, ReadOnlySpan<char> token)
     {
         ArgumentNullException.ThrowIfNull(device);
