@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-
 namespace Lien.Protocol.Codes;
 
 /// <summary>What the device made of a typed token.</summary>
@@ -64,8 +62,6 @@ public sealed class TokenDecoder(TokenDevice device, TokenDecoderState state)
     }
 
     /// <summary>What a device in <paramref name="state"/> makes of <paramref name="token"/>, and its state afterwards.</summary>
-    // A device decodes a token now and then, so the first call is the one that counts: compile it optimised.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static (TokenDecodeResult Result, TokenDecoderState State) Decode(TokenDevice device, TokenDecoderState state, ReadOnlySpan<char> token)
     {
         ArgumentNullException.ThrowIfNull(device);
@@ -79,23 +75,20 @@ public sealed class TokenDecoder(TokenDevice device, TokenDecoderState state)
         var startLow = device.StartingCode % offset;
         var value = (int)((lowDigits - startLow + offset) % offset);
 
-        // The value picks the chain; walk it from count 0 to the top of the window, comparing high digits only
-        // (the low digits of every code of this chain are the token's by construction).
+        // The value picks the chain; walk it from count 0 to the top of the window.
         var top = state.Count + (value == OpenPaygoToken.CounterSyncValue ? MaxCounterSyncJump : MaxJump);
         var code = OpenPaygoToken.WithLowDigits(device.StartingCode, lowDigits, offset);
-        var key = device.Key;
         var refused = false;
-        for (var count = 0; count <= top; count++)
+        var count = 0;
+        while ((count = OpenPaygoToken.FindHighDigits(device.Key, ref code, count, top, high, offset, extended)) >= 0)
         {
-            if (code >= high && code < high + offset)
-            {
-                var type = OpenPaygoToken.TypeAt(count, value);
-                if (IsAcceptable(state, count, type))
-                    return (new(TokenStatus.Ok, type, value, count), Accept(state, count, type));
-                // Keep looking: the same digits may, rarely, also be a later and acceptable count.
-                refused = true;
-            }
-            code = extended ? OpenPaygoToken.NextExtended(key, code) : OpenPaygoToken.NextStandard(key, code);
+            var type = OpenPaygoToken.TypeAt(count, value);
+            if (IsAcceptable(state, count, type))
+                return (new(TokenStatus.Ok, type, value, count), Accept(state, count, type));
+            // Keep looking: the same digits may, rarely, also be a later and acceptable count.
+            refused = true;
+            code = OpenPaygoToken.Advance(device.Key, code, 1, extended);
+            count++;
         }
         return (refused ? TokenDecodeResult.AlreadyUsed : TokenDecodeResult.Invalid, state);
     }
