@@ -23,6 +23,10 @@ public readonly record struct TokenDecodeResult(TokenStatus Status, TokenType? T
 /// <param name="UsedCounts">Bit i set: count <c>Count - i</c> is used. Counts more than 63 below are all treated as used.</param>
 public sealed record TokenDecoderState(int Count, ulong UsedCounts)
 {
+    public int Count { get; } = Count is >= 0 and <= int.MaxValue - TokenDecoder.MaxCounterSyncJump
+        ? Count
+        : throw new ArgumentOutOfRangeException(nameof(Count), Count, "A device count is not negative and leaves room above it for the search window.");
+
     /// <summary>
     /// A device provisioned at <paramref name="count"/>. Every count up to it is marked used: the device cannot
     /// know which older tokens were delivered, and refusing one is safer than crediting it twice.

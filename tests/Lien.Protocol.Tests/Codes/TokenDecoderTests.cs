@@ -150,4 +150,8 @@ public class TokenDecoderTests
     public void Decode_RestrictedKeypadGivenDigitFive_Invalid() =>
         Assert.Equal(TokenStatus.Invalid,
             TokenDecoder.Decode(Device with { RestrictedDigitSet = true }, TokenDecoderState.Initial(), "123412341234125").Result.Status);
+
+    [Fact]
+    public void TokenDecoderState_NegativeCount_Throws() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => new TokenDecoderState(-1, 0));
 }
