@@ -10,7 +10,9 @@ internal static class BenchDevice
 }
 
 /// <summary>Codes a server issues per second per core: one ADD_TIME token from a given count.</summary>
-[ShortRunJob]
+// One launch, 15 measured iterations: short, yet enough for a median on a shared 2-core machine.
+[SimpleJob(launchCount: 1, warmupCount: 5, iterationCount: 15)]
+[MedianColumn]
 [MemoryDiagnoser]
 public class EncodeBenchmarks
 {
@@ -25,7 +27,9 @@ public class EncodeBenchmarks
 /// The worst case on the device: a token that matches nothing, so the decoder walks the whole window
 /// (count 0 … device count + 64) before answering.
 /// </summary>
-[ShortRunJob]
+// One launch, 15 measured iterations: short, yet enough for a median on a shared 2-core machine.
+[SimpleJob(launchCount: 1, warmupCount: 5, iterationCount: 15)]
+[MedianColumn]
 [MemoryDiagnoser]
 public class DecodeBenchmarks
 {
