@@ -22,7 +22,8 @@ public sealed record EnrollResponse(
     string Lease,
     IReadOnlyList<TrustKey> TrustKeys,
     DateTimeOffset NextCheckInAt,
-    DateTimeOffset ServerTime);
+    DateTimeOffset ServerTime,
+    OfflineCodes? Codes = null);
 
 /// <summary>A periodic check-in: the highest lease seq the device has applied, and its FCM token when that changed.</summary>
 public sealed record CheckInRequest(long AppliedSeq, string? PushToken = null);

@@ -6,6 +6,7 @@ using Lien.Protocol;
 using Lien.Server.Api;
 using Lien.Server.Audit;
 using Lien.Server.Channel;
+using Lien.Server.Codes;
 using Lien.Server.Devices;
 using Lien.Server.Lenders;
 using Lien.Server.Storage;
@@ -37,7 +38,7 @@ internal static class DeviceApiEndpoints
     }
 
     private static async Task<Results<Ok<EnrollResponse>, ValidationProblem, ProblemHttpResult>> Enroll(EnrollRequest body, LienDb db,
-        DeviceTokens tokens, AuditTrail audit, TimeProvider time, CancellationToken ct)
+        DeviceTokens tokens, AuditTrail audit, SecretBox box, TimeProvider time, CancellationToken ct)
     {
         var errors = new Errors();
         var imeis = body.Imeis ?? [];
@@ -82,8 +83,11 @@ internal static class DeviceApiEndpoints
             await audit.RecordAsync(device.LenderId, $"device:{device.Id}", reenroll ? "device.re-enrolled" : "device.enrolled", $"device:{device.Id}",
                 reenroll ? "The device enrolled again with a new key (factory reset or reinstall)." : null, ct: ct);
             var now = time.GetUtcNow();
+            // The code secret travels only here, sealed to the key that just proved itself.
+            var codes = new OfflineCodes(SealedCodeSecret.Seal(CodeEndpoints.EnsureSecret(device, box), spki!, device.Id), device.CodeStartingCode,
+                device.CodeCount, lender.CodeRestrictedDigitSet, lender.CodeTimeDivider);
             return TypedResults.Ok(new EnrollResponse(device.Id, device.LenderId, tokens.Issue(device.Id, device.TokenEpoch), device.LeaseSeq,
-                device.LeaseJws, TrustKeys(lender.TrustKeysJson), NextCheckIn(now, device.LeaseMode, device.LeaseUnlockedUntil), now));
+                device.LeaseJws, TrustKeys(lender.TrustKeysJson), NextCheckIn(now, device.LeaseMode, device.LeaseUnlockedUntil), now, codes));
         }, ct);
     }
 

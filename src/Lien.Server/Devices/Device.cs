@@ -29,6 +29,13 @@ internal sealed class Device
     public DateTimeOffset? LeaseUnlockedUntil { get; set; }
     public string LeaseJws { get; set; } = "";
 
+    /// <summary>The OpenPAYGO secret (16 bytes), sealed; made at first enrollment and kept through re-enrollments.</summary>
+    public byte[]? CodeSecretSealed { get; set; }
+    public long CodeStartingCode { get; set; }
+
+    /// <summary>The token count after the last code issued: never reused, so a concurrency token.</summary>
+    public int CodeCount { get; set; }
+
     public IReadOnlyList<string> Imeis => Imei2 is null ? [Imei] : [Imei, Imei2];
 }
 

@@ -15,6 +15,12 @@ internal sealed class Lender
     public long OfflineAllowanceSeconds { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
 
+    /// <summary>Offline codes for keypad phones: written with the keys 1-4 only (15 digits instead of 9).</summary>
+    public bool CodeRestrictedDigitSet { get; set; }
+
+    /// <summary>Offline code value units per day (1: a code's value is days; 24: hours).</summary>
+    public int CodeTimeDivider { get; set; } = 1;
+
     /// <summary>The published lease-signing keys as JSON (a copy of LenderKeys, kept here for the check-in hot path).</summary>
     public string TrustKeysJson { get; set; } = "[]";
 }

@@ -13,7 +13,9 @@ internal sealed record LenderSettings(
     string? TimeZone,
     string? Currency,
     string? PolicyProfile,
-    int? OfflineAllowanceHours)
+    int? OfflineAllowanceHours,
+    bool? CodeRestrictedDigitSet = null,
+    int? CodeTimeDivider = null)
 {
     public const int DefaultOfflineAllowanceHours = 7 * 24;
 
@@ -35,6 +37,8 @@ internal sealed record LenderSettings(
                 $"policyProfile must be one of: {string.Join(", ", Protocol.PolicyProfile.Names)}.");
         if (OfflineAllowanceHours is { } h)
             errors.Check(h is >= 1 and <= 90 * 24, "offlineAllowanceHours", "offlineAllowanceHours must be between 1 and 2160 (90 days).");
+        if (CodeTimeDivider is { } d)
+            errors.Check(d is >= 1 and <= 24, "codeTimeDivider", "codeTimeDivider must be between 1 (codes count days) and 24 (codes count hours).");
         return errors;
     }
 
@@ -49,10 +53,12 @@ internal sealed record LenderSettings(
         if (Currency is not null) l.Currency = Currency;
         if (PolicyProfile is not null) l.PolicyProfile = PolicyProfile;
         if (OfflineAllowanceHours is { } h) l.OfflineAllowanceSeconds = h * 3600L;
+        if (CodeRestrictedDigitSet is { } r) l.CodeRestrictedDigitSet = r;
+        if (CodeTimeDivider is { } d) l.CodeTimeDivider = d;
     }
 
     public static LenderSettings Of(Lender l) => new(l.Name, l.LogoUrl, l.SupportPhone, l.ShortCode, l.SupportUrl,
-        l.TimeZone, l.Currency, l.PolicyProfile, (int)(l.OfflineAllowanceSeconds / 3600));
+        l.TimeZone, l.Currency, l.PolicyProfile, (int)(l.OfflineAllowanceSeconds / 3600), l.CodeRestrictedDigitSet, l.CodeTimeDivider);
 }
 
 internal static class LenderTermsExtensions

@@ -25,6 +25,7 @@ internal abstract class LienDb(DbContextOptions options) : DbContext(options)
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
     public DbSet<ServerSecret> ServerSecrets => Set<ServerSecret>();
     public DbSet<Push.PushMessage> PushMessages => Set<Push.PushMessage>();
+    public DbSet<Codes.IssuedCode> IssuedCodes => Set<Codes.IssuedCode>();
 
     public abstract bool IsSqlite { get; }
 
@@ -77,6 +78,7 @@ internal abstract class LienDb(DbContextOptions options) : DbContext(options)
             e.Property(x => x.Imei).HasMaxLength(15);
             e.Property(x => x.Imei2).HasMaxLength(15);
             e.Property(x => x.PushToken).HasMaxLength(1024);
+            e.Property(x => x.CodeCount).IsConcurrencyToken();
             e.Ignore(x => x.Imeis);
             e.HasIndex(x => new { x.LenderId, x.CreatedAt, x.Id });
             e.HasIndex(x => new { x.LenderId, x.Imei });
@@ -128,6 +130,12 @@ internal abstract class LienDb(DbContextOptions options) : DbContext(options)
             e.Property(x => x.Action).HasMaxLength(64);
         });
         b.Entity<ServerSecret>(e => e.HasKey(x => x.Name));
+        b.Entity<Codes.IssuedCode>(e =>
+        {
+            e.HasKey(x => new { x.DeviceId, x.Count });
+            e.Property(x => x.Type).HasConversion<string>().HasMaxLength(16);
+            e.HasOne<Device>().WithMany().HasForeignKey(x => x.DeviceId);
+        });
         b.Entity<Push.PushMessage>(e =>
         {
             e.HasIndex(x => x.DueAt);

@@ -1,0 +1,48 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Lien.Protocol;
+
+/// <summary>
+/// The device's offline-code secret as it travels in the enrollment answer: encrypted to the device's own P-256 key
+/// (ECDH with a one-time server key, HKDF-SHA256, AES-256-GCM), so only the key that signed the enrollment can read it.
+/// </summary>
+public sealed record SealedCodeSecret(string EphemeralPublicKey, string Nonce, string Ciphertext)
+{
+    private static readonly byte[] Info = Encoding.ASCII.GetBytes("lien-code-secret-v1");
+
+    /// <summary>Encrypts <paramref name="secret"/> to the holder of <paramref name="devicePublicKeySpki"/>; <paramref name="deviceId"/> is bound as associated data.</summary>
+    public static SealedCodeSecret Seal(ReadOnlySpan<byte> secret, byte[] devicePublicKeySpki, Guid deviceId)
+    {
+        using var device = ECDiffieHellman.Create();
+        device.ImportSubjectPublicKeyInfo(devicePublicKeySpki, out _);
+        using var ephemeral = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
+        var key = DeriveKey(ephemeral, device.PublicKey);
+        var nonce = RandomNumberGenerator.GetBytes(12);
+        var ciphertext = new byte[secret.Length + 16];
+        using (var aes = new AesGcm(key, 16))
+            aes.Encrypt(nonce, secret, ciphertext.AsSpan(0, secret.Length), ciphertext.AsSpan(secret.Length), deviceId.ToByteArray(bigEndian: true));
+        return new SealedCodeSecret(Convert.ToBase64String(ephemeral.ExportSubjectPublicKeyInfo()), Convert.ToBase64String(nonce), Convert.ToBase64String(ciphertext));
+    }
+
+    /// <summary>Decrypts with the device's private key; throws <see cref="CryptographicException"/> when it is not for this key or device.</summary>
+    public byte[] Open(ECDsa deviceKey, Guid deviceId)
+    {
+        using var device = ECDiffieHellman.Create(deviceKey.ExportParameters(includePrivateParameters: true));
+        using var ephemeral = ECDiffieHellman.Create();
+        ephemeral.ImportSubjectPublicKeyInfo(Convert.FromBase64String(EphemeralPublicKey), out _);
+        var key = DeriveKey(device, ephemeral.PublicKey);
+        var data = Convert.FromBase64String(Ciphertext);
+        if (data.Length < 16) throw new CryptographicException("Sealed secret is too short.");
+        var secret = new byte[data.Length - 16];
+        using var aes = new AesGcm(key, 16);
+        aes.Decrypt(Convert.FromBase64String(Nonce), data.AsSpan(0, secret.Length), data.AsSpan(secret.Length), secret, deviceId.ToByteArray(bigEndian: true));
+        return secret;
+    }
+
+    private static byte[] DeriveKey(ECDiffieHellman own, ECDiffieHellmanPublicKey other) =>
+        HKDF.DeriveKey(HashAlgorithmName.SHA256, own.DeriveRawSecretAgreement(other), 32, salt: [], info: Info);
+}
+
+/// <summary>What a device needs to accept offline codes: its secret (sealed to its key), starting code, count and keypad.</summary>
+public sealed record OfflineCodes(SealedCodeSecret Secret, long StartingCode, int Count, bool RestrictedDigitSet, int TimeDivider);
