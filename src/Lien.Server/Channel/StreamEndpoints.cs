@@ -47,7 +47,7 @@ internal static class StreamEndpoints
     private static async Task<(Guid Id, StreamRow Row)?> AuthenticateAsync(HttpRequest request, DeviceTokens tokens, IServiceScopeFactory scopes, CancellationToken ct)
     {
         var auth = request.Headers.Authorization.ToString();
-        if (!auth.StartsWith("Device ", StringComparison.Ordinal) || !tokens.TryRead(auth[7..], out var id, out var epoch)) return null;
+        if (!auth.StartsWith("Device ", StringComparison.Ordinal) || !tokens.TryRead(auth.AsSpan(7), out var id, out var epoch)) return null;
         var row = await ReadAsync(scopes, id, ct);
         return row is null || row.TokenEpoch != epoch ? null : (id, row);
     }

@@ -24,6 +24,7 @@ internal static class DeviceApiEndpoints
     public static IServiceCollection AddDeviceApi(this IServiceCollection services)
     {
         services.AddSingleton<DeviceTokens>();
+        services.AddSingleton<CheckInReader>();
         services.AddSingleton<LastSeenRecorder>();
         services.AddHostedService(sp => sp.GetRequiredService<LastSeenRecorder>());
         return services;
@@ -87,17 +88,17 @@ internal static class DeviceApiEndpoints
             var codes = new OfflineCodes(SealedCodeSecret.Seal(CodeEndpoints.EnsureSecret(device, box), spki!, device.Id), device.CodeStartingCode,
                 device.CodeCount, lender.CodeRestrictedDigitSet, lender.CodeTimeDivider);
             return TypedResults.Ok(new EnrollResponse(device.Id, device.LenderId, tokens.Issue(device.Id, device.TokenEpoch), device.LeaseSeq,
-                device.LeaseJws, TrustKeys(lender.TrustKeysJson), NextCheckIn(now, device.LeaseMode, device.LeaseUnlockedUntil), now, codes));
+                device.LeaseJws, LenderEndpoints.TrustKeys(lender.TrustKeysJson), NextCheckIn(now, device.LeaseMode, device.LeaseUnlockedUntil), now, codes));
         }, ct);
     }
 
-    private static async Task<Results<Ok<CheckInResponse>, ProblemHttpResult>> CheckIn(CheckInRequest? body, HttpRequest request, LienDb db,
-        DeviceTokens tokens, LastSeenRecorder lastSeen, Acks acks, TimeProvider time, CancellationToken ct)
+    private static async Task<Results<CheckInAnswer, ProblemHttpResult>> CheckIn(CheckInRequest? body, HttpRequest request, LienDb db,
+        CheckInReader reader, DeviceTokens tokens, LastSeenRecorder lastSeen, Acks acks, TimeProvider time, CancellationToken ct)
     {
-        var auth = request.Headers.Authorization.ToString();
+        var auth = request.Headers.Authorization.ToString().AsSpan();
         if (!auth.StartsWith("Device ", StringComparison.Ordinal) || !tokens.TryRead(auth[7..], out var deviceId, out var epoch))
             return Unauthorized();
-        var row = db is SqliteLienDb s ? await CheckInQuery<SqliteLienDb>.Run(s, deviceId, ct) : await CheckInQuery<PostgresLienDb>.Run((PostgresLienDb)db, deviceId, ct);
+        var row = await reader.ReadAsync(db, deviceId, ct);
         if (row is null || row.TokenEpoch != epoch) return Unauthorized();
         var now = time.GetUtcNow();
         lastSeen.Saw(deviceId, now);
@@ -105,8 +106,8 @@ internal static class DeviceApiEndpoints
             await acks.RecordAsync(db, deviceId, applied, ct);
         if (body?.PushToken is { Length: > 0 and <= 1024 } push)
             await db.Devices.Where(d => d.Id == deviceId && (d.PushToken == null || d.PushToken != push)).ExecuteUpdateAsync(u => u.SetProperty(d => d.PushToken, push), ct);
-        return TypedResults.Ok(new CheckInResponse(row.LeaseSeq, row.LeaseJws, TrustKeys(row.TrustKeysJson),
-            NextCheckIn(now, row.LeaseMode, row.LeaseUnlockedUntil), now));
+        return new CheckInAnswer(row.LeaseSeq, row.LeaseJws, CheckInAnswer.TrustKeys(row.TrustKeysJson),
+            NextCheckIn(now, row.LeaseMode, row.LeaseUnlockedUntil), now);
     }
 
     private static ProblemHttpResult Unauthorized() => TypedResults.Problem(statusCode: 401, title: "Unknown device token",
@@ -119,22 +120,5 @@ internal static class DeviceApiEndpoints
         var next = now + CheckInInterval;
         if (until is { } u && u - TimeSpan.FromHours(1) < next) next = u - TimeSpan.FromHours(1);
         return next < now + TimeSpan.FromMinutes(5) ? now + TimeSpan.FromMinutes(5) : next;
-    }
-
-    // Parsed trust-key sets, keyed by their JSON: content-addressed, so a rotation can never be served stale.
-    private static readonly ConcurrentDictionary<string, IReadOnlyList<TrustKey>> ParsedKeys = new();
-
-    private static IReadOnlyList<TrustKey> TrustKeys(string json) =>
-        ParsedKeys.Count > 10_000 ? LenderEndpoints.TrustKeys(json) : ParsedKeys.GetOrAdd(json, LenderEndpoints.TrustKeys);
-
-    internal sealed record CheckInRow(int TokenEpoch, long LeaseSeq, string LeaseJws, LeaseMode LeaseMode, DateTimeOffset? LeaseUnlockedUntil, long AppliedSeq, string TrustKeysJson);
-
-    // One compiled query per provider: the hot path skips LINQ translation entirely.
-    private static class CheckInQuery<TDb> where TDb : LienDb
-    {
-        public static readonly Func<TDb, Guid, CancellationToken, Task<CheckInRow?>> Run = EF.CompileAsyncQuery((TDb db, Guid id, CancellationToken ct) =>
-            db.Devices.Where(d => d.Id == id)
-                .Join(db.Lenders, d => d.LenderId, l => l.Id, (d, l) => new CheckInRow(d.TokenEpoch, d.LeaseSeq, d.LeaseJws, d.LeaseMode, d.LeaseUnlockedUntil, d.AppliedSeq, l.TrustKeysJson))
-                .FirstOrDefault());
     }
 }

@@ -36,26 +36,41 @@ internal sealed class DeviceTokens
     public string Issue(Guid deviceId, int epoch)
     {
         var body = string.Create(CultureInfo.InvariantCulture, $"{deviceId:N}.{epoch}");
-        return $"{body}.{Base64Url.EncodeToString(Mac(body))}";
+        Span<byte> mac = stackalloc byte[MacBytes];
+        Mac(body, mac);
+        return $"{body}.{Base64Url.EncodeToString(mac)}";
     }
 
-    /// <summary>Checks the MAC only; the caller compares the epoch with the device row.</summary>
-    public bool TryRead(string? token, out Guid deviceId, out int epoch)
+    /// <summary>Checks the MAC only; the caller compares the epoch with the device row. Allocates nothing: every check-in comes here.</summary>
+    public bool TryRead(ReadOnlySpan<char> token, out Guid deviceId, out int epoch)
     {
         deviceId = Guid.Empty;
         epoch = 0;
-        if (token is null || token.Length > 100) return false;
+        if (token.Length > MaxLength) return false;
         var last = token.LastIndexOf('.');
         if (last < 0) return false;
-        var body = token.AsSpan(0, last);
+        var body = token[..last];
         var dot = body.IndexOf('.');
         if (dot < 0 || !Guid.TryParseExact(body[..dot], "N", out deviceId) || !int.TryParse(body[(dot + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out epoch))
             return false;
         Span<byte> given = stackalloc byte[32];
-        if (!Base64Url.TryDecodeFromChars(token.AsSpan(last + 1), given, out var n) || n != 16) return false;
-        return CryptographicOperations.FixedTimeEquals(given[..16], Mac(body.ToString()));
+        if (!Base64Url.TryDecodeFromChars(token[(last + 1)..], given, out var n) || n != MacBytes) return false;
+        Span<byte> expected = stackalloc byte[MacBytes];
+        Mac(body, expected);
+        return CryptographicOperations.FixedTimeEquals(given[..MacBytes], expected);
     }
 
-    private byte[] Mac(string body) =>
-        HMACSHA256.HashData(_key ?? throw new InvalidOperationException("Device tokens are not loaded."), Encoding.ASCII.GetBytes(body))[..16];
+    private const int MaxLength = 100;
+    private const int MacBytes = 16;
+
+    // The HMAC of the token body's ASCII bytes (anything else becomes '?', as Encoding.ASCII does), truncated to 16 bytes.
+    private void Mac(ReadOnlySpan<char> body, Span<byte> mac)
+    {
+        var key = _key ?? throw new InvalidOperationException("Device tokens are not loaded.");
+        Span<byte> ascii = stackalloc byte[MaxLength];
+        var length = Encoding.ASCII.GetBytes(body, ascii);
+        Span<byte> hash = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        HMACSHA256.HashData(key, ascii[..length], hash);
+        hash[..MacBytes].CopyTo(mac);
+    }
 }

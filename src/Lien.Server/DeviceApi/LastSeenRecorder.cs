@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Data.Common;
 using Lien.Server.Storage;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 
 namespace Lien.Server.DeviceApi;
@@ -41,12 +42,8 @@ internal sealed class LastSeenRecorder(IServiceScopeFactory scopes, TimeProvider
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<LienDb>();
-            foreach (var group in batch.GroupBy(kv => DateTimeOffset.FromUnixTimeSeconds(kv.Value.ToUnixTimeSeconds())))
-                foreach (var chunk in group.Select(kv => kv.Key).Chunk(500))
-                {
-                    var at = group.Key;
-                    await db.Devices.Where(d => chunk.Contains(d.Id)).ExecuteUpdateAsync(u => u.SetProperty(d => d.LastSeenAt, at), ct);
-                }
+            if (db is SqliteLienDb sqlite) WriteSqlite(sqlite, batch);
+            else await WriteAsync(db, batch, ct);
         }
         catch (Exception e) when (e is DbException or InvalidOperationException or TimeoutException)
         {
@@ -55,4 +52,48 @@ internal sealed class LastSeenRecorder(IServiceScopeFactory scopes, TimeProvider
             log.LogWarning(e, "Could not record last-seen times for {Count} devices; retrying with the next batch.", batch.Count);
         }
     }
+
+    private static async Task WriteAsync(LienDb db, ConcurrentDictionary<Guid, DateTimeOffset> batch, CancellationToken ct)
+    {
+        foreach (var group in batch.GroupBy(kv => WholeSeconds(kv.Value)))
+            foreach (var chunk in group.Select(kv => kv.Key).Chunk(500))
+            {
+                var at = group.Key;
+                await db.Devices.Where(d => chunk.Contains(d.Id)).ExecuteUpdateAsync(u => u.SetProperty(d => d.LastSeenAt, at), ct);
+            }
+    }
+
+    // Under load a batch is tens of thousands of rows. On SQLite they go through one prepared statement, in key order,
+    // in transactions of a few thousand rows: each holds the write lock only briefly (payments wait behind it, readers
+    // never do in WAL mode), and this connection skips the fsync at commit, since losing last-seen times is harmless.
+    private const int RowsPerTransaction = 4000;
+
+    private static void WriteSqlite(SqliteLienDb db, ConcurrentDictionary<Guid, DateTimeOffset> batch)
+    {
+        using var connection = new SqliteConnection(SqliteDirect.ConnectionString(db));
+        connection.Open();
+        using (var pragma = connection.CreateCommand())
+        {
+            pragma.CommandText = "PRAGMA synchronous = NORMAL; PRAGMA mmap_size = 2147418112; PRAGMA cache_size = -65536;";
+            pragma.ExecuteNonQuery();
+        }
+        using var update = connection.CreateCommand();
+        update.CommandText = """UPDATE "Devices" SET "LastSeenAt" = $at WHERE "Id" = $id""";
+        var id = update.Parameters.Add("$id", SqliteType.Text);
+        var at = update.Parameters.Add("$at", SqliteType.Integer);
+        foreach (var chunk in batch.OrderBy(kv => kv.Key).Chunk(RowsPerTransaction))
+        {
+            using var tx = connection.BeginTransaction();
+            update.Transaction = tx;
+            foreach (var (device, seen) in chunk)
+            {
+                id.Value = device;
+                at.Value = SqliteDirect.Stored(WholeSeconds(seen));
+                update.ExecuteNonQuery();
+            }
+            tx.Commit();
+        }
+    }
+
+    private static DateTimeOffset WholeSeconds(DateTimeOffset at) => DateTimeOffset.FromUnixTimeSeconds(at.ToUnixTimeSeconds());
 }

@@ -1,0 +1,67 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Reflection;
+using System.Text.Json;
+using Lien.Protocol;
+using Lien.Server.Api;
+using Lien.Server.Lenders;
+using Microsoft.AspNetCore.Http.Metadata;
+
+namespace Lien.Server.DeviceApi;
+
+/// <summary>
+/// A <see cref="CheckInResponse"/> written straight to the response: the same JSON the serializer would write, without
+/// building the record, and with the trust keys (the same for a lender's whole fleet) rendered once.
+/// </summary>
+internal sealed class CheckInAnswer(long seq, string lease, byte[] trustKeys, DateTimeOffset nextCheckInAt, DateTimeOffset serverTime)
+    : IResult, IEndpointMetadataProvider
+{
+    private static readonly JsonEncodedText Seq = JsonEncodedText.Encode("seq");
+    private static readonly JsonEncodedText Lease = JsonEncodedText.Encode("lease");
+    private static readonly JsonEncodedText TrustKeysName = JsonEncodedText.Encode("trustKeys");
+    private static readonly JsonEncodedText NextCheckInAt = JsonEncodedText.Encode("nextCheckInAt");
+    private static readonly JsonEncodedText ServerTime = JsonEncodedText.Encode("serverTime");
+
+    [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;
+    [ThreadStatic] private static Utf8JsonWriter? t_writer;
+
+    public Task ExecuteAsync(HttpContext httpContext)
+    {
+        // Written whole before the first byte goes out, so the answer carries a Content-Length and the buffers,
+        // copied into the response synchronously, are free for this thread's next request.
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(4096);
+        buffer.ResetWrittenCount();
+        var w = t_writer ??= new Utf8JsonWriter(buffer);
+        w.Reset(buffer);
+        w.WriteStartObject();
+        w.WriteNumber(Seq, seq);
+        w.WriteString(Lease, lease);
+        w.WritePropertyName(TrustKeysName);
+        w.WriteRawValue(trustKeys, skipInputValidation: true);
+        w.WriteString(NextCheckInAt, nextCheckInAt);
+        w.WriteString(ServerTime, serverTime);
+        w.WriteEndObject();
+        w.Flush();
+
+        var response = httpContext.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "application/json; charset=utf-8";
+        response.ContentLength = buffer.WrittenCount;
+        response.BodyWriter.Write(buffer.WrittenSpan);
+        var flush = response.BodyWriter.FlushAsync(httpContext.RequestAborted);
+        return flush.IsCompletedSuccessfully ? Task.CompletedTask : flush.AsTask();
+    }
+
+    public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder) =>
+        builder.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status200OK, typeof(CheckInResponse), ["application/json"]));
+
+    // Rendered trust-key sets, keyed by their stored JSON: content-addressed, so a rotation can never be served stale.
+    private static readonly ConcurrentDictionary<string, byte[]> Rendered = new();
+
+    /// <summary>A lender's trust keys as the JSON array a <see cref="CheckInResponse"/> carries.</summary>
+    public static byte[] TrustKeys(string json) =>
+        Rendered.Count > 10_000 ? Render(json) : Rendered.GetOrAdd(json, Render);
+
+    private static byte[] Render(string json) =>
+        JsonSerializer.SerializeToUtf8Bytes(LenderEndpoints.TrustKeys(json), Json.Options);
+}
