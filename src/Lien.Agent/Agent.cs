@@ -82,7 +82,7 @@ public static class Agent
     /// <summary>The state after <paramref name="e"/>, and what the device must do about it.</summary>
     public static (AgentState State, IReadOnlyList<AgentEffect> Effects) Next(AgentState state, AgentEvent e, IOfflineCodes? codes = null)
     {
-        var before = state.EffectiveMode(state.TrustedNow(e.At));
+        var wasLocked = state.Locked;
         var beforeSeq = state.AppliedSeq;
         var effects = new List<AgentEffect>();
         state = Observe(state, e);
@@ -115,9 +115,8 @@ public static class Agent
         }
 
         var trusted = state.TrustedNow(e.At);
-        var after = state.EffectiveMode(trusted);
-        var wasLocked = before == LeaseMode.Locked;
-        var isLocked = after == LeaseMode.Locked;
+        var isLocked = state.EffectiveMode(trusted) == LeaseMode.Locked;
+        state = state with { Locked = isLocked };
         if (e is Booted || wasLocked != isLocked) effects.Add(isLocked ? new LockNow() : new UnlockNow());
         if (e is Booted || wasLocked != isLocked || state.AppliedSeq != beforeSeq || e is CodeEntered)
             effects.Add(new ScreenChanged(LockScreenView.Of(state, trusted)));

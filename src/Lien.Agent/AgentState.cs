@@ -56,7 +56,8 @@ public enum RefusalReason
 /// Everything the agent knows, persisted after every change. <see cref="Anchor"/> is the signed time floor (the held
 /// lease's issuedAt, or later signed evidence, plus monotonic time); <see cref="HighWater"/> is the latest trusted time
 /// ever seen, so a reboot (which restarts the monotonic clock) never lets the device believe an earlier time.
-/// <see cref="CodeState"/> is opaque storage for the offline-code extension (<see cref="IOfflineCodes"/>).
+/// <see cref="Locked"/> is what the device enforces now. <see cref="CodeState"/> is opaque storage for the offline-code
+/// extension (<see cref="IOfflineCodes"/>).
 /// </summary>
 public sealed record AgentState(
     DeviceIdentity Identity,
@@ -65,6 +66,7 @@ public sealed record AgentState(
     TimeAnchor? Anchor,
     DateTimeOffset HighWater,
     ImmutableSortedDictionary<RefusalReason, int> Refusals,
+    bool Locked = false,
     DateTimeOffset? CodeUnlockedUntil = null,
     string? CodeState = null)
 {
