@@ -55,6 +55,9 @@ public sealed class AgentRuntime(HttpClient http, IAgentStore store, IDeviceCloc
     /// <summary>Raised for every effect (lock, unlock, screen, refusal …) after the state that caused it was saved.</summary>
     public event Action<AgentEffect>? Effect;
 
+    /// <summary>Raised when the check-in loop starts waiting: how long until its next attempt (schedule or backoff).</summary>
+    public event Action<CallOutcome, TimeSpan>? CheckInScheduled;
+
     /// <summary>The seqs acknowledged to the server, in order.</summary>
     public long LastAckedSeq { get; private set; }
 
@@ -177,20 +180,25 @@ public sealed class AgentRuntime(HttpClient http, IAgentStore store, IDeviceCloc
     private async Task CheckInLoopAsync(CancellationToken ct)
     {
         var backoff = Backoff.CheckIn(random);
+        var rejectedInARow = 0;
         while (!ct.IsCancellationRequested)
         {
+            // Taken before the call, so a Refresh pressed while it is in flight still brings the next check-in forward.
+            var woken = _wake.Task;
             var result = State.Enrollment is null ? await EnrollAsync(ct) : await CheckInAsync(ct);
-            if (result.Outcome != CallOutcome.Failed) backoff.Reset();
+            if (result.Outcome is not (CallOutcome.Failed or CallOutcome.Unauthorized)) backoff.Reset();
+            rejectedInARow = result.Outcome == CallOutcome.Unauthorized ? rejectedInARow + 1 : 0;
             if (result.NextIn is { } next) _scheduled = next;
             var wait = result.Outcome switch
             {
                 CallOutcome.Ok => _scheduled,
-                CallOutcome.Unauthorized => TimeSpan.Zero, // enroll again at once
+                // Enroll again at once; but two phones claiming one IMEI would take each other's token for ever: back off.
+                CallOutcome.Unauthorized => rejectedInARow == 1 ? TimeSpan.Zero : backoff.Next(),
                 CallOutcome.NotRegistered => DormantRetry,
                 CallOutcome.Rejected => _scheduled,
                 _ => backoff.Next(),
             };
-            await SleepAsync(wait, ct);
+            await SleepAsync(wait, woken, () => CheckInScheduled?.Invoke(result.Outcome, wait), ct);
         }
     }
 
@@ -293,12 +301,11 @@ public sealed class AgentRuntime(HttpClient http, IAgentStore store, IDeviceCloc
     private void Wake() => Interlocked.Exchange(ref _wake, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
     // Waits for `wait`, or until Refresh (or a 401 elsewhere) asks for a check-in now.
-    private async Task SleepAsync(TimeSpan wait, CancellationToken ct)
+    private async Task SleepAsync(TimeSpan wait, Task woken, Action started, CancellationToken ct)
     {
-        if (wait <= TimeSpan.Zero) return;
-        var woken = _wake.Task;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var delay = Task.Delay(wait, time, stop.Token);
+        var delay = wait > TimeSpan.Zero ? Task.Delay(wait, time, stop.Token) : Task.CompletedTask;
+        started();
         await Task.WhenAny(delay, woken);
         await stop.CancelAsync();
         ct.ThrowIfCancellationRequested();

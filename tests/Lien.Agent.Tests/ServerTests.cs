@@ -107,6 +107,26 @@ public sealed class ServerTests(LienServer server) : IClassFixture<LienServer>, 
     }
 
     [Fact]
+    public async Task Run_EnrollsAtBoot_RefreshAfterPaymentUnlocks()
+    {
+        var (admin, _, imei, planId) = await LockedDeviceAsync();
+        var effects = new System.Collections.Concurrent.ConcurrentQueue<AgentEffect>();
+        var agent = Device(imei);
+        agent.Effect += effects.Enqueue;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var run = agent.RunAsync(stop.Token);
+
+        await Wait.Until(() => effects.Any(e => e is LockNow), "the lock after enrolling at boot");
+        await admin.PayAsync(planId, 100_00);
+        await agent.RefreshAsync(Ct);
+        await Wait.Until(() => effects.SkipWhile(e => e is not LockNow).Any(e => e is UnlockNow), "the unlock after Refresh");
+
+        Assert.Equal(LeaseMode.Released, agent.State.Lease!.Claims.Mode);
+        await stop.CancelAsync();
+        await run;
+    }
+
+    [Fact]
     public async Task Enroll_UnregisteredImei_NotRegistered()
     {
         await server.NewLenderAsync();

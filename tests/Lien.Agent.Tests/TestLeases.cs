@@ -68,3 +68,23 @@ internal sealed class FakeDeviceClock(DateTimeOffset wall, TimeSpan elapsed) : I
         Elapsed += d;
     }
 }
+
+/// <summary>A Random that always answers the same fraction, so the jitter is known.</summary>
+internal sealed class FixedRandom(double value) : Random
+{
+    public override double NextDouble() => value;
+}
+
+internal static class Wait
+{
+    /// <summary>Polls (in real time) until <paramref name="done"/>; <paramref name="between"/> may move a fake clock, so backoff delays elapse without sleeping.</summary>
+    public static async Task Until(Func<bool> done, string what, Action? between = null)
+    {
+        for (var i = 0; i < 500 && !done(); i++)
+        {
+            between?.Invoke();
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+        Assert.True(done(), "timed out waiting for " + what);
+    }
+}
