@@ -36,7 +36,9 @@ public sealed class StoreTests : IDisposable
         Assert.Equal(1, loaded.RefusedFor(RefusalReason.Replay));
         Assert.Equal(state.CodeUnlockedUntil, loaded.CodeUnlockedUntil);
         Assert.Equal(state.CodeState, loaded.CodeState);
-        Assert.Contains("\"Replay\": 1", await File.ReadAllTextAsync(store.Path, TestContext.Current.CancellationToken));
+        var text = await File.ReadAllTextAsync(store.Path, TestContext.Current.CancellationToken);
+        foreach (var member in new[] { "\"version\": 1", "\"privateKey\"", "\"deviceToken\"", "\"jws\"", "\"anchor\"", "\"highWater\"", "\"Replay\": 1", "\"mode\": \"Unlocked\"" })
+            Assert.Contains(member, text);
     }
 
     [Fact]
