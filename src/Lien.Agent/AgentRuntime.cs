@@ -52,6 +52,12 @@ public sealed class AgentRuntime(HttpClient http, IAgentStore store, IDeviceCloc
     /// <summary>The current state (after <see cref="StartAsync"/>).</summary>
     public AgentState State => _state ?? throw new InvalidOperationException("The agent has not started.");
 
+    /// <summary>What the device enforces right now, on its own clock.</summary>
+    public LeaseMode Mode => State.EffectiveMode(State.TrustedNow(clock.Now));
+
+    /// <summary>The lock screen right now.</summary>
+    public LockScreenView Screen => LockScreenView.Of(State, State.TrustedNow(clock.Now));
+
     /// <summary>Raised for every effect (lock, unlock, screen, refusal …) after the state that caused it was saved.</summary>
     public event Action<AgentEffect>? Effect;
 

@@ -79,3 +79,17 @@ public static class DeviceKeys
         return key;
     }
 }
+
+/// <summary>State kept in memory only: for simulated devices, which need no restart.</summary>
+public sealed class MemoryAgentStore : IAgentStore
+{
+    private AgentState? _state;
+
+    public Task<AgentState?> LoadAsync(CancellationToken ct = default) => Task.FromResult(Volatile.Read(ref _state));
+
+    public Task SaveAsync(AgentState state, CancellationToken ct = default)
+    {
+        Volatile.Write(ref _state, state);
+        return Task.CompletedTask;
+    }
+}
