@@ -90,17 +90,23 @@ public sealed class StreamTests : IDisposable
         if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
     }
 
+    /// <summary>An agent enrolled with the stand-in, holding lease 1 (Locked), its time on a fake clock; not yet running.</summary>
+    private async Task<(AgentRuntime Agent, FileAgentStore Store, FakeTimeProvider Time)> EnrolledAgentAsync(StreamStandIn standIn, TestLeases t, HttpClient http, Random random)
+    {
+        var store = new FileAgentStore(Path.Combine(_dir, "agent.json"));
+        await store.SaveAsync(t.Enrolled(t.Lease(1, LeaseMode.Locked)) with { Identity = DeviceKeys.NewIdentity(t.Imeis) }, TestContext.Current.CancellationToken);
+        var time = new FakeTimeProvider(TestLeases.T0);
+        http.BaseAddress = standIn.Address;
+        return (new AgentRuntime(http, store, new FakeDeviceClock(TestLeases.T0, TimeSpan.FromSeconds(5)), time, random, t.Imeis), store, time);
+    }
+
     [Fact]
     public async Task Stream_LeaseEvents_AppliedAckedAndReconnectsAfterDrop()
     {
         await using var standIn = await StreamStandIn.StartAsync();
         using var t = new TestLeases();
-        var store = new FileAgentStore(Path.Combine(_dir, "agent.json"));
-        await store.SaveAsync(t.Enrolled(t.Lease(1, LeaseMode.Locked)) with { Identity = DeviceKeys.NewIdentity(t.Imeis) }, TestContext.Current.CancellationToken);
-        var time = new FakeTimeProvider(TestLeases.T0);
-        var clock = new FakeDeviceClock(TestLeases.T0, TimeSpan.FromSeconds(5));
-        using var http = new HttpClient { BaseAddress = standIn.Address };
-        var agent = new AgentRuntime(http, store, clock, time, new Random(3), t.Imeis);
+        using var http = new HttpClient();
+        var (agent, store, time) = await EnrolledAgentAsync(standIn, t, http, new Random(3));
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         var run = agent.RunAsync(stop.Token);
 
@@ -143,11 +149,8 @@ public sealed class StreamTests : IDisposable
     {
         await using var standIn = await StreamStandIn.StartAsync();
         using var t = new TestLeases();
-        var store = new FileAgentStore(Path.Combine(_dir, "agent.json"));
-        await store.SaveAsync(t.Enrolled(t.Lease(1, LeaseMode.Locked)) with { Identity = DeviceKeys.NewIdentity(t.Imeis) }, TestContext.Current.CancellationToken);
-        var time = new FakeTimeProvider(TestLeases.T0);
-        using var http = new HttpClient { BaseAddress = standIn.Address };
-        var agent = new AgentRuntime(http, store, new FakeDeviceClock(TestLeases.T0, TimeSpan.FromSeconds(5)), time, new FixedRandom(0.5), t.Imeis);
+        using var http = new HttpClient();
+        var (agent, _, time) = await EnrolledAgentAsync(standIn, t, http, new FixedRandom(0.5));
         var waits = new ConcurrentQueue<(CallOutcome Outcome, TimeSpan Wait)>();
         agent.CheckInScheduled += (outcome, wait) => waits.Enqueue((outcome, wait));
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
