@@ -244,12 +244,15 @@ public sealed class AgentRuntime(HttpClient http, IAgentStore store, IDeviceCloc
         using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token);
         if (response.StatusCode == HttpStatusCode.Unauthorized) return CallOutcome.Unauthorized;
         if (!response.IsSuccessStatusCode) return (int)response.StatusCode < 500 ? CallOutcome.Rejected : CallOutcome.Failed;
-        connected();
         await using var body = await response.Content.ReadAsStreamAsync(linked.Token);
         using var reader = new StreamReader(body, Encoding.UTF8);
         var sse = new ServerSentEvents();
+        var heard = false;
         while (await reader.ReadLineAsync(linked.Token) is { } line)
         {
+            // Only a connection that carried something counts as a success; one closed at once keeps backing off.
+            if (!heard) connected();
+            heard = true;
             idle.CancelAfter(StreamIdleTimeout);
             if (sse.Feed(line) is not ("lease", var data)) continue;
             var lease = ParseLease(data);
