@@ -47,7 +47,7 @@ public sealed class AgentRuntime(HttpClient http, IAgentStore store, IDeviceCloc
     private readonly SemaphoreSlim _gate = new(1, 1);
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TimeSpan _scheduled = DormantRetry;
-    private AgentState? _state;
+    private volatile AgentState? _state; // written under _gate, read by every loop
 
     /// <summary>The current state (after <see cref="StartAsync"/>).</summary>
     public AgentState State => _state ?? throw new InvalidOperationException("The agent has not started.");
@@ -64,7 +64,7 @@ public sealed class AgentRuntime(HttpClient http, IAgentStore store, IDeviceCloc
     /// <summary>Raised when the check-in loop starts waiting: how long until its next attempt (schedule or backoff).</summary>
     public event Action<CallOutcome, TimeSpan>? CheckInScheduled;
 
-    /// <summary>The seqs acknowledged to the server, in order.</summary>
+    /// <summary>The last seq the server accepted an ack for (0: none).</summary>
     public long LastAckedSeq { get; private set; }
 
     /// <summary>Loads the saved state (or starts fresh with a new device key, as after a factory reset) and boots.</summary>
