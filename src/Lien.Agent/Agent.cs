@@ -1,0 +1,182 @@
+using Lien.Protocol;
+
+namespace Lien.Agent;
+
+/// <summary>Something that happened to the device. Each carries a reading of both clocks, taken when it happened.</summary>
+public abstract record AgentEvent(DeviceTime At);
+
+/// <summary>The device (or the agent process) started: the monotonic clock may have restarted at zero.</summary>
+public sealed record Booted(DeviceTime At) : AgentEvent(At);
+
+/// <summary>Enrollment succeeded: pin the trust keys, keep the token, and take the lease it carried.</summary>
+public sealed record Enrolled(EnrollResponse Response, DeviceTime At) : AgentEvent(At);
+
+/// <summary>A check-in answered: new trust keys (a rotation) are added to the pinned set, and its lease is offered.</summary>
+public sealed record CheckedIn(CheckInResponse Response, DeviceTime At) : AgentEvent(At);
+
+/// <summary>A lease arrived by any path (stream, check-in, push): it is applied only if it passes every rule.</summary>
+public sealed record LeaseReceived(string Jws, DeviceTime At) : AgentEvent(At);
+
+/// <summary>Time passed; the agent looks at both clocks.</summary>
+public sealed record Tick(DeviceTime At) : AgentEvent(At);
+
+/// <summary>The user (or the network) set the wall clock. It can move the lock earlier, never later.</summary>
+public sealed record WallClockChanged(DeviceTime At) : AgentEvent(At);
+
+/// <summary>The borrower typed an unlock code on the lock screen keypad; see <see cref="IOfflineCodes"/>.</summary>
+public sealed record CodeEntered(string Code, DeviceTime At) : AgentEvent(At);
+
+/// <summary>The borrower pressed Refresh: check in now.</summary>
+public sealed record RefreshRequested(DeviceTime At) : AgentEvent(At);
+
+/// <summary>The server answered 401: the token is from an earlier enrollment. The lease stays; the device enrolls again.</summary>
+public sealed record TokenRejected(DeviceTime At) : AgentEvent(At);
+
+/// <summary>What the agent asks the device (and its network side) to do.</summary>
+public abstract record AgentEffect;
+
+/// <summary>Tell the server this seq is applied (<c>POST /v1/device/ack</c>).</summary>
+public sealed record Ack(long Seq) : AgentEffect;
+
+/// <summary>Show the lock screen and restrict the device (emergency and incoming calls always work).</summary>
+public sealed record LockNow : AgentEffect;
+
+/// <summary>Remove the lock screen.</summary>
+public sealed record UnlockNow : AgentEffect;
+
+/// <summary>The lock screen's content changed; redraw it.</summary>
+public sealed record ScreenChanged(LockScreenView Screen) : AgentEffect;
+
+/// <summary>A lease was refused; it changed nothing.</summary>
+public sealed record LeaseRefused(RefusalReason Reason, string Detail) : AgentEffect;
+
+/// <summary>An unlock code was not accepted; show <paramref name="Message"/> on the keypad.</summary>
+public sealed record CodeRefused(string Message) : AgentEffect;
+
+/// <summary>Check in with the server now.</summary>
+public sealed record CheckInNow : AgentEffect;
+
+/// <summary>Enroll again (the token was rejected).</summary>
+public sealed record EnrollNow : AgentEffect;
+
+/// <summary>
+/// The extension point for offline unlock codes (OpenPAYGO Token, shared/conformance/openpaygo/). An implementation reads
+/// the code, its own counters in <see cref="AgentState.CodeState"/>, and answers how far the code extends the held
+/// Unlocked lease. Rate-limiting wrong codes belongs to the implementation (it can count in its state).
+/// </summary>
+public interface IOfflineCodes
+{
+    /// <summary>Redeems <paramref name="code"/> at <paramref name="trustedNow"/>.</summary>
+    CodeResult Redeem(AgentState state, string code, DateTimeOffset trustedNow);
+}
+
+/// <summary>What an unlock code did: <see cref="UnlockedUntil"/> (and the extension's new state) when accepted, else <see cref="Refusal"/>.</summary>
+public sealed record CodeResult(DateTimeOffset? UnlockedUntil, string? CodeState, string? Refusal);
+
+/// <summary>
+/// The agent as a pure state machine: <c>Next(state, event) → (state, effects)</c>. No I/O, no clock of its own:
+/// the runtime feeds it events and carries out its effects, and a port (Kotlin) can copy it line for line.
+/// </summary>
+public static class Agent
+{
+    /// <summary>The state after <paramref name="e"/>, and what the device must do about it.</summary>
+    public static (AgentState State, IReadOnlyList<AgentEffect> Effects) Next(AgentState state, AgentEvent e, IOfflineCodes? codes = null)
+    {
+        var wasLocked = state.Locked;
+        var beforeSeq = state.AppliedSeq;
+        var effects = new List<AgentEffect>();
+        state = Observe(state, e);
+
+        switch (e)
+        {
+            case Enrolled en:
+                var r = en.Response;
+                state = state with { Enrollment = new Enrollment(r.DeviceId, r.LenderId, r.DeviceToken, r.TrustKeys) };
+                state = Offer(state, r.Lease, e.At, effects);
+                break;
+            case CheckedIn ci when state.Enrollment is { } enrollment:
+                var added = ci.Response.TrustKeys.Where(k => enrollment.TrustKeys.All(p => p.Kid != k.Kid)).ToList();
+                if (added.Count > 0) state = state with { Enrollment = enrollment with { TrustKeys = [.. enrollment.TrustKeys, .. added] } };
+                state = Offer(state, ci.Response.Lease, e.At, effects);
+                break;
+            case LeaseReceived lr:
+                state = Offer(state, lr.Jws, e.At, effects);
+                break;
+            case CodeEntered code:
+                state = Redeem(state, code, codes, effects);
+                break;
+            case RefreshRequested:
+                effects.Add(new CheckInNow());
+                break;
+            case TokenRejected when state.Enrollment is not null:
+                state = state with { Enrollment = null };
+                effects.Add(new EnrollNow());
+                break;
+        }
+
+        var trusted = state.TrustedNow(e.At);
+        var isLocked = state.EffectiveMode(trusted) == LeaseMode.Locked;
+        state = state with { Locked = isLocked };
+        if (e is Booted || wasLocked != isLocked) effects.Add(isLocked ? new LockNow() : new UnlockNow());
+        if (e is Booted || wasLocked != isLocked || state.AppliedSeq != beforeSeq || e is CodeEntered)
+            effects.Add(new ScreenChanged(LockScreenView.Of(state, trusted)));
+        return (state, effects);
+    }
+
+    // Both clocks, read at every event: re-anchor the signed floor at this monotonic reading and raise the high-water mark.
+    private static AgentState Observe(AgentState state, AgentEvent e)
+    {
+        var elapsed = e.At.Elapsed;
+        var anchor = state.Anchor;
+        if (anchor is not null)
+        {
+            // After a reboot the monotonic clock starts again at zero: the floor carries on from its last known value.
+            var rebooted = e is Booted || elapsed < anchor.Elapsed;
+            anchor = rebooted ? anchor with { Elapsed = elapsed } : new TimeAnchor(anchor.FloorAt(elapsed), elapsed);
+        }
+        state = state with { Anchor = anchor };
+        var trusted = state.TrustedNow(e.At);
+        return trusted > state.HighWater ? state with { HighWater = trusted } : state;
+    }
+
+    private static AgentState Offer(AgentState state, string jws, DeviceTime at, List<AgentEffect> effects)
+    {
+        // The same lease delivered again (every check-in carries the current one) is not a replay worth counting.
+        if (state.Lease?.Jws == jws) return state;
+        var verdict = LeaseAcceptance.Check(state, jws);
+        if (verdict.Claims is not { } claims)
+        {
+            var reason = verdict.Reason!.Value;
+            effects.Add(new LeaseRefused(reason, verdict.Detail));
+            return state with { Refusals = state.Refusals.SetItem(reason, state.RefusedFor(reason) + 1) };
+        }
+
+        // The signed issuedAt is evidence of the time: the floor moves up to it, never down. The high-water mark restarts
+        // from the signed floor, so a wall clock once set forward cannot keep a current phone locked for ever.
+        var floor = state.Anchor?.FloorAt(at.Elapsed) is { } f && f > claims.IssuedAt ? f : claims.IssuedAt;
+        effects.Add(new Ack(claims.Seq));
+        return state with
+        {
+            Lease = new AppliedLease(jws, claims),
+            Anchor = new TimeAnchor(floor, at.Elapsed),
+            HighWater = floor,
+            CodeUnlockedUntil = null,
+        };
+    }
+
+    private static AgentState Redeem(AgentState state, CodeEntered code, IOfflineCodes? codes, List<AgentEffect> effects)
+    {
+        if (codes is null)
+        {
+            effects.Add(new CodeRefused("Unlock codes are not available on this device yet. Tap Refresh when you are online."));
+            return state;
+        }
+        var result = codes.Redeem(state, code.Code, state.TrustedNow(code.At));
+        if (result.Refusal is { } refusal) effects.Add(new CodeRefused(refusal));
+        return state with
+        {
+            CodeUnlockedUntil = result.UnlockedUntil ?? state.CodeUnlockedUntil,
+            CodeState = result.CodeState ?? state.CodeState,
+        };
+    }
+}

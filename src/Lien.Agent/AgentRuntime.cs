@@ -1,0 +1,350 @@
+using System.Buffers.Text;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Lien.Protocol;
+
+namespace Lien.Agent;
+
+/// <summary>How one call to the server went.</summary>
+public enum CallOutcome
+{
+    /// <summary>Answered; <see cref="CallResult.NextIn"/> says when to check in again.</summary>
+    Ok,
+    /// <summary>401: the token is from an earlier enrollment; enroll again now.</summary>
+    Unauthorized,
+    /// <summary>404 on enrollment: no lender finances this phone; stay dormant and retry daily.</summary>
+    NotRegistered,
+    /// <summary>Another 4xx: not retried before the next scheduled attempt.</summary>
+    Rejected,
+    /// <summary>No answer or a 5xx: retry with backoff.</summary>
+    Failed,
+}
+
+/// <summary>The outcome of an enrollment or check-in and, when it succeeded, the wait until the next check-in.</summary>
+public sealed record CallResult(CallOutcome Outcome, TimeSpan? NextIn = null);
+
+/// <summary>
+/// The agent's network side: enrolls, checks in (at boot, at <c>nextCheckInAt</c>, on Refresh, with backoff on failure),
+/// holds the instant stream, acknowledges applied leases, and ticks the pure <see cref="Agent"/> so it locks on time.
+/// All waiting goes through <see cref="TimeProvider"/>; every change of state is saved before its effects are carried out.
+/// </summary>
+public sealed class AgentRuntime(HttpClient http, IAgentStore store, IDeviceClock clock, TimeProvider time, Random random,
+    IReadOnlyList<string> imeis, IOfflineCodes? codes = null)
+{
+    /// <summary>How long the stream may stay silent (the server pings every ~25 s) before the agent reconnects.</summary>
+    public static readonly TimeSpan StreamIdleTimeout = TimeSpan.FromSeconds(75);
+
+    /// <summary>The longest the agent waits between two looks at its clocks.</summary>
+    public static readonly TimeSpan TickInterval = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a device whose IMEI nobody registered waits before asking again.</summary>
+    public static readonly TimeSpan DormantRetry = TimeSpan.FromDays(1);
+
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TimeSpan _scheduled = DormantRetry;
+    private volatile AgentState? _state; // written under _gate, read by every loop
+
+    /// <summary>The current state (after <see cref="StartAsync"/>).</summary>
+    public AgentState State => _state ?? throw new InvalidOperationException("The agent has not started.");
+
+    /// <summary>What the device enforces right now, on its own clock.</summary>
+    public LeaseMode Mode => State.EffectiveMode(State.TrustedNow(clock.Now));
+
+    /// <summary>The lock screen right now.</summary>
+    public LockScreenView Screen => LockScreenView.Of(State, State.TrustedNow(clock.Now));
+
+    /// <summary>Raised for every effect (lock, unlock, screen, refusal …) after the state that caused it was saved.</summary>
+    public event Action<AgentEffect>? Effect;
+
+    /// <summary>Raised when the check-in loop starts waiting: how long until its next attempt (schedule or backoff).</summary>
+    public event Action<CallOutcome, TimeSpan>? CheckInScheduled;
+
+    /// <summary>The last seq the server accepted an ack for (0: none).</summary>
+    public long LastAckedSeq { get; private set; }
+
+    /// <summary>Loads the saved state (or starts fresh with a new device key, as after a factory reset) and boots.</summary>
+    public async Task StartAsync(CancellationToken ct = default)
+    {
+        _state = await store.LoadAsync(ct) ?? AgentState.New(DeviceKeys.NewIdentity(imeis));
+        await DispatchAsync(new Booted(clock.Now), ct);
+    }
+
+    /// <summary>Starts, then runs check-ins, the stream and the clock until <paramref name="ct"/> is cancelled.</summary>
+    public async Task RunAsync(CancellationToken ct)
+    {
+        await StartAsync(ct);
+        try
+        {
+            await Task.WhenAll(CheckInLoopAsync(ct), StreamLoopAsync(ct), ClockLoopAsync(ct));
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Feeds one event to the agent, saves the new state, then carries out the effects.</summary>
+    public async Task<IReadOnlyList<AgentEffect>> DispatchAsync(AgentEvent e, CancellationToken ct = default)
+    {
+        IReadOnlyList<AgentEffect> effects;
+        await _gate.WaitAsync(ct);
+        try
+        {
+            (var next, effects) = Agent.Next(State, e, codes);
+            if (!ReferenceEquals(next, _state)) await store.SaveAsync(next, ct);
+            _state = next;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+        foreach (var effect in effects)
+        {
+            switch (effect)
+            {
+                case Ack ack: await AckAsync(ack.Seq, ct); break;
+                case CheckInNow or EnrollNow: Wake(); break;
+            }
+            Effect?.Invoke(effect);
+        }
+        return effects;
+    }
+
+    /// <summary>The borrower pressed Refresh.</summary>
+    public Task RefreshAsync(CancellationToken ct = default) => DispatchAsync(new RefreshRequested(clock.Now), ct);
+
+    /// <summary>Enrolls by IMEI with the device key (PROTOCOL §1).</summary>
+    public async Task<CallResult> EnrollAsync(CancellationToken ct = default)
+    {
+        var identity = State.Identity;
+        using var key = DeviceKeys.Open(identity);
+        var publicKey = Convert.ToBase64String(key.ExportSubjectPublicKeyInfo());
+        var signedAt = clock.Wall.ToUnixTimeSeconds();
+        var signature = key.SignData(Encoding.UTF8.GetBytes(EnrollRequest.SigningInput(identity.Imeis, publicKey, signedAt)),
+            HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+        var request = new EnrollRequest(identity.Imeis, publicKey, signedAt, Base64Url.EncodeToString(signature));
+        return await CallAsync<EnrollResponse>("v1/device/enroll", request, token: null,
+            r => (new Enrolled(r, clock.Now), r.NextCheckInAt - r.ServerTime), ct);
+    }
+
+    /// <summary>Checks in with the highest applied seq (PROTOCOL §2). A 401 forgets the token, so the next step is enrollment.</summary>
+    public async Task<CallResult> CheckInAsync(CancellationToken ct = default)
+    {
+        if (State.Enrollment is not { } enrollment) return new CallResult(CallOutcome.Unauthorized);
+        return await CallAsync<CheckInResponse>("v1/device/checkin", new CheckInRequest(State.AppliedSeq), enrollment.DeviceToken,
+            r => (new CheckedIn(r, clock.Now), r.NextCheckInAt - r.ServerTime), ct);
+    }
+
+    private async Task<CallResult> CallAsync<T>(string path, object body, string? token, Func<T, (AgentEvent, TimeSpan)> answered, CancellationToken ct)
+    {
+        HttpResponseMessage response;
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body, body.GetType(), options: LeaseClaims.Json) };
+            if (token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Device", token);
+            response = await http.SendAsync(request, ct);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException || (e is OperationCanceledException && !ct.IsCancellationRequested))
+        {
+            return new CallResult(CallOutcome.Failed);
+        }
+        using (response)
+        {
+            switch (response.StatusCode)
+            {
+                case HttpStatusCode.OK:
+                    T? answer;
+                    try
+                    {
+                        answer = await response.Content.ReadFromJsonAsync<T>(LeaseClaims.Json, ct);
+                    }
+                    catch (Exception e) when (e is JsonException or HttpRequestException or IOException)
+                    {
+                        return new CallResult(CallOutcome.Failed);
+                    }
+                    if (answer is null) return new CallResult(CallOutcome.Failed);
+                    var (happened, next) = answered(answer);
+                    await DispatchAsync(happened, ct);
+                    return new CallResult(CallOutcome.Ok, next);
+                case HttpStatusCode.Unauthorized:
+                    await DispatchAsync(new TokenRejected(clock.Now), ct);
+                    return new CallResult(CallOutcome.Unauthorized);
+                case HttpStatusCode.NotFound when token is null:
+                    return new CallResult(CallOutcome.NotRegistered);
+                case var s when (int)s is >= 400 and < 500:
+                    return new CallResult(CallOutcome.Rejected);
+                default:
+                    return new CallResult(CallOutcome.Failed);
+            }
+        }
+    }
+
+    private async Task CheckInLoopAsync(CancellationToken ct)
+    {
+        var backoff = Backoff.CheckIn(random);
+        var rejectedInARow = 0;
+        while (!ct.IsCancellationRequested)
+        {
+            // Taken before the call, so a Refresh pressed while it is in flight still brings the next check-in forward.
+            var woken = _wake.Task;
+            var result = State.Enrollment is null ? await EnrollAsync(ct) : await CheckInAsync(ct);
+            if (result.Outcome is not (CallOutcome.Failed or CallOutcome.Unauthorized)) backoff.Reset();
+            rejectedInARow = result.Outcome == CallOutcome.Unauthorized ? rejectedInARow + 1 : 0;
+            if (result.NextIn is { } next) _scheduled = next;
+            var wait = result.Outcome switch
+            {
+                CallOutcome.Ok => _scheduled,
+                // Enroll again at once; but two phones claiming one IMEI would take each other's token for ever: back off.
+                CallOutcome.Unauthorized => rejectedInARow == 1 ? TimeSpan.Zero : backoff.Next(),
+                CallOutcome.NotRegistered => DormantRetry,
+                CallOutcome.Rejected => _scheduled,
+                _ => backoff.Next(),
+            };
+            await SleepAsync(wait, woken, () => CheckInScheduled?.Invoke(result.Outcome, wait), ct);
+        }
+    }
+
+    private async Task StreamLoopAsync(CancellationToken ct)
+    {
+        var backoff = Backoff.Stream(random);
+        while (!ct.IsCancellationRequested)
+        {
+            if (State.Enrollment is not null)
+            {
+                try
+                {
+                    if (await StreamOnceAsync(backoff.Reset, ct) == CallOutcome.Unauthorized) Wake();
+                }
+                catch (Exception e) when (e is HttpRequestException or IOException || (e is OperationCanceledException && !ct.IsCancellationRequested))
+                {
+                    // Dropped: reconnect after the backoff.
+                }
+            }
+            await Task.Delay(backoff.Next(), time, ct);
+        }
+    }
+
+    /// <summary>
+    /// One connection of the instant stream: <c>GET /v1/device/stream?appliedSeq=N</c> (Server-Sent Events). Each
+    /// <c>event: lease</c> carries <c>data: {"seq":N,"lease":"&lt;jws&gt;"}</c>; comment lines (<c>: ping</c>) keep it alive.
+    /// Returns when the server closes it; throws when the network drops it or it stays silent past <see cref="StreamIdleTimeout"/>.
+    /// </summary>
+    public async Task<CallOutcome> StreamOnceAsync(Action connected, CancellationToken ct)
+    {
+        if (State.Enrollment is not { } enrollment) return CallOutcome.Unauthorized;
+        using var idle = new CancellationTokenSource(StreamIdleTimeout, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, idle.Token);
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"v1/device/stream?appliedSeq={State.AppliedSeq}");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Device", enrollment.DeviceToken);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token);
+        if (response.StatusCode == HttpStatusCode.Unauthorized) return CallOutcome.Unauthorized;
+        if (!response.IsSuccessStatusCode) return (int)response.StatusCode < 500 ? CallOutcome.Rejected : CallOutcome.Failed;
+        await using var body = await response.Content.ReadAsStreamAsync(linked.Token);
+        using var reader = new StreamReader(body, Encoding.UTF8);
+        var sse = new ServerSentEvents();
+        var heard = false;
+        while (await reader.ReadLineAsync(linked.Token) is { } line)
+        {
+            // Only a connection that carried something counts as a success; one closed at once keeps backing off.
+            if (!heard) connected();
+            heard = true;
+            idle.CancelAfter(StreamIdleTimeout);
+            if (sse.Feed(line) is not ("lease", var data)) continue;
+            var lease = ParseLease(data);
+            if (lease is not null) await DispatchAsync(new LeaseReceived(lease, clock.Now), ct);
+        }
+        return CallOutcome.Ok;
+    }
+
+    private static string? ParseLease(string data)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(data);
+            return doc.RootElement.TryGetProperty("lease", out var lease) && lease.ValueKind == JsonValueKind.String ? lease.GetString() : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Tells the server a seq is applied: <c>POST /v1/device/ack</c> <c>{"seq":N}</c>. Best effort: check-in reports it too.</summary>
+    private async Task AckAsync(long seq, CancellationToken ct)
+    {
+        if (State.Enrollment is not { } enrollment) return;
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "v1/device/ack") { Content = JsonContent.Create(new { seq }) };
+            request.Headers.Authorization = new AuthenticationHeaderValue("Device", enrollment.DeviceToken);
+            using var response = await http.SendAsync(request, ct);
+            if (response.IsSuccessStatusCode) LastAckedSeq = seq;
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException || (e is OperationCanceledException && !ct.IsCancellationRequested))
+        {
+        }
+    }
+
+    // Ticks often enough to lock at the very instant unlockedUntil passes, and at least every TickInterval.
+    private async Task ClockLoopAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            var wait = TickInterval;
+            var s = State;
+            if (s.Lease?.Claims is { Mode: LeaseMode.Unlocked, UnlockedUntil: { } until })
+            {
+                var left = until - s.TrustedNow(clock.Now);
+                if (left > TimeSpan.Zero && left < wait) wait = left;
+            }
+            await Task.Delay(wait, time, ct);
+            await DispatchAsync(new Tick(clock.Now), ct);
+        }
+    }
+
+    private void Wake() => Interlocked.Exchange(ref _wake, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
+    // Waits for `wait`, or until Refresh (or a 401 elsewhere) asks for a check-in now.
+    private async Task SleepAsync(TimeSpan wait, Task woken, Action started, CancellationToken ct)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var delay = wait > TimeSpan.Zero ? Task.Delay(wait, time, stop.Token) : Task.CompletedTask;
+        started();
+        await Task.WhenAny(delay, woken);
+        await stop.CancelAsync();
+        ct.ThrowIfCancellationRequested();
+    }
+}
+
+/// <summary>A Server-Sent Events parser, one line at a time (WHATWG HTML §9.2): <c>event:</c>, <c>data:</c>, comments, blank line dispatches.</summary>
+public sealed class ServerSentEvents
+{
+    private string _event = "";
+    private readonly StringBuilder _data = new();
+
+    /// <summary>Feeds one line; returns (event type, data) when the line completes an event.</summary>
+    public (string Event, string Data)? Feed(string line)
+    {
+        if (line.Length == 0)
+        {
+            if (_data.Length == 0) { _event = ""; return null; }
+            var done = (_event.Length == 0 ? "message" : _event, _data.ToString(0, _data.Length - 1));
+            _event = "";
+            _data.Clear();
+            return done;
+        }
+        if (line[0] == ':') return null; // a comment: the server's keep-alive ping
+        var colon = line.IndexOf(':');
+        var field = colon < 0 ? line : line[..colon];
+        var value = colon < 0 ? "" : line[(colon + 1)..];
+        if (value.StartsWith(' ')) value = value[1..];
+        if (field == "event") _event = value;
+        else if (field == "data") _data.Append(value).Append('\n');
+        return null;
+    }
+}

@@ -1,0 +1,99 @@
+using System.Collections.Immutable;
+using Lien.Protocol;
+
+namespace Lien.Agent;
+
+/// <summary>
+/// The device's own identity: its IMEIs and the P-256 key it enrolls with (PKCS#8, base64). The reference agent keeps
+/// the key in the state file; a real device generates it in the Android Keystore (or secure element) and keeps only an
+/// alias here, so the private key never leaves the hardware.
+/// </summary>
+public sealed record DeviceIdentity(IReadOnlyList<string> Imeis, string PrivateKey);
+
+/// <summary>What enrollment gave the device: its registration, its bearer token and the lender's pinned trust keys.</summary>
+public sealed record Enrollment(Guid DeviceId, Guid LenderId, string DeviceToken, IReadOnlyList<TrustKey> TrustKeys);
+
+/// <summary>The lease the device applied: the compact JWS exactly as received and its verified claims.</summary>
+public sealed record AppliedLease(string Jws, LeaseClaims Claims);
+
+/// <summary>
+/// A reading of the device's two clocks: the wall clock (which the user can set) and monotonic time since boot
+/// (Android's elapsedRealtime: cannot be set, restarts at zero on reboot).
+/// </summary>
+public readonly record struct DeviceTime(DateTimeOffset Wall, TimeSpan Elapsed);
+
+/// <summary>At monotonic <see cref="Elapsed"/> (this boot) the time was at least <see cref="At"/>, by signed evidence.</summary>
+public sealed record TimeAnchor(DateTimeOffset At, TimeSpan Elapsed)
+{
+    /// <summary>The signed lower bound on now: <see cref="At"/> plus the monotonic time since.</summary>
+    public DateTimeOffset FloorAt(TimeSpan elapsed) => At + (elapsed >= Elapsed ? elapsed - Elapsed : TimeSpan.Zero);
+}
+
+/// <summary>Why a lease was refused (docs/PROTOCOL.md §3 "Acceptance rules").</summary>
+public enum RefusalReason
+{
+    /// <summary>Received before the device enrolled: there is nothing to check it against.</summary>
+    NotEnrolled,
+    /// <summary>Rule 1: not three canonical base64url segments, too long, or claims that do not parse.</summary>
+    Malformed,
+    /// <summary>Rule 2: <c>alg</c> other than ES256 (<c>none</c>, HS256 …).</summary>
+    Algorithm,
+    /// <summary>Rule 2: <c>typ</c> other than <c>lien-lease+jwt</c>.</summary>
+    Type,
+    /// <summary>Rule 2: no <c>kid</c>, or one that names no pinned trust key.</summary>
+    UnknownKey,
+    /// <summary>Rule 3: the signature does not verify.</summary>
+    BadSignature,
+    /// <summary>Rule 4: another device's lease (device id or IMEIs).</summary>
+    WrongDevice,
+    /// <summary>Rule 5: seq not above the held lease's: a replay or a reordered delivery.</summary>
+    Replay,
+    /// <summary>Rule 6: the device holds a Released lease, which is final.</summary>
+    ReleasedFinal,
+}
+
+/// <summary>
+/// Everything the agent knows, persisted after every change. <see cref="Anchor"/> is the signed time floor (the held
+/// lease's issuedAt, or later signed evidence, plus monotonic time); <see cref="HighWater"/> is the latest trusted time
+/// ever seen, so a reboot (which restarts the monotonic clock) never lets the device believe an earlier time.
+/// <see cref="Locked"/> is what the device enforces now. <see cref="CodeState"/> is opaque storage for the offline-code
+/// extension (<see cref="IOfflineCodes"/>).
+/// </summary>
+public sealed record AgentState(
+    DeviceIdentity Identity,
+    Enrollment? Enrollment,
+    AppliedLease? Lease,
+    TimeAnchor? Anchor,
+    DateTimeOffset HighWater,
+    ImmutableSortedDictionary<RefusalReason, int> Refusals,
+    bool Locked = false,
+    DateTimeOffset? CodeUnlockedUntil = null,
+    string? CodeState = null)
+{
+    /// <summary>A device that has never enrolled: only its identity.</summary>
+    public static AgentState New(DeviceIdentity identity) =>
+        new(identity, null, null, null, DateTimeOffset.MinValue, ImmutableSortedDictionary<RefusalReason, int>.Empty);
+
+    /// <summary>The highest seq applied (0: none); what check-in reports as <c>appliedSeq</c>.</summary>
+    public long AppliedSeq => Lease?.Claims.Seq ?? 0;
+
+    /// <summary>The time the agent believes: never earlier than the signed floor or the high-water mark, whatever the wall clock says.</summary>
+    public DateTimeOffset TrustedNow(DeviceTime now)
+    {
+        var t = now.Wall > HighWater ? now.Wall : HighWater;
+        return Anchor is { } a && a.FloorAt(now.Elapsed) > t ? a.FloorAt(now.Elapsed) : t;
+    }
+
+    /// <summary>What the device must be at <paramref name="trustedNow"/>: the held lease's mode, Locked once its <c>unlockedUntil</c> has passed.</summary>
+    public LeaseMode EffectiveMode(DateTimeOffset trustedNow)
+    {
+        if (Lease is null) return LeaseMode.Unlocked; // never enrolled, or not financed: nothing to enforce
+        var c = Lease.Claims;
+        if (c.Mode != LeaseMode.Unlocked || c.UnlockedUntil is not { } until) return c.Mode;
+        if (CodeUnlockedUntil is { } code && code > until) until = code;
+        return trustedNow >= until ? LeaseMode.Locked : LeaseMode.Unlocked;
+    }
+
+    /// <summary>How many leases were refused for <paramref name="reason"/>.</summary>
+    public int RefusedFor(RefusalReason reason) => Refusals.GetValueOrDefault(reason);
+}

@@ -1,0 +1,139 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Lien.Protocol;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Lien.Agent.Tests;
+
+/// <summary>The agent's runtime against the real server over loopback: enrollment, check-in, restart, factory reset.</summary>
+public sealed class ServerTests(LienServer server) : IClassFixture<LienServer>, IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "lien-agent-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
+    }
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private AgentRuntime Device(string imei, string file = "agent.json", List<AgentEffect>? effects = null)
+    {
+        var clock = new FakeDeviceClock(server.Time.GetUtcNow(), TimeSpan.FromSeconds(5));
+        var runtime = new AgentRuntime(server.CreateClient(), new FileAgentStore(Path.Combine(_dir, file)), clock,
+            new FakeTimeProvider(server.Time.GetUtcNow()), new Random(1), [imei]);
+        if (effects is not null) runtime.Effect += effects.Add;
+        return runtime;
+    }
+
+    private async Task<(HttpClient Admin, Guid DeviceId, string Imei, Guid PlanId)> LockedDeviceAsync()
+    {
+        var (_, admin, _) = await server.NewLenderAsync();
+        var (deviceId, imei) = await admin.RegisterAsync();
+        var planId = await admin.PlanAsync(deviceId, server.Today.AddDays(-10), count: 1);
+        return (admin, deviceId, imei, planId);
+    }
+
+    [Fact]
+    public async Task EnrollThenCheckIn_PaymentReleases_AppliedSeqReachesTheServer()
+    {
+        var (admin, deviceId, imei, planId) = await LockedDeviceAsync();
+        var agent = Device(imei);
+        await agent.StartAsync(Ct);
+
+        var enrolled = await agent.EnrollAsync(Ct);
+        Assert.Equal(CallOutcome.Ok, enrolled.Outcome);
+        Assert.Equal(deviceId, agent.State.Enrollment!.DeviceId);
+        Assert.True(agent.State.Locked);
+        var screen = LockScreenView.Of(agent.State, agent.State.HighWater);
+        Assert.Equal("KES 100", screen.AmountDue);
+        Assert.Equal("0800 723 000", screen.SupportPhone);
+        Assert.Contains("account LN-", screen.HowToPay);
+
+        await admin.PayAsync(planId, 100_00);
+        var checkedIn = await agent.CheckInAsync(Ct);
+
+        Assert.Equal(CallOutcome.Ok, checkedIn.Outcome);
+        Assert.Equal(LeaseMode.Released, agent.State.Lease!.Claims.Mode);
+        Assert.False(agent.State.Locked);
+        Assert.InRange(checkedIn.NextIn!.Value, TimeSpan.FromMinutes(5), TimeSpan.FromHours(6));
+        await agent.CheckInAsync(Ct); // reports the applied seq
+        var device = await admin.GetFromJsonAsync<JsonElement>($"/v1/devices/{deviceId}", Ct);
+        Assert.Equal(agent.State.AppliedSeq, device.GetProperty("appliedSeq").GetInt64());
+    }
+
+    [Fact]
+    public async Task Start_AfterRestart_KeepsStateAndLocksAtBootWithoutTheNetwork()
+    {
+        var (_, _, imei, _) = await LockedDeviceAsync();
+        var first = Device(imei);
+        await first.StartAsync(Ct);
+        await first.EnrollAsync(Ct);
+
+        var effects = new List<AgentEffect>();
+        var second = Device(imei, effects: effects);
+        await second.StartAsync(Ct);
+
+        Assert.Equal(first.State.Enrollment!.DeviceToken, second.State.Enrollment!.DeviceToken);
+        Assert.Equal(first.State.Identity.PrivateKey, second.State.Identity.PrivateKey);
+        Assert.Equal(first.State.Lease!.Jws, second.State.Lease!.Jws);
+        Assert.Contains(effects, e => e is LockNow);
+        Assert.Equal(CallOutcome.Ok, (await second.CheckInAsync(Ct)).Outcome);
+    }
+
+    [Fact]
+    public async Task FactoryReset_WipedStore_EnrollsWithNewKeyAndStaysLocked_OldTokenEnrollsAgain()
+    {
+        var (_, deviceId, imei, _) = await LockedDeviceAsync();
+        var before = Device(imei, "before.json");
+        await before.StartAsync(Ct);
+        await before.EnrollAsync(Ct);
+
+        var after = Device(imei, "after.json"); // a wiped store: nothing of the old state
+        await after.StartAsync(Ct);
+        Assert.Null(after.State.Enrollment);
+        Assert.Equal(CallOutcome.Ok, (await after.EnrollAsync(Ct)).Outcome);
+
+        Assert.NotEqual(before.State.Identity.PrivateKey, after.State.Identity.PrivateKey);
+        Assert.Equal(deviceId, after.State.Enrollment!.DeviceId);
+        Assert.Equal(before.State.AppliedSeq, after.State.AppliedSeq);
+        Assert.True(after.State.Locked);
+
+        // The enrollment retired the first token: its owner is told 401, forgets it, and enrolls again.
+        Assert.Equal(CallOutcome.Unauthorized, (await before.CheckInAsync(Ct)).Outcome);
+        Assert.Null(before.State.Enrollment);
+        Assert.True(before.State.Locked);
+        Assert.Equal(CallOutcome.Ok, (await before.EnrollAsync(Ct)).Outcome);
+    }
+
+    [Fact]
+    public async Task Run_EnrollsAtBoot_RefreshAfterPaymentUnlocks()
+    {
+        var (admin, _, imei, planId) = await LockedDeviceAsync();
+        var effects = new System.Collections.Concurrent.ConcurrentQueue<AgentEffect>();
+        var agent = Device(imei);
+        agent.Effect += effects.Enqueue;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var run = agent.RunAsync(stop.Token);
+
+        await Wait.Until(() => effects.Any(e => e is LockNow), "the lock after enrolling at boot");
+        await admin.PayAsync(planId, 100_00);
+        await agent.RefreshAsync(Ct);
+        await Wait.Until(() => effects.SkipWhile(e => e is not LockNow).Any(e => e is UnlockNow), "the unlock after Refresh");
+
+        Assert.Equal(LeaseMode.Released, agent.State.Lease!.Claims.Mode);
+        await stop.CancelAsync();
+        await run;
+    }
+
+    [Fact]
+    public async Task Enroll_UnregisteredImei_NotRegistered()
+    {
+        await server.NewLenderAsync();
+        var agent = Device(TestLeases.NewImei());
+        await agent.StartAsync(Ct);
+
+        Assert.Equal(CallOutcome.NotRegistered, (await agent.EnrollAsync(Ct)).Outcome);
+        Assert.False(agent.State.Locked);
+    }
+}

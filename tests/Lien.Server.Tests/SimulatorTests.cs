@@ -1,0 +1,65 @@
+using Lien.Cli;
+
+namespace Lien.Server.Tests;
+
+/// <summary><c>lien simulate</c> against the real server: virtual devices that are real agents over real HTTP.</summary>
+public sealed class SimulatorTests : IClassFixture<SqliteServer>
+{
+    private readonly SqliteServer _server;
+
+    public SimulatorTests(SqliteServer server)
+    {
+        _server = server;
+        // The simulated devices run on the machine's clock; the server's own (fake) clock is brought level with it.
+        var now = TimeProvider.System.GetUtcNow();
+        if (now > server.Time.GetUtcNow()) server.Time.SetUtcNow(now);
+    }
+
+    private string Url => _server.Client().BaseAddress!.ToString();
+
+    private static async Task<(int Code, string Out, string Err)> Lien(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = await LienCli.RunAsync(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public async Task Simulate_TwoDevicesOneOverdue_LocksThenUnlocksAfterPayment()
+    {
+        var a = await _server.NewLenderAsync();
+
+        var (code, output, error) = await Lien("simulate", "--server", Url, "--key", a.Token, "--devices", "2", "--overdue", "1",
+            "--duration", "6s", "--interval", "1s", "--pay-after", "3s");
+
+        Assert.True(code == 0, error + output);
+        Assert.Contains("registered 2 devices with Test Lender (1 overdue)", output);
+        Assert.Contains("enrolled 2  Unlocked 1  Locked 1  Released 0", output);
+        Assert.Contains("paid 1 overdue plans", output);
+        var final = output.Split('\n').Single(l => l.StartsWith("final ", StringComparison.Ordinal));
+        Assert.Contains("enrolled 2  Unlocked 2  Locked 0  Released 0", final);
+        Assert.Contains("refused 0", final);
+    }
+
+    [Fact]
+    public async Task SimulateWatch_LockedDevice_ShowsTheBorrowersLockScreen()
+    {
+        var a = await _server.NewLenderAsync();
+        var device = await a.Admin.RegisterAsync();
+        var today = DateOnly.FromDateTime(_server.Time.GetUtcNow().UtcDateTime);
+        await a.Admin.PlanAsync(device.Id(), today.AddDays(-10), count: 1);
+
+        var (code, output, error) = await Lien("simulate", "--server", Url, "--watch", device.Str("imei"), "--duration", "2s", "--interval", "1s");
+
+        Assert.True(code == 0, error + output);
+        Assert.Contains("LOCKED — Test Lender", output);
+        Assert.Contains("This device is locked due to an overdue installment payment.", output);
+        Assert.Contains("Amount due: KES 100", output);
+        Assert.Contains("Help: 0800 723 000 or dial *483*7#", output);
+        Assert.Contains("[Emergency call] [Enter unlock code] [Refresh]", output);
+        var last = output[output.LastIndexOf("----", StringComparison.Ordinal)..];
+        Assert.StartsWith("----\nLOCKED", last.ReplaceLineEndings("\n"));
+        Assert.DoesNotContain("lease seq 0", last);
+    }
+}
