@@ -66,12 +66,18 @@ public sealed record EnrollNow : AgentEffect;
 /// </summary>
 public interface IOfflineCodes
 {
+    /// <summary>The extension's starting state from the enrollment answer's <paramref name="codes"/> (null: codes stay unavailable).</summary>
+    string? Enroll(AgentState state, OfflineCodes codes);
+
     /// <summary>Redeems <paramref name="code"/> at <paramref name="trustedNow"/>.</summary>
     CodeResult Redeem(AgentState state, string code, DateTimeOffset trustedNow);
 }
 
-/// <summary>What an unlock code did: <see cref="UnlockedUntil"/> (and the extension's new state) when accepted, else <see cref="Refusal"/>.</summary>
-public sealed record CodeResult(DateTimeOffset? UnlockedUntil, string? CodeState, string? Refusal);
+/// <summary>
+/// What an unlock code did: <see cref="UnlockedUntil"/> (and the extension's new state) when accepted, else
+/// <see cref="Refusal"/> (the state may still change: wrong codes are counted). <see cref="Released"/>: a release code.
+/// </summary>
+public sealed record CodeResult(DateTimeOffset? UnlockedUntil, string? CodeState, string? Refusal, bool Released = false);
 
 /// <summary>
 /// The agent as a pure state machine: <c>Next(state, event) → (state, effects)</c>. No I/O, no clock of its own:
@@ -92,6 +98,7 @@ public static class Agent
             case Enrolled en:
                 var r = en.Response;
                 state = state with { Enrollment = new Enrollment(r.DeviceId, r.LenderId, r.DeviceToken, r.TrustKeys) };
+                if (codes is not null && r.Codes is not null) state = state with { CodeState = codes.Enroll(state, r.Codes) };
                 state = Offer(state, r.Lease, e.At, effects);
                 break;
             case CheckedIn ci when state.Enrollment is { } enrollment:
@@ -161,6 +168,7 @@ public static class Agent
             Anchor = new TimeAnchor(floor, at.Elapsed),
             HighWater = floor,
             CodeUnlockedUntil = null,
+            CodeReleased = false,
         };
     }
 
@@ -177,6 +185,7 @@ public static class Agent
         {
             CodeUnlockedUntil = result.UnlockedUntil ?? state.CodeUnlockedUntil,
             CodeState = result.CodeState ?? state.CodeState,
+            CodeReleased = state.CodeReleased || result.Released,
         };
     }
 }

@@ -68,7 +68,8 @@ public sealed record AgentState(
     ImmutableSortedDictionary<RefusalReason, int> Refusals,
     bool Locked = false,
     DateTimeOffset? CodeUnlockedUntil = null,
-    string? CodeState = null)
+    string? CodeState = null,
+    bool CodeReleased = false)
 {
     /// <summary>A device that has never enrolled: only its identity.</summary>
     public static AgentState New(DeviceIdentity identity) =>
@@ -89,9 +90,26 @@ public sealed record AgentState(
     {
         if (Lease is null) return LeaseMode.Unlocked; // never enrolled, or not financed: nothing to enforce
         var c = Lease.Claims;
-        if (c.Mode != LeaseMode.Unlocked || c.UnlockedUntil is not { } until) return c.Mode;
-        if (CodeUnlockedUntil is { } code && code > until) until = code;
-        return trustedNow >= until ? LeaseMode.Locked : LeaseMode.Unlocked;
+        if (c.Mode == LeaseMode.Released || CodeReleased) return LeaseMode.Released;
+        if (c.Mode == LeaseMode.Unlocked && c.UnlockedUntil is null) return LeaseMode.Unlocked; // no deadline
+        // An unlock code counts from the lease it was entered under: it can unlock a Locked lease, or outlast an Unlocked one.
+        var until = UnlockedUntil;
+        return until is { } u && trustedNow < u ? LeaseMode.Unlocked : LeaseMode.Locked;
+    }
+
+    /// <summary>The instant the device locks by itself: the later of the lease's <c>unlockedUntil</c> and what codes set; null when locked now.</summary>
+    public DateTimeOffset? UnlockedUntil
+    {
+        get
+        {
+            var lease = Lease?.Claims is { Mode: LeaseMode.Unlocked, UnlockedUntil: { } u } ? u : (DateTimeOffset?)null;
+            return (lease, CodeUnlockedUntil) switch
+            {
+                ({ } a, { } b) => a > b ? a : b,
+                ({ } a, null) => a,
+                (null, var b) => b,
+            };
+        }
     }
 
     /// <summary>How many leases were refused for <paramref name="reason"/>.</summary>

@@ -58,6 +58,8 @@ public sealed class OrderingPropertyTests
     /// <summary>A stand-in for the OpenPAYGO extension: one 9-digit code worth three days.</summary>
     private sealed class ThreeDayCodes : IOfflineCodes
     {
+        public string? Enroll(AgentState state, OfflineCodes codes) => null;
+
         public CodeResult Redeem(AgentState state, string code, DateTimeOffset trustedNow) =>
             code.Length == 9 ? new CodeResult(trustedNow.AddDays(3), "used:" + code, null) : new CodeResult(null, null, "wrong code");
     }
