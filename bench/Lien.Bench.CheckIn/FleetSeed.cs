@@ -152,9 +152,9 @@ internal static class FleetSeed
             var mode = lease.Mode.ToString();
             _device = Command(connection, """
                 INSERT INTO "Devices" ("Id", "LenderId", "Imei", "Imei2", "Serial", "Make", "Model", "CreatedAt", "ReleasedAt", "PublicKey",
-                    "EnrolledAt", "TokenEpoch", "LastSeenAt", "AppliedSeq", "LeaseSeq", "LeaseMode", "LeaseUnlockedUntil", "LeaseJws")
+                    "EnrolledAt", "TokenEpoch", "AppliedSeq", "LeaseSeq", "LeaseMode", "LeaseUnlockedUntil", "LeaseJws")
                 VALUES ($id, $lender, $imei, NULL, $serial, 'Tecno', 'Spark 20', $created, NULL, $spki,
-                    $issued, 1, NULL, 1, 1, $mode, $until, $jws)
+                    $issued, 1, 1, 1, $mode, $until, $jws)
                 """, ("$lender", lenderId), ("$spki", spki), ("$issued", issued), ("$mode", mode), ("$until", until));
             _claim = Command(connection, """
                 INSERT INTO "DeviceImeis" ("Imei", "DeviceId", "LenderId", "ReleasedAt") VALUES ($imei, $id, $lender, NULL)

@@ -6,6 +6,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Lien.Protocol;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Lien.Server.Tests;
 
@@ -92,6 +93,25 @@ public abstract class DeviceApiTests(LienServer server)
         Assert.Equal(newer.Seq, view.Long("appliedSeq"));
         Assert.NotNull(view.GetProperty("enrolledAt").GetString());
         Assert.True((await a.Admin.ReadAsync($"/v1/devices/{device.Id()}/lease")).GetProperty("applied").GetBoolean());
+    }
+
+    [Fact]
+    public async Task CheckIn_LastSeen_RecordedInBatchesAndUpdated()
+    {
+        var a = await Server.NewLenderAsync();
+        var device = await a.Admin.RegisterAsync();
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var enrolled = await EnrollAsync(key, device.Str("imei"));
+        var recorder = Server.Services.GetRequiredService<Lien.Server.DeviceApi.LastSeenRecorder>();
+        Assert.Equal(JsonValueKind.Null, (await a.Admin.ReadAsync($"/v1/devices/{device.Id()}")).GetProperty("lastSeenAt").ValueKind);
+        foreach (var hours in new[] { 0, 5 })
+        {
+            Server.Time.Advance(TimeSpan.FromHours(hours));
+            await (await CheckInAsync(enrolled.DeviceToken, enrolled.Seq)).Json(HttpStatusCode.OK);
+            await recorder.FlushAsync(CancellationToken.None);
+            var seen = (await a.Admin.ReadAsync($"/v1/devices/{device.Id()}")).GetProperty("lastSeenAt").GetDateTimeOffset();
+            Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(Server.Time.GetUtcNow().ToUnixTimeSeconds()), seen);
+        }
     }
 
     [Fact]

@@ -6,6 +6,13 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Lien.Server.DeviceApi;
 
+/// <summary>When a device last checked in. A narrow table of its own: the frequent write never rewrites the wide device row.</summary>
+internal sealed class DeviceSighting
+{
+    public Guid DeviceId { get; set; }
+    public DateTimeOffset LastSeenAt { get; set; }
+}
+
 /// <summary>
 /// Collects "last seen" from check-ins and writes it in batches every few seconds, so a check-in costs a read and not a
 /// write. A crash loses at most one interval of last-seen times, which nothing depends on.
@@ -55,12 +62,15 @@ internal sealed class LastSeenRecorder(IServiceScopeFactory scopes, TimeProvider
 
     private static async Task WriteAsync(LienDb db, ConcurrentDictionary<Guid, DateTimeOffset> batch, CancellationToken ct)
     {
-        foreach (var group in batch.GroupBy(kv => WholeSeconds(kv.Value)))
-            foreach (var chunk in group.Select(kv => kv.Key).Chunk(500))
-            {
-                var at = group.Key;
-                await db.Devices.Where(d => chunk.Contains(d.Id)).ExecuteUpdateAsync(u => u.SetProperty(d => d.LastSeenAt, at), ct);
-            }
+        foreach (var chunk in batch.OrderBy(kv => kv.Key).Chunk(RowsPerTransaction))
+        {
+            var ids = chunk.Select(kv => kv.Key).ToArray();
+            var ats = chunk.Select(kv => WholeSeconds(kv.Value)).ToArray();
+            await db.Database.ExecuteSqlAsync($"""
+                INSERT INTO "DeviceSightings" ("DeviceId", "LastSeenAt") SELECT * FROM unnest({ids}, {ats})
+                ON CONFLICT ("DeviceId") DO UPDATE SET "LastSeenAt" = excluded."LastSeenAt"
+                """, ct);
+        }
     }
 
     // Under load a batch is tens of thousands of rows. On SQLite they go through one prepared statement, in key order,
@@ -78,7 +88,10 @@ internal sealed class LastSeenRecorder(IServiceScopeFactory scopes, TimeProvider
             pragma.ExecuteNonQuery();
         }
         using var update = connection.CreateCommand();
-        update.CommandText = """UPDATE "Devices" SET "LastSeenAt" = $at WHERE "Id" = $id""";
+        update.CommandText = """
+            INSERT INTO "DeviceSightings" ("DeviceId", "LastSeenAt") VALUES ($id, $at)
+            ON CONFLICT ("DeviceId") DO UPDATE SET "LastSeenAt" = excluded."LastSeenAt"
+            """;
         var id = update.Parameters.Add("$id", SqliteType.Text);
         var at = update.Parameters.Add("$at", SqliteType.Integer);
         foreach (var chunk in batch.OrderBy(kv => kv.Key).Chunk(RowsPerTransaction))

@@ -18,7 +18,6 @@ internal sealed class Device
     public byte[]? PublicKey { get; set; }
     public DateTimeOffset? EnrolledAt { get; set; }
     public int TokenEpoch { get; set; }
-    public DateTimeOffset? LastSeenAt { get; set; }
     public long AppliedSeq { get; set; }
 
     /// <summary>The FCM registration token the agent reported, for "check in now" wake-ups; null when none or invalid.</summary>

@@ -121,7 +121,8 @@ internal static class DeviceEndpoints
         var ids = page.Select(d => d.Id).ToList();
         var plans = await db.Plans.AsNoTracking().Where(p => ids.Contains(p.DeviceId) && p.Lifecycle == PlanLifecycle.Active)
             .Select(p => new { p.DeviceId, p.Id }).ToDictionaryAsync(p => p.DeviceId, p => p.Id, ct);
-        var items = page.Select(d => View(d, plans.TryGetValue(d.Id, out var p) ? p : null)).ToList();
+        var seen = await db.DeviceSightings.AsNoTracking().Where(x => ids.Contains(x.DeviceId)).ToDictionaryAsync(x => x.DeviceId, x => x.LastSeenAt, ct);
+        var items = page.Select(d => View(d, plans.TryGetValue(d.Id, out var p) ? p : null, seen.TryGetValue(d.Id, out var s) ? s : null)).ToList();
         return TypedResults.Ok(new Page<DeviceView>(items, devices.Count > n ? Paging.Cursor(page[^1].Id) : null));
     }
 
@@ -131,9 +132,10 @@ internal static class DeviceEndpoints
         var d = await db.Devices.AsNoTracking().FirstOrDefaultAsync(x => x.Id == id && x.LenderId == lenderId, ct);
         if (d is null) return Problems.NotFound("No such device.");
         var plan = await db.Plans.AsNoTracking().Where(p => p.DeviceId == id && p.Lifecycle == PlanLifecycle.Active).Select(p => (Guid?)p.Id).FirstOrDefaultAsync(ct);
-        return TypedResults.Ok(View(d, plan));
+        var seen = await db.DeviceSightings.AsNoTracking().Where(x => x.DeviceId == id).Select(x => (DateTimeOffset?)x.LastSeenAt).FirstOrDefaultAsync(ct);
+        return TypedResults.Ok(View(d, plan, seen));
     }
 
-    public static DeviceView View(Device d, Guid? plan) => new(d.Id, d.Imei, d.Imei2, d.Serial, d.Make, d.Model, d.CreatedAt,
-        d.ReleasedAt, d.EnrolledAt, d.LastSeenAt, d.LeaseSeq, d.LeaseMode, d.AppliedSeq, plan);
+    public static DeviceView View(Device d, Guid? plan, DateTimeOffset? lastSeen = null) => new(d.Id, d.Imei, d.Imei2, d.Serial, d.Make, d.Model, d.CreatedAt,
+        d.ReleasedAt, d.EnrolledAt, lastSeen, d.LeaseSeq, d.LeaseMode, d.AppliedSeq, plan);
 }

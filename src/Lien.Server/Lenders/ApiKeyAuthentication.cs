@@ -14,7 +14,7 @@ namespace Lien.Server.Lenders;
 /// of it is the right hash (a slow password hash protects low-entropy secrets; this one is not).
 /// </summary>
 internal sealed class ApiKeyAuthentication(
-    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, LienDb db)
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
@@ -27,6 +27,8 @@ internal sealed class ApiKeyAuthentication(
         if (!header.StartsWith("Bearer ", StringComparison.Ordinal)) return AuthenticateResult.NoResult();
         if (!TryParse(header["Bearer ".Length..].Trim(), out var id, out var secret))
             return AuthenticateResult.Fail("Malformed API key.");
+        // Resolved only for requests that carry a key: device traffic never rents a database context here.
+        var db = Context.RequestServices.GetRequiredService<LienDb>();
         var key = await db.ApiKeys.AsNoTracking().FirstOrDefaultAsync(k => k.Id == id, Context.RequestAborted);
         if (key is null || key.RevokedAt is not null || !CryptographicOperations.FixedTimeEquals(key.SecretHash, Hash(secret)))
             return AuthenticateResult.Fail("Unknown or revoked API key.");

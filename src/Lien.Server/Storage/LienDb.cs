@@ -26,6 +26,7 @@ internal abstract class LienDb(DbContextOptions options) : DbContext(options)
     public DbSet<ServerSecret> ServerSecrets => Set<ServerSecret>();
     public DbSet<Push.PushMessage> PushMessages => Set<Push.PushMessage>();
     public DbSet<Codes.IssuedCode> IssuedCodes => Set<Codes.IssuedCode>();
+    public DbSet<DeviceApi.DeviceSighting> DeviceSightings => Set<DeviceApi.DeviceSighting>();
 
     public abstract bool IsSqlite { get; }
 
@@ -130,6 +131,11 @@ internal abstract class LienDb(DbContextOptions options) : DbContext(options)
             e.Property(x => x.Action).HasMaxLength(64);
         });
         b.Entity<ServerSecret>(e => e.HasKey(x => x.Name));
+        b.Entity<DeviceApi.DeviceSighting>(e =>
+        {
+            e.HasKey(x => x.DeviceId);
+            e.HasOne<Device>().WithOne().HasForeignKey<DeviceApi.DeviceSighting>(x => x.DeviceId);
+        });
         b.Entity<Codes.IssuedCode>(e =>
         {
             e.HasKey(x => new { x.DeviceId, x.Count });

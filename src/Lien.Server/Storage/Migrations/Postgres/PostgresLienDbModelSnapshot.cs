@@ -116,6 +116,19 @@ namespace Lien.Server.Storage.Migrations.Postgres
                     b.ToTable("IssuedCodes");
                 });
 
+            modelBuilder.Entity("Lien.Server.DeviceApi.DeviceSighting", b =>
+                {
+                    b.Property<Guid>("DeviceId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("LastSeenAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("DeviceId");
+
+                    b.ToTable("DeviceSightings");
+                });
+
             modelBuilder.Entity("Lien.Server.Devices.Device", b =>
                 {
                     b.Property<Guid>("Id")
@@ -149,9 +162,6 @@ namespace Lien.Server.Storage.Migrations.Postgres
                     b.Property<string>("Imei2")
                         .HasMaxLength(15)
                         .HasColumnType("character varying(15)");
-
-                    b.Property<DateTimeOffset?>("LastSeenAt")
-                        .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("LeaseJws")
                         .IsRequired()
@@ -615,6 +625,15 @@ namespace Lien.Server.Storage.Migrations.Postgres
                     b.HasOne("Lien.Server.Devices.Device", null)
                         .WithMany()
                         .HasForeignKey("DeviceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Lien.Server.DeviceApi.DeviceSighting", b =>
+                {
+                    b.HasOne("Lien.Server.Devices.Device", null)
+                        .WithOne()
+                        .HasForeignKey("Lien.Server.DeviceApi.DeviceSighting", "DeviceId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -109,6 +109,19 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.ToTable("IssuedCodes");
                 });
 
+            modelBuilder.Entity("Lien.Server.DeviceApi.DeviceSighting", b =>
+                {
+                    b.Property<Guid>("DeviceId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("LastSeenAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("DeviceId");
+
+                    b.ToTable("DeviceSightings");
+                });
+
             modelBuilder.Entity("Lien.Server.Devices.Device", b =>
                 {
                     b.Property<Guid>("Id")
@@ -142,9 +155,6 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.Property<string>("Imei2")
                         .HasMaxLength(15)
                         .HasColumnType("TEXT");
-
-                    b.Property<long?>("LastSeenAt")
-                        .HasColumnType("INTEGER");
 
                     b.Property<string>("LeaseJws")
                         .IsRequired()
@@ -606,6 +616,15 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.HasOne("Lien.Server.Devices.Device", null)
                         .WithMany()
                         .HasForeignKey("DeviceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Lien.Server.DeviceApi.DeviceSighting", b =>
+                {
+                    b.HasOne("Lien.Server.Devices.Device", null)
+                        .WithOne()
+                        .HasForeignKey("Lien.Server.DeviceApi.DeviceSighting", "DeviceId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
