@@ -152,16 +152,16 @@ internal static class FleetSeed
             var mode = lease.Mode.ToString();
             _device = Command(connection, """
                 INSERT INTO "Devices" ("Id", "LenderId", "Imei", "Imei2", "Serial", "Make", "Model", "CreatedAt", "ReleasedAt", "PublicKey",
-                    "EnrolledAt", "TokenEpoch", "AppliedSeq", "LeaseSeq", "LeaseMode", "LeaseUnlockedUntil", "LeaseJws")
+                    "EnrolledAt", "TokenEpoch", "AppliedSeq", "LeaseSeq", "LeaseMode", "LeaseUnlockedUntil", "LeaseJws", "CodeStartingCode", "CodeCount")
                 VALUES ($id, $lender, $imei, NULL, $serial, 'Tecno', 'Spark 20', $created, NULL, $spki,
-                    $issued, 1, 1, 1, $mode, $until, $jws)
+                    $issued, 1, 1, 1, $mode, $until, $jws, 0, 0)
                 """, ("$lender", lenderId), ("$spki", spki), ("$issued", issued), ("$mode", mode), ("$until", until));
             _claim = Command(connection, """
                 INSERT INTO "DeviceImeis" ("Imei", "DeviceId", "LenderId", "ReleasedAt") VALUES ($imei, $id, $lender, NULL)
                 """, ("$lender", lenderId));
             _lease = Command(connection, """
-                INSERT INTO "Leases" ("DeviceId", "Seq", "LenderId", "Mode", "IssuedAt", "UnlockedUntil", "ScreenJson", "Reason", "Cause", "Kid", "Jws")
-                VALUES ($id, 1, $lender, $mode, $issued, $until, $screen, $reason, 'registered', $kid, $jws)
+                INSERT INTO "Leases" ("DeviceId", "Seq", "LenderId", "Mode", "IssuedAt", "UnlockedUntil", "ScreenJson", "Reason", "Cause", "Kid", "Jws", "CreatedAt")
+                VALUES ($id, 1, $lender, $mode, $issued, $until, $screen, $reason, 'registered', $kid, $jws, $issued)
                 """, ("$lender", lenderId), ("$mode", mode), ("$issued", issued), ("$until", until), ("$screen", screenJson),
                 ("$reason", lease.Reason), ("$kid", kid));
         }

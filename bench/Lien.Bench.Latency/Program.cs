@@ -78,6 +78,7 @@ Console.WriteLine($"setup: {options.Devices} devices registered, planned and enr
 
 // Memory per idle stream: the server's resident set before and after every device holds its stream open.
 await Task.Delay(TimeSpan.FromSeconds(5), time);
+var heapBefore = await LiveHeapAsync(server);
 var before = Rss(server);
 using var streamClient = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue, PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
 { BaseAddress = baseUri, Timeout = Timeout.InfiniteTimeSpan };
@@ -97,8 +98,11 @@ foreach (var chunk in list.Chunk(500))
 }
 await Task.Delay(TimeSpan.FromSeconds(10), time);
 var after = Rss(server);
+var heapAfter = await LiveHeapAsync(server);
 var perStream = (after - before) / (double)connected;
+var heapPerStream = heapBefore is { } hb && heapAfter is { } ha ? (ha - hb) / (double)connected : double.NaN;
 Console.WriteLine($"streams: {connected} open; server RSS {before / 1048576.0:F0} MiB → {after / 1048576.0:F0} MiB: {perStream / 1024:F1} KiB per idle stream");
+Console.WriteLine($"live managed heap after a full GC (dotnet-gcdump): {heapBefore / 1048576.0:F1} MiB → {heapAfter / 1048576.0:F1} MiB: {heapPerStream / 1024:F1} KiB per idle stream");
 
 // Payments at a fixed rate to random devices that have no payment in flight.
 var interval = TimeSpan.FromSeconds(1.0 / options.Rate);
@@ -130,8 +134,8 @@ var sorted = latencies.Order().ToArray();
 double P(double q) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
 Console.WriteLine($"payments: {posted} posted in {elapsed.TotalSeconds:F1} s ({posted / elapsed.TotalSeconds:F0}/s), {failures} failed, {sorted.Length} applied, {pending.Count} never applied");
 Console.WriteLine($"payment-to-applied latency: p50 {P(0.50):F1} ms, p99 {P(0.99):F1} ms, max {sorted.LastOrDefault():F1} ms");
-Console.WriteLine($"| devices | payments/s | applied | p50 ms | p99 ms | max ms | KiB per idle stream |");
-Console.WriteLine($"| {connected} | {posted / elapsed.TotalSeconds:F0} | {sorted.Length}/{posted - failures} | {P(0.50):F1} | {P(0.99):F1} | {sorted.LastOrDefault():F1} | {perStream / 1024:F1} |");
+Console.WriteLine($"| devices | payments/s | applied | p50 ms | p99 ms | max ms | KiB per idle stream (live heap) | KiB per idle stream (RSS) |");
+Console.WriteLine($"| {connected} | {posted / elapsed.TotalSeconds:F0} | {sorted.Length}/{posted - failures} | {P(0.50):F1} | {P(0.99):F1} | {sorted.LastOrDefault():F1} | {heapPerStream / 1024:F1} | {perStream / 1024:F1} |");
 server.Kill(entireProcessTree: true);
 await server.WaitForExitAsync();
 try { Directory.Delete(dataDir, true); } catch (IOException) { }
@@ -172,6 +176,25 @@ static long Rss(Process p)
         if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
             return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
     throw new InvalidOperationException("no VmRSS");
+}
+
+// Live managed memory: dotnet-gcdump forces a full collection and reports the heap that survives it (null when the tool is absent).
+static async Task<long?> LiveHeapAsync(Process p)
+{
+    var tool = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".dotnet", "tools", "dotnet-gcdump");
+    if (!File.Exists(tool)) return null;
+    var file = Path.Combine(Path.GetTempPath(), $"lien-{p.Id}-{Guid.NewGuid():N}.gcdump");
+    using (var collect = Process.Start(new ProcessStartInfo(tool, ["collect", "-p", p.Id.ToString(CultureInfo.InvariantCulture), "-o", file]) { RedirectStandardOutput = true })!)
+    {
+        await collect.StandardOutput.ReadToEndAsync();
+        await collect.WaitForExitAsync();
+    }
+    using var report = Process.Start(new ProcessStartInfo(tool, ["report", file]) { RedirectStandardOutput = true })!;
+    var text = await report.StandardOutput.ReadToEndAsync();
+    await report.WaitForExitAsync();
+    File.Delete(file);
+    var m = Regex.Match(text, @"([\d,]+)\s+GC Heap bytes");
+    return m.Success ? long.Parse(m.Groups[1].Value.Replace(",", "", StringComparison.Ordinal), CultureInfo.InvariantCulture) : null;
 }
 
 static string Imei(string body) => body + Lien.Protocol.Imei.CheckDigit(body);

@@ -69,8 +69,8 @@ public interface IOfflineCodes
     /// <summary>The extension's starting state from the enrollment answer's <paramref name="codes"/> (null: codes stay unavailable).</summary>
     string? Enroll(AgentState state, OfflineCodes codes);
 
-    /// <summary>Redeems <paramref name="code"/> at <paramref name="trustedNow"/>.</summary>
-    CodeResult Redeem(AgentState state, string code, DateTimeOffset trustedNow);
+    /// <summary>Redeems <paramref name="code"/> typed at <paramref name="at"/> (both clocks), when the agent trusts it is <paramref name="trustedNow"/>.</summary>
+    CodeResult Redeem(AgentState state, string code, DeviceTime at, DateTimeOffset trustedNow);
 }
 
 /// <summary>
@@ -179,7 +179,7 @@ public static class Agent
             effects.Add(new CodeRefused("Unlock codes are not available on this device yet. Tap Refresh when you are online."));
             return state;
         }
-        var result = codes.Redeem(state, code.Code, state.TrustedNow(code.At));
+        var result = codes.Redeem(state, code.Code, code.At, state.TrustedNow(code.At));
         if (result.Refusal is { } refusal) effects.Add(new CodeRefused(refusal));
         return state with
         {

@@ -10,7 +10,8 @@ namespace Lien.Agent;
 /// Offline unlock codes on the device (OpenPAYGO Token): decodes what the borrower types with the secret the enrollment
 /// answer sealed to this device's key. ADD_TIME extends from the later of now and the current deadline, SET_TIME sets
 /// it, DISABLE_PAYG releases, COUNTER_SYNC only moves the count. Wrong codes are rate-limited (docs/PROTOCOL.md §7):
-/// five free, then a wait of 1 minute doubling to 1 hour; a code already used is refused but not counted as wrong.
+/// five free, then a wait of 1 minute doubling to 1 hour, measured on the monotonic clock so that changing the wall
+/// clock does not shorten it (a reboot starts the current wait again); a code already used is refused but not counted.
 /// </summary>
 public sealed class OpenPaygoCodes : IOfflineCodes
 {
@@ -19,7 +20,8 @@ public sealed class OpenPaygoCodes : IOfflineCodes
     public static readonly TimeSpan MaxWait = TimeSpan.FromHours(1);
 
     /// <summary>What the extension keeps in <see cref="AgentState.CodeState"/> (in the device's keystore on a real phone).</summary>
-    public sealed record State(string Key, long StartingCode, bool Restricted, int TimeDivider, int Count, ulong Used, int Wrong, DateTimeOffset? WaitUntil);
+    public sealed record State(string Key, long StartingCode, bool Restricted, int TimeDivider, int Count, ulong Used, int Wrong,
+        TimeSpan? WaitFrom = null, TimeSpan? WaitFor = null);
 
     public string? Enroll(AgentState state, OfflineCodes codes)
     {
@@ -27,15 +29,21 @@ public sealed class OpenPaygoCodes : IOfflineCodes
         var secret = codes.Secret.Open(key, state.Enrollment!.DeviceId);
         // Every count up to the server's is taken as used: after a factory reset the device cannot know which were.
         var initial = TokenDecoderState.Initial(codes.Count);
-        return Write(new State(Convert.ToHexString(secret), codes.StartingCode, codes.RestrictedDigitSet, codes.TimeDivider, initial.Count, initial.UsedCounts, 0, null));
+        return Write(new State(Convert.ToHexString(secret), codes.StartingCode, codes.RestrictedDigitSet, codes.TimeDivider, initial.Count, initial.UsedCounts, 0));
     }
 
-    public CodeResult Redeem(AgentState state, string code, DateTimeOffset trustedNow)
+    public CodeResult Redeem(AgentState state, string code, DeviceTime at, DateTimeOffset trustedNow)
     {
         if (state.CodeState is null) return new CodeResult(null, null, "Unlock codes are not set up on this device yet. Tap Refresh when you are online.");
         var s = JsonSerializer.Deserialize<State>(state.CodeState)!;
-        if (s.WaitUntil is { } wait && trustedNow < wait)
-            return new CodeResult(null, null, string.Create(CultureInfo.InvariantCulture, $"Too many wrong codes. Try again in {Math.Ceiling((wait - trustedNow).TotalMinutes)} minutes."));
+        if (s is { WaitFrom: { } from, WaitFor: { } length })
+        {
+            // The monotonic clock restarts at boot: a reboot during a wait starts that wait again.
+            if (at.Elapsed < from) s = s with { WaitFrom = from = at.Elapsed };
+            var left = from + length - at.Elapsed;
+            if (left > TimeSpan.Zero)
+                return new CodeResult(null, Write(s), string.Create(CultureInfo.InvariantCulture, $"Too many wrong codes. Try again in {Math.Ceiling(left.TotalMinutes)} minutes."));
+        }
         var typed = new string(code.Where(char.IsAsciiDigit).ToArray());
         var device = new TokenDevice(SipHashKey.FromHex(s.Key), s.StartingCode, s.Restricted);
         var (result, decoder) = TokenDecoder.Decode(device, new TokenDecoderState(s.Count, s.Used), typed);
@@ -47,9 +55,10 @@ public sealed class OpenPaygoCodes : IOfflineCodes
                 var wrong = s.Wrong + 1;
                 var waitFor = wrong <= FreeWrongCodes ? (TimeSpan?)null
                     : TimeSpan.FromTicks(Math.Min(MaxWait.Ticks, FirstWait.Ticks << Math.Min(wrong - FreeWrongCodes - 1, 20)));
-                return new CodeResult(null, Write(s with { Wrong = wrong, WaitUntil = trustedNow + waitFor }), "Wrong code. Check it and try again.");
+                return new CodeResult(null, Write(s with { Wrong = wrong, WaitFrom = waitFor is null ? null : at.Elapsed, WaitFor = waitFor }),
+                    "Wrong code. Check it and try again.");
         }
-        var next = Write(s with { Count = decoder.Count, Used = decoder.UsedCounts, Wrong = 0, WaitUntil = null });
+        var next = Write(s with { Count = decoder.Count, Used = decoder.UsedCounts, Wrong = 0, WaitFrom = null, WaitFor = null });
         var days = TimeSpan.FromDays(result.Value!.Value / (double)s.TimeDivider);
         var current = state.UnlockedUntil is { } u && u > trustedNow ? u : trustedNow;
         return result.Type switch

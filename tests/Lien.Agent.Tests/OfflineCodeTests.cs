@@ -101,6 +101,17 @@ public sealed class OfflineCodeTests : IDisposable
     }
 
     [Fact]
+    public void WrongCodes_WallClockSetForward_DoesNotShortenTheWait()
+    {
+        var s = LockedDevice();
+        for (var i = 0; i <= OpenPaygoCodes.FreeWrongCodes; i++) s = Type(s, "111111111", 0).State;
+        // A day later by the wall clock, ten seconds later by the monotonic clock.
+        var tampered = new DeviceTime(TestLeases.T0.AddDays(1), At(0).Elapsed + TimeSpan.FromSeconds(10));
+        var (_, effects) = Agent.Next(s, new CodeEntered(Issue(TokenType.AddTime, 3), tampered), _codes);
+        Assert.Contains("Too many wrong codes", Assert.Single(effects.OfType<CodeRefused>()).Message);
+    }
+
+    [Fact]
     public void DisablePayg_ReleasesUntilANewerLeaseSaysOtherwise()
     {
         var (s, effects) = Type(LockedDevice(), Issue(TokenType.DisablePayg), 0);

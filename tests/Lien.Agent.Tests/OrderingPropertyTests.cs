@@ -60,7 +60,7 @@ public sealed class OrderingPropertyTests
     {
         public string? Enroll(AgentState state, OfflineCodes codes) => null;
 
-        public CodeResult Redeem(AgentState state, string code, DateTimeOffset trustedNow) =>
+        public CodeResult Redeem(AgentState state, string code, DeviceTime at, DateTimeOffset trustedNow) =>
             code.Length == 9 ? new CodeResult(trustedNow.AddDays(3), "used:" + code, null) : new CodeResult(null, null, "wrong code");
     }
 }
