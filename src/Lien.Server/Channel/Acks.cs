@@ -15,15 +15,20 @@ internal sealed class Acks(TimeProvider time, IMeterFactory meters)
 
     public async Task RecordAsync(LienDb db, Guid deviceId, long seq, CancellationToken ct)
     {
-        var moved = await db.Devices.Where(d => d.Id == deviceId && d.AppliedSeq < seq && d.LeaseSeq >= seq)
-            .ExecuteUpdateAsync(u => u.SetProperty(d => d.AppliedSeq, seq), ct);
-        if (moved == 0) return; // a repeat, or a seq the server never issued
-        var now = time.GetUtcNow();
-        var lease = await db.Leases.AsNoTracking().Where(l => l.DeviceId == deviceId && l.Seq == seq)
-            .Select(l => new { l.CreatedAt, l.Cause, l.AppliedAt }).FirstOrDefaultAsync(ct);
-        if (lease is null || lease.AppliedAt is not null) return;
-        await db.Leases.Where(l => l.DeviceId == deviceId && l.Seq == seq && l.AppliedAt == null)
-            .ExecuteUpdateAsync(u => u.SetProperty(l => l.AppliedAt, now), ct);
-        _latency.Record(Math.Max(0, (now - lease.CreatedAt).TotalMilliseconds), new KeyValuePair<string, object?>("cause", lease.Cause));
+        // One transaction for both rows: the device's applied seq and the lease's apply time.
+        var latency = await db.InTransactionAsync(async () =>
+        {
+            var moved = await db.Devices.Where(d => d.Id == deviceId && d.AppliedSeq < seq && d.LeaseSeq >= seq)
+                .ExecuteUpdateAsync(u => u.SetProperty(d => d.AppliedSeq, seq), ct);
+            if (moved == 0) return null; // a repeat, or a seq the server never issued
+            var now = time.GetUtcNow();
+            var lease = await db.Leases.AsNoTracking().Where(l => l.DeviceId == deviceId && l.Seq == seq)
+                .Select(l => new { l.CreatedAt, l.Cause, l.AppliedAt }).FirstOrDefaultAsync(ct);
+            if (lease is null || lease.AppliedAt is not null) return null;
+            await db.Leases.Where(l => l.DeviceId == deviceId && l.Seq == seq && l.AppliedAt == null)
+                .ExecuteUpdateAsync(u => u.SetProperty(l => l.AppliedAt, now), ct);
+            return ((now - lease.CreatedAt).TotalMilliseconds, lease.Cause) as (double Ms, string Cause)?;
+        }, ct);
+        if (latency is { } l) _latency.Record(Math.Max(0, l.Ms), new KeyValuePair<string, object?>("cause", l.Cause));
     }
 }

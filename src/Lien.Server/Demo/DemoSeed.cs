@@ -43,7 +43,8 @@ internal static class DemoSeed
         {
             var (id, newToken, hash) = ApiKeyAuthentication.NewKey();
             db.ApiKeys.Add(new ApiKey { Id = id, LenderId = lender.Id, Name = "demo admin key", Role = ApiRole.Admin, SecretHash = hash, CreatedAt = time.GetUtcNow() });
-            await db.SaveChangesAsync(ct);
+            using (await db.WriteGateAsync(ct))
+                await db.SaveChangesAsync(ct);
             token = newToken;
         }
         Directory.CreateDirectory(dataDir);

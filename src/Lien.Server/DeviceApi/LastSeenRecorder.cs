@@ -49,7 +49,7 @@ internal sealed class LastSeenRecorder(IServiceScopeFactory scopes, TimeProvider
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<LienDb>();
-            if (db is SqliteLienDb sqlite) WriteSqlite(sqlite, batch);
+            if (db is SqliteLienDb sqlite) await WriteSqliteAsync(sqlite, batch, ct);
             else await WriteAsync(db, batch, ct);
         }
         catch (Exception e) when (e is DbException or InvalidOperationException or TimeoutException)
@@ -76,9 +76,10 @@ internal sealed class LastSeenRecorder(IServiceScopeFactory scopes, TimeProvider
     // Under load a batch is tens of thousands of rows. On SQLite they go through one prepared statement, in key order,
     // in transactions of a few thousand rows: each holds the write lock only briefly (payments wait behind it, readers
     // never do in WAL mode), and this connection skips the fsync at commit, since losing last-seen times is harmless.
-    private const int RowsPerTransaction = 4000;
+    // Small enough that a payment waiting behind a flush chunk waits milliseconds, not the whole flush.
+    private const int RowsPerTransaction = 1000;
 
-    private static void WriteSqlite(SqliteLienDb db, ConcurrentDictionary<Guid, DateTimeOffset> batch)
+    private static async Task WriteSqliteAsync(SqliteLienDb db, ConcurrentDictionary<Guid, DateTimeOffset> batch, CancellationToken ct)
     {
         using var connection = new SqliteConnection(SqliteDirect.ConnectionString(db));
         connection.Open();
@@ -96,6 +97,7 @@ internal sealed class LastSeenRecorder(IServiceScopeFactory scopes, TimeProvider
         var at = update.Parameters.Add("$at", SqliteType.Integer);
         foreach (var chunk in batch.OrderBy(kv => kv.Key).Chunk(RowsPerTransaction))
         {
+            using var gate = await db.WriteGateAsync(ct);
             using var tx = connection.BeginTransaction();
             update.Transaction = tx;
             foreach (var (device, seen) in chunk)

@@ -72,7 +72,8 @@ internal sealed class PushDispatcher(IServiceScopeFactory scopes, IPushSender se
                 await HandleAsync(db, message, ct);
                 handled++;
             }
-            await db.SaveChangesAsync(ct);
+            using (await db.WriteGateAsync(ct))
+                await db.SaveChangesAsync(ct);
         } while (claimed.Count == Batch);
         return handled;
     }

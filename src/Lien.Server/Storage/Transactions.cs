@@ -8,6 +8,34 @@ internal static class Transactions
 {
     private const int Attempts = 8;
 
+    // SQLite takes one writer at a time and makes the others poll (Microsoft.Data.Sqlite sleeps 150 ms between tries),
+    // which turns a queue of writers into seconds of latency. One node owns a SQLite file, so its writers queue here
+    // instead, in order, and never meet a busy database. PostgreSQL needs no gate.
+    private static readonly SemaphoreSlim SqliteWriter = new(1, 1);
+
+    /// <summary>Holds the SQLite writer gate for a write outside <see cref="InTransactionAsync{T}"/>; a no-op on PostgreSQL.</summary>
+    public static async Task<IDisposable> WriteGateAsync(this LienDb db, CancellationToken ct = default)
+    {
+        if (!db.IsSqlite) return NoGate.Instance;
+        await SqliteWriter.WaitAsync(ct);
+        return new Gate();
+    }
+
+    private sealed class Gate : IDisposable
+    {
+        private int _released;
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0) SqliteWriter.Release();
+        }
+    }
+
+    private sealed class NoGate : IDisposable
+    {
+        public static readonly NoGate Instance = new();
+        public void Dispose() { }
+    }
+
     /// <summary>
     /// Runs <paramref name="work"/> and saves it in one transaction. When another writer got there first
     /// (a unique key, a plan's version, a serialization failure), everything is read again and redone, so
@@ -18,6 +46,7 @@ internal static class Transactions
         for (var attempt = 1; ; attempt++)
         {
             db.DiscardAfterCommit();
+            using var gate = await db.WriteGateAsync(ct);
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             try
             {
