@@ -27,8 +27,9 @@ var env = new Dictionary<string, string>
     ["Logging__LogLevel__Default"] = "Warning",
     ["ASPNETCORE_ENVIRONMENT"] = "Production",
 };
+if (options.WorkstationGc) env["DOTNET_gcServer"] = "0";
 
-Console.WriteLine($"# {options.Devices} devices, {options.Rate} payments/s for {options.Seconds} s; server {options.ServerDll}");
+Console.WriteLine($"# {options.Devices} devices, {options.Rate} payments/s for {options.Seconds} s; server {options.ServerDll}{(options.WorkstationGc ? " (workstation GC)" : "")}");
 var command = Run(options.ServerDll, env, ["lenders", "create", "--name", "Bench Lender", "--currency", "KES", "--time-zone", "Africa/Nairobi"]);
 var commandOut = await command.StandardOutput.ReadToEndAsync();
 await command.WaitForExitAsync();
@@ -199,14 +200,14 @@ static async Task<long?> LiveHeapAsync(Process p)
 
 static string Imei(string body) => body + Lien.Protocol.Imei.CheckDigit(body);
 
-internal sealed record Args(int Devices, int Rate, int Seconds, string ServerDll)
+internal sealed record Args(int Devices, int Rate, int Seconds, string ServerDll, bool WorkstationGc)
 {
     public static Args Parse(string[] args)
     {
         string? Get(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
         return new Args(int.Parse(Get("--devices") ?? "10000", CultureInfo.InvariantCulture), int.Parse(Get("--rate") ?? "200", CultureInfo.InvariantCulture),
             int.Parse(Get("--seconds") ?? "30", CultureInfo.InvariantCulture),
-            Get("--server-dll") ?? Path.GetFullPath("src/Lien.Server/bin/Release/net10.0/Lien.Server.dll"));
+            Get("--server-dll") ?? Path.GetFullPath("src/Lien.Server/bin/Release/net10.0/Lien.Server.dll"), args.Contains("--workstation-gc"));
     }
 }
 

@@ -93,13 +93,18 @@ internal static class StreamEndpoints
                     sent = row.LeaseSeq;
                     sentAt = now;
                 }
-                // Sleep until woken by a commit or an ack, the resend deadline, or the heartbeat.
-                var wait = row.LeaseSeq > row.AppliedSeq ? Min(o.Heartbeat, sentAt + retry - time.GetUtcNow()) : o.Heartbeat;
+                // Sleep until woken by a commit or an ack, the resend deadline, or the heartbeat. The heartbeat is jittered
+                // (±20 %) so that thousands of streams opened together do not all ping in the same instant.
+                var awaitingAck = row.LeaseSeq > row.AppliedSeq;
+                var heartbeat = o.Heartbeat * (0.8 + 0.4 * Random.Shared.NextDouble());
+                var wait = awaitingAck ? Min(heartbeat, sentAt + retry - time.GetUtcNow()) : heartbeat;
                 if (!await WokenAsync(subscriber, wait, time, ct))
                 {
                     if (ct.IsCancellationRequested) break;
                     await response.WriteAsync(": ping\n\n", ct);
                     await response.Body.FlushAsync(ct);
+                    // Nothing committed and nothing to resend: a ping needs no database read.
+                    if (!awaitingAck) continue;
                 }
                 var fresh = await ReadAsync(scopes, deviceId, ct);
                 if (fresh is null || fresh.TokenEpoch != row.TokenEpoch) break; // re-enrolled elsewhere: this stream is over

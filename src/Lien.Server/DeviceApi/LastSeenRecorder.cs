@@ -85,7 +85,7 @@ internal sealed class LastSeenRecorder(IServiceScopeFactory scopes, TimeProvider
         connection.Open();
         using (var pragma = connection.CreateCommand())
         {
-            pragma.CommandText = "PRAGMA synchronous = NORMAL; PRAGMA mmap_size = 2147418112; PRAGMA cache_size = -65536;";
+            pragma.CommandText = "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0; PRAGMA mmap_size = 2147418112; PRAGMA cache_size = -65536;";
             pragma.ExecuteNonQuery();
         }
         using var update = connection.CreateCommand();

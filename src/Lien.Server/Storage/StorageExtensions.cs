@@ -22,7 +22,9 @@ internal static class StorageExtensions
                     Directory.CreateDirectory(dataDir);
                     cs = $"Data Source={Path.Combine(dataDir, "lien.db")};Default Timeout=30";
                 }
-                services.AddDbContextPool<SqliteLienDb>(o => o.UseSqlite(cs));
+                var pragmas = new SqlitePragmas(SqlitePragmas.Validate(config["Lien:Sqlite:Synchronous"]));
+                services.AddDbContextPool<SqliteLienDb>(o => o.UseSqlite(cs).AddInterceptors(pragmas));
+                services.AddHostedService<SqliteCheckpointer>();
                 services.AddScoped<LienDb>(sp => sp.GetRequiredService<SqliteLienDb>());
                 break;
             case "postgres":
