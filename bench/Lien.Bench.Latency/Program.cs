@@ -86,6 +86,8 @@ using var streamClient = new HttpClient(new SocketsHttpHandler { MaxConnectionsP
 using var ackClient = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = baseUri };
 var pending = new ConcurrentDictionary<Guid, long>(); // device → payment start timestamp
 var latencies = new ConcurrentBag<double>();
+var slow = new ConcurrentBag<(double At, double Ms)>();
+var benchStart = Stopwatch.GetTimestamp();
 var stop = new CancellationTokenSource();
 var list = devices.ToList();
 var connected = 0;
@@ -95,7 +97,7 @@ foreach (var chunk in list.Chunk(500))
     var opened = chunk.Select(d => d.OpenAsync(streamClient, stop.Token)).ToArray();
     await Task.WhenAll(opened);
     connected += opened.Length;
-    readers.AddRange(chunk.Select(d => d.ReadAsync(ackClient, pending, latencies, stop.Token)));
+    readers.AddRange(chunk.Select(d => d.ReadAsync(ackClient, pending, latencies, slow, benchStart, stop.Token)));
 }
 await Task.Delay(TimeSpan.FromSeconds(10), time);
 var after = Rss(server);
@@ -104,6 +106,9 @@ var perStream = (after - before) / (double)connected;
 var heapPerStream = heapBefore is { } hb && heapAfter is { } ha ? (ha - hb) / (double)connected : double.NaN;
 Console.WriteLine($"streams: {connected} open; server RSS {before / 1048576.0:F0} MiB → {after / 1048576.0:F0} MiB: {perStream / 1024:F1} KiB per idle stream");
 Console.WriteLine($"live managed heap after a full GC (dotnet-gcdump): {heapBefore / 1048576.0:F1} MiB → {heapAfter / 1048576.0:F1} MiB: {heapPerStream / 1024:F1} KiB per idle stream");
+
+// The heap snapshot forces a full blocking collection and an EventPipe session in the server: let it settle first.
+await Task.Delay(TimeSpan.FromSeconds(10), time);
 
 // Payments at a fixed rate to random devices that have no payment in flight.
 var interval = TimeSpan.FromSeconds(1.0 / options.Rate);
@@ -135,6 +140,8 @@ var sorted = latencies.Order().ToArray();
 double P(double q) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
 Console.WriteLine($"payments: {posted} posted in {elapsed.TotalSeconds:F1} s ({posted / elapsed.TotalSeconds:F0}/s), {failures} failed, {sorted.Length} applied, {pending.Count} never applied");
 Console.WriteLine($"payment-to-applied latency: p50 {P(0.50):F1} ms, p99 {P(0.99):F1} ms, max {sorted.LastOrDefault():F1} ms");
+foreach (var second in slow.GroupBy(x => (int)x.At).OrderBy(g => g.Key))
+    Console.WriteLine($"  slow (> 50 ms) at t={second.Key} s: {second.Count()} payments, worst {second.Max(x => x.Ms):F0} ms");
 Console.WriteLine($"| devices | payments/s | applied | p50 ms | p99 ms | max ms | KiB per idle stream (live heap) | KiB per idle stream (RSS) |");
 Console.WriteLine($"| {connected} | {posted / elapsed.TotalSeconds:F0} | {sorted.Length}/{posted - failures} | {P(0.50):F1} | {P(0.99):F1} | {sorted.LastOrDefault():F1} | {heapPerStream / 1024:F1} | {perStream / 1024:F1} |");
 server.Kill(entireProcessTree: true);
@@ -225,11 +232,12 @@ internal sealed class Device(Guid id, string token, long seq, Dictionary<string,
         request.Headers.Authorization = new AuthenticationHeaderValue("Device", token);
         var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
         response.EnsureSuccessStatusCode();
-        _reader = new StreamReader(await response.Content.ReadAsStreamAsync(ct));
+        _reader = new StreamReader(await response.Content.ReadAsStreamAsync(ct), System.Text.Encoding.UTF8, false, bufferSize: 512);
         if (await _reader.ReadLineAsync(ct) != ": connected") throw new InvalidOperationException("stream did not connect");
     }
 
-    public async Task ReadAsync(HttpClient acks, ConcurrentDictionary<Guid, long> pending, ConcurrentBag<double> latencies, CancellationToken ct)
+    public async Task ReadAsync(HttpClient acks, ConcurrentDictionary<Guid, long> pending, ConcurrentBag<double> latencies,
+        ConcurrentBag<(double At, double Ms)> slow, long benchStart, CancellationToken ct)
     {
         try
         {
@@ -245,7 +253,12 @@ internal sealed class Device(Guid id, string token, long seq, Dictionary<string,
                 var request = new HttpRequestMessage(HttpMethod.Post, "/v1/device/ack") { Content = JsonContent.Create(new { seq }) };
                 request.Headers.Authorization = new AuthenticationHeaderValue("Device", token);
                 (await acks.SendAsync(request, ct)).EnsureSuccessStatusCode();
-                if (pending.TryRemove(Id, out var started)) latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                if (pending.TryRemove(Id, out var started))
+                {
+                    var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                    latencies.Add(ms);
+                    if (ms > 50) slow.Add((Stopwatch.GetElapsedTime(benchStart, started).TotalSeconds, ms));
+                }
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)

@@ -138,19 +138,16 @@ internal static class StreamEndpoints
         return TypedResults.NoContent();
     }
 
+    // Woken by a commit (true) or the wait ran out (false). No exception on the timeout path: thousands of idle streams
+    // each time out every heartbeat.
     private static async Task<bool> WokenAsync(ChannelHub.Subscriber subscriber, TimeSpan wait, TimeProvider time, CancellationToken ct)
     {
-        using var timeout = new CancellationTokenSource(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
-        try
-        {
-            await subscriber.WaitAsync(linked.Token);
-            return true;
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
+        using var loser = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var woken = subscriber.WaitAsync(loser.Token);
+        var timer = Task.Delay(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, time, loser.Token);
+        await Task.WhenAny(woken, timer);
+        await loser.CancelAsync(); // settles the other: a canceled semaphore wait takes nothing
+        return woken.IsCompletedSuccessfully;
     }
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
