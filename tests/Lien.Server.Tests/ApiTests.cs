@@ -13,6 +13,14 @@ public abstract class ApiTests(LienServer server)
     private DateOnly Today => Policy.LocalDate(Server.Time.GetUtcNow(), TimeZoneInfo.FindSystemTimeZoneById("Africa/Nairobi"));
 
     [Fact]
+    public async Task Schema_Migrations_MatchTheModel()
+    {
+        await Server.NewLenderAsync(); // skips when the store is not configured
+        Assert.False(await Server.WithDbAsync(db => Task.FromResult(Microsoft.EntityFrameworkCore.RelationalDatabaseFacadeExtensions.HasPendingModelChanges(db.Database))),
+            "The model has changed since the last migration: run scripts/add-migration.sh NAME.");
+    }
+
+    [Fact]
     public async Task Devices_TenantIsolation_OtherLenderSeesNothingAndChangesNothing()
     {
         var a = await Server.NewLenderAsync("Lender A");

@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Lien.Server.Storage.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteLienDb))]
-    [Migration("20261127122800_Initial")]
+    [Migration("20261127135712_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -73,6 +73,58 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.ToTable("AuditEvents");
                 });
 
+            modelBuilder.Entity("Lien.Server.Codes.IssuedCode", b =>
+                {
+                    b.Property<Guid>("DeviceId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Code")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("IssuedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("LenderId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Value")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("DeviceId", "Count");
+
+                    b.ToTable("IssuedCodes");
+                });
+
+            modelBuilder.Entity("Lien.Server.DeviceApi.DeviceSighting", b =>
+                {
+                    b.Property<Guid>("DeviceId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("LastSeenAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("DeviceId");
+
+                    b.ToTable("DeviceSightings");
+                });
+
             modelBuilder.Entity("Lien.Server.Devices.Device", b =>
                 {
                     b.Property<Guid>("Id")
@@ -80,6 +132,16 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<long>("AppliedSeq")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("CodeCount")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("CodeSecretSealed")
+                        .HasColumnType("BLOB");
+
+                    b.Property<long>("CodeStartingCode")
                         .HasColumnType("INTEGER");
 
                     b.Property<long>("CreatedAt")
@@ -96,9 +158,6 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.Property<string>("Imei2")
                         .HasMaxLength(15)
                         .HasColumnType("TEXT");
-
-                    b.Property<long?>("LastSeenAt")
-                        .HasColumnType("INTEGER");
 
                     b.Property<string>("LeaseJws")
                         .IsRequired()
@@ -126,6 +185,10 @@ namespace Lien.Server.Storage.Migrations.Sqlite
 
                     b.Property<byte[]>("PublicKey")
                         .HasColumnType("BLOB");
+
+                    b.Property<string>("PushToken")
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT");
 
                     b.Property<long?>("ReleasedAt")
                         .HasColumnType("INTEGER");
@@ -182,9 +245,15 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.Property<long>("Seq")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("AppliedAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Cause")
                         .IsRequired()
                         .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
 
                     b.Property<long>("IssuedAt")
                         .HasColumnType("INTEGER");
@@ -261,6 +330,12 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
+
+                    b.Property<bool>("CodeRestrictedDigitSet")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("CodeTimeDivider")
+                        .HasColumnType("INTEGER");
 
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
@@ -495,6 +570,36 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.ToTable("PlanInstallments");
                 });
 
+            modelBuilder.Entity("Lien.Server.Push.PushMessage", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("DeviceId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("DueAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("LastError")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Seq")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DeviceId");
+
+                    b.HasIndex("DueAt");
+
+                    b.ToTable("PushMessages");
+                });
+
             modelBuilder.Entity("Lien.Server.Storage.ServerSecret", b =>
                 {
                     b.Property<string>("Name")
@@ -507,6 +612,24 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.HasKey("Name");
 
                     b.ToTable("ServerSecrets");
+                });
+
+            modelBuilder.Entity("Lien.Server.Codes.IssuedCode", b =>
+                {
+                    b.HasOne("Lien.Server.Devices.Device", null)
+                        .WithMany()
+                        .HasForeignKey("DeviceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Lien.Server.DeviceApi.DeviceSighting", b =>
+                {
+                    b.HasOne("Lien.Server.Devices.Device", null)
+                        .WithOne()
+                        .HasForeignKey("Lien.Server.DeviceApi.DeviceSighting", "DeviceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Lien.Server.Devices.Device", b =>
@@ -583,6 +706,15 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.HasOne("Lien.Server.Plans.Plan", null)
                         .WithMany("Installments")
                         .HasForeignKey("PlanId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Lien.Server.Push.PushMessage", b =>
+                {
+                    b.HasOne("Lien.Server.Devices.Device", null)
+                        .WithMany()
+                        .HasForeignKey("DeviceId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

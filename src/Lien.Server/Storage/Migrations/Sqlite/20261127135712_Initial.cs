@@ -49,6 +49,8 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     PolicyProfile = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
                     OfflineAllowanceSeconds = table.Column<long>(type: "INTEGER", nullable: false),
                     CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    CodeRestrictedDigitSet = table.Column<bool>(type: "INTEGER", nullable: false),
+                    CodeTimeDivider = table.Column<int>(type: "INTEGER", nullable: false),
                     TrustKeysJson = table.Column<string>(type: "TEXT", nullable: false)
                 },
                 constraints: table =>
@@ -107,12 +109,15 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     PublicKey = table.Column<byte[]>(type: "BLOB", nullable: true),
                     EnrolledAt = table.Column<long>(type: "INTEGER", nullable: true),
                     TokenEpoch = table.Column<int>(type: "INTEGER", nullable: false),
-                    LastSeenAt = table.Column<long>(type: "INTEGER", nullable: true),
                     AppliedSeq = table.Column<long>(type: "INTEGER", nullable: false),
+                    PushToken = table.Column<string>(type: "TEXT", maxLength: 1024, nullable: true),
                     LeaseSeq = table.Column<long>(type: "INTEGER", nullable: false),
                     LeaseMode = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
                     LeaseUnlockedUntil = table.Column<long>(type: "INTEGER", nullable: true),
-                    LeaseJws = table.Column<string>(type: "TEXT", nullable: false)
+                    LeaseJws = table.Column<string>(type: "TEXT", nullable: false),
+                    CodeSecretSealed = table.Column<byte[]>(type: "BLOB", nullable: true),
+                    CodeStartingCode = table.Column<long>(type: "INTEGER", nullable: false),
+                    CodeCount = table.Column<int>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -168,6 +173,49 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "DeviceSightings",
+                columns: table => new
+                {
+                    DeviceId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    LastSeenAt = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_DeviceSightings", x => x.DeviceId);
+                    table.ForeignKey(
+                        name: "FK_DeviceSightings_Devices_DeviceId",
+                        column: x => x.DeviceId,
+                        principalTable: "Devices",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "IssuedCodes",
+                columns: table => new
+                {
+                    DeviceId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Count = table.Column<int>(type: "INTEGER", nullable: false),
+                    LenderId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Type = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Value = table.Column<int>(type: "INTEGER", nullable: false),
+                    Code = table.Column<string>(type: "TEXT", nullable: false),
+                    IssuedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Actor = table.Column<string>(type: "TEXT", nullable: false),
+                    Reason = table.Column<string>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_IssuedCodes", x => new { x.DeviceId, x.Count });
+                    table.ForeignKey(
+                        name: "FK_IssuedCodes_Devices_DeviceId",
+                        column: x => x.DeviceId,
+                        principalTable: "Devices",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Leases",
                 columns: table => new
                 {
@@ -181,7 +229,9 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     Reason = table.Column<string>(type: "TEXT", nullable: false),
                     Cause = table.Column<string>(type: "TEXT", nullable: false),
                     Kid = table.Column<string>(type: "TEXT", nullable: false),
-                    Jws = table.Column<string>(type: "TEXT", nullable: false)
+                    Jws = table.Column<string>(type: "TEXT", nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    AppliedAt = table.Column<long>(type: "INTEGER", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -227,6 +277,29 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                         name: "FK_Plans_Lenders_LenderId",
                         column: x => x.LenderId,
                         principalTable: "Lenders",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "PushMessages",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    DeviceId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Seq = table.Column<long>(type: "INTEGER", nullable: false),
+                    DueAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Attempts = table.Column<int>(type: "INTEGER", nullable: false),
+                    LastError = table.Column<string>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_PushMessages", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_PushMessages_Devices_DeviceId",
+                        column: x => x.DeviceId,
+                        principalTable: "Devices",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
                 });
@@ -363,6 +436,16 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                 table: "Plans",
                 column: "Reference",
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_PushMessages_DeviceId",
+                table: "PushMessages",
+                column: "DeviceId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_PushMessages_DueAt",
+                table: "PushMessages",
+                column: "DueAt");
         }
 
         /// <inheritdoc />
@@ -378,6 +461,12 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                 name: "DeviceImeis");
 
             migrationBuilder.DropTable(
+                name: "DeviceSightings");
+
+            migrationBuilder.DropTable(
+                name: "IssuedCodes");
+
+            migrationBuilder.DropTable(
                 name: "Leases");
 
             migrationBuilder.DropTable(
@@ -388,6 +477,9 @@ namespace Lien.Server.Storage.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "PlanInstallments");
+
+            migrationBuilder.DropTable(
+                name: "PushMessages");
 
             migrationBuilder.DropTable(
                 name: "ServerSecrets");

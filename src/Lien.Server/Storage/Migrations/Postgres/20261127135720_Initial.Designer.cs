@@ -12,8 +12,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Lien.Server.Storage.Migrations.Postgres
 {
     [DbContext(typeof(PostgresLienDb))]
-    [Migration("20261127125040_Push")]
-    partial class Push
+    [Migration("20261127135720_Initial")]
+    partial class Initial
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -80,6 +80,58 @@ namespace Lien.Server.Storage.Migrations.Postgres
                     b.ToTable("AuditEvents");
                 });
 
+            modelBuilder.Entity("Lien.Server.Codes.IssuedCode", b =>
+                {
+                    b.Property<Guid>("DeviceId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Code")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTimeOffset>("IssuedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("LenderId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<int>("Value")
+                        .HasColumnType("integer");
+
+                    b.HasKey("DeviceId", "Count");
+
+                    b.ToTable("IssuedCodes");
+                });
+
+            modelBuilder.Entity("Lien.Server.DeviceApi.DeviceSighting", b =>
+                {
+                    b.Property<Guid>("DeviceId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("LastSeenAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("DeviceId");
+
+                    b.ToTable("DeviceSightings");
+                });
+
             modelBuilder.Entity("Lien.Server.Devices.Device", b =>
                 {
                     b.Property<Guid>("Id")
@@ -87,6 +139,16 @@ namespace Lien.Server.Storage.Migrations.Postgres
                         .HasColumnType("uuid");
 
                     b.Property<long>("AppliedSeq")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("CodeCount")
+                        .IsConcurrencyToken()
+                        .HasColumnType("integer");
+
+                    b.Property<byte[]>("CodeSecretSealed")
+                        .HasColumnType("bytea");
+
+                    b.Property<long>("CodeStartingCode")
                         .HasColumnType("bigint");
 
                     b.Property<DateTimeOffset>("CreatedAt")
@@ -103,9 +165,6 @@ namespace Lien.Server.Storage.Migrations.Postgres
                     b.Property<string>("Imei2")
                         .HasMaxLength(15)
                         .HasColumnType("character varying(15)");
-
-                    b.Property<DateTimeOffset?>("LastSeenAt")
-                        .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("LeaseJws")
                         .IsRequired()
@@ -278,6 +337,12 @@ namespace Lien.Server.Storage.Migrations.Postgres
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
+
+                    b.Property<bool>("CodeRestrictedDigitSet")
+                        .HasColumnType("boolean");
+
+                    b.Property<int>("CodeTimeDivider")
+                        .HasColumnType("integer");
 
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
@@ -556,6 +621,24 @@ namespace Lien.Server.Storage.Migrations.Postgres
                     b.HasKey("Name");
 
                     b.ToTable("ServerSecrets");
+                });
+
+            modelBuilder.Entity("Lien.Server.Codes.IssuedCode", b =>
+                {
+                    b.HasOne("Lien.Server.Devices.Device", null)
+                        .WithMany()
+                        .HasForeignKey("DeviceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Lien.Server.DeviceApi.DeviceSighting", b =>
+                {
+                    b.HasOne("Lien.Server.Devices.Device", null)
+                        .WithOne()
+                        .HasForeignKey("Lien.Server.DeviceApi.DeviceSighting", "DeviceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Lien.Server.Devices.Device", b =>

@@ -50,6 +50,8 @@ namespace Lien.Server.Storage.Migrations.Postgres
                     PolicyProfile = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
                     OfflineAllowanceSeconds = table.Column<long>(type: "bigint", nullable: false),
                     CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    CodeRestrictedDigitSet = table.Column<bool>(type: "boolean", nullable: false),
+                    CodeTimeDivider = table.Column<int>(type: "integer", nullable: false),
                     TrustKeysJson = table.Column<string>(type: "text", nullable: false)
                 },
                 constraints: table =>
@@ -108,12 +110,15 @@ namespace Lien.Server.Storage.Migrations.Postgres
                     PublicKey = table.Column<byte[]>(type: "bytea", nullable: true),
                     EnrolledAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
                     TokenEpoch = table.Column<int>(type: "integer", nullable: false),
-                    LastSeenAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
                     AppliedSeq = table.Column<long>(type: "bigint", nullable: false),
+                    PushToken = table.Column<string>(type: "character varying(1024)", maxLength: 1024, nullable: true),
                     LeaseSeq = table.Column<long>(type: "bigint", nullable: false),
                     LeaseMode = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
                     LeaseUnlockedUntil = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
-                    LeaseJws = table.Column<string>(type: "text", nullable: false)
+                    LeaseJws = table.Column<string>(type: "text", nullable: false),
+                    CodeSecretSealed = table.Column<byte[]>(type: "bytea", nullable: true),
+                    CodeStartingCode = table.Column<long>(type: "bigint", nullable: false),
+                    CodeCount = table.Column<int>(type: "integer", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -169,6 +174,49 @@ namespace Lien.Server.Storage.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "DeviceSightings",
+                columns: table => new
+                {
+                    DeviceId = table.Column<Guid>(type: "uuid", nullable: false),
+                    LastSeenAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_DeviceSightings", x => x.DeviceId);
+                    table.ForeignKey(
+                        name: "FK_DeviceSightings_Devices_DeviceId",
+                        column: x => x.DeviceId,
+                        principalTable: "Devices",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "IssuedCodes",
+                columns: table => new
+                {
+                    DeviceId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Count = table.Column<int>(type: "integer", nullable: false),
+                    LenderId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Type = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Value = table.Column<int>(type: "integer", nullable: false),
+                    Code = table.Column<string>(type: "text", nullable: false),
+                    IssuedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    Actor = table.Column<string>(type: "text", nullable: false),
+                    Reason = table.Column<string>(type: "text", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_IssuedCodes", x => new { x.DeviceId, x.Count });
+                    table.ForeignKey(
+                        name: "FK_IssuedCodes_Devices_DeviceId",
+                        column: x => x.DeviceId,
+                        principalTable: "Devices",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Leases",
                 columns: table => new
                 {
@@ -182,7 +230,9 @@ namespace Lien.Server.Storage.Migrations.Postgres
                     Reason = table.Column<string>(type: "text", nullable: false),
                     Cause = table.Column<string>(type: "text", nullable: false),
                     Kid = table.Column<string>(type: "text", nullable: false),
-                    Jws = table.Column<string>(type: "text", nullable: false)
+                    Jws = table.Column<string>(type: "text", nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    AppliedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -228,6 +278,29 @@ namespace Lien.Server.Storage.Migrations.Postgres
                         name: "FK_Plans_Lenders_LenderId",
                         column: x => x.LenderId,
                         principalTable: "Lenders",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "PushMessages",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    DeviceId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Seq = table.Column<long>(type: "bigint", nullable: false),
+                    DueAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    Attempts = table.Column<int>(type: "integer", nullable: false),
+                    LastError = table.Column<string>(type: "text", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_PushMessages", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_PushMessages_Devices_DeviceId",
+                        column: x => x.DeviceId,
+                        principalTable: "Devices",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
                 });
@@ -364,6 +437,16 @@ namespace Lien.Server.Storage.Migrations.Postgres
                 table: "Plans",
                 column: "Reference",
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_PushMessages_DeviceId",
+                table: "PushMessages",
+                column: "DeviceId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_PushMessages_DueAt",
+                table: "PushMessages",
+                column: "DueAt");
         }
 
         /// <inheritdoc />
@@ -379,6 +462,12 @@ namespace Lien.Server.Storage.Migrations.Postgres
                 name: "DeviceImeis");
 
             migrationBuilder.DropTable(
+                name: "DeviceSightings");
+
+            migrationBuilder.DropTable(
+                name: "IssuedCodes");
+
+            migrationBuilder.DropTable(
                 name: "Leases");
 
             migrationBuilder.DropTable(
@@ -389,6 +478,9 @@ namespace Lien.Server.Storage.Migrations.Postgres
 
             migrationBuilder.DropTable(
                 name: "PlanInstallments");
+
+            migrationBuilder.DropTable(
+                name: "PushMessages");
 
             migrationBuilder.DropTable(
                 name: "ServerSecrets");
