@@ -80,6 +80,9 @@ internal static class StreamEndpoints
             await response.WriteAsync(": connected\n\n", ct);
             await response.Body.FlushAsync(ct);
             long sent = appliedSeq ?? 0; // the device holds this one already
+            // The first heartbeat falls anywhere in the first interval, so streams opened together (a cell tower coming
+            // back, a server restart) do not all ping in the same seconds ever after.
+            var first = true;
             DateTimeOffset sentAt = default;
             var retry = o.FirstRetry;
             while (!ct.IsCancellationRequested && !subscriber.Superseded)
@@ -96,12 +99,13 @@ internal static class StreamEndpoints
                 // Sleep until woken by a commit or an ack, the resend deadline, or the heartbeat. The heartbeat is jittered
                 // (±20 %) so that thousands of streams opened together do not all ping in the same instant.
                 var awaitingAck = row.LeaseSeq > row.AppliedSeq;
-                var heartbeat = o.Heartbeat * (0.8 + 0.4 * Random.Shared.NextDouble());
+                var heartbeat = o.Heartbeat * (first ? Random.Shared.NextDouble() : 0.8 + 0.4 * Random.Shared.NextDouble());
+                first = false;
                 var wait = awaitingAck ? Min(heartbeat, sentAt + retry - time.GetUtcNow()) : heartbeat;
                 if (!await WokenAsync(subscriber, wait, time, ct))
                 {
                     if (ct.IsCancellationRequested) break;
-                    await response.WriteAsync(": ping\n\n", ct);
+                    await response.Body.WriteAsync(Ping, ct);
                     await response.Body.FlushAsync(ct);
                     // Nothing committed and nothing to resend: a ping needs no database read.
                     if (!awaitingAck) continue;
@@ -121,6 +125,8 @@ internal static class StreamEndpoints
         }
         return Results.Empty;
     }
+
+    private static readonly ReadOnlyMemory<byte> Ping = ": ping\n\n"u8.ToArray();
 
     private static async Task WriteLeaseAsync(HttpResponse response, long seq, string jws, CancellationToken ct)
     {
