@@ -28,6 +28,7 @@ var env = new Dictionary<string, string>
     ["ASPNETCORE_ENVIRONMENT"] = "Production",
 };
 if (options.WorkstationGc) env["DOTNET_gcServer"] = "0";
+foreach (var setting in args.Where(a => a.StartsWith("--env=", StringComparison.Ordinal)).Select(a => a[6..].Split('=', 2))) env[setting[0]] = setting[1];
 
 Console.WriteLine($"# {options.Devices} devices, {options.Rate} payments/s for {options.Seconds} s; server {options.ServerDll}{(options.WorkstationGc ? " (workstation GC)" : "")}");
 var command = Run(options.ServerDll, env, ["lenders", "create", "--name", "Bench Lender", "--currency", "KES", "--time-zone", "Africa/Nairobi"]);

@@ -45,9 +45,9 @@ internal sealed class SqlitePragmas(string synchronous) : DbConnectionIntercepto
 /// Moves the WAL into the database file every second, off the commit path (connections run with
 /// <c>wal_autocheckpoint = 0</c>). A passive checkpoint never blocks readers or writers; it copies what it can.
 /// </summary>
-internal sealed class SqliteCheckpointer(IServiceScopeFactory scopes, ILogger<SqliteCheckpointer> log) : BackgroundService
+internal sealed class SqliteCheckpointer(IServiceScopeFactory scopes, IConfiguration config, ILogger<SqliteCheckpointer> log) : BackgroundService
 {
-    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+    private TimeSpan Interval => config.GetValue("Lien:Sqlite:CheckpointInterval", TimeSpan.FromSeconds(1));
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
