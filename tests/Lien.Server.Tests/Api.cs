@@ -51,6 +51,14 @@ internal static class Api
 
     public static async Task<JsonElement> ReadAsync(this HttpClient c, string url) => await (await c.GetAsync(url)).Json(HttpStatusCode.OK);
 
+    /// <summary>Verifies a lease against the lender's trust keys as an agent would, and returns its claims.</summary>
+    public static LeaseClaims VerifiedClaims(string jws, IReadOnlyList<TrustKey> keys)
+    {
+        var r = Jws.Verify(jws, kid => keys.FirstOrDefault(k => k.Kid == kid)?.ToECDsa(), LeaseClaims.MediaType);
+        Assert.True(r.Valid, r.Reason);
+        return JsonSerializer.Deserialize<LeaseClaims>(r.Payload, LeaseClaims.Json)!;
+    }
+
     public static Guid Id(this JsonElement e) => e.GetProperty("id").GetGuid();
     public static string Str(this JsonElement e, string name) => e.GetProperty(name).GetString()!;
     public static long Long(this JsonElement e, string name) => e.GetProperty(name).GetInt64();

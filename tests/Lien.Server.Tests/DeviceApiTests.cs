@@ -39,13 +39,6 @@ public abstract class DeviceApiTests(LienServer server)
         return await c.PostAsJsonAsync("/v1/device/checkin", new CheckInRequest(applied));
     }
 
-    private static LeaseClaims Verified(string jws, IReadOnlyList<TrustKey> keys)
-    {
-        var r = Jws.Verify(jws, kid => keys.FirstOrDefault(k => k.Kid == kid)?.ToECDsa(), LeaseClaims.MediaType);
-        Assert.True(r.Valid, r.Reason);
-        return JsonSerializer.Deserialize<LeaseClaims>(r.Payload, LeaseClaims.Json)!;
-    }
-
     [Fact]
     public async Task Enroll_UnregisteredImei_NotFoundProblem()
     {
@@ -78,7 +71,7 @@ public abstract class DeviceApiTests(LienServer server)
         var enrolled = await EnrollAsync(key, device.Str("imei"), device.Str("imei2"));
         Assert.Equal(device.Id(), enrolled.DeviceId);
         Assert.Equal(a.LenderId, enrolled.LenderId);
-        var claims = Verified(enrolled.Lease, enrolled.TrustKeys);
+        var claims = Api.VerifiedClaims(enrolled.Lease, enrolled.TrustKeys);
         Assert.Equal(LeaseMode.Unlocked, claims.Mode);
         Assert.Equal(enrolled.Seq, claims.Seq);
         Assert.Equal([device.Str("imei"), device.Str("imei2")], claims.Imeis);
@@ -86,7 +79,7 @@ public abstract class DeviceApiTests(LienServer server)
 
         await (await a.Admin.PayAsync(plan.Id(), 100_00)).Json(HttpStatusCode.Created);
         var checkin = (await (await CheckInAsync(enrolled.DeviceToken, enrolled.Seq)).Json(HttpStatusCode.OK)).Deserialize<CheckInResponse>(LeaseClaims.Json)!;
-        var newer = Verified(checkin.Lease, checkin.TrustKeys);
+        var newer = Api.VerifiedClaims(checkin.Lease, checkin.TrustKeys);
         Assert.True(newer.Seq > claims.Seq);
         await (await CheckInAsync(enrolled.DeviceToken, newer.Seq)).Json(HttpStatusCode.OK);
         var view = await a.Admin.ReadAsync($"/v1/devices/{device.Id()}");
@@ -144,13 +137,13 @@ public abstract class DeviceApiTests(LienServer server)
         var plan = await a.Admin.PlanAsync(device.Id(), Today.AddDays(-10), count: 1);
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var enrolled = await EnrollAsync(key, device.Str("imei"));
-        Assert.Equal(LeaseMode.Locked, Verified(enrolled.Lease, enrolled.TrustKeys).Mode);
+        Assert.Equal(LeaseMode.Locked, Api.VerifiedClaims(enrolled.Lease, enrolled.TrustKeys).Mode);
         Assert.True(enrolled.NextCheckInAt <= Server.Time.GetUtcNow().AddMinutes(15));
 
         await (await a.Admin.PayAsync(plan.Id(), 100_00)).Json(HttpStatusCode.Created);
         using var afterReset = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var released = await EnrollAsync(afterReset, device.Str("imei"));
-        Assert.Equal(LeaseMode.Released, Verified(released.Lease, released.TrustKeys).Mode);
+        Assert.Equal(LeaseMode.Released, Api.VerifiedClaims(released.Lease, released.TrustKeys).Mode);
     }
 }
 

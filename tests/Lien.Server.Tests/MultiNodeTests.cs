@@ -115,9 +115,7 @@ public sealed partial class MultiNodeTests : IAsyncLifetime
         await using var stream = await Sse.OpenAsync(nodeA, enrolled.DeviceToken, enrolled.Seq);
         await (await adminB.PayAsync(plan.Id(), 100_00)).Json(HttpStatusCode.Created);
         var (seq, jws) = await stream.NextLeaseAsync();
-        var verified = Jws.Verify(jws, kid => enrolled.TrustKeys.FirstOrDefault(k => k.Kid == kid)?.ToECDsa(), LeaseClaims.MediaType);
-        Assert.True(verified.Valid, verified.Reason);
-        var claims = JsonSerializer.Deserialize<LeaseClaims>(verified.Payload, LeaseClaims.Json)!;
+        var claims = Api.VerifiedClaims(jws, enrolled.TrustKeys);
         Assert.Equal(LeaseMode.Unlocked, claims.Mode);
         Assert.Equal(seq, claims.Seq);
 

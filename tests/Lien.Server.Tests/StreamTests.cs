@@ -27,13 +27,6 @@ public abstract class StreamTests(LienServer server)
         Assert.Equal(HttpStatusCode.NoContent, (await client.SendAsync(request)).StatusCode);
     }
 
-    private static LeaseClaims Claims(string jws, IReadOnlyList<TrustKey> keys)
-    {
-        var r = Jws.Verify(jws, kid => keys.FirstOrDefault(k => k.Kid == kid)?.ToECDsa(), LeaseClaims.MediaType);
-        Assert.True(r.Valid, r.Reason);
-        return JsonSerializer.Deserialize<LeaseClaims>(r.Payload, LeaseClaims.Json)!;
-    }
-
     [Fact]
     public async Task Stream_PaymentCommitted_LeaseArrivesAndAckIsRecorded()
     {
@@ -41,13 +34,13 @@ public abstract class StreamTests(LienServer server)
         var device = await a.Admin.RegisterAsync();
         var plan = await a.Admin.PlanAsync(device.Id(), Today.AddDays(-10), count: 2);
         var enrolled = await EnrollAsync(Server.Client(), device.Str("imei"));
-        Assert.Equal(LeaseMode.Locked, Claims(enrolled.Lease, enrolled.TrustKeys).Mode);
+        Assert.Equal(LeaseMode.Locked, Api.VerifiedClaims(enrolled.Lease, enrolled.TrustKeys).Mode);
         await AckAsync(Server.Client(), enrolled.DeviceToken, enrolled.Seq);
 
         await using var stream = await Sse.OpenAsync(Server.Client(), enrolled.DeviceToken, enrolled.Seq);
         await (await a.Admin.PayAsync(plan.Id(), 100_00)).Json(HttpStatusCode.Created);
         var (seq, jws) = await stream.NextLeaseAsync();
-        var claims = Claims(jws, enrolled.TrustKeys);
+        var claims = Api.VerifiedClaims(jws, enrolled.TrustKeys);
         Assert.Equal(seq, claims.Seq);
         Assert.Equal(LeaseMode.Unlocked, claims.Mode);
 
@@ -90,7 +83,7 @@ public abstract class StreamTests(LienServer server)
         await using var stream = await Sse.OpenAsync(Server.Client(), enrolled.DeviceToken, enrolled.Seq);
         var (seq, jws) = await stream.NextLeaseAsync();
         Assert.True(seq > enrolled.Seq);
-        Assert.Equal(LeaseMode.Unlocked, Claims(jws, enrolled.TrustKeys).Mode);
+        Assert.Equal(LeaseMode.Unlocked, Api.VerifiedClaims(jws, enrolled.TrustKeys).Mode);
     }
 
     [Fact]
