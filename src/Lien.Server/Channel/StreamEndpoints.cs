@@ -47,7 +47,7 @@ internal static class StreamEndpoints
     private static async Task<(Guid Id, StreamRow Row)?> AuthenticateAsync(HttpRequest request, DeviceTokens tokens, IServiceScopeFactory scopes, CancellationToken ct)
     {
         var auth = request.Headers.Authorization.ToString();
-        if (!auth.StartsWith("Device ", StringComparison.Ordinal) || !tokens.TryRead(auth.AsSpan(7), out var id, out var epoch)) return null;
+        if (!tokens.TryReadHeader(auth, out var id, out var epoch)) return null;
         var row = await ReadAsync(scopes, id, ct);
         return row is null || row.TokenEpoch != epoch ? null : (id, row);
     }
@@ -61,14 +61,11 @@ internal static class StreamEndpoints
             .Select(d => new StreamRow(d.TokenEpoch, d.LeaseSeq, d.LeaseJws, d.AppliedSeq)).FirstOrDefaultAsync(ct);
     }
 
-    private static ProblemHttpResult Unauthorized() => TypedResults.Problem(statusCode: 401, title: "Unknown device token",
-        detail: "The device token is missing, malformed or from an earlier enrollment; enroll again.");
-
     private static async Task<IResult> Stream(HttpContext http, long? appliedSeq, DeviceTokens tokens, IServiceScopeFactory scopes, ChannelHub hub,
         Microsoft.Extensions.Options.IOptions<StreamOptions> options, TimeProvider time)
     {
         var ct = http.RequestAborted;
-        if (await AuthenticateAsync(http.Request, tokens, scopes, ct) is not var (deviceId, row)) return Unauthorized();
+        if (await AuthenticateAsync(http.Request, tokens, scopes, ct) is not var (deviceId, row)) return DeviceTokens.Unauthorized();
         var o = options.Value;
         var response = http.Response;
         response.ContentType = "text/event-stream";
@@ -138,7 +135,7 @@ internal static class StreamEndpoints
     private static async Task<Results<NoContent, ProblemHttpResult>> Ack(HttpRequest request, AckRequest body, DeviceTokens tokens, IServiceScopeFactory scopes,
         LienDb db, Acks acks, ChannelHub hub, CancellationToken ct)
     {
-        if (await AuthenticateAsync(request, tokens, scopes, ct) is not var (deviceId, _)) return Unauthorized();
+        if (await AuthenticateAsync(request, tokens, scopes, ct) is not var (deviceId, _)) return DeviceTokens.Unauthorized();
         await acks.RecordAsync(db, deviceId, body.Seq, ct);
         hub.LeaseCommitted(deviceId); // the stream stops resending
         return TypedResults.NoContent();

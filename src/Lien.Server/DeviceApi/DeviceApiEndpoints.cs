@@ -96,10 +96,10 @@ internal static class DeviceApiEndpoints
         CheckInReader reader, DeviceTokens tokens, LastSeenRecorder lastSeen, Acks acks, TimeProvider time, CancellationToken ct)
     {
         var auth = request.Headers.Authorization.ToString().AsSpan();
-        if (!auth.StartsWith("Device ", StringComparison.Ordinal) || !tokens.TryRead(auth[7..], out var deviceId, out var epoch))
-            return Unauthorized();
+        if (!tokens.TryReadHeader(auth, out var deviceId, out var epoch))
+            return DeviceTokens.Unauthorized();
         var row = await reader.ReadAsync(db, deviceId, ct);
-        if (row is null || row.TokenEpoch != epoch) return Unauthorized();
+        if (row is null || row.TokenEpoch != epoch) return DeviceTokens.Unauthorized();
         var now = time.GetUtcNow();
         lastSeen.Saw(deviceId, now);
         if (body is { AppliedSeq: var applied } && applied > row.AppliedSeq && applied <= row.LeaseSeq)
@@ -110,9 +110,6 @@ internal static class DeviceApiEndpoints
         return new CheckInAnswer(row.LeaseSeq, row.LeaseJws, CheckInAnswer.TrustKeys(row.TrustKeysJson),
             NextCheckIn(now, row.LeaseMode, row.LeaseUnlockedUntil), now);
     }
-
-    private static ProblemHttpResult Unauthorized() => TypedResults.Problem(statusCode: 401, title: "Unknown device token",
-        detail: "The device token is missing, malformed or from an earlier enrollment; enroll again.");
 
     /// <summary>Often enough to renew the lease before it runs out; more often while locked, so a payment is seen soon even without the stream.</summary>
     public static DateTimeOffset NextCheckIn(DateTimeOffset now, LeaseMode mode, DateTimeOffset? until)

@@ -42,6 +42,18 @@ internal sealed class DeviceTokens
     }
 
     /// <summary>Checks the MAC only; the caller compares the epoch with the device row. Allocates nothing: every check-in comes here.</summary>
+    /// <summary>Reads an <c>Authorization: Device {token}</c> header; the caller compares the epoch with the device row.</summary>
+    public bool TryReadHeader(ReadOnlySpan<char> authorization, out Guid deviceId, out int epoch)
+    {
+        if (authorization.StartsWith("Device ", StringComparison.Ordinal)) return TryRead(authorization[7..], out deviceId, out epoch);
+        (deviceId, epoch) = (Guid.Empty, 0);
+        return false;
+    }
+
+    /// <summary>The one answer to a device whose token does not hold: the agent enrolls again.</summary>
+    public static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult Unauthorized() => TypedResults.Problem(statusCode: 401,
+        title: "Unknown device token", detail: "The device token is missing, malformed or from an earlier enrollment; enroll again.");
+
     public bool TryRead(ReadOnlySpan<char> token, out Guid deviceId, out int epoch)
     {
         deviceId = Guid.Empty;
