@@ -11,6 +11,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.Sockets;
+using System.Runtime;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -86,9 +87,9 @@ using var streamClient = new HttpClient(new SocketsHttpHandler { MaxConnectionsP
 { BaseAddress = baseUri, Timeout = Timeout.InfiniteTimeSpan };
 using var ackClient = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = baseUri };
 var pending = new ConcurrentDictionary<Guid, long>(); // device → payment start timestamp
-var latencies = new ConcurrentBag<double>();
-var slow = new ConcurrentBag<(double At, double Ms)>();
+var recorder = new Recorder();
 var benchStart = Stopwatch.GetTimestamp();
+var benchStartUtc = time.GetUtcNow();
 var stop = new CancellationTokenSource();
 var list = devices.ToList();
 var connected = 0;
@@ -98,7 +99,7 @@ foreach (var chunk in list.Chunk(500))
     var opened = chunk.Select(d => d.OpenAsync(streamClient, stop.Token)).ToArray();
     await Task.WhenAll(opened);
     connected += opened.Length;
-    readers.AddRange(chunk.Select(d => d.ReadAsync(ackClient, pending, latencies, slow, benchStart, stop.Token)));
+    readers.AddRange(chunk.Select(d => d.ReadAsync(ackClient, pending, recorder, benchStart, stop.Token)));
 }
 await Task.Delay(TimeSpan.FromSeconds(10), time);
 var after = Rss(server);
@@ -111,50 +112,79 @@ Console.WriteLine($"live managed heap after a full GC (dotnet-gcdump): {heapBefo
 // The heap snapshot forces a full blocking collection and an EventPipe session in the server: let it settle first.
 await Task.Delay(TimeSpan.FromSeconds(10), time);
 
-// Payments at a fixed rate to random devices that have no payment in flight.
-var interval = TimeSpan.FromSeconds(1.0 / options.Rate);
-var total = options.Rate * options.Seconds;
+// Payments at a fixed rate to random devices that have no payment in flight: first a warm-up (the server's JIT tiers up
+// its payment path; a server that has been running is past this), then the measured run.
 var posted = 0;
 var failures = 0;
-var start = Stopwatch.GetTimestamp();
-var inFlight = new List<Task>();
-for (var i = 0; i < total; i++)
+async Task<(Phase Phase, TimeSpan Elapsed)> PaymentsAsync(string name, int seconds)
 {
-    var due = start + (long)(i * interval.TotalSeconds * Stopwatch.Frequency);
-    var wait = (due - Stopwatch.GetTimestamp()) * 1000.0 / Stopwatch.Frequency;
-    if (wait >= 1) await Task.Delay(TimeSpan.FromMilliseconds(wait), time); // no spinning: the server needs the cores
-    Device d;
-    do d = list[Random.Shared.Next(list.Count)]; while (!pending.TryAdd(d.Id, Stopwatch.GetTimestamp()));
-    var txId = $"B{i}";
-    inFlight.Add(Task.Run(async () =>
+    var phase = new Phase(name);
+    recorder.Current = phase;
+    var interval = 1.0 / options.Rate;
+    var start = Stopwatch.GetTimestamp();
+    Console.WriteLine($"{name}: {seconds} s from t={Stopwatch.GetElapsedTime(benchStart, start).TotalSeconds:F1} s ({time.GetUtcNow():HH:mm:ss.fff} UTC; t=0 is {benchStartUtc:HH:mm:ss.fff} UTC)");
+    var inFlight = new List<Task>();
+    for (var i = 0; i < options.Rate * seconds; i++)
     {
-        var r = await api.PostAsJsonAsync("/v1/payments", new { planId = d.PlanId, amount = 100, currency = "KES", provider = "bench", providerTransactionId = txId });
-        if (!r.IsSuccessStatusCode) { Interlocked.Increment(ref failures); pending.TryRemove(d.Id, out _); }
-        Interlocked.Increment(ref posted);
-    }));
+        var due = start + (long)(i * interval * Stopwatch.Frequency);
+        var wait = (due - Stopwatch.GetTimestamp()) * 1000.0 / Stopwatch.Frequency;
+        if (wait >= 1) await Task.Delay(TimeSpan.FromMilliseconds(wait), time); // no spinning: the server needs the cores
+        Device d;
+        do d = list[Random.Shared.Next(list.Count)]; while (!pending.TryAdd(d.Id, Stopwatch.GetTimestamp()));
+        var txId = $"{name}-{i}";
+        Interlocked.Increment(ref phase.Posted);
+        inFlight.Add(Task.Run(async () =>
+        {
+            var r = await api.PostAsJsonAsync("/v1/payments", new { planId = d.PlanId, amount = 100, currency = "KES", provider = "bench", providerTransactionId = txId });
+            if (!r.IsSuccessStatusCode) { Interlocked.Increment(ref failures); pending.TryRemove(d.Id, out _); }
+            Interlocked.Increment(ref posted);
+        }));
+    }
+    await Task.WhenAll(inFlight);
+    var elapsed = Stopwatch.GetElapsedTime(start);
+    for (var i = 0; i < 100 && !pending.IsEmpty; i++) await Task.Delay(TimeSpan.FromMilliseconds(100), time);
+    return (phase, elapsed);
 }
-await Task.WhenAll(inFlight);
-var elapsed = Stopwatch.GetElapsedTime(start);
-for (var i = 0; i < 100 && !pending.IsEmpty; i++) await Task.Delay(TimeSpan.FromMilliseconds(100), time);
+if (options.Warmup > 0) Report(await PaymentsAsync("warm-up", options.Warmup));
+
+// The simulated devices stand for 10,000 phones with processors of their own: their process's garbage collections are
+// not the server's latency, so none runs during the measured window (when the runtime grants the region).
+var clientGcs = GC.CollectionCount(0);
+var noGc = false;
+try { noGc = GC.TryStartNoGCRegion(240L << 20); }
+catch (ArgumentOutOfRangeException) { }
+var (measured, measuredElapsed) = await PaymentsAsync("measured", options.Seconds);
+if (GCSettings.LatencyMode == GCLatencyMode.NoGCRegion) GC.EndNoGCRegion();
+Console.WriteLine($"simulated devices' process: {(noGc ? "no-GC region" : "no-GC region refused")}, {GC.CollectionCount(0) - clientGcs} collections during the measured run");
 stop.Cancel();
-var sorted = latencies.Order().ToArray();
-double P(double q) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
-Console.WriteLine($"payments: {posted} posted in {elapsed.TotalSeconds:F1} s ({posted / elapsed.TotalSeconds:F0}/s), {failures} failed, {sorted.Length} applied, {pending.Count} never applied");
-Console.WriteLine($"payment-to-applied latency: p50 {P(0.50):F1} ms, p99 {P(0.99):F1} ms, max {sorted.LastOrDefault():F1} ms");
-foreach (var second in slow.GroupBy(x => (int)x.At).OrderBy(g => g.Key))
-    Console.WriteLine($"  slow (> 50 ms) at t={second.Key} s: {second.Count()} payments, worst {second.Max(x => x.Ms):F0} ms");
+var sorted = Report((measured, measuredElapsed));
 Console.WriteLine($"| devices | payments/s | applied | p50 ms | p99 ms | max ms | KiB per idle stream (live heap) | KiB per idle stream (RSS) |");
-Console.WriteLine($"| {connected} | {posted / elapsed.TotalSeconds:F0} | {sorted.Length}/{posted - failures} | {P(0.50):F1} | {P(0.99):F1} | {sorted.LastOrDefault():F1} | {heapPerStream / 1024:F1} | {perStream / 1024:F1} |");
+Console.WriteLine($"| {connected} | {measured.Posted / measuredElapsed.TotalSeconds:F0} | {sorted.Length}/{measured.Posted} | {P(sorted, 0.50):F1} | {P(sorted, 0.99):F1} | {sorted.LastOrDefault():F1} | {heapPerStream / 1024:F1} | {perStream / 1024:F1} |");
 server.Kill(entireProcessTree: true);
 await server.WaitForExitAsync();
 try { Directory.Delete(dataDir, true); } catch (IOException) { }
 return pending.IsEmpty && failures == 0 ? 0 : 1;
+
+double[] Report((Phase Phase, TimeSpan Elapsed) run)
+{
+    var (phase, elapsed) = run;
+    var sorted = phase.Latencies.Order().ToArray();
+    Console.WriteLine($"{phase.Name}: {phase.Posted} posted in {elapsed.TotalSeconds:F1} s ({phase.Posted / elapsed.TotalSeconds:F0}/s), {failures} failed so far, {sorted.Length} applied, {pending.Count} never applied");
+    Console.WriteLine($"{phase.Name}: payment-to-applied latency p50 {P(sorted, 0.50):F1} ms, p99 {P(sorted, 0.99):F1} ms, max {sorted.LastOrDefault():F1} ms");
+    foreach (var second in phase.Slow.GroupBy(x => (int)x.At).OrderBy(g => g.Key))
+        Console.WriteLine($"  slow (> 50 ms) at t={second.Key} s: {second.Count()} payments, worst {second.Max(x => x.Ms):F0} ms");
+    return sorted;
+}
+
+static double P(double[] sorted, double q) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
 
 static Process Run(string dll, Dictionary<string, string> env, string[] args)
 {
     var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
     info.ArgumentList.Add(dll);
     foreach (var a in args) info.ArgumentList.Add(a);
+    // The simulated devices' own runtime settings (DOTNET_*) are theirs: the server runs with only what --env gives it.
+    foreach (var k in info.Environment.Keys.Where(k => k.StartsWith("DOTNET_", StringComparison.Ordinal)).ToList()) info.Environment.Remove(k);
     foreach (var (k, v) in env) info.Environment[k] = v;
     var p = Process.Start(info)!;
     if (args.Length == 0) { p.OutputDataReceived += (_, _) => { }; p.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine("server: " + e.Data); }; p.BeginOutputReadLine(); p.BeginErrorReadLine(); }
@@ -208,13 +238,27 @@ static async Task<long?> LiveHeapAsync(Process p)
 
 static string Imei(string body) => body + Lien.Protocol.Imei.CheckDigit(body);
 
-internal sealed record Args(int Devices, int Rate, int Seconds, string ServerDll, bool WorkstationGc)
+/// <summary>One run of payments: what it posted and how long each took to be applied.</summary>
+internal sealed class Phase(string name)
+{
+    public string Name { get; } = name;
+    public int Posted;
+    public ConcurrentBag<double> Latencies { get; } = [];
+    public ConcurrentBag<(double At, double Ms)> Slow { get; } = [];
+}
+
+internal sealed class Recorder
+{
+    public volatile Phase? Current;
+}
+
+internal sealed record Args(int Devices, int Rate, int Seconds, int Warmup, string ServerDll, bool WorkstationGc)
 {
     public static Args Parse(string[] args)
     {
         string? Get(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
         return new Args(int.Parse(Get("--devices") ?? "10000", CultureInfo.InvariantCulture), int.Parse(Get("--rate") ?? "200", CultureInfo.InvariantCulture),
-            int.Parse(Get("--seconds") ?? "30", CultureInfo.InvariantCulture),
+            int.Parse(Get("--seconds") ?? "30", CultureInfo.InvariantCulture), int.Parse(Get("--warmup") ?? "10", CultureInfo.InvariantCulture),
             Get("--server-dll") ?? Path.GetFullPath("src/Lien.Server/bin/Release/net10.0/Lien.Server.dll"), args.Contains("--workstation-gc"));
     }
 }
@@ -237,8 +281,7 @@ internal sealed class Device(Guid id, string token, long seq, Dictionary<string,
         if (await _reader.ReadLineAsync(ct) != ": connected") throw new InvalidOperationException("stream did not connect");
     }
 
-    public async Task ReadAsync(HttpClient acks, ConcurrentDictionary<Guid, long> pending, ConcurrentBag<double> latencies,
-        ConcurrentBag<(double At, double Ms)> slow, long benchStart, CancellationToken ct)
+    public async Task ReadAsync(HttpClient acks, ConcurrentDictionary<Guid, long> pending, Recorder recorder, long benchStart, CancellationToken ct)
     {
         try
         {
@@ -249,16 +292,19 @@ internal sealed class Device(Guid id, string token, long seq, Dictionary<string,
                 var seq = data.GetProperty("seq").GetInt64();
                 var jws = data.GetProperty("lease").GetString()!;
                 var verified = Jws.Verify(jws, kid => keys.GetValueOrDefault(kid), LeaseClaims.MediaType);
-                if (!verified.Valid || seq <= _seq) continue;
+                if (!verified.Valid || seq < _seq) continue;
+                // The lease it holds, again: the server missed an ack. Acknowledge it again, as PROTOCOL §4 asks.
+                var fresh = seq > _seq;
                 _seq = seq;
                 var request = new HttpRequestMessage(HttpMethod.Post, "/v1/device/ack") { Content = JsonContent.Create(new { seq }) };
                 request.Headers.Authorization = new AuthenticationHeaderValue("Device", token);
                 (await acks.SendAsync(request, ct)).EnsureSuccessStatusCode();
-                if (pending.TryRemove(Id, out var started))
+                if (fresh && pending.TryRemove(Id, out var started))
                 {
                     var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-                    latencies.Add(ms);
-                    if (ms > 50) slow.Add((Stopwatch.GetElapsedTime(benchStart, started).TotalSeconds, ms));
+                    var phase = recorder.Current!;
+                    phase.Latencies.Add(ms);
+                    if (ms > 50) phase.Slow.Add((Stopwatch.GetElapsedTime(benchStart, started).TotalSeconds, ms));
                 }
             }
         }

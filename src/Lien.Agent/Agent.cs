@@ -14,7 +14,11 @@ public sealed record Enrolled(EnrollResponse Response, DeviceTime At) : AgentEve
 /// <summary>A check-in answered: new trust keys (a rotation) are added to the pinned set, and its lease is offered.</summary>
 public sealed record CheckedIn(CheckInResponse Response, DeviceTime At) : AgentEvent(At);
 
-/// <summary>A lease arrived by any path (stream, check-in, push): it is applied only if it passes every rule.</summary>
+/// <summary>
+/// A lease arrived on the instant stream: it is applied only if it passes every rule. The lease already held, arriving
+/// again, means the server missed the acknowledgement: it is acknowledged again (a check-in's lease needs no ack, as the
+/// check-in itself carried <c>appliedSeq</c>).
+/// </summary>
 public sealed record LeaseReceived(string Jws, DeviceTime At) : AgentEvent(At);
 
 /// <summary>Time passed; the agent looks at both clocks.</summary>
@@ -105,6 +109,9 @@ public static class Agent
                 var added = ci.Response.TrustKeys.Where(k => enrollment.TrustKeys.All(p => p.Kid != k.Kid)).ToList();
                 if (added.Count > 0) state = state with { Enrollment = enrollment with { TrustKeys = [.. enrollment.TrustKeys, .. added] } };
                 state = Offer(state, ci.Response.Lease, e.At, effects);
+                break;
+            case LeaseReceived lr when state.Lease is { } held && held.Jws == lr.Jws:
+                effects.Add(new Ack(held.Claims.Seq));
                 break;
             case LeaseReceived lr:
                 state = Offer(state, lr.Jws, e.At, effects);

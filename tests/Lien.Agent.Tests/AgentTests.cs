@@ -29,10 +29,15 @@ public sealed class AgentTests
         ["older lease arrives: refused as a replay"] = t =>
             new(t.Enrolled(t.Lease(2, LeaseMode.Locked)), new LeaseReceived(t.Lease(1, until: T0.AddDays(7)), At(TimeSpan.FromMinutes(1))),
                 ["LeaseRefused(Replay)"], LeaseMode.Locked, 2),
-        ["the held lease again (every check-in carries it): nothing"] = t =>
+        ["the held lease again on the stream (the server missed the ack): acked again, nothing else"] = t =>
         {
             var lease = t.Lease(1, LeaseMode.Locked);
-            return new(t.Enrolled(lease), new LeaseReceived(lease, At(TimeSpan.FromMinutes(1))), [], LeaseMode.Locked, 1);
+            return new(t.Enrolled(lease), new LeaseReceived(lease, At(TimeSpan.FromMinutes(1))), ["Ack(1)"], LeaseMode.Locked, 1);
+        },
+        ["the held lease again in a check-in (which carried appliedSeq): nothing"] = t =>
+        {
+            var lease = t.Lease(1, LeaseMode.Locked);
+            return new(t.Enrolled(lease), new CheckedIn(t.CheckIn(lease), At(TimeSpan.FromMinutes(1))), [], LeaseMode.Locked, 1);
         },
         ["released, newer Locked lease: Released is final"] = t =>
             new(t.Enrolled(t.Lease(3, LeaseMode.Released)), new LeaseReceived(t.Lease(4, LeaseMode.Locked), At(TimeSpan.FromMinutes(1))),

@@ -35,6 +35,10 @@ internal sealed class TestLeases : IDisposable
     public EnrollResponse Enrollment(string lease, long seq) =>
         new(DeviceId, LenderId, "token-1", seq, lease, [TrustKey], T0.AddHours(6), T0);
 
+    public CheckInResponse CheckIn(string lease) =>
+        new(JsonSerializer.Deserialize<LeaseClaims>(Jws.Verify(lease, _ => Key, LeaseClaims.MediaType).Payload, LeaseClaims.Json)!.Seq, lease, [TrustKey],
+            T0.AddHours(6), T0);
+
     /// <summary>A device that booted and enrolled, holding <paramref name="lease"/>.</summary>
     public AgentState Enrolled(string lease, DeviceTime? at = null)
     {

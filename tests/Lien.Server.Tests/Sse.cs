@@ -40,6 +40,16 @@ internal sealed class Sse : IAsyncDisposable
         }
     }
 
+    /// <summary>The next line that is not blank (a lease's lines, or a comment such as <c>: ping</c>).</summary>
+    public async Task<string> NextLineAsync(CancellationToken ct)
+    {
+        while (true)
+        {
+            var line = await _reader.ReadLineAsync(ct) ?? throw new InvalidOperationException("The stream ended.");
+            if (line.Length > 0) return line;
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         _reader.Dispose();

@@ -27,13 +27,19 @@ public abstract class StreamTests(LienServer server)
         Assert.Equal(HttpStatusCode.NoContent, (await client.SendAsync(request)).StatusCode);
     }
 
-    [Fact]
-    public async Task Stream_PaymentCommitted_LeaseArrivesAndAckIsRecorded()
+    // A lender, a device with a plan 10 days overdue (so Locked), enrolled; the caller decides whether it acks.
+    private async Task<(Tenant Lender, JsonElement Device, JsonElement Plan, EnrollResponse Enrolled)> OverdueEnrolledAsync()
     {
         var a = await Server.NewLenderAsync();
         var device = await a.Admin.RegisterAsync();
         var plan = await a.Admin.PlanAsync(device.Id(), Today.AddDays(-10), count: 2);
-        var enrolled = await EnrollAsync(Server.Client(), device.Str("imei"));
+        return (a, device, plan, await EnrollAsync(Server.Client(), device.Str("imei")));
+    }
+
+    [Fact]
+    public async Task Stream_PaymentCommitted_LeaseArrivesAndAckIsRecorded()
+    {
+        var (a, device, plan, enrolled) = await OverdueEnrolledAsync();
         Assert.Equal(LeaseMode.Locked, Api.VerifiedClaims(enrolled.Lease, enrolled.TrustKeys).Mode);
         await AckAsync(Server.Client(), enrolled.DeviceToken, enrolled.Seq);
 
@@ -53,10 +59,7 @@ public abstract class StreamTests(LienServer server)
     [Fact]
     public async Task Stream_NotAcknowledged_LeaseIsWrittenAgain()
     {
-        var a = await Server.NewLenderAsync();
-        var device = await a.Admin.RegisterAsync();
-        var plan = await a.Admin.PlanAsync(device.Id(), Today.AddDays(-10), count: 2);
-        var enrolled = await EnrollAsync(Server.Client(), device.Str("imei"));
+        var (a, device, plan, enrolled) = await OverdueEnrolledAsync();
         await AckAsync(Server.Client(), enrolled.DeviceToken, enrolled.Seq);
         await using var stream = await Sse.OpenAsync(Server.Client(), enrolled.DeviceToken, enrolled.Seq);
         await (await a.Admin.PayAsync(plan.Id(), 100_00)).Json(HttpStatusCode.Created);
@@ -75,15 +78,63 @@ public abstract class StreamTests(LienServer server)
     [Fact]
     public async Task Stream_ConnectsBehind_GetsTheCurrentLeaseAtOnce()
     {
-        var a = await Server.NewLenderAsync();
-        var device = await a.Admin.RegisterAsync();
-        var plan = await a.Admin.PlanAsync(device.Id(), Today.AddDays(-10), count: 2);
-        var enrolled = await EnrollAsync(Server.Client(), device.Str("imei"));
+        var (a, device, plan, enrolled) = await OverdueEnrolledAsync();
         await (await a.Admin.PayAsync(plan.Id(), 100_00)).Json(HttpStatusCode.Created); // while the device is offline
         await using var stream = await Sse.OpenAsync(Server.Client(), enrolled.DeviceToken, enrolled.Seq);
         var (seq, jws) = await stream.NextLeaseAsync();
         Assert.True(seq > enrolled.Seq);
         Assert.Equal(LeaseMode.Unlocked, Api.VerifiedClaims(jws, enrolled.TrustKeys).Mode);
+    }
+
+    [Fact]
+    public async Task Stream_ConnectsHoldingTheCurrentLease_CountsAsAckAndNothingIsResent()
+    {
+        var (a, device, plan, enrolled) = await OverdueEnrolledAsync();
+        // No ack after enrolling (it was lost): the stream's appliedSeq says the device holds the lease.
+        await using var stream = await Sse.OpenAsync(Server.Client(), enrolled.DeviceToken, enrolled.Seq);
+        Assert.Equal(enrolled.Seq, (await a.Admin.ReadAsync($"/v1/devices/{device.Id()}")).Long("appliedSeq"));
+        Assert.True((await a.Admin.ReadAsync($"/v1/devices/{device.Id()}/lease")).GetProperty("applied").GetBoolean());
+
+        // Minutes pass on the server's clock: the lease the device holds is never written again, so the first lease on
+        // the stream is the one the payment causes.
+        for (var i = 0; i < 30; i++)
+        {
+            Server.Time.Advance(TimeSpan.FromSeconds(10));
+            await Task.Delay(10, TestContext.Current.CancellationToken);
+        }
+        await (await a.Admin.PayAsync(plan.Id(), 100_00)).Json(HttpStatusCode.Created);
+        var (seq, jws) = await stream.NextLeaseAsync();
+        Assert.Equal(enrolled.Seq + 1, seq);
+        Assert.Equal(LeaseMode.Unlocked, Api.VerifiedClaims(jws, enrolled.TrustKeys).Mode);
+    }
+
+    [Fact]
+    public async Task Stream_Idle_PingsOnceAHeartbeatAndNothingElse()
+    {
+        var a = await Server.NewLenderAsync();
+        var device = await a.Admin.RegisterAsync();
+        var enrolled = await EnrollAsync(Server.Client(), device.Str("imei"));
+        await using var stream = await Sse.OpenAsync(Server.Client(), enrolled.DeviceToken, enrolled.Seq);
+
+        // The server's clock moves 2 minutes in 1-second steps: the heartbeat (25 s, jittered ±20 %, the first anywhere in
+        // the first interval) gives 4 to 7 pings, each on its own, and no lease (the device holds the current one).
+        var lines = new List<string>();
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var reading = Task.Run(async () =>
+        {
+            try { while (true) lines.Add(await stream.NextLineAsync(cts.Token)); }
+            catch (OperationCanceledException) { }
+        });
+        for (var i = 0; i < 120; i++)
+        {
+            Server.Time.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(5, TestContext.Current.CancellationToken);
+        }
+        await Task.Delay(200, TestContext.Current.CancellationToken);
+        await cts.CancelAsync();
+        await reading;
+        Assert.All(lines, l => Assert.Equal(": ping", l));
+        Assert.InRange(lines.Count, 4, 7);
     }
 
     [Fact]

@@ -8,11 +8,12 @@ namespace Lien.Server.Channel;
 /// A device saying "I applied lease seq N" — on its stream's ack or in a check-in. Records the lease's apply time and
 /// the commit-to-applied latency (the payment's own lease is committed with the payment, so this is payment-to-applied).
 /// </summary>
-internal sealed class Acks(TimeProvider time, IMeterFactory meters)
+internal sealed class Acks(TimeProvider time, IMeterFactory meters, ChannelHub hub)
 {
     private readonly Histogram<double> _latency = meters.Create("Lien.Server")
         .CreateHistogram<double>("lien.lease.apply_latency", "ms", "From a lease's commit to the device's acknowledgement of applying it.");
 
+    /// <summary>Records the ack once (a repeat, or a seq never issued, changes nothing) and stops the device's stream resending.</summary>
     public async Task RecordAsync(LienDb db, Guid deviceId, long seq, CancellationToken ct)
     {
         // One transaction for both rows: the device's applied seq and the lease's apply time.
@@ -29,6 +30,8 @@ internal sealed class Acks(TimeProvider time, IMeterFactory meters)
                 .ExecuteUpdateAsync(u => u.SetProperty(l => l.AppliedAt, now), ct);
             return ((now - lease.CreatedAt).TotalMilliseconds, lease.Cause) as (double Ms, string Cause)?;
         }, ct);
-        if (latency is { } l) _latency.Record(Math.Max(0, l.Ms), new KeyValuePair<string, object?>("cause", l.Cause));
+        if (latency is not { } l) return;
+        _latency.Record(Math.Max(0, l.Ms), new KeyValuePair<string, object?>("cause", l.Cause));
+        hub.LeaseApplied(deviceId, seq);
     }
 }

@@ -3,8 +3,10 @@ using System.Collections.Concurrent;
 namespace Lien.Server.Channel;
 
 /// <summary>
-/// The devices streaming from this node, and a wake-up signal for each. It holds no lease: a woken stream reads the
-/// device's current lease from the database, so what a device gets is always what was committed, on any node.
+/// The devices streaming from this node, and a wake-up signal for each. A lease committed on this node, and an ack
+/// recorded here, are handed to the device's stream with the wake-up (what was committed, after the commit), so the
+/// stream writes it without reading the database; news from elsewhere (another node's NOTIFY, a lost notification
+/// connection) makes the stream read the device's row instead. Either way a device gets only what was committed.
 /// </summary>
 internal sealed class ChannelHub
 {
@@ -12,26 +14,62 @@ internal sealed class ChannelHub
 
     public int Connected => _subscribers.Count;
 
+    /// <summary>This node, in its own notifications: it has handed the lease to its streams already and skips them.</summary>
+    public string NodeId { get; } = Guid.NewGuid().ToString("N");
+
+    /// <summary>What a stream learned while it slept: a newer lease, a newer ack, or only that it must read the row.</summary>
+    public readonly record struct News(bool Reread, long LeaseSeq, string? LeaseJws, long AppliedSeq);
+
     /// <summary>A device's one stream; a newer connection of the same device supersedes it.</summary>
     public sealed class Subscriber
     {
-        private readonly SemaphoreSlim _signal = new(0, 1);
+        private readonly Lock _lock = new();
+        private News _news;
+        private bool _signalled;
+        private TaskCompletionSource? _waiter;
         public bool Superseded { get; private set; }
 
-        public void Wake()
+        /// <summary>Lease <paramref name="seq"/> was committed; commits can be reported out of order, so the highest wins.</summary>
+        public void Committed(long seq, string jws) => Signal(() => { if (seq > _news.LeaseSeq) _news = _news with { LeaseSeq = seq, LeaseJws = jws }; });
+
+        public void Applied(long seq) => Signal(() => { if (seq > _news.AppliedSeq) _news = _news with { AppliedSeq = seq }; });
+
+        /// <summary>Something changed that this node did not see: the stream reads the device's row.</summary>
+        public void Wake() => Signal(() => _news = _news with { Reread = true });
+
+        public void Supersede() => Signal(() => Superseded = true);
+
+        /// <summary>Completes when there is news: at once if some came since the last <see cref="Take"/>. Nothing to cancel.</summary>
+        public Task SignalledAsync()
         {
-            // At most one pending wake-up: many commits while the stream is busy collapse into one read.
-            if (_signal.CurrentCount == 0)
-                try { _signal.Release(); } catch (SemaphoreFullException) { }
+            lock (_lock)
+                return _signalled ? Task.CompletedTask : (_waiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
         }
 
-        public void Supersede()
+        /// <summary>Everything learned since the last call, and forgets it.</summary>
+        public News Take()
         {
-            Superseded = true;
-            Wake();
+            lock (_lock)
+            {
+                var news = _news;
+                _news = default;
+                _signalled = false;
+                return news;
+            }
         }
 
-        public Task WaitAsync(CancellationToken ct) => _signal.WaitAsync(ct);
+        // Many signals while the stream is busy collapse into one wake-up.
+        private void Signal(Action record)
+        {
+            TaskCompletionSource? waiter;
+            lock (_lock)
+            {
+                record();
+                _signalled = true;
+                (waiter, _waiter) = (_waiter, null);
+            }
+            waiter?.TrySetResult();
+        }
     }
 
     public Subscriber Subscribe(Guid deviceId)
@@ -48,10 +86,22 @@ internal sealed class ChannelHub
     public void Unsubscribe(Guid deviceId, Subscriber subscriber) =>
         _subscribers.TryRemove(new KeyValuePair<Guid, Subscriber>(deviceId, subscriber));
 
-    /// <summary>A lease was committed for the device (on this node or, through LISTEN/NOTIFY, another).</summary>
+    /// <summary>Lease <paramref name="seq"/> was committed for the device on this node (call after the commit).</summary>
+    public void LeaseCommitted(Guid deviceId, long seq, string jws)
+    {
+        if (_subscribers.TryGetValue(deviceId, out var s)) s.Committed(seq, jws);
+    }
+
+    /// <summary>A lease was committed for the device on another node (LISTEN/NOTIFY): its stream reads the row.</summary>
     public void LeaseCommitted(Guid deviceId)
     {
         if (_subscribers.TryGetValue(deviceId, out var s)) s.Wake();
+    }
+
+    /// <summary>The device's ack of <paramref name="seq"/> was recorded on this node: its stream stops resending.</summary>
+    public void LeaseApplied(Guid deviceId, long seq)
+    {
+        if (_subscribers.TryGetValue(deviceId, out var s)) s.Applied(seq);
     }
 
     /// <summary>After a lost notification connection: every stream re-reads its device once.</summary>

@@ -5,12 +5,14 @@ using Npgsql;
 namespace Lien.Server.Channel;
 
 /// <summary>
-/// Several nodes on one PostgreSQL: each LISTENs on one channel; a lease committed on any node NOTIFYs the device id,
-/// and the node holding that device's stream wakes it. No other broker.
+/// Several nodes on one PostgreSQL: each LISTENs on one channel; a lease committed on any node NOTIFYs the device id
+/// (and the node's), and the node holding that device's stream wakes it to read the lease. No other broker.
 /// </summary>
 internal sealed class PostgresLeaseListener(IServiceScopeFactory scopes, ChannelHub hub, ILogger<PostgresLeaseListener> log) : BackgroundService
 {
     public const string Channel = "lien_lease";
+
+    public static string Payload(Guid deviceId, ChannelHub hub) => $"{deviceId:N}:{hub.NodeId}";
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -29,7 +31,10 @@ internal sealed class PostgresLeaseListener(IServiceScopeFactory scopes, Channel
                 await conn.OpenAsync(stoppingToken);
                 conn.Notification += (_, e) =>
                 {
-                    if (Guid.TryParseExact(e.Payload, "N", out var deviceId)) hub.LeaseCommitted(deviceId);
+                    // "{device}:{node}"; this node's own commits reached its streams already.
+                    var payload = e.Payload.AsSpan();
+                    if (payload.Length > 33 && payload[32] == ':' && Guid.TryParseExact(payload[..32], "N", out var deviceId) && !payload[33..].SequenceEqual(hub.NodeId))
+                        hub.LeaseCommitted(deviceId);
                 };
                 await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", conn))
                     await listen.ExecuteNonQueryAsync(stoppingToken);

@@ -42,74 +42,92 @@ internal static class StreamEndpoints
         return app;
     }
 
-    private sealed record StreamRow(int TokenEpoch, long LeaseSeq, string LeaseJws, long AppliedSeq);
-
-    private static async Task<(Guid Id, StreamRow Row)?> AuthenticateAsync(HttpRequest request, DeviceTokens tokens, IServiceScopeFactory scopes, CancellationToken ct)
+    private static async Task<(Guid Id, CheckInRow Row)?> AuthenticateAsync(HttpRequest request, DeviceTokens tokens, CheckInReader reader,
+        IServiceScopeFactory scopes, CancellationToken ct)
     {
         var auth = request.Headers.Authorization.ToString();
         if (!tokens.TryReadHeader(auth, out var id, out var epoch)) return null;
-        var row = await ReadAsync(scopes, id, ct);
+        var row = await ReadAsync(reader, scopes, id, ct);
         return row is null || row.TokenEpoch != epoch ? null : (id, row);
     }
 
-    // A short scope per read: an idle stream holds no database connection or context.
-    private static async Task<StreamRow?> ReadAsync(IServiceScopeFactory scopes, Guid id, CancellationToken ct)
+    // A short scope per read (the check-in's prepared read): an idle stream holds no database connection or context.
+    private static async Task<CheckInRow?> ReadAsync(CheckInReader reader, IServiceScopeFactory scopes, Guid id, CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<LienDb>();
-        return await db.Devices.AsNoTracking().Where(d => d.Id == id)
-            .Select(d => new StreamRow(d.TokenEpoch, d.LeaseSeq, d.LeaseJws, d.AppliedSeq)).FirstOrDefaultAsync(ct);
+        return await reader.ReadAsync(scope.ServiceProvider.GetRequiredService<LienDb>(), id, ct);
     }
 
-    private static async Task<IResult> Stream(HttpContext http, long? appliedSeq, DeviceTokens tokens, IServiceScopeFactory scopes, ChannelHub hub,
-        Microsoft.Extensions.Options.IOptions<StreamOptions> options, TimeProvider time)
+    private static async Task<IResult> Stream(HttpContext http, long? appliedSeq, DeviceTokens tokens, CheckInReader reader, IServiceScopeFactory scopes,
+        ChannelHub hub, Acks acks, Microsoft.Extensions.Options.IOptions<StreamOptions> options, TimeProvider time)
     {
         var ct = http.RequestAborted;
-        if (await AuthenticateAsync(http.Request, tokens, scopes, ct) is not var (deviceId, row)) return DeviceTokens.Unauthorized();
+        if (await AuthenticateAsync(http.Request, tokens, reader, scopes, ct) is not var (deviceId, row)) return DeviceTokens.Unauthorized();
         var o = options.Value;
-        var response = http.Response;
-        response.ContentType = "text/event-stream";
-        response.Headers.CacheControl = "no-cache";
-        response.Headers["X-Accel-Buffering"] = "no"; // no proxy buffering: the point is to arrive at once
         var subscriber = hub.Subscribe(deviceId);
         try
         {
+            // Read again now that commits wake this stream: a lease committed since the first read is not missed.
+            if (await ReadAsync(reader, scopes, deviceId, ct) is not { } current || current.TokenEpoch != row.TokenEpoch) return DeviceTokens.Unauthorized();
+            row = current;
+            var response = http.Response;
+            response.ContentType = "text/event-stream";
+            response.Headers.CacheControl = "no-cache";
+            response.Headers["X-Accel-Buffering"] = "no"; // no proxy buffering: the point is to arrive at once
+            // The seq the device says it holds counts as its acknowledgement, as a check-in's appliedSeq does (PROTOCOL §4):
+            // without it, a device whose ack was lost would be sent the lease it has, again and again.
+            if (appliedSeq is { } held && held > row.AppliedSeq && held <= row.LeaseSeq)
+            {
+                await using (var scope = scopes.CreateAsyncScope())
+                    await acks.RecordAsync(scope.ServiceProvider.GetRequiredService<LienDb>(), deviceId, held, ct);
+                row = row with { AppliedSeq = held };
+            }
             await response.WriteAsync(": connected\n\n", ct);
             await response.Body.FlushAsync(ct);
             long sent = appliedSeq ?? 0; // the device holds this one already
-            // The first heartbeat falls anywhere in the first interval, so streams opened together (a cell tower coming
-            // back, a server restart) do not all ping in the same seconds ever after.
-            var first = true;
             DateTimeOffset sentAt = default;
             var retry = o.FirstRetry;
+            var resendNow = false;
+            // The first heartbeat falls anywhere in the first interval, so streams opened together (a cell tower coming
+            // back, a server restart) do not all ping in the same seconds ever after; later ones are jittered ±20 %.
+            var nextPing = time.GetUtcNow() + o.Heartbeat * Random.Shared.NextDouble();
             while (!ct.IsCancellationRequested && !subscriber.Superseded)
             {
-                var now = time.GetUtcNow();
-                var due = row.LeaseSeq > row.AppliedSeq && (row.LeaseSeq > sent || now - sentAt >= retry);
-                if (due)
+                if (row.LeaseSeq > row.AppliedSeq && (row.LeaseSeq > sent || resendNow))
                 {
                     retry = row.LeaseSeq > sent ? o.FirstRetry : TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, o.MaxRetry.Ticks));
                     await WriteLeaseAsync(response, row.LeaseSeq, row.LeaseJws, ct);
                     sent = row.LeaseSeq;
-                    sentAt = now;
+                    sentAt = time.GetUtcNow();
                 }
-                // Sleep until woken by a commit or an ack, the resend deadline, or the heartbeat. The heartbeat is jittered
-                // (±20 %) so that thousands of streams opened together do not all ping in the same instant.
+                resendNow = false;
+                // Sleep until woken (a commit, an ack), the resend deadline or the heartbeat, whichever is first. What ran
+                // out is what is due: the clock is not asked again, as a timer may fire a fraction early.
                 var awaitingAck = row.LeaseSeq > row.AppliedSeq;
-                var heartbeat = o.Heartbeat * (first ? Random.Shared.NextDouble() : 0.8 + 0.4 * Random.Shared.NextDouble());
-                first = false;
-                var wait = awaitingAck ? Min(heartbeat, sentAt + retry - time.GetUtcNow()) : heartbeat;
-                if (!await WokenAsync(subscriber, wait, time, ct))
+                var resendAt = awaitingAck ? sentAt + retry : DateTimeOffset.MaxValue;
+                var pingFirst = nextPing <= resendAt;
+                if (!await WokenAsync(subscriber, (pingFirst ? nextPing : resendAt) - time.GetUtcNow(), time, ct))
                 {
                     if (ct.IsCancellationRequested) break;
-                    await response.Body.WriteAsync(Ping, ct);
-                    await response.Body.FlushAsync(ct);
-                    // Nothing committed and nothing to resend: a ping needs no database read.
-                    if (!awaitingAck) continue;
+                    if (!pingFirst) resendNow = true;
+                    else
+                    {
+                        await response.Body.WriteAsync(Ping, ct);
+                        await response.Body.FlushAsync(ct);
+                        nextPing = time.GetUtcNow() + o.Heartbeat * (0.8 + 0.4 * Random.Shared.NextDouble());
+                        continue; // a ping needs no database read
+                    }
                 }
-                var fresh = await ReadAsync(scopes, deviceId, ct);
-                if (fresh is null || fresh.TokenEpoch != row.TokenEpoch) break; // re-enrolled elsewhere: this stream is over
-                row = fresh;
+                var news = subscriber.Take();
+                // A resend is due and no ack reached this node: it may have reached another, so look in the database.
+                if (news.Reread || resendNow && news.AppliedSeq < row.LeaseSeq)
+                {
+                    var fresh = await ReadAsync(reader, scopes, deviceId, ct);
+                    if (fresh is null || fresh.TokenEpoch != row.TokenEpoch) break; // re-enrolled elsewhere: this stream is over
+                    row = fresh;
+                }
+                if (news.LeaseSeq > row.LeaseSeq) row = row with { LeaseSeq = news.LeaseSeq, LeaseJws = news.LeaseJws! };
+                if (news.AppliedSeq > row.AppliedSeq) row = row with { AppliedSeq = news.AppliedSeq };
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -132,26 +150,27 @@ internal static class StreamEndpoints
         await response.Body.FlushAsync(ct);
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> Ack(HttpRequest request, AckRequest body, DeviceTokens tokens, IServiceScopeFactory scopes,
-        LienDb db, Acks acks, ChannelHub hub, CancellationToken ct)
+    private static async Task<Results<NoContent, ProblemHttpResult>> Ack(HttpRequest request, AckRequest body, DeviceTokens tokens, CheckInReader reader,
+        LienDb db, Acks acks, CancellationToken ct)
     {
-        if (await AuthenticateAsync(request, tokens, scopes, ct) is not var (deviceId, _)) return DeviceTokens.Unauthorized();
-        await acks.RecordAsync(db, deviceId, body.Seq, ct);
-        hub.LeaseCommitted(deviceId); // the stream stops resending
+        var auth = request.Headers.Authorization.ToString();
+        if (!tokens.TryReadHeader(auth, out var deviceId, out var epoch) || await reader.ReadAsync(db, deviceId, ct) is not { } row || row.TokenEpoch != epoch)
+            return DeviceTokens.Unauthorized();
+        await acks.RecordAsync(db, deviceId, body.Seq, ct); // and the stream stops resending
         return TypedResults.NoContent();
     }
 
-    // Woken by a commit (true) or the wait ran out (false). No exception on the timeout path: thousands of idle streams
-    // each time out every heartbeat.
+    // Woken by news (true) or the wait ran out (false). Nothing throws on either path: thousands of idle streams each
+    // time out every heartbeat.
     private static async Task<bool> WokenAsync(ChannelHub.Subscriber subscriber, TimeSpan wait, TimeProvider time, CancellationToken ct)
     {
-        using var loser = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var woken = subscriber.WaitAsync(loser.Token);
-        var timer = Task.Delay(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, time, loser.Token);
-        await Task.WhenAny(woken, timer);
-        await loser.CancelAsync(); // settles the other: a canceled semaphore wait takes nothing
-        return woken.IsCompletedSuccessfully;
+        var signalled = subscriber.SignalledAsync();
+        if (signalled.IsCompleted) return true;
+        using var timerStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        // Whole milliseconds, rounded up: a shorter delay would complete at once.
+        var timer = Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(Math.Max(0, wait.TotalMilliseconds))), time, timerStop.Token);
+        var first = await Task.WhenAny(signalled, timer);
+        await timerStop.CancelAsync(); // a cancelled delay completes as canceled, without an exception
+        return first == signalled;
     }
-
-    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 }

@@ -86,8 +86,8 @@ internal sealed class LeaseIssuer(LienDb db, LeaseSigner signer, AuditTrail audi
             // Delivery starts when the lease is committed: this node's streams at once, other nodes' through PostgreSQL,
             // which delivers a NOTIFY only if (and when) the transaction commits.
             var id = device.Id;
-            db.AfterCommit(() => hub.LeaseCommitted(id));
-            if (!db.IsSqlite) await db.Database.ExecuteSqlAsync($"SELECT pg_notify({PostgresLeaseListener.Channel}, {id.ToString("N")})", ct);
+            db.AfterCommit(() => hub.LeaseCommitted(id, seq, jws));
+            if (!db.IsSqlite) await db.Database.ExecuteSqlAsync($"SELECT pg_notify({PostgresLeaseListener.Channel}, {PostgresLeaseListener.Payload(id, hub)})", ct);
             // The outbox: if the stream has not delivered it shortly, a push wakes the device to check in.
             if (device.PushToken is not null)
                 db.PushMessages.Add(new PushMessage { DeviceId = id, Seq = seq, DueAt = time.GetUtcNow() + pushOptions.Value.Delay });
