@@ -151,11 +151,16 @@ if (options.Warmup > 0) Report(await PaymentsAsync("warm-up", options.Warmup));
 // not the server's latency, so none runs during the measured window (when the runtime grants the region).
 var clientGcs = GC.CollectionCount(0);
 var noGc = false;
-try { noGc = GC.TryStartNoGCRegion(240L << 20); }
-catch (ArgumentOutOfRangeException) { }
+if (!options.ClientGc)
+    try { noGc = GC.TryStartNoGCRegion(240L << 20); }
+    catch (ArgumentOutOfRangeException) { }
+var (serverCpu0, clientCpu0) = (CpuTime(server), Process.GetCurrentProcess().TotalProcessorTime);
 var (measured, measuredElapsed) = await PaymentsAsync("measured", options.Seconds);
+var serverCores = (CpuTime(server) - serverCpu0) / measuredElapsed;
+var clientCores = (Process.GetCurrentProcess().TotalProcessorTime - clientCpu0) / measuredElapsed;
+Console.WriteLine($"CPU during the measured run (2 cores in all): server {serverCores:F2} cores, simulated devices {clientCores:F2} cores");
 if (GCSettings.LatencyMode == GCLatencyMode.NoGCRegion) GC.EndNoGCRegion();
-Console.WriteLine($"simulated devices' process: {(noGc ? "no-GC region" : "no-GC region refused")}, {GC.CollectionCount(0) - clientGcs} collections during the measured run");
+Console.WriteLine($"simulated devices' process: {(noGc ? "no-GC region" : options.ClientGc ? "collections allowed (--client-gc)" : "no-GC region refused")}, {GC.CollectionCount(0) - clientGcs} collections during the measured run");
 stop.Cancel();
 var sorted = Report((measured, measuredElapsed));
 Console.WriteLine($"| devices | payments/s | applied | p50 ms | p99 ms | max ms | KiB per idle stream (live heap) | KiB per idle stream (RSS) |");
@@ -209,6 +214,12 @@ static int FreePort()
     return ((IPEndPoint)l.LocalEndpoint).Port;
 }
 
+static TimeSpan CpuTime(Process p)
+{
+    p.Refresh();
+    return p.TotalProcessorTime;
+}
+
 static long Rss(Process p)
 {
     foreach (var line in File.ReadLines($"/proc/{p.Id}/status"))
@@ -252,14 +263,14 @@ internal sealed class Recorder
     public volatile Phase? Current;
 }
 
-internal sealed record Args(int Devices, int Rate, int Seconds, int Warmup, string ServerDll, bool WorkstationGc)
+internal sealed record Args(int Devices, int Rate, int Seconds, int Warmup, string ServerDll, bool WorkstationGc, bool ClientGc)
 {
     public static Args Parse(string[] args)
     {
         string? Get(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
         return new Args(int.Parse(Get("--devices") ?? "10000", CultureInfo.InvariantCulture), int.Parse(Get("--rate") ?? "200", CultureInfo.InvariantCulture),
             int.Parse(Get("--seconds") ?? "30", CultureInfo.InvariantCulture), int.Parse(Get("--warmup") ?? "10", CultureInfo.InvariantCulture),
-            Get("--server-dll") ?? Path.GetFullPath("src/Lien.Server/bin/Release/net10.0/Lien.Server.dll"), args.Contains("--workstation-gc"));
+            Get("--server-dll") ?? Path.GetFullPath("src/Lien.Server/bin/Release/net10.0/Lien.Server.dll"), args.Contains("--workstation-gc"), args.Contains("--client-gc"));
     }
 }
 
