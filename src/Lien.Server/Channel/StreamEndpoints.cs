@@ -68,19 +68,22 @@ internal static class StreamEndpoints
         try
         {
             // Read again now that commits wake this stream: a lease committed since the first read is not missed.
-            if (await ReadAsync(reader, scopes, deviceId, ct) is not { } current || current.TokenEpoch != row.TokenEpoch) return DeviceTokens.Unauthorized();
-            row = current;
+            var again = await ReadAsync(reader, scopes, deviceId, ct);
+            if (again is null || again.TokenEpoch != row.TokenEpoch) return DeviceTokens.Unauthorized();
+            // An idle stream keeps numbers, not the lease's text (about 3 KB a stream): the text is held only until written.
+            var (epoch, leaseSeq, applied, jws) = (again.TokenEpoch, again.LeaseSeq, again.AppliedSeq, (string?)again.LeaseJws);
+            (row, again) = (null!, null);
             var response = http.Response;
             response.ContentType = "text/event-stream";
             response.Headers.CacheControl = "no-cache";
             response.Headers["X-Accel-Buffering"] = "no"; // no proxy buffering: the point is to arrive at once
             // The seq the device says it holds counts as its acknowledgement, as a check-in's appliedSeq does (PROTOCOL §4):
             // without it, a device whose ack was lost would be sent the lease it has, again and again.
-            if (appliedSeq is { } held && held > row.AppliedSeq && held <= row.LeaseSeq)
+            if (appliedSeq is { } held && held > applied && held <= leaseSeq)
             {
                 await using (var scope = scopes.CreateAsyncScope())
                     await acks.RecordAsync(scope.ServiceProvider.GetRequiredService<LienDb>(), deviceId, held, ct);
-                row = row with { AppliedSeq = held };
+                applied = held;
             }
             await response.WriteAsync(": connected\n\n", ct);
             await response.Body.FlushAsync(ct);
@@ -93,17 +96,22 @@ internal static class StreamEndpoints
             var nextPing = time.GetUtcNow() + o.Heartbeat * Random.Shared.NextDouble();
             while (!ct.IsCancellationRequested && !subscriber.Superseded)
             {
-                if (row.LeaseSeq > row.AppliedSeq && (row.LeaseSeq > sent || resendNow))
+                if (leaseSeq > applied && (leaseSeq > sent || resendNow))
                 {
-                    retry = row.LeaseSeq > sent ? o.FirstRetry : TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, o.MaxRetry.Ticks));
-                    await WriteLeaseAsync(response, row.LeaseSeq, row.LeaseJws, ct);
-                    sent = row.LeaseSeq;
-                    sentAt = time.GetUtcNow();
+                    if (jws is null) // let go once the device had it
+                    {
+                        if (await ReadAsync(reader, scopes, deviceId, ct) is not { } latest || latest.TokenEpoch != epoch) break;
+                        (leaseSeq, applied, jws) = (latest.LeaseSeq, Math.Max(applied, latest.AppliedSeq), latest.LeaseJws);
+                    }
+                    retry = leaseSeq > sent ? o.FirstRetry : TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, o.MaxRetry.Ticks));
+                    await WriteLeaseAsync(response, leaseSeq, jws!, ct);
+                    (sent, sentAt) = (leaseSeq, time.GetUtcNow());
                 }
+                if (leaseSeq <= sent) jws = null; // the device has it (or has been sent it): a resend reads it again
                 resendNow = false;
                 // Sleep until woken (a commit, an ack), the resend deadline or the heartbeat, whichever is first. What ran
                 // out is what is due: the clock is not asked again, as a timer may fire a fraction early.
-                var awaitingAck = row.LeaseSeq > row.AppliedSeq;
+                var awaitingAck = leaseSeq > applied;
                 var resendAt = awaitingAck ? sentAt + retry : DateTimeOffset.MaxValue;
                 var pingFirst = nextPing <= resendAt;
                 if (!await WokenAsync(subscriber, (pingFirst ? nextPing : resendAt) - time.GetUtcNow(), time, ct))
@@ -120,14 +128,14 @@ internal static class StreamEndpoints
                 }
                 var news = subscriber.Take();
                 // A resend is due and no ack reached this node: it may have reached another, so look in the database.
-                if (news.Reread || resendNow && news.AppliedSeq < row.LeaseSeq)
+                if (news.Reread || resendNow && news.AppliedSeq < leaseSeq)
                 {
                     var fresh = await ReadAsync(reader, scopes, deviceId, ct);
-                    if (fresh is null || fresh.TokenEpoch != row.TokenEpoch) break; // re-enrolled elsewhere: this stream is over
-                    row = fresh;
+                    if (fresh is null || fresh.TokenEpoch != epoch) break; // re-enrolled elsewhere: this stream is over
+                    (leaseSeq, applied, jws) = (fresh.LeaseSeq, fresh.AppliedSeq, fresh.LeaseJws);
                 }
-                if (news.LeaseSeq > row.LeaseSeq) row = row with { LeaseSeq = news.LeaseSeq, LeaseJws = news.LeaseJws! };
-                if (news.AppliedSeq > row.AppliedSeq) row = row with { AppliedSeq = news.AppliedSeq };
+                if (news.LeaseSeq > leaseSeq) (leaseSeq, jws) = (news.LeaseSeq, news.LeaseJws);
+                if (news.AppliedSeq > applied) applied = news.AppliedSeq;
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
