@@ -95,7 +95,13 @@ public static class Policy
             var reason = string.Create(CultureInfo.InvariantCulture,
                 $"Installment {oldest.Number} was due on {oldest.DueDate:yyyy-MM-dd} and is {state.DaysPastDue} days overdue.");
             var screen = Screen(lender, plan, due, currency, "This device is locked due to an overdue installment payment.");
-            return Final(state, LeaseMode.Locked, screen, reason, input.Current);
+            // Reviewed again at the next local midnight: the days overdue change, and so does the amount due once a later
+            // installment passes its own lock instant (always at the end of a day). Without it a locked phone would keep
+            // asking for the amount of the day it locked.
+            return Final(state, LeaseMode.Locked, screen, reason, input.Current) with
+            {
+                NextReviewAt = EndOfDay(LocalDate(now, lender.TimeZone), lender.TimeZone),
+            };
         }
 
         // Keep the held lease while it still says the right thing and has more than half the offline allowance left.

@@ -48,7 +48,24 @@ public class PolicyTests
         Assert.Equal("LN-TEST01", d.Screen.PayReference);
         Assert.Equal("*483*7#", d.Screen.ShortCode);
         Assert.Contains("Installment 1 was due on 2026-03-10 and is 4 days overdue", d.Reason); // the due date, then 11, 12 and 13 March of grace
-        Assert.Null(d.NextReviewAt);
+        Assert.Equal(LockAt.AddDays(1), d.NextReviewAt); // the next local midnight: the end of 14 March in Nairobi
+    }
+
+    [Fact]
+    public void Evaluate_StillLockedWhenTheNextInstallmentLocks_AsksForBoth()
+    {
+        var locked = Policy.Evaluate(new PolicyInput(Lender, Plan(), 0, false, null), LockAt);
+        var held = new HeldLease(locked.Mode, locked.UnlockedUntil, locked.Screen, locked.Reason);
+
+        // A day later only the reason's day count moves; once April's installment is past its grace, its amount is due too.
+        var nextDay = Policy.Evaluate(new PolicyInput(Lender, Plan(), 0, false, held), locked.NextReviewAt!.Value);
+        Assert.Equal(100, nextDay.Screen.AmountDueMinor);
+        Assert.Contains("5 days overdue", nextDay.Reason);
+        Assert.True(nextDay.IssueNewLease);
+        var aprilLock = new DateTimeOffset(2026, 4, 13, 21, 0, 0, TimeSpan.Zero);
+        var april = Policy.Evaluate(new PolicyInput(Lender, Plan(), 0, false, held), aprilLock);
+        Assert.Equal(LeaseMode.Locked, april.Mode);
+        Assert.Equal(200, april.Screen.AmountDueMinor);
     }
 
     [Fact]

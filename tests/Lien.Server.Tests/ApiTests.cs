@@ -250,6 +250,27 @@ public abstract class ApiTests(LienServer server)
     }
 
     [Fact]
+    public async Task Review_StaysLocked_LockScreenFollowsTheSchedule()
+    {
+        var zone = TimeZoneInfo.FindSystemTimeZoneById("Africa/Nairobi");
+        var a = await Server.NewLenderAsync();
+        var device = await a.Admin.RegisterAsync();
+        var plan = await a.Admin.PlanAsync(device.Id(), Today, count: 2);
+        var secondDue = DateOnly.Parse(plan.GetProperty("installments")[1].Str("dueDate"), System.Globalization.CultureInfo.InvariantCulture);
+        Server.Time.SetUtcNow(Policy.EndOfDay(Today.AddDays(3), zone));
+        await Server.ReviewAsync();
+        Assert.Equal(100_00, (await a.Admin.ReadAsync($"/v1/devices/{device.Id()}/lease")).GetProperty("screen").Long("amountDueMinor"));
+
+        // Nobody pays; the second installment passes its grace too. The locked phone must now ask for both.
+        Server.Time.SetUtcNow(Policy.EndOfDay(secondDue.AddDays(3), zone));
+        await Server.ReviewAsync();
+        var lease = await a.Admin.ReadAsync($"/v1/devices/{device.Id()}/lease");
+        Assert.Equal("Locked", lease.Str("mode"));
+        Assert.Equal(200_00, lease.GetProperty("screen").Long("amountDueMinor"));
+        Assert.Equal("scheduled review", lease.Str("cause"));
+    }
+
+    [Fact]
     public async Task Import_Csv_StoresValidRowsAndReportsEachBadRowWithItsLine()
     {
         var a = await Server.NewLenderAsync();
