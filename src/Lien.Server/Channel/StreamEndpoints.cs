@@ -45,10 +45,8 @@ internal static class StreamEndpoints
     private static async Task<(Guid Id, CheckInRow Row)?> AuthenticateAsync(HttpRequest request, DeviceTokens tokens, CheckInReader reader,
         IServiceScopeFactory scopes, CancellationToken ct)
     {
-        var auth = request.Headers.Authorization.ToString();
-        if (!tokens.TryReadHeader(auth, out var id, out var epoch)) return null;
-        var row = await ReadAsync(reader, scopes, id, ct);
-        return row is null || row.TokenEpoch != epoch ? null : (id, row);
+        await using var scope = scopes.CreateAsyncScope();
+        return await reader.AuthenticateAsync(scope.ServiceProvider.GetRequiredService<LienDb>(), tokens, request.Headers.Authorization.ToString(), ct);
     }
 
     // A short scope per read (the check-in's prepared read): an idle stream holds no database connection or context.
@@ -161,8 +159,7 @@ internal static class StreamEndpoints
     private static async Task<Results<NoContent, ProblemHttpResult>> Ack(HttpRequest request, AckRequest body, DeviceTokens tokens, CheckInReader reader,
         LienDb db, Acks acks, CancellationToken ct)
     {
-        var auth = request.Headers.Authorization.ToString();
-        if (!tokens.TryReadHeader(auth, out var deviceId, out var epoch) || await reader.ReadAsync(db, deviceId, ct) is not { } row || row.TokenEpoch != epoch)
+        if (await reader.AuthenticateAsync(db, tokens, request.Headers.Authorization.ToString(), ct) is not var (deviceId, _))
             return DeviceTokens.Unauthorized();
         await acks.RecordAsync(db, deviceId, body.Seq, ct); // and the stream stops resending
         return TypedResults.NoContent();

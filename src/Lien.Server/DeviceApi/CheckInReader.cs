@@ -31,6 +31,16 @@ internal sealed class CheckInReader : IDisposable
     private int _idleCount;
     private string? _connectionString;
 
+    /// <summary>
+    /// The device an <c>Authorization: Device {token}</c> header names, with its row, when the token is genuine and from
+    /// the device's current enrollment; null otherwise. Every device endpoint authenticates through this.
+    /// </summary>
+    public async ValueTask<(Guid Id, CheckInRow Row)?> AuthenticateAsync(LienDb db, DeviceTokens tokens, string authorization, CancellationToken ct)
+    {
+        if (!tokens.TryReadHeader(authorization, out var deviceId, out var epoch)) return null;
+        return await ReadAsync(db, deviceId, ct) is { } row && row.TokenEpoch == epoch ? (deviceId, row) : null;
+    }
+
     public ValueTask<CheckInRow?> ReadAsync(LienDb db, Guid deviceId, CancellationToken ct) => db switch
     {
         SqliteLienDb sqlite => ValueTask.FromResult(Read(sqlite, deviceId)),

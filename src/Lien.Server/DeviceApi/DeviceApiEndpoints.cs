@@ -95,11 +95,8 @@ internal static class DeviceApiEndpoints
     private static async Task<Results<CheckInAnswer, ProblemHttpResult>> CheckIn(CheckInRequest? body, HttpRequest request, LienDb db,
         CheckInReader reader, DeviceTokens tokens, LastSeenRecorder lastSeen, Acks acks, TimeProvider time, CancellationToken ct)
     {
-        var auth = request.Headers.Authorization.ToString().AsSpan();
-        if (!tokens.TryReadHeader(auth, out var deviceId, out var epoch))
+        if (await reader.AuthenticateAsync(db, tokens, request.Headers.Authorization.ToString(), ct) is not var (deviceId, row))
             return DeviceTokens.Unauthorized();
-        var row = await reader.ReadAsync(db, deviceId, ct);
-        if (row is null || row.TokenEpoch != epoch) return DeviceTokens.Unauthorized();
         var now = time.GetUtcNow();
         lastSeen.Saw(deviceId, now);
         if (body is { AppliedSeq: var applied } && applied > row.AppliedSeq && applied <= row.LeaseSeq)
