@@ -82,19 +82,15 @@ public sealed class TokenDecoder(TokenDevice device, TokenDecoderState state)
         // The value picks the chain; walk it from count 0 to the top of the window.
         var top = state.Count + (value == OpenPaygoToken.CounterSyncValue ? MaxCounterSyncJump : MaxJump);
         var code = OpenPaygoToken.WithLowDigits(device.StartingCode, lowDigits, offset);
-        var refused = false;
-        var count = 0;
-        while ((count = OpenPaygoToken.FindHighDigits(device.Key, ref code, count, top, high, offset, extended)) >= 0)
-        {
-            var type = OpenPaygoToken.TypeAt(count, value);
-            if (IsAcceptable(state, count, type))
-                return (new(TokenStatus.Ok, type, value, count), Accept(state, count, type));
-            // Keep looking: the same digits may, rarely, also be a later and acceptable count.
-            refused = true;
-            code = OpenPaygoToken.Advance(device.Key, code, 1, extended);
-            count++;
-        }
-        return (refused ? TokenDecodeResult.AlreadyUsed : TokenDecodeResult.Invalid, state);
+        var count = OpenPaygoToken.FindHighDigits(device.Key, ref code, 0, top, high, offset, extended);
+        if (count < 0) return (TokenDecodeResult.Invalid, state);
+        // The first count the digits match decides. A used token's digits may, about once in a million, also match a
+        // later count; accepting that would credit the same code twice, so the walk stops here. (The reference decoder
+        // keeps looking; the conformance vectors pass either way.)
+        var type = OpenPaygoToken.TypeAt(count, value);
+        return IsAcceptable(state, count, type)
+            ? (new(TokenStatus.Ok, type, value, count), Accept(state, count, type))
+            : (TokenDecodeResult.AlreadyUsed, state);
     }
 
     private static bool IsAcceptable(TokenDecoderState state, int count, TokenType type)

@@ -39,6 +39,20 @@ public class TokenDecoderTests
     }
 
     [Fact]
+    public void Decode_UsedTokenWhoseDigitsAlsoMatchALaterCount_StillAlreadyUsed()
+    {
+        // A device found by search: its count-2 ADD_TIME token, 953714145, has the same nine digits as the value-3 token
+        // at count 23 (a one-in-a-million coincidence of the format). Typed again, it must not credit three days twice.
+        var device = new TokenDevice(SipHashKey.FromHex("F644876959B7E2D8CBAEFFD20B2B272C"), 318075142);
+        var token = TokenEncoder.Encode(device, 0, TokenType.AddTime, 3).Token;
+        Assert.Equal("953714145", token);
+        var decoder = new TokenDecoder(device, TokenDecoderState.Initial());
+
+        Assert.Equal(2, decoder.Decode(token).Count);
+        Assert.Equal(TokenStatus.AlreadyUsed, decoder.Decode(token).Status);
+    }
+
+    [Fact]
     public void Decode_StartingCode_AlreadyUsedEvenOnFreshDevice() =>
         Assert.Equal(TokenStatus.AlreadyUsed, TokenDecoder.Decode(Device, TokenDecoderState.Initial(), "123456789").Result.Status);
 
