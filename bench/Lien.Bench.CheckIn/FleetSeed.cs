@@ -6,7 +6,7 @@ using System.Threading.Channels;
 using Lien.Protocol;
 using Lien.Server;
 using Lien.Server.Audit;
-using Lien.Server.DeviceApi;
+using Lien.Server.AgentApi;
 using Lien.Server.Leases;
 using Lien.Server.Lenders;
 using Lien.Server.Storage;

@@ -1,9 +1,8 @@
 using Lien.Server;
 using Lien.Server.Api;
 using Lien.Server.Audit;
-using Lien.Server.Channel;
+using Lien.Server.AgentApi;
 using Lien.Server.Codes;
-using Lien.Server.DeviceApi;
 using Lien.Server.Devices;
 using Lien.Server.Leases;
 using Lien.Server.Lenders;

@@ -95,7 +95,7 @@ public abstract class DeviceApiTests(LienServer server)
         var device = await a.Admin.RegisterAsync();
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var enrolled = await EnrollAsync(key, device.Str("imei"));
-        var recorder = Server.Services.GetRequiredService<Lien.Server.DeviceApi.LastSeenRecorder>();
+        var recorder = Server.Services.GetRequiredService<Lien.Server.AgentApi.LastSeenRecorder>();
         Assert.Equal(JsonValueKind.Null, (await a.Admin.ReadAsync($"/v1/devices/{device.Id()}")).GetProperty("lastSeenAt").ValueKind);
         foreach (var hours in new[] { 0, 5 })
         {

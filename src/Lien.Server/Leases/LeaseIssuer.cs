@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Lien.Protocol;
 using Lien.Server.Audit;
-using Lien.Server.Channel;
+using Lien.Server.AgentApi;
 using Lien.Server.Push;
 using Microsoft.Extensions.Options;
 using Lien.Server.Devices;

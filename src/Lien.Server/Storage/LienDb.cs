@@ -26,7 +26,7 @@ internal abstract class LienDb(DbContextOptions options) : DbContext(options)
     public DbSet<ServerSecret> ServerSecrets => Set<ServerSecret>();
     public DbSet<Push.PushMessage> PushMessages => Set<Push.PushMessage>();
     public DbSet<Codes.IssuedCode> IssuedCodes => Set<Codes.IssuedCode>();
-    public DbSet<DeviceApi.DeviceSighting> DeviceSightings => Set<DeviceApi.DeviceSighting>();
+    public DbSet<AgentApi.DeviceSighting> DeviceSightings => Set<AgentApi.DeviceSighting>();
 
     public abstract bool IsSqlite { get; }
 
@@ -131,10 +131,10 @@ internal abstract class LienDb(DbContextOptions options) : DbContext(options)
             e.Property(x => x.Action).HasMaxLength(64);
         });
         b.Entity<ServerSecret>(e => e.HasKey(x => x.Name));
-        b.Entity<DeviceApi.DeviceSighting>(e =>
+        b.Entity<AgentApi.DeviceSighting>(e =>
         {
             e.HasKey(x => x.DeviceId);
-            e.HasOne<Device>().WithOne().HasForeignKey<DeviceApi.DeviceSighting>(x => x.DeviceId);
+            e.HasOne<Device>().WithOne().HasForeignKey<AgentApi.DeviceSighting>(x => x.DeviceId);
         });
         b.Entity<Codes.IssuedCode>(e =>
         {

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Lien.Protocol;
 using Lien.Server.Api;
-using Lien.Server.DeviceApi;
+using Lien.Server.AgentApi;
 using Microsoft.AspNetCore.Http;
 
 namespace Lien.Server.Tests.DeviceApi;

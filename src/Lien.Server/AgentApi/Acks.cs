@@ -2,7 +2,7 @@ using System.Diagnostics.Metrics;
 using Lien.Server.Storage;
 using Microsoft.EntityFrameworkCore;
 
-namespace Lien.Server.Channel;
+namespace Lien.Server.AgentApi;
 
 /// <summary>
 /// A device saying "I applied lease seq N" — on its stream's ack or in a check-in. Records the lease's apply time and

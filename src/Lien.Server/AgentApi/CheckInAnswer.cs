@@ -7,7 +7,7 @@ using Lien.Server.Api;
 using Lien.Server.Lenders;
 using Microsoft.AspNetCore.Http.Metadata;
 
-namespace Lien.Server.DeviceApi;
+namespace Lien.Server.AgentApi;
 
 /// <summary>
 /// A <see cref="CheckInResponse"/> written straight to the response: the same JSON the serializer would write, without

@@ -4,7 +4,7 @@ using Lien.Server.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 
-namespace Lien.Server.DeviceApi;
+namespace Lien.Server.AgentApi;
 
 /// <summary>When a device last checked in. A narrow table of its own: the frequent write never rewrites the wide device row.</summary>
 internal sealed class DeviceSighting

@@ -5,7 +5,7 @@ using System.Text;
 using Lien.Server.Storage;
 using Microsoft.EntityFrameworkCore;
 
-namespace Lien.Server.DeviceApi;
+namespace Lien.Server.AgentApi;
 
 /// <summary>
 /// Device bearer tokens: <c>{deviceId}.{epoch}.{mac}</c>, the MAC an HMAC-SHA256 under a server secret kept (sealed) in

@@ -1,11 +1,11 @@
 using System.Text;
 using System.Text.Json;
-using Lien.Server.DeviceApi;
+using Lien.Server.AgentApi;
 using Lien.Server.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
-namespace Lien.Server.Channel;
+namespace Lien.Server.AgentApi;
 
 internal sealed record AckRequest(long Seq);
 

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace Lien.Server.Channel;
+namespace Lien.Server.AgentApi;
 
 /// <summary>
 /// The devices streaming from this node, and a wake-up signal for each. A lease committed on this node, and an ack

@@ -2,7 +2,7 @@ using Lien.Server.Storage;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
-namespace Lien.Server.Channel;
+namespace Lien.Server.AgentApi;
 
 /// <summary>
 /// Several nodes on one PostgreSQL: each LISTENs on one channel; a lease committed on any node NOTIFYs the device id

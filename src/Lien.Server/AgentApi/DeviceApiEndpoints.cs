@@ -5,7 +5,7 @@ using System.Text;
 using Lien.Protocol;
 using Lien.Server.Api;
 using Lien.Server.Audit;
-using Lien.Server.Channel;
+using Lien.Server.AgentApi;
 using Lien.Server.Codes;
 using Lien.Server.Devices;
 using Lien.Server.Lenders;
@@ -13,7 +13,7 @@ using Lien.Server.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
-namespace Lien.Server.DeviceApi;
+namespace Lien.Server.AgentApi;
 
 /// <summary>The agent's side of the API: enrollment by IMEI, then authenticated check-ins. See docs/PROTOCOL.md.</summary>
 internal static class DeviceApiEndpoints

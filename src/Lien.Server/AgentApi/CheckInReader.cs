@@ -6,7 +6,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
-namespace Lien.Server.DeviceApi;
+namespace Lien.Server.AgentApi;
 
 internal sealed record CheckInRow(int TokenEpoch, long LeaseSeq, string LeaseJws, LeaseMode LeaseMode, DateTimeOffset? LeaseUnlockedUntil, long AppliedSeq, string TrustKeysJson);
 
