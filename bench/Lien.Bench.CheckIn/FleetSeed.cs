@@ -37,7 +37,8 @@ internal static class FleetSeed
         builder.Configuration["Lien:DataDir"] = dataDir;
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddStorage(builder.Configuration, builder.Environment);
-        builder.Services.AddLienCore();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddAudit();
         using var host = builder.Build();
         var services = host.Services;
         await services.MigrateStorageAsync();
@@ -56,7 +57,7 @@ internal static class FleetSeed
         var settings = new LenderSettings("Bench Phones", null, "0800 723 000", "*483*7#", null, "Africa/Nairobi", "KES", "standard", 72);
         var (lender, _) = await db.InTransactionAsync(() =>
             LenderSetup.CreateAsync(db, box, scope.ServiceProvider.GetRequiredService<AuditTrail>(), settings, now, "bench", default));
-        var key = await LenderSetup.ActiveKeyAsync(db, lender.Id, default);
+        var key = await SigningKeys.ActiveAsync(db, lender.Id, default);
         // What registration decides for a device without a plan: its first lease, Unlocked.
         var decision = Policy.Evaluate(new PolicyInput(lender.Terms(), null, 0, false, null), now);
         var screenJson = JsonSerializer.Serialize(decision.Screen, LeaseClaims.Json);
@@ -71,8 +72,8 @@ internal static class FleetSeed
             {
                 var batch = new SeededDevice[Math.Min(Batch, count - start)];
                 var first = start;
-                // LeaseSigner holds one lock per key, so each worker gets its own signer to sign on every core.
-                Parallel.For(0, batch.Length, () => new LeaseSigner(box), (i, _, signer) =>
+                // SigningKeys holds one opened key (and lock) per kid, so each worker gets its own to sign on every core.
+                Parallel.For(0, batch.Length, () => new LeaseSigner(new SigningKeys(box)), (i, _, signer) =>
                 {
                     var n = first + i;
                     var created = now - TimeSpan.FromMilliseconds(count - n); // distinct instants: ids in key order

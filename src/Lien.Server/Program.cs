@@ -1,8 +1,8 @@
-using Lien.Server;
+using Lien.Server.AgentApi;
 using Lien.Server.Api;
 using Lien.Server.Audit;
-using Lien.Server.AgentApi;
 using Lien.Server.Codes;
+using Lien.Server.Demo;
 using Lien.Server.Devices;
 using Lien.Server.Leases;
 using Lien.Server.Lenders;
@@ -11,6 +11,7 @@ using Lien.Server.Plans;
 using Lien.Server.Push;
 using Lien.Server.Scheduling;
 using Lien.Server.Storage;
+using Microsoft.AspNetCore.Connections;
 using Scalar.AspNetCore;
 
 // Lien's own switches are taken off before the host reads the rest as configuration.
@@ -18,22 +19,27 @@ var demo = args.Contains("--demo");
 var command = args is ["lenders", ..] ? args[1..] : null;
 var builder = WebApplication.CreateBuilder(command is null ? args.Where(a => a != "--demo").ToArray() : []);
 
+builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddStorage(builder.Configuration, builder.Environment);
 builder.Services.AddProblems();
-builder.Services.AddLenderAuth();
-builder.Services.AddLienCore();
-builder.Services.AddDeviceApi();
-builder.Services.AddChannel(builder.Configuration);
+builder.Services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
+builder.Services.AddOpenApi();
+builder.Services.AddAudit();
+builder.Services.AddLenders();
+builder.Services.AddDevices();
+builder.Services.AddPlans();
+builder.Services.AddPayments();
+builder.Services.AddLeases();
+builder.Services.AddCodes();
+builder.Services.AddAgentApi(builder.Configuration);
 builder.Services.AddPush(builder.Configuration);
 builder.Services.AddScheduling(builder.Configuration);
-builder.Services.AddOpenApi();
-builder.Services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
 
 var app = builder.Build();
 await app.Services.MigrateStorageAsync();
 await app.Services.GetRequiredService<DeviceTokens>().LoadAsync(app.Services);
 if (command is not null) return await LenderCommand.RunAsync(app.Services, command, Console.Out, Console.Error);
-if (demo) await app.Services.AnnounceDemoAsync(app);
+if (demo) await app.AnnounceDemoAsync();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
@@ -50,10 +56,18 @@ app.MapPayments();
 app.MapLeases();
 app.MapCodes();
 app.MapAudit();
-app.MapDeviceApi();
-app.MapChannel();
+app.MapAgentApi();
 
-await app.RunAsync();
+try
+{
+    await app.RunAsync();
+}
+catch (IOException e) when (e.InnerException is AddressInUseException)
+{
+    // Another program holds the port: one line saying so and how to choose another, not a stack trace.
+    await Console.Error.WriteLineAsync($"Lien could not start: {e.Message.TrimEnd('.')}. Choose another address with --urls, e.g. --urls http://localhost:5081");
+    return 1;
+}
 return 0;
 
 /// <summary>The server's entry point; public so tests can host it with WebApplicationFactory.</summary>

@@ -63,5 +63,5 @@ internal sealed class CheckInAnswer(long seq, string lease, byte[] trustKeys, Da
         Rendered.Count > 10_000 ? Render(json) : Rendered.GetOrAdd(json, Render);
 
     private static byte[] Render(string json) =>
-        JsonSerializer.SerializeToUtf8Bytes(LenderEndpoints.TrustKeys(json), Json.Options);
+        JsonSerializer.SerializeToUtf8Bytes(SigningKeys.Published(json), Json.Options);
 }

@@ -6,13 +6,6 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Lien.Server.AgentApi;
 
-/// <summary>When a device last checked in. A narrow table of its own: the frequent write never rewrites the wide device row.</summary>
-internal sealed class DeviceSighting
-{
-    public Guid DeviceId { get; set; }
-    public DateTimeOffset LastSeenAt { get; set; }
-}
-
 /// <summary>
 /// Collects "last seen" from check-ins and writes it in batches every few seconds, so a check-in costs a read and not a
 /// write. A crash loses at most one interval of last-seen times, which nothing depends on.

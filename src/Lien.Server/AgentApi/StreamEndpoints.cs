@@ -7,41 +7,12 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Lien.Server.AgentApi;
 
-internal sealed record AckRequest(long Seq);
-
-internal sealed class StreamOptions
-{
-    /// <summary>A comment line this often keeps NATs and proxies from closing an idle stream.</summary>
-    public TimeSpan Heartbeat { get; set; } = TimeSpan.FromSeconds(25);
-
-    /// <summary>First wait for an ack before the lease is written again; doubles up to <see cref="MaxRetry"/>.</summary>
-    public TimeSpan FirstRetry { get; set; } = TimeSpan.FromSeconds(5);
-    public TimeSpan MaxRetry { get; set; } = TimeSpan.FromMinutes(5);
-}
-
 /// <summary>
 /// The instant channel: one Server-Sent Events stream per device. A committed lease is written to it at once and
 /// again, with backoff, until the device acknowledges it. See docs/PROTOCOL.md §4.
 /// </summary>
 internal static class StreamEndpoints
 {
-    public static IServiceCollection AddChannel(this IServiceCollection services, IConfiguration config)
-    {
-        services.Configure<StreamOptions>(config.GetSection("Lien:Stream"));
-        services.AddSingleton<ChannelHub>();
-        services.AddSingleton<Acks>();
-        services.AddHostedService<PostgresLeaseListener>();
-        return services;
-    }
-
-    public static IEndpointRouteBuilder MapChannel(this IEndpointRouteBuilder app)
-    {
-        var g = app.MapGroup("/v1/device").WithTags("Device API").AllowAnonymous();
-        g.MapGet("/stream", Stream).WithDescription("Server-Sent Events: `event: lease` with `data: {\"seq\":N,\"lease\":\"<jws>\"}`. Authorization: Device {token}.");
-        g.MapPost("/ack", Ack).WithDescription("The device applied lease `seq`. Authorization: Device {token}.");
-        return app;
-    }
-
     private static async Task<(Guid Id, CheckInRow Row)?> AuthenticateAsync(HttpRequest request, DeviceTokens tokens, CheckInReader reader,
         IServiceScopeFactory scopes, CancellationToken ct)
     {
@@ -56,7 +27,7 @@ internal static class StreamEndpoints
         return await reader.ReadAsync(scope.ServiceProvider.GetRequiredService<LienDb>(), id, ct);
     }
 
-    private static async Task<IResult> Stream(HttpContext http, long? appliedSeq, DeviceTokens tokens, CheckInReader reader, IServiceScopeFactory scopes,
+    public static async Task<IResult> Stream(HttpContext http, long? appliedSeq, DeviceTokens tokens, CheckInReader reader, IServiceScopeFactory scopes,
         ChannelHub hub, Acks acks, Microsoft.Extensions.Options.IOptions<StreamOptions> options, TimeProvider time)
     {
         var ct = http.RequestAborted;
@@ -154,15 +125,6 @@ internal static class StreamEndpoints
         var data = JsonSerializer.Serialize(new { seq, lease = jws });
         await response.WriteAsync($"id: {seq}\nevent: lease\ndata: {data}\n\n", Encoding.UTF8, ct);
         await response.Body.FlushAsync(ct);
-    }
-
-    private static async Task<Results<NoContent, ProblemHttpResult>> Ack(HttpRequest request, AckRequest body, DeviceTokens tokens, CheckInReader reader,
-        LienDb db, Acks acks, CancellationToken ct)
-    {
-        if (await reader.AuthenticateAsync(db, tokens, request.Headers.Authorization.ToString(), ct) is not var (deviceId, _))
-            return DeviceTokens.Unauthorized();
-        await acks.RecordAsync(db, deviceId, body.Seq, ct); // and the stream stops resending
-        return TypedResults.NoContent();
     }
 
     // Woken by news (true) or the wait ran out (false). Nothing throws on either path: thousands of idle streams each

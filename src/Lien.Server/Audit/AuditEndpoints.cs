@@ -1,5 +1,5 @@
 using System.Security.Claims;
-using Lien.Server.Lenders;
+using Lien.Server.Api;
 using Lien.Server.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -12,6 +12,8 @@ internal sealed record ChainCheck(long Checked, bool Intact, long? BrokenAt);
 
 internal static class AuditEndpoints
 {
+    public static IServiceCollection AddAudit(this IServiceCollection services) => services.AddScoped<AuditTrail>();
+
     public static IEndpointRouteBuilder MapAudit(this IEndpointRouteBuilder app)
     {
         var g = app.MapGroup("/v1/audit").WithTags("Audit").RequireAuthorization(Roles.Viewer);

@@ -1,3 +1,6 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
 namespace Lien.Server.Audit;
 
 /// <summary>One state change: who, what, why, under which policy. Hash-chained per lender.</summary>
@@ -15,4 +18,13 @@ internal sealed class AuditEvent
     public string? Data { get; set; }
     public required string PrevHash { get; set; }
     public required string Hash { get; set; }
+}
+
+internal sealed class AuditEventConfiguration : IEntityTypeConfiguration<AuditEvent>
+{
+    public void Configure(EntityTypeBuilder<AuditEvent> e)
+    {
+        e.HasIndex(x => new { x.LenderId, x.Seq }).IsUnique();
+        e.Property(x => x.Action).HasMaxLength(64);
+    }
 }

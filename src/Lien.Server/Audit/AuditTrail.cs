@@ -17,7 +17,7 @@ internal sealed class AuditTrail(LienDb db, TimeProvider time)
     public const string Genesis = "genesis";
     private readonly Dictionary<Guid, AuditEvent> _heads = [];
 
-    public async Task RecordAsync(Guid lenderId, string actor, string action, string subject,
+    public async Task RecordAsync(Guid lenderId, string actor, AuditAction action, string subject,
         string? reason = null, string? policy = null, object? data = null, CancellationToken ct = default)
     {
         // The head written earlier in this unit of work, unless the unit was rolled back and redone since.
@@ -30,7 +30,7 @@ internal sealed class AuditTrail(LienDb db, TimeProvider time)
             Seq = (head?.Seq ?? 0) + 1,
             At = time.GetUtcNow(),
             Actor = actor,
-            Action = action,
+            Action = action.Name,
             Subject = subject,
             Reason = reason,
             Policy = policy,

@@ -14,20 +14,6 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Lien.Server.Codes;
 
-/// <summary>An offline code as issued: kept so the call centre can read it out again, and audited.</summary>
-internal sealed class IssuedCode
-{
-    public Guid DeviceId { get; set; }
-    public int Count { get; set; }
-    public Guid LenderId { get; set; }
-    public TokenType Type { get; set; }
-    public int Value { get; set; }
-    public required string Code { get; set; }
-    public DateTimeOffset IssuedAt { get; set; }
-    public required string Actor { get; set; }
-    public required string Reason { get; set; }
-}
-
 internal sealed record IssueCode(TokenType? Type, int? Days, string? Reason);
 internal sealed record CodeView(string Code, string Display, TokenType Type, int Value, double Days, int Count, DateTimeOffset IssuedAt, string Actor, string Reason);
 
@@ -37,7 +23,7 @@ internal sealed record CodeView(string Code, string Display, TokenType Type, int
 /// </summary>
 internal static class CodeEndpoints
 {
-    public const string SecretPurpose = "device-code-secret";
+    public static IServiceCollection AddCodes(this IServiceCollection services) => services.AddScoped<CodeIssuer>();
 
     public static IEndpointRouteBuilder MapCodes(this IEndpointRouteBuilder app)
     {
@@ -48,18 +34,8 @@ internal static class CodeEndpoints
         return app;
     }
 
-    /// <summary>Gives a device its code secret and starting code at first enrollment; they stay through re-enrollments.</summary>
-    public static byte[] EnsureSecret(Device device, SecretBox box)
-    {
-        if (device.CodeSecretSealed is not null) return box.Open(device.CodeSecretSealed, SecretPurpose);
-        var secret = RandomNumberGenerator.GetBytes(16);
-        device.CodeSecretSealed = box.Seal(secret, SecretPurpose);
-        device.CodeStartingCode = RandomNumberGenerator.GetInt32(1_000_000_000);
-        return secret;
-    }
-
     private static async Task<Results<Created<CodeView>, ValidationProblem, ProblemHttpResult>> Issue(Guid deviceId, IssueCode body, ClaimsPrincipal user,
-        LienDb db, SecretBox box, AuditTrail audit, TimeProvider time, CancellationToken ct)
+        CodeIssuer issuer, CancellationToken ct)
     {
         var errors = new Errors()
             .Check(body.Type is not null && Enum.IsDefined(body.Type.Value), "type", "type must be AddTime, SetTime, DisablePayg or CounterSync.")
@@ -67,54 +43,14 @@ internal static class CodeEndpoints
             .Check(body.Days is null or (>= 0 and <= 995), "days", "days must be between 0 and 995.")
             .Check(body.Type is not TokenType.SetTime || body.Days is not null, "days", "SetTime needs days.");
         if (errors.Any) return errors.Problem();
-        var lenderId = user.LenderId();
-
-        return await db.InTransactionAsync<Results<Created<CodeView>, ValidationProblem, ProblemHttpResult>>(async () =>
+        return await issuer.IssueAsync(user.LenderId(), deviceId, body.Type!.Value, body.Days, body.Reason!, user.Actor(), ct) switch
         {
-            var device = await db.Devices.FirstOrDefaultAsync(d => d.Id == deviceId && d.LenderId == lenderId, ct);
-            if (device is null) return Problems.NotFound("No such device.");
-            if (device.CodeSecretSealed is null)
-                return Problems.Conflict("The device has not enrolled yet, so it holds no code secret; codes work once its agent has enrolled.");
-            var lender = await db.Lenders.AsNoTracking().FirstAsync(l => l.Id == lenderId, ct);
-            var type = body.Type!.Value;
-            double days = body.Days ?? 0;
-            if (type == TokenType.AddTime && body.Days is null)
-            {
-                var plan = await db.Plans.AsNoTracking().Include(p => p.Installments)
-                    .FirstOrDefaultAsync(p => p.DeviceId == deviceId && p.Lifecycle == PlanLifecycle.Active, ct);
-                if (plan is null) return Problems.Conflict("The device has no active plan to compute days from; give days.");
-                var terms = lender.Terms();
-                var state = Policy.StateOf(LeaseIssuer.TermsOf(plan), plan.PaidTotal, terms.TimeZone, time.GetUtcNow());
-                var firstUnpaid = state.Allocation.Installments.FirstOrDefault(i => i.Outstanding > 0);
-                if (firstUnpaid is null) return Problems.Conflict("The plan is paid off: issue DisablePayg to release the device.");
-                var lockAt = Policy.LockInstant(firstUnpaid.Installment, terms);
-                days = Math.Ceiling((lockAt - time.GetUtcNow()).TotalDays);
-                if (days < 1) return Problems.Conflict($"Installment {firstUnpaid.Installment.Number} is still past its grace; a payment must come first (or give days).");
-            }
-            var value = type switch
-            {
-                TokenType.DisablePayg => OpenPaygoToken.DisablePaygValue,
-                TokenType.CounterSync => OpenPaygoToken.CounterSyncValue,
-                _ => (int)Math.Min(days * lender.CodeTimeDivider, int.MaxValue),
-            };
-            if (type is TokenType.AddTime or TokenType.SetTime && value > OpenPaygoToken.MaxValue)
-                return Problems.Unprocessable("Too many days for one code", $"A code carries at most {OpenPaygoToken.MaxValue / lender.CodeTimeDivider} days with this lender's time divider.");
-
-            var secret = box.Open(device.CodeSecretSealed, SecretPurpose);
-            var tokenDevice = new TokenDevice(SipHashKey.FromBytes(secret), device.CodeStartingCode, lender.CodeRestrictedDigitSet);
-            var issued = TokenEncoder.Encode(tokenDevice, device.CodeCount, type, value);
-            device.CodeCount = issued.NewCount; // a concurrent issue for this device conflicts here and is redone
-            var now = time.GetUtcNow();
-            var row = new IssuedCode
-            {
-                DeviceId = device.Id, Count = issued.NewCount, LenderId = lenderId, Type = type, Value = value, Code = issued.Token,
-                IssuedAt = now, Actor = user.Actor(), Reason = body.Reason!,
-            };
-            db.IssuedCodes.Add(row);
-            await audit.RecordAsync(lenderId, user.Actor(), "code.issued", $"device:{device.Id}", body.Reason,
-                data: new { type, value, days = value / (double)lender.CodeTimeDivider, count = issued.NewCount }, ct: ct);
-            return TypedResults.Created($"/v1/devices/{deviceId}/codes", View(row, lender.CodeTimeDivider));
-        }, ct);
+            CodeOutcome.Issued(var code, var divider) => TypedResults.Created($"/v1/devices/{deviceId}/codes", View(code, divider)),
+            CodeOutcome.Refused { Reason: CodeRefusal.UnknownDevice } r => Problems.NotFound(r.Detail),
+            CodeOutcome.Refused { Reason: CodeRefusal.TooManyDays } r => Problems.Unprocessable("Too many days for one code", r.Detail),
+            CodeOutcome.Refused r => Problems.Conflict(r.Detail),
+            var other => throw new InvalidOperationException($"Unexpected code outcome {other}."),
+        };
     }
 
     private static async Task<Results<Ok<List<CodeView>>, ProblemHttpResult>> List(Guid deviceId, ClaimsPrincipal user, LienDb db, CancellationToken ct)

@@ -1,4 +1,7 @@
 using Lien.Protocol;
+using Lien.Server.Lenders;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace Lien.Server.Devices;
 
@@ -38,11 +41,18 @@ internal sealed class Device
     public IReadOnlyList<string> Imeis => Imei2 is null ? [Imei] : [Imei, Imei2];
 }
 
-/// <summary>One IMEI claimed by a device. An IMEI is claimed by at most one unreleased device (a filtered unique index).</summary>
-internal sealed class DeviceImei
+internal sealed class DeviceConfiguration : IEntityTypeConfiguration<Device>
 {
-    public required string Imei { get; set; }
-    public Guid DeviceId { get; set; }
-    public Guid LenderId { get; set; }
-    public DateTimeOffset? ReleasedAt { get; set; }
+    public void Configure(EntityTypeBuilder<Device> e)
+    {
+        e.Property(x => x.Imei).HasMaxLength(15);
+        e.Property(x => x.Imei2).HasMaxLength(15);
+        e.Property(x => x.PushToken).HasMaxLength(1024);
+        e.Property(x => x.CodeCount).IsConcurrencyToken();
+        e.Ignore(x => x.Imeis);
+        e.HasIndex(x => new { x.LenderId, x.CreatedAt, x.Id });
+        e.HasIndex(x => new { x.LenderId, x.Imei });
+        e.HasIndex(x => new { x.LenderId, x.Serial });
+        e.HasOne<Lender>().WithMany().HasForeignKey(x => x.LenderId);
+    }
 }

@@ -25,6 +25,8 @@ internal static class DeviceEndpoints
 {
     public const int MaxImportRows = 10_000;
 
+    public static IServiceCollection AddDevices(this IServiceCollection services) => services.AddScoped<DeviceRegistry>();
+
     public static IEndpointRouteBuilder MapDevices(this IEndpointRouteBuilder app)
     {
         var g = app.MapGroup("/v1/devices").WithTags("Devices");

@@ -72,7 +72,7 @@ internal sealed class DeviceRegistry(LienDb db, LeaseIssuer leases, AuditTrail a
             };
             db.Devices.Add(device);
             foreach (var imei in imeis) db.DeviceImeis.Add(new DeviceImei { Imei = imei, DeviceId = device.Id, LenderId = lender.Id });
-            await audit.RecordAsync(lender.Id, actor, "device.registered", $"device:{device.Id}", data: new { imeis, device.Serial }, ct: ct);
+            await audit.RecordAsync(lender.Id, actor, AuditAction.DeviceRegistered, $"device:{device.Id}", data: new { imeis, device.Serial }, ct: ct);
             await leases.ReviewAsync(device, lender, null, "registered", actor, ct);
             outcomes.Add(new Outcome(line, device, null));
             if (rows.Count > FlushEvery && outcomes.Count % FlushEvery == 0)

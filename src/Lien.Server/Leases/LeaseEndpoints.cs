@@ -14,6 +14,15 @@ internal sealed record LeaseView(long Seq, LeaseMode Mode, DateTimeOffset Issued
 
 internal static class LeaseEndpoints
 {
+    /// <summary>Lease issuing: the signer (keys opened once per process) and the issuer (per unit of work).</summary>
+    public static IServiceCollection AddLeases(this IServiceCollection services)
+    {
+        services.AddSingleton<SigningKeys>();
+        services.AddSingleton<LeaseSigner>();
+        services.AddScoped<LeaseIssuer>();
+        return services;
+    }
+
     public static IEndpointRouteBuilder MapLeases(this IEndpointRouteBuilder app)
     {
         var g = app.MapGroup("/v1/devices/{deviceId:guid}").WithTags("Leases").RequireAuthorization(Roles.Viewer);

@@ -1,9 +1,6 @@
 using System.Text.Json;
 using Lien.Protocol;
 using Lien.Server.Audit;
-using Lien.Server.AgentApi;
-using Lien.Server.Push;
-using Microsoft.Extensions.Options;
 using Lien.Server.Devices;
 using Lien.Server.Lenders;
 using Lien.Server.Plans;
@@ -14,11 +11,21 @@ namespace Lien.Server.Leases;
 
 /// <summary>
 /// Runs the policy for one device and, when the lease it wants differs from the one held, writes lease seq + 1 in
-/// the caller's unit of work — the same transaction as its cause (a payment, a reversal, a plan change, a review).
+/// the caller's unit of work — the same transaction as its cause (a payment, a reversal, a plan change, a review) —
+/// and hands it to <see cref="ILeaseDelivery"/>.
 /// </summary>
-internal sealed class LeaseIssuer(LienDb db, LeaseSigner signer, AuditTrail audit, ChannelHub hub, IOptions<PushOptions> pushOptions, TimeProvider time)
+internal sealed class LeaseIssuer(LienDb db, LeaseSigner signer, AuditTrail audit, ILeaseDelivery delivery, TimeProvider time)
 {
     private readonly Dictionary<Guid, LenderKey> _activeKeys = [];
+
+    /// <summary>Reviews a plan: loads its device and lender (tracked, in the caller's unit of work), then <see cref="ReviewAsync"/>.</summary>
+    public async Task<(PolicyDecision Decision, Device Device, Lender Lender)> ReviewPlanAsync(Plan plan, string cause, string actor, CancellationToken ct)
+    {
+        var device = await db.Devices.FirstAsync(d => d.Id == plan.DeviceId, ct);
+        var lender = await db.Lenders.FirstAsync(l => l.Id == plan.LenderId, ct);
+        var decision = await ReviewAsync(device, lender, plan, cause, actor, ct);
+        return (decision, device, lender);
+    }
 
     public async Task<PolicyDecision> ReviewAsync(Device device, Lender lender, Plan? plan, string cause, string actor, CancellationToken ct)
     {
@@ -27,7 +34,7 @@ internal sealed class LeaseIssuer(LienDb db, LeaseSigner signer, AuditTrail audi
         var held = device.LeaseSeq == 0
             ? null
             : await db.Leases.AsNoTracking().FirstOrDefaultAsync(l => l.DeviceId == device.Id && l.Seq == device.LeaseSeq, ct);
-        var input = new PolicyInput(lender.Terms(), plan is null ? null : TermsOf(plan), plan?.PaidTotal ?? 0,
+        var input = new PolicyInput(lender.Terms(), plan?.Terms(), plan?.PaidTotal ?? 0,
             device.ReleasedAt is not null, held is null ? null : Held(held));
         var decision = Policy.Evaluate(input, now);
 
@@ -39,7 +46,7 @@ internal sealed class LeaseIssuer(LienDb db, LeaseSigner signer, AuditTrail audi
             {
                 plan.Lifecycle = PlanLifecycle.PaidOff;
                 plan.ClosedAt = now;
-                await audit.RecordAsync(lender.Id, actor, "plan.paid-off", $"plan:{plan.Id}", "Balance reached zero.", lender.PolicyProfile, ct: ct);
+                await audit.RecordAsync(lender.Id, actor, AuditAction.PlanPaidOff, $"plan:{plan.Id}", "Balance reached zero.", lender.PolicyProfile, ct: ct);
             }
         }
         if (decision.Mode == LeaseMode.Released && device.ReleasedAt is null)
@@ -57,7 +64,7 @@ internal sealed class LeaseIssuer(LienDb db, LeaseSigner signer, AuditTrail audi
     private async Task IssueAsync(Device device, Lender lender, PolicyDecision decision, DateTimeOffset now, string cause, string actor, CancellationToken ct)
     {
         if (!_activeKeys.TryGetValue(lender.Id, out var key))
-            _activeKeys[lender.Id] = key = await LenderSetup.ActiveKeyAsync(db, lender.Id, ct);
+            _activeKeys[lender.Id] = key = await SigningKeys.ActiveAsync(db, lender.Id, ct);
         var seq = device.LeaseSeq + 1;
         var claims = new LeaseClaims(lender.Id, device.Id, device.Imeis, seq, now, decision.Mode, decision.UnlockedUntil, decision.Screen, decision.Reason);
         var jws = signer.Sign(key, claims);
@@ -81,25 +88,11 @@ internal sealed class LeaseIssuer(LienDb db, LeaseSigner signer, AuditTrail audi
         device.LeaseMode = decision.Mode;
         device.LeaseUnlockedUntil = decision.UnlockedUntil;
         device.LeaseJws = jws;
-        if (device.EnrolledAt is not null)
-        {
-            // Delivery starts when the lease is committed: this node's streams at once, other nodes' through PostgreSQL,
-            // which delivers a NOTIFY only if (and when) the transaction commits.
-            var id = device.Id;
-            db.AfterCommit(() => hub.LeaseCommitted(id, seq, jws));
-            if (!db.IsSqlite) await db.Database.ExecuteSqlAsync($"SELECT pg_notify({PostgresLeaseListener.Channel}, {PostgresLeaseListener.Payload(id, hub)})", ct);
-            // The outbox: if the stream has not delivered it shortly, a push wakes the device to check in.
-            if (device.PushToken is not null)
-                db.PushMessages.Add(new PushMessage { DeviceId = id, Seq = seq, DueAt = time.GetUtcNow() + pushOptions.Value.Delay });
-        }
-        var action = modeChanged ? $"device.{decision.Mode.ToString().ToLowerInvariant()}" : "lease.renewed";
+        if (device.EnrolledAt is not null) await delivery.LeaseWrittenAsync(db, device, seq, jws, ct);
+        var action = modeChanged ? AuditAction.DeviceEntered(decision.Mode) : AuditAction.LeaseRenewed;
         await audit.RecordAsync(lender.Id, actor, action, $"device:{device.Id}", decision.Reason, lender.PolicyProfile,
             new { seq, mode = decision.Mode, unlockedUntil = decision.UnlockedUntil, cause }, ct);
     }
-
-    public static PlanTerms TermsOf(Plan plan) => new(
-        plan.Installments.OrderBy(i => i.Number).Select(i => new Installment(i.Number, i.DueDate, i.Amount)).ToList(),
-        plan.Currency, plan.Lifecycle == PlanLifecycle.Cancelled, plan.Reference, PayUrl: null);
 
     private static HeldLease Held(LeaseRecord l) =>
         new(l.Mode, l.UnlockedUntil, JsonSerializer.Deserialize<LockScreen>(l.ScreenJson, LeaseClaims.Json)!, l.Reason);

@@ -1,4 +1,7 @@
 using Lien.Protocol;
+using Lien.Server.Devices;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace Lien.Server.Leases;
 
@@ -22,4 +25,14 @@ internal sealed class LeaseRecord
 
     /// <summary>When the device acknowledged applying it; null until then.</summary>
     public DateTimeOffset? AppliedAt { get; set; }
+}
+
+internal sealed class LeaseRecordConfiguration : IEntityTypeConfiguration<LeaseRecord>
+{
+    public void Configure(EntityTypeBuilder<LeaseRecord> e)
+    {
+        e.ToTable("Leases");
+        e.HasKey(x => new { x.DeviceId, x.Seq });
+        e.HasOne<Device>().WithMany().HasForeignKey(x => x.DeviceId);
+    }
 }

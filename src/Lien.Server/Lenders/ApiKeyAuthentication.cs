@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
+using Lien.Server.Api;
 using Lien.Server.Storage;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.EntityFrameworkCore;
@@ -18,8 +19,6 @@ internal sealed class ApiKeyAuthentication(
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
-    public const string LenderClaim = "lien:lender";
-    public const string KeyClaim = "lien:key";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -34,8 +33,8 @@ internal sealed class ApiKeyAuthentication(
             return AuthenticateResult.Fail("Unknown or revoked API key.");
         var identity = new ClaimsIdentity(
         [
-            new Claim(LenderClaim, key.LenderId.ToString()),
-            new Claim(KeyClaim, key.Id),
+            new Claim(Principals.LenderClaim, key.LenderId.ToString()),
+            new Claim(Principals.KeyClaim, key.Id),
             new Claim(ClaimTypes.Role, key.Role.ToString()),
             new Claim(ClaimTypes.Name, $"api-key:{key.Id}"),
         ], SchemeName);
@@ -58,29 +57,5 @@ internal sealed class ApiKeyAuthentication(
         if (parts.Length != 3 || parts[0] != "lien" || parts[1].Length != 14 || parts[2].Length != 64) return false;
         (id, secret) = (parts[1], parts[2]);
         return true;
-    }
-}
-
-internal static class Principals
-{
-    public static Guid LenderId(this ClaimsPrincipal user) => Guid.Parse(user.FindFirstValue(ApiKeyAuthentication.LenderClaim)!);
-    public static string Actor(this ClaimsPrincipal user) => user.FindFirstValue(ClaimTypes.Name) ?? "unknown";
-}
-
-internal static class Roles
-{
-    public const string Viewer = "viewer";
-    public const string Operator = "operator";
-    public const string Admin = "admin";
-
-    public static IServiceCollection AddLenderAuth(this IServiceCollection services)
-    {
-        services.AddAuthentication(ApiKeyAuthentication.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
-        services.AddAuthorizationBuilder()
-            .AddPolicy(Viewer, p => p.RequireRole(nameof(ApiRole.Viewer), nameof(ApiRole.Operator), nameof(ApiRole.Admin)))
-            .AddPolicy(Operator, p => p.RequireRole(nameof(ApiRole.Operator), nameof(ApiRole.Admin)))
-            .AddPolicy(Admin, p => p.RequireRole(nameof(ApiRole.Admin)));
-        return services;
     }
 }

@@ -1,3 +1,7 @@
+using Lien.Protocol;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
 namespace Lien.Server.Lenders;
 
 /// <summary>A lender (tenant): every other row belongs to one.</summary>
@@ -23,29 +27,23 @@ internal sealed class Lender
 
     /// <summary>The published lease-signing keys as JSON (a copy of LenderKeys, kept here for the check-in hot path).</summary>
     public string TrustKeysJson { get; set; } = "[]";
+
+    /// <summary>The keys a device or auditor trusts for this lender's leases (see <see cref="SigningKeys"/>).</summary>
+    public IReadOnlyList<TrustKey> TrustKeys() => SigningKeys.Published(TrustKeysJson);
+
+    /// <summary>What the policy needs to know of the lender: its lock screen, time zone, offline allowance and profile.</summary>
+    public LenderTerms Terms() => new(Name, LogoUrl, SupportPhone, ShortCode, SupportUrl,
+        TimeZoneInfo.FindSystemTimeZoneById(TimeZone), TimeSpan.FromSeconds(OfflineAllowanceSeconds),
+        Protocol.PolicyProfile.Find(PolicyProfile) ?? Protocol.PolicyProfile.Standard);
 }
 
-/// <summary>A lender's P-256 lease-signing key. The private half is sealed at rest; retired keys stay published.</summary>
-internal sealed class LenderKey
+internal sealed class LenderConfiguration : IEntityTypeConfiguration<Lender>
 {
-    public required string Kid { get; set; }
-    public Guid LenderId { get; set; }
-    public required byte[] PublicKey { get; set; }
-    public required byte[] SealedPrivateKey { get; set; }
-    public DateTimeOffset CreatedAt { get; set; }
-    public DateTimeOffset? RetiredAt { get; set; }
-}
-
-internal enum ApiRole { Viewer, Operator, Admin }
-
-/// <summary>A lender API key: only a hash of its secret is stored.</summary>
-internal sealed class ApiKey
-{
-    public required string Id { get; set; }
-    public Guid LenderId { get; set; }
-    public required string Name { get; set; }
-    public ApiRole Role { get; set; }
-    public required byte[] SecretHash { get; set; }
-    public DateTimeOffset CreatedAt { get; set; }
-    public DateTimeOffset? RevokedAt { get; set; }
+    public void Configure(EntityTypeBuilder<Lender> e)
+    {
+        e.Property(x => x.Name).HasMaxLength(200);
+        e.Property(x => x.TimeZone).HasMaxLength(64);
+        e.Property(x => x.Currency).HasMaxLength(3);
+        e.Property(x => x.PolicyProfile).HasMaxLength(32);
+    }
 }

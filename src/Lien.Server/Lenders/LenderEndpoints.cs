@@ -1,9 +1,9 @@
 using System.Security.Claims;
-using System.Text.Json;
 using Lien.Protocol;
 using Lien.Server.Api;
 using Lien.Server.Audit;
 using Lien.Server.Storage;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
@@ -16,6 +16,18 @@ internal sealed record CreatedApiKey(string Id, string Name, ApiRole Role, strin
 
 internal static class LenderEndpoints
 {
+    /// <summary>Lender API keys as the authentication scheme, and one authorization policy per role.</summary>
+    public static IServiceCollection AddLenders(this IServiceCollection services)
+    {
+        services.AddAuthentication(ApiKeyAuthentication.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(Roles.Viewer, p => p.RequireRole(nameof(ApiRole.Viewer), nameof(ApiRole.Operator), nameof(ApiRole.Admin)))
+            .AddPolicy(Roles.Operator, p => p.RequireRole(nameof(ApiRole.Operator), nameof(ApiRole.Admin)))
+            .AddPolicy(Roles.Admin, p => p.RequireRole(nameof(ApiRole.Admin)));
+        return services;
+    }
+
     public static IEndpointRouteBuilder MapLenders(this IEndpointRouteBuilder app)
     {
         var lender = app.MapGroup("/v1/lender").WithTags("Lender");
@@ -48,7 +60,7 @@ internal static class LenderEndpoints
         {
             var l = await db.Lenders.FirstAsync(x => x.Id == user.LenderId(), ct);
             settings.ApplyTo(l);
-            await audit.RecordAsync(l.Id, user.Actor(), "lender.updated", $"lender:{l.Id}", data: settings, ct: ct);
+            await audit.RecordAsync(l.Id, user.Actor(), AuditAction.LenderUpdated, $"lender:{l.Id}", data: settings, ct: ct);
             return l;
         }, ct);
         return TypedResults.Ok(View(l));
@@ -59,8 +71,8 @@ internal static class LenderEndpoints
         var l = await db.InTransactionAsync(async () =>
         {
             var l = await db.Lenders.FirstAsync(x => x.Id == user.LenderId(), ct);
-            var key = await LenderSetup.RotateKeyAsync(db, box, l, time.GetUtcNow(), ct);
-            await audit.RecordAsync(l.Id, user.Actor(), "lender.key-rotated", $"key:{key.Kid}", ct: ct);
+            var key = await SigningKeys.RotateAsync(db, box, l, time.GetUtcNow(), ct);
+            await audit.RecordAsync(l.Id, user.Actor(), AuditAction.LenderKeyRotated, $"key:{key.Kid}", ct: ct);
             return l;
         }, ct);
         return TypedResults.Ok(View(l));
@@ -69,7 +81,7 @@ internal static class LenderEndpoints
     private static async Task<Results<Ok<IReadOnlyList<TrustKey>>, ProblemHttpResult>> PublicKeys(Guid lenderId, LienDb db, CancellationToken ct)
     {
         var json = await db.Lenders.Where(l => l.Id == lenderId).Select(l => l.TrustKeysJson).FirstOrDefaultAsync(ct);
-        return json is null ? Problems.NotFound("No such lender.") : TypedResults.Ok(TrustKeys(json));
+        return json is null ? Problems.NotFound("No such lender.") : TypedResults.Ok(SigningKeys.Published(json));
     }
 
     private static async Task<Ok<List<ApiKeyView>>> ListKeys(ClaimsPrincipal user, LienDb db, CancellationToken ct) =>
@@ -85,7 +97,7 @@ internal static class LenderEndpoints
         await db.InTransactionAsync(async () =>
         {
             db.ApiKeys.Add(new ApiKey { Id = id, LenderId = user.LenderId(), Name = body.Name!, Role = body.Role!.Value, SecretHash = hash, CreatedAt = time.GetUtcNow() });
-            await audit.RecordAsync(user.LenderId(), user.Actor(), "api-key.created", $"api-key:{id}", data: new { role = body.Role }, ct: ct);
+            await audit.RecordAsync(user.LenderId(), user.Actor(), AuditAction.ApiKeyCreated, $"api-key:{id}", data: new { role = body.Role }, ct: ct);
             return 0;
         }, ct);
         return TypedResults.Created($"/v1/api-keys/{id}", new CreatedApiKey(id, body.Name!, body.Role!.Value, token));
@@ -100,14 +112,12 @@ internal static class LenderEndpoints
             if (key.RevokedAt is null)
             {
                 key.RevokedAt = time.GetUtcNow();
-                await audit.RecordAsync(key.LenderId, user.Actor(), "api-key.revoked", $"api-key:{id}", ct: ct);
+                await audit.RecordAsync(key.LenderId, user.Actor(), AuditAction.ApiKeyRevoked, $"api-key:{id}", ct: ct);
             }
             return true;
         }, ct);
         return found ? TypedResults.NoContent() : Problems.NotFound("No such API key.");
     }
 
-    private static LenderView View(Lender l) => new(l.Id, LenderSettings.Of(l), TrustKeys(l.TrustKeysJson), l.CreatedAt);
-
-    public static IReadOnlyList<TrustKey> TrustKeys(string json) => JsonSerializer.Deserialize<List<TrustKey>>(json, Api.Json.Options) ?? [];
+    private static LenderView View(Lender l) => new(l.Id, LenderSettings.Of(l), l.TrustKeys(), l.CreatedAt);
 }

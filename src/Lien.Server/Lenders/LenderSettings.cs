@@ -60,10 +60,3 @@ internal sealed record LenderSettings(
     public static LenderSettings Of(Lender l) => new(l.Name, l.LogoUrl, l.SupportPhone, l.ShortCode, l.SupportUrl,
         l.TimeZone, l.Currency, l.PolicyProfile, (int)(l.OfflineAllowanceSeconds / 3600), l.CodeRestrictedDigitSet, l.CodeTimeDivider);
 }
-
-internal static class LenderTermsExtensions
-{
-    public static LenderTerms Terms(this Lender l) => new(l.Name, l.LogoUrl, l.SupportPhone, l.ShortCode, l.SupportUrl,
-        TimeZoneInfo.FindSystemTimeZoneById(l.TimeZone), TimeSpan.FromSeconds(l.OfflineAllowanceSeconds),
-        PolicyProfile.Find(l.PolicyProfile) ?? PolicyProfile.Standard);
-}

@@ -1,6 +1,4 @@
-using System.Text.Json;
 using Lien.Server.Audit;
-using Lien.Server.Leases;
 using Lien.Server.Storage;
 using Microsoft.EntityFrameworkCore;
 
@@ -23,29 +21,15 @@ internal static class LenderSetup
             CreatedAt = now,
         };
         settings.ApplyTo(lender);
-        var key = LeaseSigner.NewKey(lender.Id, box, now);
-        lender.TrustKeysJson = JsonSerializer.Serialize(LeaseSigner.TrustKeysOf([key]), Api.Json.Options);
+        var key = SigningKeys.Create(lender.Id, box, now);
+        SigningKeys.Publish(lender, [key]);
         var (id, token, hash) = ApiKeyAuthentication.NewKey();
         db.Lenders.Add(lender);
         db.LenderKeys.Add(key);
         db.ApiKeys.Add(new ApiKey { Id = id, LenderId = lender.Id, Name = "first admin key", Role = ApiRole.Admin, SecretHash = hash, CreatedAt = now });
-        await audit.RecordAsync(lender.Id, actor, "lender.created", $"lender:{lender.Id}", data: LenderSettings.Of(lender), ct: ct);
-        await audit.RecordAsync(lender.Id, actor, "api-key.created", $"api-key:{id}", data: new { role = ApiRole.Admin }, ct: ct);
+        await audit.RecordAsync(lender.Id, actor, AuditAction.LenderCreated, $"lender:{lender.Id}", data: LenderSettings.Of(lender), ct: ct);
+        await audit.RecordAsync(lender.Id, actor, AuditAction.ApiKeyCreated, $"api-key:{id}", data: new { role = ApiRole.Admin }, ct: ct);
         await db.SaveChangesAsync(ct); // within the caller's transaction: what follows may sign leases with the key
         return (lender, token);
     }
-
-    /// <summary>Adds a new signing key; the old ones are retired but stay published so leases they signed still verify.</summary>
-    public static async Task<LenderKey> RotateKeyAsync(LienDb db, SecretBox box, Lender lender, DateTimeOffset now, CancellationToken ct)
-    {
-        var keys = await db.LenderKeys.Where(k => k.LenderId == lender.Id).ToListAsync(ct);
-        foreach (var k in keys.Where(k => k.RetiredAt is null)) k.RetiredAt = now;
-        var key = LeaseSigner.NewKey(lender.Id, box, now);
-        db.LenderKeys.Add(key);
-        lender.TrustKeysJson = JsonSerializer.Serialize(LeaseSigner.TrustKeysOf([.. keys, key]), Api.Json.Options);
-        return key;
-    }
-
-    public static Task<LenderKey> ActiveKeyAsync(LienDb db, Guid lenderId, CancellationToken ct) =>
-        db.LenderKeys.Where(k => k.LenderId == lenderId && k.RetiredAt == null).OrderByDescending(k => k.CreatedAt).FirstAsync(ct);
 }

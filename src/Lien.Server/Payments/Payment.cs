@@ -1,3 +1,7 @@
+using Lien.Server.Plans;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
 namespace Lien.Server.Payments;
 
 internal enum PaymentKind { Payment, Reversal }
@@ -18,4 +22,19 @@ internal sealed class Payment
     public Guid? ReversesId { get; set; }
     public string? Reason { get; set; }
     public required string Actor { get; set; }
+}
+
+internal sealed class PaymentConfiguration : IEntityTypeConfiguration<Payment>
+{
+    public void Configure(EntityTypeBuilder<Payment> e)
+    {
+        e.Property(x => x.Currency).HasMaxLength(3);
+        e.Property(x => x.Provider).HasMaxLength(64);
+        e.Property(x => x.ProviderTransactionId).HasMaxLength(128);
+        // The same provider transaction is recorded once, however many times and however concurrently it arrives.
+        e.HasIndex(x => new { x.LenderId, x.Provider, x.ProviderTransactionId }).IsUnique();
+        e.HasIndex(x => x.ReversesId).IsUnique().HasFilter("\"ReversesId\" IS NOT NULL");
+        e.HasIndex(x => new { x.PlanId, x.RecordedAt });
+        e.HasOne<Plan>().WithMany().HasForeignKey(x => x.PlanId);
+    }
 }

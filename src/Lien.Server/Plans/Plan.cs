@@ -1,3 +1,9 @@
+using Lien.Protocol;
+using Lien.Server.Devices;
+using Lien.Server.Lenders;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
 namespace Lien.Server.Plans;
 
 internal enum PlanLifecycle { Active, PaidOff, Cancelled }
@@ -24,12 +30,30 @@ internal sealed class Plan
     public int Version { get; set; }
 
     public List<PlanInstallment> Installments { get; set; } = [];
+
+    /// <summary>What the policy needs to know of the plan: its schedule, currency, whether it is cancelled, its pay reference.</summary>
+    public PlanTerms Terms() => new(
+        Installments.OrderBy(i => i.Number).Select(i => new Installment(i.Number, i.DueDate, i.Amount)).ToList(),
+        Currency, Lifecycle == PlanLifecycle.Cancelled, Reference, PayUrl: null);
+
+    /// <summary>The plan's standing now, in the lender's time zone.</summary>
+    public PlanState State(Lender lender, DateTimeOffset now) =>
+        Policy.StateOf(Terms(), PaidTotal, TimeZoneInfo.FindSystemTimeZoneById(lender.TimeZone), now);
 }
 
-internal sealed class PlanInstallment
+internal sealed class PlanConfiguration : IEntityTypeConfiguration<Plan>
 {
-    public Guid PlanId { get; set; }
-    public int Number { get; set; }
-    public DateOnly DueDate { get; set; }
-    public long Amount { get; set; }
+    public void Configure(EntityTypeBuilder<Plan> e)
+    {
+        e.Property(x => x.Reference).HasMaxLength(16);
+        e.Property(x => x.Currency).HasMaxLength(3);
+        e.Property(x => x.Version).IsConcurrencyToken();
+        e.HasIndex(x => x.Reference).IsUnique();
+        e.HasIndex(x => x.DeviceId).IsUnique().HasFilter("\"Lifecycle\" = 'Active'").HasDatabaseName("IX_Plans_DeviceId_Active");
+        e.HasIndex(x => new { x.LenderId, x.CreatedAt });
+        e.HasIndex(x => x.NextReviewAt);
+        e.HasMany(x => x.Installments).WithOne().HasForeignKey(x => x.PlanId);
+        e.HasOne<Device>().WithMany().HasForeignKey(x => x.DeviceId);
+        e.HasOne<Lender>().WithMany().HasForeignKey(x => x.LenderId);
+    }
 }

@@ -10,31 +10,6 @@ using Microsoft.Extensions.Options;
 
 namespace Lien.Server.Push;
 
-/// <summary>Firebase Cloud Messaging settings: a service account of the lender's Firebase project.</summary>
-internal sealed class FcmOptions
-{
-    public string? ProjectId { get; set; }
-    public string? ClientEmail { get; set; }
-
-    /// <summary>The service account's RSA private key, PEM (the <c>private_key</c> of its JSON key file).</summary>
-    public string? PrivateKeyPem { get; set; }
-
-    public Uri Endpoint { get; set; } = new("https://fcm.googleapis.com");
-    public Uri TokenUri { get; set; } = new("https://oauth2.googleapis.com/token");
-
-    public bool Configured => !string.IsNullOrEmpty(ProjectId) && !string.IsNullOrEmpty(ClientEmail) && !string.IsNullOrEmpty(PrivateKeyPem);
-}
-
-internal enum PushOutcome { Sent, TokenInvalid, RetryLater, NotConfigured }
-
-internal sealed record PushResult(PushOutcome Outcome, TimeSpan? RetryAfter = null, string? Error = null);
-
-/// <summary>Sends a data message "check in now" to a device's registration token.</summary>
-internal interface IPushSender
-{
-    Task<PushResult> SendCheckInAsync(string registrationToken, long seq, CancellationToken ct);
-}
-
 /// <summary>
 /// The FCM HTTP v1 send API (<c>POST /v1/projects/{project}/messages:send</c>) with OAuth 2.0 service-account
 /// authorization: an RS256-signed JWT assertion exchanged at the token URI for a bearer token, cached until near expiry.

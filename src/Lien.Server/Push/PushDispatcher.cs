@@ -4,28 +4,6 @@ using Microsoft.Extensions.Options;
 
 namespace Lien.Server.Push;
 
-/// <summary>A push wake-up owed to a device for lease <see cref="Seq"/>; written in the lease's own transaction (the outbox).</summary>
-internal sealed class PushMessage
-{
-    public long Id { get; set; }
-    public Guid DeviceId { get; set; }
-    public long Seq { get; set; }
-    public DateTimeOffset DueAt { get; set; }
-    public int Attempts { get; set; }
-    public string? LastError { get; set; }
-}
-
-internal sealed class PushOptions
-{
-    /// <summary>The stream gets this head start; a device that acknowledged by then needs no push.</summary>
-    public TimeSpan Delay { get; set; } = TimeSpan.FromSeconds(3);
-    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
-
-    /// <summary>After a push was sent, how long to wait for the ack before pushing again (doubling).</summary>
-    public TimeSpan Recheck { get; set; } = TimeSpan.FromMinutes(1);
-    public int MaxAttempts { get; set; } = 6;
-}
-
 /// <summary>
 /// Delivers the push outbox: for each lease not yet acknowledged after the stream's head start, an FCM "check in now",
 /// repeated with backoff until the device acknowledges. Nodes share the work: on PostgreSQL a batch is claimed with
@@ -128,18 +106,5 @@ internal sealed class PushDispatcher(IServiceScopeFactory scopes, IPushSender se
                 message.DueAt = now + (result.RetryAfter ?? TimeSpan.FromSeconds(5 * (1 << message.Attempts)));
                 break;
         }
-    }
-}
-
-internal static class PushExtensions
-{
-    public static IServiceCollection AddPush(this IServiceCollection services, IConfiguration config)
-    {
-        services.Configure<FcmOptions>(config.GetSection("Lien:Fcm"));
-        services.Configure<PushOptions>(config.GetSection("Lien:Push"));
-        services.AddHttpClient<IPushSender, FcmClient>(c => c.Timeout = TimeSpan.FromSeconds(30));
-        services.AddSingleton<PushDispatcher>();
-        services.AddHostedService(sp => sp.GetRequiredService<PushDispatcher>());
-        return services;
     }
 }

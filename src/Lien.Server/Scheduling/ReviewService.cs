@@ -2,21 +2,15 @@ using Lien.Server.Leases;
 using Lien.Server.Plans;
 using Lien.Server.Storage;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Lien.Server.Scheduling;
-
-internal sealed class ReviewOptions
-{
-    /// <summary>How often the scheduler looks for plans whose next review instant has come.</summary>
-    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(15);
-    public int BatchSize { get; set; } = 200;
-}
 
 /// <summary>
 /// Re-evaluates each plan at its stored next review instant (a lock, a lease renewal), so an overdue plan gets its
 /// Locked lease on time. It reads only plans that are due, through an index: its cost follows the work, not the fleet.
 /// </summary>
-internal sealed class ReviewService(IServiceScopeFactory scopes, TimeProvider time, Microsoft.Extensions.Options.IOptions<ReviewOptions> options,
+internal sealed class ReviewService(IServiceScopeFactory scopes, TimeProvider time, IOptions<ReviewOptions> options,
     ILogger<ReviewService> log) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -72,9 +66,7 @@ internal sealed class ReviewService(IServiceScopeFactory scopes, TimeProvider ti
             var plan = await db.Plans.Include(p => p.Installments).FirstAsync(p => p.Id == planId, ct);
             // Another writer (a payment, another node) may have reviewed it already.
             if (plan.Lifecycle != PlanLifecycle.Active || plan.NextReviewAt is null || plan.NextReviewAt > now) return false;
-            var device = await db.Devices.FirstAsync(d => d.Id == plan.DeviceId, ct);
-            var lender = await db.Lenders.FirstAsync(l => l.Id == plan.LenderId, ct);
-            await leases.ReviewAsync(device, lender, plan, "scheduled review", "scheduler", ct);
+            await leases.ReviewPlanAsync(plan, "scheduled review", "scheduler", ct);
             return true;
         }, ct);
     }

@@ -1,45 +1,55 @@
 using System.Buffers.Text;
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using Lien.Protocol;
 using Lien.Server.Api;
-using Lien.Server.Audit;
-using Lien.Server.AgentApi;
-using Lien.Server.Codes;
-using Lien.Server.Devices;
-using Lien.Server.Lenders;
+using Lien.Server.Leases;
 using Lien.Server.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
 namespace Lien.Server.AgentApi;
 
-/// <summary>The agent's side of the API: enrollment by IMEI, then authenticated check-ins. See docs/PROTOCOL.md.</summary>
-internal static class DeviceApiEndpoints
+internal sealed record LeaseAck(long Seq);
+
+/// <summary>
+/// The API the device agent talks to, all under <c>/v1/device</c>: enrollment by IMEI, then check-ins, the lease
+/// stream and lease acknowledgements, each authenticated by the device token (<see cref="CheckInReader.AuthenticateAsync"/>).
+/// See docs/PROTOCOL.md.
+/// </summary>
+internal static class AgentApiEndpoints
 {
     public static readonly TimeSpan CheckInInterval = TimeSpan.FromHours(6);
     public static readonly TimeSpan LockedCheckInInterval = TimeSpan.FromMinutes(15);
 
-    public static IServiceCollection AddDeviceApi(this IServiceCollection services)
+    public static IServiceCollection AddAgentApi(this IServiceCollection services, IConfiguration config)
     {
+        services.Configure<StreamOptions>(config.GetSection("Lien:Stream"));
         services.AddSingleton<DeviceTokens>();
         services.AddSingleton<CheckInReader>();
         services.AddSingleton<LastSeenRecorder>();
         services.AddHostedService(sp => sp.GetRequiredService<LastSeenRecorder>());
+        services.AddSingleton<ChannelHub>();
+        services.AddSingleton<Acks>();
+        services.AddHostedService<PostgresLeaseListener>();
+        services.AddSingleton<ILeaseDelivery, LeaseDelivery>();
+        services.AddScoped<Enrollment>();
         return services;
     }
 
-    public static IEndpointRouteBuilder MapDeviceApi(this IEndpointRouteBuilder app)
+    public static IEndpointRouteBuilder MapAgentApi(this IEndpointRouteBuilder app)
     {
         var g = app.MapGroup("/v1/device").WithTags("Device API").AllowAnonymous();
         g.MapPost("/enroll", Enroll);
         g.MapPost("/checkin", CheckIn).WithDescription("Authorization: Device {token from enrollment}.");
+        g.MapGet("/stream", StreamEndpoints.Stream)
+            .WithDescription("Server-Sent Events: `event: lease` with `data: {\"seq\":N,\"lease\":\"<jws>\"}`. Authorization: Device {token}.");
+        g.MapPost("/ack", Ack).WithDescription("The device applied lease `seq`. Authorization: Device {token}.");
         return app;
     }
 
-    private static async Task<Results<Ok<EnrollResponse>, ValidationProblem, ProblemHttpResult>> Enroll(EnrollRequest body, LienDb db,
-        DeviceTokens tokens, AuditTrail audit, SecretBox box, TimeProvider time, CancellationToken ct)
+    private static async Task<Results<Ok<EnrollResponse>, ValidationProblem, ProblemHttpResult>> Enroll(EnrollRequest body, Enrollment enrollment,
+        CancellationToken ct)
     {
         var errors = new Errors();
         var imeis = body.Imeis ?? [];
@@ -64,32 +74,15 @@ internal static class DeviceApiEndpoints
         }
         if (errors.Any) return errors.Problem();
 
-        return await db.InTransactionAsync<Results<Ok<EnrollResponse>, ValidationProblem, ProblemHttpResult>>(async () =>
+        return await enrollment.EnrollAsync(imeis, spki!, ct) switch
         {
-            var claims = await db.DeviceImeis.AsNoTracking().Where(c => imeis.Contains(c.Imei)).ToListAsync(ct);
-            var live = claims.Where(c => c.ReleasedAt is null).Select(c => c.DeviceId).Distinct().ToList();
-            if (live.Count > 1) return Problems.Conflict("These IMEIs are registered to different devices; the lender must correct the registration.");
-            // No live registration: a released phone is told it is free (the most recent release wins).
-            var deviceId = live.Count == 1 ? live[0] : claims.OrderByDescending(c => c.ReleasedAt).Select(c => (Guid?)c.DeviceId).FirstOrDefault();
-            if (deviceId is null)
-                return TypedResults.Problem(statusCode: 404, title: "IMEI not registered",
-                    detail: "No lender has registered this device's IMEI. A phone that is not financed needs no enrollment.",
-                    type: "https://lien.dev/problems/imei-not-registered");
-            var device = await db.Devices.FirstAsync(d => d.Id == deviceId, ct);
-            var lender = await db.Lenders.AsNoTracking().FirstAsync(l => l.Id == device.LenderId, ct);
-            var reenroll = device.EnrolledAt is not null;
-            device.PublicKey = spki;
-            device.EnrolledAt = time.GetUtcNow();
-            device.TokenEpoch++;
-            await audit.RecordAsync(device.LenderId, $"device:{device.Id}", reenroll ? "device.re-enrolled" : "device.enrolled", $"device:{device.Id}",
-                reenroll ? "The device enrolled again with a new key (factory reset or reinstall)." : null, ct: ct);
-            var now = time.GetUtcNow();
-            // The code secret travels only here, sealed to the key that just proved itself.
-            var codes = new OfflineCodes(SealedCodeSecret.Seal(CodeEndpoints.EnsureSecret(device, box), spki!, device.Id), device.CodeStartingCode,
-                device.CodeCount, lender.CodeRestrictedDigitSet, lender.CodeTimeDivider);
-            return TypedResults.Ok(new EnrollResponse(device.Id, device.LenderId, tokens.Issue(device.Id, device.TokenEpoch), device.LeaseSeq,
-                device.LeaseJws, LenderEndpoints.TrustKeys(lender.TrustKeysJson), NextCheckIn(now, device.LeaseMode, device.LeaseUnlockedUntil), now, codes));
-        }, ct);
+            EnrollmentOutcome.Enrolled(var answer) => TypedResults.Ok(answer),
+            EnrollmentOutcome.NotRegistered => TypedResults.Problem(statusCode: 404, title: "IMEI not registered",
+                detail: "No lender has registered this device's IMEI. A phone that is not financed needs no enrollment.",
+                type: "https://lien.dev/problems/imei-not-registered"),
+            EnrollmentOutcome.Ambiguous => Problems.Conflict("These IMEIs are registered to different devices; the lender must correct the registration."),
+            var other => throw new InvalidOperationException($"Unexpected enrollment outcome {other}."),
+        };
     }
 
     private static async Task<Results<CheckInAnswer, ProblemHttpResult>> CheckIn(CheckInRequest? body, HttpRequest request, LienDb db,
@@ -106,6 +99,15 @@ internal static class DeviceApiEndpoints
                 await db.Devices.Where(d => d.Id == deviceId && (d.PushToken == null || d.PushToken != push)).ExecuteUpdateAsync(u => u.SetProperty(d => d.PushToken, push), ct);
         return new CheckInAnswer(row.LeaseSeq, row.LeaseJws, CheckInAnswer.TrustKeys(row.TrustKeysJson),
             NextCheckIn(now, row.LeaseMode, row.LeaseUnlockedUntil), now);
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> Ack(HttpRequest request, LeaseAck body, DeviceTokens tokens, CheckInReader reader,
+        LienDb db, Acks acks, CancellationToken ct)
+    {
+        if (await reader.AuthenticateAsync(db, tokens, request.Headers.Authorization.ToString(), ct) is not var (deviceId, _))
+            return DeviceTokens.Unauthorized();
+        await acks.RecordAsync(db, deviceId, body.Seq, ct); // and the stream stops resending
+        return TypedResults.NoContent();
     }
 
     /// <summary>Often enough to renew the lease before it runs out; more often while locked, so a payment is seen soon even without the stream.</summary>

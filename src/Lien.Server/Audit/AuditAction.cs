@@ -1,0 +1,52 @@
+using Lien.Protocol;
+
+namespace Lien.Server.Audit;
+
+/// <summary>
+/// What an audit event records. Every action the server writes is one of the catalogue below, so the list is the
+/// contract for anyone reading the trail (and, later, for webhook event types); a new action is added here first.
+/// </summary>
+internal sealed record AuditAction
+{
+    private AuditAction(string name) => Name = name;
+
+    public string Name { get; }
+
+    public override string ToString() => Name;
+
+    public static readonly AuditAction LenderCreated = new("lender.created");
+    public static readonly AuditAction LenderUpdated = new("lender.updated");
+    public static readonly AuditAction LenderKeyRotated = new("lender.key-rotated");
+    public static readonly AuditAction ApiKeyCreated = new("api-key.created");
+    public static readonly AuditAction ApiKeyRevoked = new("api-key.revoked");
+    public static readonly AuditAction DeviceRegistered = new("device.registered");
+    public static readonly AuditAction DeviceEnrolled = new("device.enrolled");
+    public static readonly AuditAction DeviceReEnrolled = new("device.re-enrolled");
+    public static readonly AuditAction DeviceUnlocked = new("device.unlocked");
+    public static readonly AuditAction DeviceLocked = new("device.locked");
+    public static readonly AuditAction DeviceReleased = new("device.released");
+    public static readonly AuditAction LeaseRenewed = new("lease.renewed");
+    public static readonly AuditAction PlanCreated = new("plan.created");
+    public static readonly AuditAction PlanCancelled = new("plan.cancelled");
+    public static readonly AuditAction PlanPaidOff = new("plan.paid-off");
+    public static readonly AuditAction PaymentRecorded = new("payment.recorded");
+    public static readonly AuditAction PaymentReversed = new("payment.reversed");
+    public static readonly AuditAction CodeIssued = new("code.issued");
+
+    /// <summary>Every action, in catalogue order.</summary>
+    public static readonly IReadOnlyList<AuditAction> All =
+    [
+        LenderCreated, LenderUpdated, LenderKeyRotated, ApiKeyCreated, ApiKeyRevoked, DeviceRegistered, DeviceEnrolled,
+        DeviceReEnrolled, DeviceUnlocked, DeviceLocked, DeviceReleased, LeaseRenewed, PlanCreated, PlanCancelled, PlanPaidOff,
+        PaymentRecorded, PaymentReversed, CodeIssued,
+    ];
+
+    /// <summary>The action of a lease that puts the device in <paramref name="mode"/>.</summary>
+    public static AuditAction DeviceEntered(LeaseMode mode) => mode switch
+    {
+        LeaseMode.Unlocked => DeviceUnlocked,
+        LeaseMode.Locked => DeviceLocked,
+        LeaseMode.Released => DeviceReleased,
+        _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "No audit action for this lease mode."),
+    };
+}

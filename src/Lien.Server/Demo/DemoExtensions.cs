@@ -1,0 +1,24 @@
+namespace Lien.Server.Demo;
+
+internal static class DemoExtensions
+{
+    /// <summary>Seeds the demo lender, devices and plans, and prints where to look once the server listens.</summary>
+    public static async Task AnnounceDemoAsync(this WebApplication app)
+    {
+        var dataDir = Path.GetFullPath(app.Configuration["Lien:DataDir"] ?? Path.Combine(app.Environment.ContentRootPath, "data"));
+        var token = await DemoSeed.RunAsync(app.Services, dataDir);
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            var url = app.Urls.FirstOrDefault() ?? "http://localhost:5000";
+            Console.WriteLine($"""
+
+                Lien demo is running at {url}
+                  API reference:   {url}/reference
+                  Demo lender:     {DemoSeed.LenderName}
+                  Admin API key:   {token}
+                  Try:             curl -H "Authorization: Bearer {token}" {url}/v1/devices
+
+                """);
+        });
+    }
+}

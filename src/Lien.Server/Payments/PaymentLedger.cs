@@ -1,0 +1,126 @@
+using Lien.Server.Audit;
+using Lien.Server.Devices;
+using Lien.Server.Leases;
+using Lien.Server.Plans;
+using Lien.Server.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace Lien.Server.Payments;
+
+/// <summary>A payment to record, as any entry point (the API, a mobile-money callback, the console) hands it over.</summary>
+internal sealed record PaymentInput(Guid? PlanId, string? PlanReference, long Amount, string Currency, string Provider,
+    string ProviderTransactionId, DateTimeOffset? ReceivedAt);
+
+/// <summary>What became of a payment or a reversal.</summary>
+internal abstract record LedgerOutcome
+{
+    /// <summary>Written now, with the plan reviewed and any new lease issued in the same transaction.</summary>
+    public sealed record Recorded(Payment Entry, Device Device) : LedgerOutcome;
+
+    /// <summary>The same provider transaction was recorded before, with the same plan, amount and currency.</summary>
+    public sealed record AlreadyRecorded(Payment Entry, Device Device) : LedgerOutcome;
+
+    /// <summary>Nothing was written; <see cref="Detail"/> says why, for the person who sent it.</summary>
+    public sealed record Refused(LedgerRefusal Reason, string Detail) : LedgerOutcome;
+}
+
+internal enum LedgerRefusal { UnknownPlan, WrongCurrency, PlanCancelled, DifferentRepeat, UnknownPayment, NotReversible, AlreadyReversed }
+
+/// <summary>
+/// The installment ledger: records payments once per provider transaction and reverses them by appending, in one
+/// transaction with the plan's new paid total, its review and the lease that follows. The ledger is never edited.
+/// </summary>
+internal sealed class PaymentLedger(LienDb db, LeaseIssuer leases, AuditTrail audit, TimeProvider time)
+{
+    public Task<LedgerOutcome> RecordAsync(Guid lenderId, PaymentInput input, string actor, CancellationToken ct) =>
+        db.InTransactionAsync<LedgerOutcome>(async () =>
+        {
+            var now = time.GetUtcNow();
+            var existing = await db.Payments.AsNoTracking().FirstOrDefaultAsync(p => p.LenderId == lenderId && p.Provider == input.Provider
+                && p.ProviderTransactionId == input.ProviderTransactionId, ct);
+            var reference = input.PlanReference?.Trim().ToUpperInvariant();
+            var plan = await db.Plans.Include(p => p.Installments).FirstOrDefaultAsync(p => p.LenderId == lenderId
+                && (input.PlanId != null ? p.Id == input.PlanId : p.Reference == reference), ct);
+            if (existing is not null)
+            {
+                if (existing.PlanId != plan?.Id || existing.Amount != input.Amount || existing.Currency != input.Currency)
+                    return new LedgerOutcome.Refused(LedgerRefusal.DifferentRepeat,
+                        $"Transaction {input.ProviderTransactionId} of {input.Provider} is already recorded with a different plan, amount or currency.");
+                var held = await db.Devices.AsNoTracking().FirstAsync(x => x.Id == plan!.DeviceId, ct);
+                return new LedgerOutcome.AlreadyRecorded(existing, held);
+            }
+            if (plan is null) return new LedgerOutcome.Refused(LedgerRefusal.UnknownPlan, "The payment names no plan of this lender; nothing was recorded.");
+            if (plan.Currency != input.Currency)
+                return new LedgerOutcome.Refused(LedgerRefusal.WrongCurrency,
+                    $"The plan is in {plan.Currency}; a payment in {input.Currency} cannot be applied. Nothing was recorded.");
+            if (plan.Lifecycle == PlanLifecycle.Cancelled)
+                return new LedgerOutcome.Refused(LedgerRefusal.PlanCancelled, "The plan is cancelled; nothing was recorded.");
+
+            var payment = new Payment
+            {
+                Id = Guid.CreateVersion7(now),
+                LenderId = lenderId,
+                PlanId = plan.Id,
+                Kind = PaymentKind.Payment,
+                Amount = input.Amount,
+                Currency = input.Currency,
+                Provider = input.Provider,
+                ProviderTransactionId = input.ProviderTransactionId,
+                ReceivedAt = input.ReceivedAt ?? now,
+                RecordedAt = now,
+                Actor = actor,
+            };
+            db.Payments.Add(payment);
+            plan.PaidTotal += payment.Amount;
+            var device = await ApplyAsync(plan, payment, "payment", actor, ct);
+            return new LedgerOutcome.Recorded(payment, device);
+        }, ct);
+
+    /// <summary>Appends the reversal of payment <paramref name="paymentId"/>: a negative entry, never an edit.</summary>
+    public Task<LedgerOutcome> ReverseAsync(Guid lenderId, Guid paymentId, string reason, string? providerTransactionId, string actor, CancellationToken ct) =>
+        db.InTransactionAsync<LedgerOutcome>(async () =>
+        {
+            var original = await db.Payments.AsNoTracking().FirstOrDefaultAsync(p => p.Id == paymentId && p.LenderId == lenderId, ct);
+            if (original is null) return new LedgerOutcome.Refused(LedgerRefusal.UnknownPayment, "No such payment.");
+            if (original.Kind != PaymentKind.Payment)
+                return new LedgerOutcome.Refused(LedgerRefusal.NotReversible, "A reversal cannot itself be reversed; record a new payment instead.");
+            if (await db.Payments.AnyAsync(p => p.ReversesId == paymentId, ct))
+                return new LedgerOutcome.Refused(LedgerRefusal.AlreadyReversed, "This payment has already been reversed.");
+            var plan = await db.Plans.Include(p => p.Installments).FirstAsync(p => p.Id == original.PlanId, ct);
+            var now = time.GetUtcNow();
+            var reversal = new Payment
+            {
+                Id = Guid.CreateVersion7(now),
+                LenderId = lenderId,
+                PlanId = plan.Id,
+                Kind = PaymentKind.Reversal,
+                Amount = -original.Amount,
+                Currency = original.Currency,
+                Provider = original.Provider,
+                ProviderTransactionId = providerTransactionId ?? $"{original.ProviderTransactionId}/reversal",
+                ReceivedAt = now,
+                RecordedAt = now,
+                ReversesId = original.Id,
+                Reason = reason,
+                Actor = actor,
+            };
+            db.Payments.Add(reversal);
+            plan.PaidTotal -= original.Amount;
+            // A paid-off plan owes money again; its device stays released, because Released is final.
+            if (plan.Lifecycle == PlanLifecycle.PaidOff && plan.PaidTotal < plan.Installments.Sum(i => i.Amount))
+            {
+                plan.Lifecycle = PlanLifecycle.Active;
+                plan.ClosedAt = null;
+            }
+            var device = await ApplyAsync(plan, reversal, "reversal", actor, ct);
+            return new LedgerOutcome.Recorded(reversal, device);
+        }, ct);
+
+    private async Task<Device> ApplyAsync(Plan plan, Payment entry, string cause, string actor, CancellationToken ct)
+    {
+        await audit.RecordAsync(plan.LenderId, actor, entry.Kind == PaymentKind.Payment ? AuditAction.PaymentRecorded : AuditAction.PaymentReversed,
+            $"payment:{entry.Id}", entry.Reason, data: new { plan = plan.Id, entry.Amount, entry.Currency, entry.Provider, entry.ProviderTransactionId }, ct: ct);
+        var (_, device, _) = await leases.ReviewPlanAsync(plan, cause, actor, ct);
+        return device;
+    }
+}

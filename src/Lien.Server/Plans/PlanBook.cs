@@ -1,0 +1,132 @@
+using System.Security.Cryptography;
+using Lien.Protocol;
+using Lien.Server.Api;
+using Lien.Server.Audit;
+using Lien.Server.Leases;
+using Lien.Server.Lenders;
+using Lien.Server.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace Lien.Server.Plans;
+
+/// <summary>What became of a plan operation.</summary>
+internal abstract record PlanOutcome
+{
+    /// <summary>Done and committed: the plan as it now stands, and its lender (for the view).</summary>
+    public sealed record Done(Plan Plan, Lender Lender) : PlanOutcome;
+
+    /// <summary>The request itself is wrong; nothing was looked up or written.</summary>
+    public sealed record Invalid(Errors Errors) : PlanOutcome;
+
+    /// <summary>The request is well formed but the state of things refuses it; nothing was written.</summary>
+    public sealed record Refused(PlanRefusal Reason, string Detail) : PlanOutcome;
+}
+
+internal enum PlanRefusal { UnknownDevice, DeviceReleased, DeviceHasPlan, UnknownPlan, NotActive }
+
+/// <summary>
+/// Opens and closes installment plans: the schedule checked against the price, one active plan per device, and the
+/// plan's first review (and the lease it brings) in the same transaction.
+/// </summary>
+internal sealed class PlanBook(LienDb db, LeaseIssuer leases, AuditTrail audit, TimeProvider time)
+{
+    public async Task<PlanOutcome> CreateAsync(Guid lenderId, CreatePlan body, string actor, CancellationToken ct)
+    {
+        var currency = body.Currency ?? await db.Lenders.Where(l => l.Id == lenderId).Select(l => l.Currency).FirstAsync(ct);
+        var (schedule, errors) = ScheduleOf(body, currency);
+        if (errors.Any) return new PlanOutcome.Invalid(errors);
+
+        return await db.InTransactionAsync<PlanOutcome>(async () =>
+        {
+            var device = await db.Devices.FirstOrDefaultAsync(d => d.Id == body.DeviceId && d.LenderId == lenderId, ct);
+            if (device is null) return new PlanOutcome.Refused(PlanRefusal.UnknownDevice, "deviceId names no device of this lender.");
+            if (device.ReleasedAt is not null)
+                return new PlanOutcome.Refused(PlanRefusal.DeviceReleased,
+                    "The device has been released; a released device cannot be financed again under the same registration. Register it again.");
+            if (await db.Plans.AnyAsync(p => p.DeviceId == device.Id && p.Lifecycle == PlanLifecycle.Active, ct))
+                return new PlanOutcome.Refused(PlanRefusal.DeviceHasPlan, "The device already has an active plan; cancel it or wait for payoff first.");
+            var now = time.GetUtcNow();
+            var lender = await db.Lenders.FirstAsync(l => l.Id == lenderId, ct);
+            var plan = new Plan
+            {
+                Id = Guid.CreateVersion7(now),
+                LenderId = lenderId,
+                DeviceId = device.Id,
+                Reference = NewReference(),
+                BorrowerReference = body.BorrowerReference?.Trim(),
+                Price = body.Price!.Value,
+                DownPayment = body.DownPayment ?? 0,
+                Currency = currency,
+                Lifecycle = PlanLifecycle.Active,
+                CreatedAt = now,
+                Installments = schedule.Select(i => new PlanInstallment { Number = i.Number, DueDate = i.DueDate, Amount = i.Amount }).ToList(),
+            };
+            db.Plans.Add(plan);
+            await audit.RecordAsync(lenderId, actor, AuditAction.PlanCreated, $"plan:{plan.Id}", policy: lender.PolicyProfile,
+                data: new { device = device.Id, plan.Price, plan.DownPayment, plan.Currency, installments = schedule.Count }, ct: ct);
+            await leases.ReviewAsync(device, lender, plan, "plan created", actor, ct);
+            return new PlanOutcome.Done(plan, lender);
+        }, ct);
+    }
+
+    public Task<PlanOutcome> CancelAsync(Guid lenderId, Guid planId, string reason, string actor, CancellationToken ct) =>
+        db.InTransactionAsync<PlanOutcome>(async () =>
+        {
+            var plan = await db.Plans.Include(p => p.Installments).FirstOrDefaultAsync(p => p.Id == planId && p.LenderId == lenderId, ct);
+            if (plan is null) return new PlanOutcome.Refused(PlanRefusal.UnknownPlan, "No such plan.");
+            if (plan.Lifecycle != PlanLifecycle.Active)
+                return new PlanOutcome.Refused(PlanRefusal.NotActive, $"The plan is {plan.Lifecycle}; only an active plan can be cancelled.");
+            plan.Lifecycle = PlanLifecycle.Cancelled;
+            plan.ClosedAt = time.GetUtcNow();
+            plan.CloseReason = reason;
+            await audit.RecordAsync(lenderId, actor, AuditAction.PlanCancelled, $"plan:{plan.Id}", reason, ct: ct);
+            var (_, _, lender) = await leases.ReviewPlanAsync(plan, "plan cancelled", actor, ct);
+            return new PlanOutcome.Done(plan, lender);
+        }, ct);
+
+    /// <summary>The schedule a request asks for (explicit or generated), or what is wrong with it.</summary>
+    public static (IReadOnlyList<Installment>, Errors) ScheduleOf(CreatePlan body, string currency)
+    {
+        var errors = new Errors()
+            .Check(body.DeviceId is not null, "deviceId", "deviceId is required.")
+            .Check(body.Price is > 0 and <= 1_000_000_000_000, "price", "price is required: a positive amount in minor units.")
+            .Check(body.DownPayment is null or >= 0, "downPayment", "downPayment cannot be negative.")
+            .Check(Currencies.IsKnown(currency), "currency", "currency must be an ISO 4217 code such as KES.")
+            .Text(body.BorrowerReference, "borrowerReference", 100);
+        var financed = (body.Price ?? 0) - (body.DownPayment ?? 0);
+        if (body.Price is > 0 && financed <= 0) errors.Add("downPayment", "downPayment must be less than price.");
+        if ((body.Installments is null) == (body.Generate is null))
+            return ([], errors.Add("installments", "Give either installments (an explicit schedule) or generate (count, frequency, firstDueDate)."));
+        if (errors.Any) return ([], errors);
+
+        IReadOnlyList<Installment> schedule;
+        if (body.Generate is { } gen)
+        {
+            errors.Check(gen.Count is >= 1 and <= 1000, "generate.count", "generate.count must be between 1 and 1000.")
+                .Check(gen.Frequency is not null && Enum.IsDefined(gen.Frequency.Value), "generate.frequency", "generate.frequency must be Monthly, Weekly or Daily.")
+                .Check(gen.FirstDueDate is not null, "generate.firstDueDate", "generate.firstDueDate is required.");
+            if (errors.Any) return ([], errors);
+            if (financed < gen.Count) return ([], errors.Add("generate.count", "Each installment must be at least one minor unit."));
+            schedule = Schedule.Generate(financed, gen.Count!.Value, gen.Frequency!.Value, gen.FirstDueDate!.Value);
+        }
+        else
+        {
+            var rows = body.Installments!;
+            for (var i = 0; i < rows.Count; i++)
+                errors.Check(rows[i] is { DueDate: not null, Amount: not null }, $"installments[{i}]", "Each installment needs dueDate and amount.");
+            if (errors.Any) return ([], errors);
+            schedule = rows.Select((r, i) => new Installment(i + 1, r.DueDate!.Value, r.Amount!.Value)).ToList();
+        }
+        if (Schedule.Problem(schedule, financed) is { } problem) errors.Add("installments", problem);
+        return (schedule, errors);
+    }
+
+    // What a borrower types as the account number at the mobile-money provider: short, no look-alike letters.
+    private static string NewReference()
+    {
+        const string alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+        Span<char> s = stackalloc char[6];
+        for (var i = 0; i < s.Length; i++) s[i] = alphabet[RandomNumberGenerator.GetInt32(alphabet.Length)];
+        return "LN-" + new string(s);
+    }
+}
