@@ -39,6 +39,7 @@ internal static class FleetSeed
         builder.Services.AddStorage(builder.Configuration, builder.Environment);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddAudit();
+        builder.Services.AddLenders();
         using var host = builder.Build();
         var services = host.Services;
         await services.MigrateStorageAsync();
@@ -56,7 +57,7 @@ internal static class FleetSeed
         var now = DateTimeOffset.FromUnixTimeSeconds(clock.GetUtcNow().ToUnixTimeSeconds());
         var settings = new LenderSettings("Bench Phones", null, "0800 723 000", "*483*7#", null, "Africa/Nairobi", "KES", "standard", 72);
         var (lender, _) = await db.InTransactionAsync(() =>
-            LenderSetup.CreateAsync(db, box, scope.ServiceProvider.GetRequiredService<AuditTrail>(), settings, now, "bench", default));
+            scope.ServiceProvider.GetRequiredService<LenderSetup>().CreateAsync(settings, "bench"));
         var key = await SigningKeys.ActiveAsync(db, lender.Id, default);
         // What registration decides for a device without a plan: its first lease, Unlocked.
         var decision = Policy.Evaluate(new PolicyInput(lender.Terms(), null, 0, false, null), now);

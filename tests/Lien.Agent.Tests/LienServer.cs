@@ -56,8 +56,7 @@ public sealed class LienServer : WebApplicationFactory<Program>, IAsyncLifetime
         await using var scope = Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<LienDb>();
         var settings = new LenderSettings("Mkopo Phones", "https://example.com/logo.png", "0800 723 000", "*483*7#", null, "Africa/Nairobi", "KES", "standard", 72);
-        var (lender, token) = await db.InTransactionAsync(() => LenderSetup.CreateAsync(db, scope.ServiceProvider.GetRequiredService<SecretBox>(),
-            scope.ServiceProvider.GetRequiredService<AuditTrail>(), settings, Time.GetUtcNow(), "test"));
+        var (lender, token) = await db.InTransactionAsync(() => scope.ServiceProvider.GetRequiredService<LenderSetup>().CreateAsync(settings, "test"));
         var admin = CreateClient();
         admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return (lender.Id, admin, token);

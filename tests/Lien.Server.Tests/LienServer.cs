@@ -85,8 +85,7 @@ public abstract class LienServer(Store store) : WebApplicationFactory<Program>, 
         await using var scope = Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<LienDb>();
         var settings = new LenderSettings(name, "https://example.com/logo.png", "0800 723 000", "*483*7#", null, zone, currency, "standard", 72);
-        var (lender, token) = await db.InTransactionAsync(() => LenderSetup.CreateAsync(db, scope.ServiceProvider.GetRequiredService<SecretBox>(),
-            scope.ServiceProvider.GetRequiredService<AuditTrail>(), settings, Time.GetUtcNow(), "test"));
+        var (lender, token) = await db.InTransactionAsync(() => scope.ServiceProvider.GetRequiredService<LenderSetup>().CreateAsync(settings, "test"));
         return new Tenant(lender.Id, Client(token), token);
     }
 

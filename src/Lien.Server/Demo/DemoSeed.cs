@@ -34,7 +34,7 @@ internal static class DemoSeed
             var settings = new LenderSettings(LenderName, null, "0800 723 000", "*483*7#", null, "Africa/Nairobi", "KES", "standard", 72);
             (lender, token) = await db.InTransactionAsync(async () =>
             {
-                var created = await LenderSetup.CreateAsync(db, sp.GetRequiredService<SecretBox>(), sp.GetRequiredService<AuditTrail>(), settings, time.GetUtcNow(), "demo", ct);
+                var created = await sp.GetRequiredService<LenderSetup>().CreateAsync(settings, "demo", ct);
                 await SeedDevicesAsync(sp, created.Lender, ct);
                 return created;
             }, ct);

@@ -1,7 +1,4 @@
-using System.Globalization;
 using System.Security.Claims;
-using CsvHelper;
-using CsvHelper.Configuration;
 using Lien.Protocol;
 using Lien.Server.Api;
 using Lien.Server.Lenders;
@@ -23,8 +20,6 @@ internal sealed record ImportResult(int Registered, int Refused, IReadOnlyList<I
 
 internal static class DeviceEndpoints
 {
-    public const int MaxImportRows = 10_000;
-
     public static IServiceCollection AddDevices(this IServiceCollection services) => services.AddScoped<DeviceRegistry>();
 
     public static IEndpointRouteBuilder MapDevices(this IEndpointRouteBuilder app)
@@ -33,7 +28,7 @@ internal static class DeviceEndpoints
         g.MapPost("", Register).RequireAuthorization(Roles.Operator);
         g.MapPost("/import", Import).RequireAuthorization(Roles.Operator)
             .Accepts<string>("text/csv")
-            .WithDescription($"CSV with a header row: imei, imei2, serial, make, model. At most {MaxImportRows} rows. Valid rows are stored; each bad row is reported with its line and reason.");
+            .WithDescription($"CSV with a header row: imei, imei2, serial, make, model. At most {DeviceCsv.MaxRows} rows. Valid rows are stored; each bad row is reported with its line and reason.");
         g.MapGet("", List).RequireAuthorization(Roles.Viewer);
         g.MapGet("/{id:guid}", Get).RequireAuthorization(Roles.Viewer);
         return app;
@@ -56,34 +51,8 @@ internal static class DeviceEndpoints
     private static async Task<Results<Ok<ImportResult>, ProblemHttpResult>> Import(HttpRequest request, ClaimsPrincipal user,
         LienDb db, DeviceRegistry registry, CancellationToken ct)
     {
-        var rows = new List<(int, RegisterDevice)>();
-        using (var reader = new StreamReader(request.Body))
-        using (var csv = new CsvReader(reader, new CsvConfiguration(CultureInfo.InvariantCulture)
-               {
-                   PrepareHeaderForMatch = a => a.Header.Trim().ToLowerInvariant(),
-                   MissingFieldFound = null,
-                   BadDataFound = null,
-                   DetectDelimiter = true,
-               }))
-        {
-            try
-            {
-                if (!await csv.ReadAsync()) return TypedResults.Problem(statusCode: 400, title: "Empty CSV", detail: "The CSV has no header row: expected imei, imei2, serial, make, model.");
-                csv.ReadHeader();
-                if (!csv.HeaderRecord!.Any(h => h.Trim().Equals("imei", StringComparison.OrdinalIgnoreCase)))
-                    return TypedResults.Problem(statusCode: 400, title: "No imei column", detail: "The CSV header must name an imei column (and may name imei2, serial, make, model).");
-                while (await csv.ReadAsync())
-                {
-                    if (rows.Count == MaxImportRows)
-                        return TypedResults.Problem(statusCode: 413, title: "Too many rows", detail: $"A request imports at most {MaxImportRows} rows; split the file. Nothing was stored.");
-                    rows.Add((csv.Parser.RawRow, new RegisterDevice(Field(csv, "imei"), Field(csv, "imei2"), Field(csv, "serial"), Field(csv, "make"), Field(csv, "model"))));
-                }
-            }
-            catch (CsvHelperException e)
-            {
-                return TypedResults.Problem(statusCode: 400, title: "Unreadable CSV", detail: $"The CSV could not be read near line {e.Context?.Parser?.RawRow}: {e.Message.Split('\n')[0]}");
-            }
-        }
+        var (rows, refusal) = await DeviceCsv.ReadAsync(request.Body, ct);
+        if (refusal is not null) return TypedResults.Problem(statusCode: refusal.Status, title: refusal.Title, detail: refusal.Detail);
         var outcomes = await db.InTransactionAsync(async () =>
         {
             var lender = await db.Lenders.FirstAsync(l => l.Id == user.LenderId(), ct);
@@ -93,8 +62,6 @@ internal static class DeviceEndpoints
         var bad = outcomes.Where(o => o.Device is null).Select(o => new ImportError(o.Line, o.Refused!)).ToList();
         return TypedResults.Ok(new ImportResult(ok.Count, bad.Count, ok, bad));
     }
-
-    private static string? Field(CsvReader csv, string name) => csv.TryGetField<string>(name, out var v) ? v?.Trim() : null;
 
     private static async Task<Results<Ok<Page<DeviceView>>, ProblemHttpResult>> List(ClaimsPrincipal user, LienDb db,
         string? search, string? status, int? limit, string? after, CancellationToken ct)

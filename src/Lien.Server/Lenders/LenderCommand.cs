@@ -51,8 +51,8 @@ internal static class LenderCommand
         await using var scope = services.CreateAsyncScope();
         var sp = scope.ServiceProvider;
         var db = sp.GetRequiredService<LienDb>();
-        var (lender, token) = await db.InTransactionAsync(() => LenderSetup.CreateAsync(db, sp.GetRequiredService<SecretBox>(),
-            sp.GetRequiredService<AuditTrail>(), settings, sp.GetRequiredService<TimeProvider>().GetUtcNow(), "operator-command"));
+        var setup = sp.GetRequiredService<LenderSetup>();
+        var (lender, token) = await db.InTransactionAsync(() => setup.CreateAsync(settings, "operator-command"));
         await output.WriteLineAsync($"Created lender {lender.Name} ({lender.Id}).");
         await output.WriteLineAsync($"Admin API key (shown once; store it now): {token}");
         return 0;

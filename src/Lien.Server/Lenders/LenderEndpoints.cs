@@ -25,6 +25,7 @@ internal static class LenderEndpoints
             .AddPolicy(Roles.Viewer, p => p.RequireRole(nameof(ApiRole.Viewer), nameof(ApiRole.Operator), nameof(ApiRole.Admin)))
             .AddPolicy(Roles.Operator, p => p.RequireRole(nameof(ApiRole.Operator), nameof(ApiRole.Admin)))
             .AddPolicy(Roles.Admin, p => p.RequireRole(nameof(ApiRole.Admin)));
+        services.AddScoped<LenderSetup>();
         return services;
     }
 
@@ -52,31 +53,15 @@ internal static class LenderEndpoints
     }
 
     private static async Task<Results<Ok<LenderView>, ValidationProblem>> Update(LenderSettings settings, ClaimsPrincipal user,
-        LienDb db, AuditTrail audit, CancellationToken ct)
+        LenderSetup setup, CancellationToken ct)
     {
         var errors = settings.Validate(creating: false);
         if (errors.Any) return errors.Problem();
-        var l = await db.InTransactionAsync(async () =>
-        {
-            var l = await db.Lenders.FirstAsync(x => x.Id == user.LenderId(), ct);
-            settings.ApplyTo(l);
-            await audit.RecordAsync(l.Id, user.Actor(), AuditAction.LenderUpdated, $"lender:{l.Id}", data: settings, ct: ct);
-            return l;
-        }, ct);
-        return TypedResults.Ok(View(l));
+        return TypedResults.Ok(View(await setup.UpdateAsync(user.LenderId(), settings, user.Actor(), ct)));
     }
 
-    private static async Task<Ok<LenderView>> Rotate(ClaimsPrincipal user, LienDb db, SecretBox box, AuditTrail audit, TimeProvider time, CancellationToken ct)
-    {
-        var l = await db.InTransactionAsync(async () =>
-        {
-            var l = await db.Lenders.FirstAsync(x => x.Id == user.LenderId(), ct);
-            var key = await SigningKeys.RotateAsync(db, box, l, time.GetUtcNow(), ct);
-            await audit.RecordAsync(l.Id, user.Actor(), AuditAction.LenderKeyRotated, $"key:{key.Kid}", ct: ct);
-            return l;
-        }, ct);
-        return TypedResults.Ok(View(l));
-    }
+    private static async Task<Ok<LenderView>> Rotate(ClaimsPrincipal user, LenderSetup setup, CancellationToken ct) =>
+        TypedResults.Ok(View(await setup.RotateKeyAsync(user.LenderId(), user.Actor(), ct)));
 
     private static async Task<Results<Ok<IReadOnlyList<TrustKey>>, ProblemHttpResult>> PublicKeys(Guid lenderId, LienDb db, CancellationToken ct)
     {
@@ -89,35 +74,16 @@ internal static class LenderEndpoints
             .Select(k => new ApiKeyView(k.Id, k.Name, k.Role, k.CreatedAt, k.RevokedAt)).ToListAsync(ct));
 
     private static async Task<Results<Created<CreatedApiKey>, ValidationProblem>> CreateKey(NewApiKey body, ClaimsPrincipal user,
-        LienDb db, AuditTrail audit, TimeProvider time, CancellationToken ct)
+        LenderSetup setup, CancellationToken ct)
     {
         var errors = new Errors().Text(body.Name, "name", 100, required: true).Check(body.Role is not null && Enum.IsDefined(body.Role.Value), "role", "role must be Viewer, Operator or Admin.");
         if (errors.Any) return errors.Problem();
-        var (id, token, hash) = ApiKeyAuthentication.NewKey();
-        await db.InTransactionAsync(async () =>
-        {
-            db.ApiKeys.Add(new ApiKey { Id = id, LenderId = user.LenderId(), Name = body.Name!, Role = body.Role!.Value, SecretHash = hash, CreatedAt = time.GetUtcNow() });
-            await audit.RecordAsync(user.LenderId(), user.Actor(), AuditAction.ApiKeyCreated, $"api-key:{id}", data: new { role = body.Role }, ct: ct);
-            return 0;
-        }, ct);
-        return TypedResults.Created($"/v1/api-keys/{id}", new CreatedApiKey(id, body.Name!, body.Role!.Value, token));
+        var (key, token) = await setup.CreateApiKeyAsync(user.LenderId(), body.Name!, body.Role!.Value, user.Actor(), ct);
+        return TypedResults.Created($"/v1/api-keys/{key.Id}", new CreatedApiKey(key.Id, key.Name, key.Role, token));
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeKey(string id, ClaimsPrincipal user, LienDb db, AuditTrail audit, TimeProvider time, CancellationToken ct)
-    {
-        var found = await db.InTransactionAsync(async () =>
-        {
-            var key = await db.ApiKeys.FirstOrDefaultAsync(k => k.Id == id && k.LenderId == user.LenderId(), ct);
-            if (key is null) return false;
-            if (key.RevokedAt is null)
-            {
-                key.RevokedAt = time.GetUtcNow();
-                await audit.RecordAsync(key.LenderId, user.Actor(), AuditAction.ApiKeyRevoked, $"api-key:{id}", ct: ct);
-            }
-            return true;
-        }, ct);
-        return found ? TypedResults.NoContent() : Problems.NotFound("No such API key.");
-    }
+    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeKey(string id, ClaimsPrincipal user, LenderSetup setup, CancellationToken ct) =>
+        await setup.RevokeApiKeyAsync(user.LenderId(), id, user.Actor(), ct) ? TypedResults.NoContent() : Problems.NotFound("No such API key.");
 
     private static LenderView View(Lender l) => new(l.Id, LenderSettings.Of(l), l.TrustKeys(), l.CreatedAt);
 }
