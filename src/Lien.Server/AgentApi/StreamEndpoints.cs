@@ -32,79 +32,43 @@ internal static class StreamEndpoints
     {
         var ct = http.RequestAborted;
         if (await AuthenticateAsync(http.Request, tokens, reader, scopes, ct) is not var (deviceId, row)) return DeviceTokens.Unauthorized();
-        var o = options.Value;
+        var machine = new LeaseStreamMachine(options.Value);
         var subscriber = hub.Subscribe(deviceId);
         try
         {
             // Read again now that commits wake this stream: a lease committed since the first read is not missed.
             var again = await ReadAsync(reader, scopes, deviceId, ct);
             if (again is null || again.TokenEpoch != row.TokenEpoch) return DeviceTokens.Unauthorized();
-            // An idle stream keeps numbers, not the lease's text (about 3 KB a stream): the text is held only until written.
-            var (epoch, leaseSeq, applied, jws) = (again.TokenEpoch, again.LeaseSeq, again.AppliedSeq, (string?)again.LeaseJws);
+            if (LeaseStreamMachine.HeldAck(again, appliedSeq) is { } held)
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                await acks.RecordAsync(scope.ServiceProvider.GetRequiredService<LienDb>(), deviceId, held, ct);
+            }
+            var (state, step) = machine.Open(again, appliedSeq, time.GetUtcNow(), Random.Shared.NextDouble());
             (row, again) = (null!, null);
             var response = http.Response;
             response.ContentType = "text/event-stream";
             response.Headers.CacheControl = "no-cache";
             response.Headers["X-Accel-Buffering"] = "no"; // no proxy buffering: the point is to arrive at once
-            // The seq the device says it holds counts as its acknowledgement, as a check-in's appliedSeq does (PROTOCOL §4):
-            // without it, a device whose ack was lost would be sent the lease it has, again and again.
-            if (appliedSeq is { } held && held > applied && held <= leaseSeq)
-            {
-                await using (var scope = scopes.CreateAsyncScope())
-                    await acks.RecordAsync(scope.ServiceProvider.GetRequiredService<LienDb>(), deviceId, held, ct);
-                applied = held;
-            }
             await response.WriteAsync(": connected\n\n", ct);
             await response.Body.FlushAsync(ct);
-            long sent = appliedSeq ?? 0; // the device holds this one already
-            DateTimeOffset sentAt = default;
-            var retry = o.FirstRetry;
-            var resendNow = false;
-            // The first heartbeat falls anywhere in the first interval, so streams opened together (a cell tower coming
-            // back, a server restart) do not all ping in the same seconds ever after; later ones are jittered ±20 %.
-            var nextPing = time.GetUtcNow() + o.Heartbeat * Random.Shared.NextDouble();
-            while (!ct.IsCancellationRequested && !subscriber.Superseded)
+            // The machine decides; this loop reads the row when told, writes what it is told, and sleeps until news or
+            // the step's deadline.
+            while (!step.Over && !ct.IsCancellationRequested && !subscriber.Superseded)
             {
-                if (leaseSeq > applied && (leaseSeq > sent || resendNow))
+                if (step.Reread)
                 {
-                    if (jws is null) // let go once the device had it
-                    {
-                        if (await ReadAsync(reader, scopes, deviceId, ct) is not { } latest || latest.TokenEpoch != epoch) break;
-                        (leaseSeq, applied, jws) = (latest.LeaseSeq, Math.Max(applied, latest.AppliedSeq), latest.LeaseJws);
-                    }
-                    retry = leaseSeq > sent ? o.FirstRetry : TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, o.MaxRetry.Ticks));
-                    await WriteLeaseAsync(response, leaseSeq, jws!, ct);
-                    (sent, sentAt) = (leaseSeq, time.GetUtcNow());
+                    var latest = await ReadAsync(reader, scopes, deviceId, ct);
+                    (state, step) = machine.Read(state, latest, time.GetUtcNow());
+                    continue;
                 }
-                if (leaseSeq <= sent) jws = null; // the device has it (or has been sent it): a resend reads it again
-                resendNow = false;
-                // Sleep until woken (a commit, an ack), the resend deadline or the heartbeat, whichever is first. What ran
-                // out is what is due: the clock is not asked again, as a timer may fire a fraction early.
-                var awaitingAck = leaseSeq > applied;
-                var resendAt = awaitingAck ? sentAt + retry : DateTimeOffset.MaxValue;
-                var pingFirst = nextPing <= resendAt;
-                if (!await WokenAsync(subscriber, (pingFirst ? nextPing : resendAt) - time.GetUtcNow(), time, ct))
-                {
-                    if (ct.IsCancellationRequested) break;
-                    if (!pingFirst) resendNow = true;
-                    else
-                    {
-                        await response.Body.WriteAsync(Ping, ct);
-                        await response.Body.FlushAsync(ct);
-                        nextPing = time.GetUtcNow() + o.Heartbeat * (0.8 + 0.4 * Random.Shared.NextDouble());
-                        continue; // a ping needs no database read
-                    }
-                }
-                var news = subscriber.Take();
-                // A resend is due and no ack reached this node: it may have reached another, so look in the database.
-                if (news.Reread || resendNow && news.AppliedSeq < leaseSeq)
-                {
-                    var fresh = await ReadAsync(reader, scopes, deviceId, ct);
-                    if (fresh is null || fresh.TokenEpoch != epoch) break; // re-enrolled elsewhere: this stream is over
-                    (leaseSeq, applied, jws) = (fresh.LeaseSeq, fresh.AppliedSeq, fresh.LeaseJws);
-                }
-                if (news.LeaseSeq > leaseSeq) (leaseSeq, jws) = (news.LeaseSeq, news.LeaseJws);
-                if (news.AppliedSeq > applied) applied = news.AppliedSeq;
+                if (step.Write == StreamWrite.Lease) await WriteLeaseAsync(response, step.Seq, step.Jws!, ct);
+                else if (step.Write == StreamWrite.Ping) await WritePingAsync(response, ct);
+                var wakeAt = step.WakeAt;
+                step = default; // the text went with the write: a sleeping stream holds none
+                var woken = await WokenAsync(subscriber, wakeAt - time.GetUtcNow(), time, ct);
+                if (ct.IsCancellationRequested || subscriber.Superseded) break;
+                (state, step) = machine.Next(state, subscriber.Take(), timeUp: !woken, time.GetUtcNow(), Random.Shared.NextDouble());
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -119,6 +83,12 @@ internal static class StreamEndpoints
     }
 
     private static readonly ReadOnlyMemory<byte> Ping = ": ping\n\n"u8.ToArray();
+
+    private static async Task WritePingAsync(HttpResponse response, CancellationToken ct)
+    {
+        await response.Body.WriteAsync(Ping, ct);
+        await response.Body.FlushAsync(ct);
+    }
 
     private static async Task WriteLeaseAsync(HttpResponse response, long seq, string jws, CancellationToken ct)
     {
