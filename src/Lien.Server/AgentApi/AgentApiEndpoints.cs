@@ -29,8 +29,8 @@ internal static class AgentApiEndpoints
         services.AddSingleton<CheckInReader>();
         services.AddSingleton<LastSeenRecorder>();
         services.AddHostedService(sp => sp.GetRequiredService<LastSeenRecorder>());
-        services.AddSingleton<ChannelHub>();
-        services.AddSingleton<Acks>();
+        services.AddSingleton<StreamHub>();
+        services.AddSingleton<AppliedLeases>();
         services.AddHostedService<PostgresLeaseListener>();
         services.AddSingleton<ILeaseDelivery, LeaseDelivery>();
         services.AddScoped<Enrollment>();
@@ -42,7 +42,7 @@ internal static class AgentApiEndpoints
         var g = app.MapGroup("/v1/device").WithTags("Device API").AllowAnonymous();
         g.MapPost("/enroll", Enroll);
         g.MapPost("/checkin", CheckIn).WithDescription("Authorization: Device {token from enrollment}.");
-        g.MapGet("/stream", StreamEndpoints.Stream)
+        g.MapGet("/stream", LeaseStream.Stream)
             .WithDescription("Server-Sent Events: `event: lease` with `data: {\"seq\":N,\"lease\":\"<jws>\"}`. Authorization: Device {token}.");
         g.MapPost("/ack", Ack).WithDescription("The device applied lease `seq`. Authorization: Device {token}.");
         return app;
@@ -86,14 +86,14 @@ internal static class AgentApiEndpoints
     }
 
     private static async Task<Results<CheckInAnswer, ProblemHttpResult>> CheckIn(CheckInRequest? body, HttpRequest request, LienDb db,
-        CheckInReader reader, DeviceTokens tokens, LastSeenRecorder lastSeen, Acks acks, TimeProvider time, CancellationToken ct)
+        CheckInReader reader, DeviceTokens tokens, LastSeenRecorder lastSeen, AppliedLeases applied, TimeProvider time, CancellationToken ct)
     {
         if (await reader.AuthenticateAsync(db, tokens, request.Headers.Authorization.ToString(), ct) is not var (deviceId, row))
             return DeviceTokens.Unauthorized();
         var now = time.GetUtcNow();
         lastSeen.Saw(deviceId, now);
-        if (body is { AppliedSeq: var applied } && applied > row.AppliedSeq && applied <= row.LeaseSeq)
-            await acks.RecordAsync(db, deviceId, applied, ct);
+        if (body is { AppliedSeq: var seq } && seq > row.AppliedSeq && seq <= row.LeaseSeq)
+            await applied.RecordAsync(db, deviceId, seq, ct);
         if (body?.PushToken is { Length: > 0 and <= 1024 } push)
             using (await db.WriteGateAsync(ct))
                 await db.Devices.Where(d => d.Id == deviceId && (d.PushToken == null || d.PushToken != push)).ExecuteUpdateAsync(u => u.SetProperty(d => d.PushToken, push), ct);
@@ -102,11 +102,11 @@ internal static class AgentApiEndpoints
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> Ack(HttpRequest request, LeaseAck body, DeviceTokens tokens, CheckInReader reader,
-        LienDb db, Acks acks, CancellationToken ct)
+        LienDb db, AppliedLeases applied, CancellationToken ct)
     {
         if (await reader.AuthenticateAsync(db, tokens, request.Headers.Authorization.ToString(), ct) is not var (deviceId, _))
             return DeviceTokens.Unauthorized();
-        await acks.RecordAsync(db, deviceId, body.Seq, ct); // and the stream stops resending
+        await applied.RecordAsync(db, deviceId, body.Seq, ct); // and the stream stops resending
         return TypedResults.NoContent();
     }
 

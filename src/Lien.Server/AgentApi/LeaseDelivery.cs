@@ -12,7 +12,7 @@ namespace Lien.Server.AgentApi;
 /// through PostgreSQL NOTIFY (delivered only if, and when, the transaction commits), and a push in the outbox that wakes
 /// the device to check in if no stream has delivered it shortly.
 /// </summary>
-internal sealed class LeaseDelivery(ChannelHub hub, IOptions<PushOptions> push, TimeProvider time) : ILeaseDelivery
+internal sealed class LeaseDelivery(StreamHub hub, IOptions<PushOptions> push, TimeProvider time) : ILeaseDelivery
 {
     public async Task LeaseWrittenAsync(LienDb db, Device device, long seq, string jws, CancellationToken ct)
     {

@@ -65,7 +65,7 @@ internal sealed class LeaseStreamMachine(StreamOptions options)
     /// whatever news the hub held by then). What ran out is what was due: the clock is not asked, as a timer may fire a
     /// fraction early.
     /// </summary>
-    public (LeaseStreamState, LeaseStreamStep) Next(LeaseStreamState state, ChannelHub.News news, bool timeUp, DateTimeOffset now, double random)
+    public (LeaseStreamState, LeaseStreamStep) Next(LeaseStreamState state, StreamHub.News news, bool timeUp, DateTimeOffset now, double random)
     {
         if (timeUp && state.NextPing <= state.ResendAt)
         {

@@ -8,11 +8,11 @@ namespace Lien.Server.AgentApi;
 /// Several nodes on one PostgreSQL: each LISTENs on one channel; a lease committed on any node NOTIFYs the device id
 /// (and the node's), and the node holding that device's stream wakes it to read the lease. No other broker.
 /// </summary>
-internal sealed class PostgresLeaseListener(IServiceScopeFactory scopes, ChannelHub hub, ILogger<PostgresLeaseListener> log) : BackgroundService
+internal sealed class PostgresLeaseListener(IServiceScopeFactory scopes, StreamHub hub, ILogger<PostgresLeaseListener> log) : BackgroundService
 {
     public const string Channel = "lien_lease";
 
-    public static string Payload(Guid deviceId, ChannelHub hub) => $"{deviceId:N}:{hub.NodeId}";
+    public static string Payload(Guid deviceId, StreamHub hub) => $"{deviceId:N}:{hub.NodeId}";
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -1,7 +1,7 @@
 using CsCheck;
 using Lien.Protocol;
 using Lien.Server.AgentApi;
-using News = Lien.Server.AgentApi.ChannelHub.News;
+using News = Lien.Server.AgentApi.StreamHub.News;
 
 namespace Lien.Server.Tests.AgentApi;
 

@@ -8,7 +8,7 @@ namespace Lien.Server.AgentApi;
 /// A device saying "I applied lease seq N" — on its stream's ack or in a check-in. Records the lease's apply time and
 /// the commit-to-applied latency (the payment's own lease is committed with the payment, so this is payment-to-applied).
 /// </summary>
-internal sealed class Acks(TimeProvider time, IMeterFactory meters, ChannelHub hub)
+internal sealed class AppliedLeases(TimeProvider time, IMeterFactory meters, StreamHub hub)
 {
     private readonly Histogram<double> _latency = meters.Create("Lien.Server")
         .CreateHistogram<double>("lien.lease.apply_latency", "ms", "From a lease's commit to the device's acknowledgement of applying it.");

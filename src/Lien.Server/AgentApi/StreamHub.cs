@@ -8,7 +8,7 @@ namespace Lien.Server.AgentApi;
 /// stream writes it without reading the database; news from elsewhere (another node's NOTIFY, a lost notification
 /// connection) makes the stream read the device's row instead. Either way a device gets only what was committed.
 /// </summary>
-internal sealed class ChannelHub
+internal sealed class StreamHub
 {
     private readonly ConcurrentDictionary<Guid, Subscriber> _subscribers = new();
 

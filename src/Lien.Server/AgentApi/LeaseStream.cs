@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using Lien.Server.AgentApi;
 using Lien.Server.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -11,7 +10,7 @@ namespace Lien.Server.AgentApi;
 /// The instant channel: one Server-Sent Events stream per device. A committed lease is written to it at once and
 /// again, with backoff, until the device acknowledges it. See docs/PROTOCOL.md §4.
 /// </summary>
-internal static class StreamEndpoints
+internal static class LeaseStream
 {
     private static async Task<(Guid Id, CheckInRow Row)?> AuthenticateAsync(HttpRequest request, DeviceTokens tokens, CheckInReader reader,
         IServiceScopeFactory scopes, CancellationToken ct)
@@ -28,7 +27,7 @@ internal static class StreamEndpoints
     }
 
     public static async Task<IResult> Stream(HttpContext http, long? appliedSeq, DeviceTokens tokens, CheckInReader reader, IServiceScopeFactory scopes,
-        ChannelHub hub, Acks acks, Microsoft.Extensions.Options.IOptions<StreamOptions> options, TimeProvider time)
+        StreamHub hub, AppliedLeases applied, Microsoft.Extensions.Options.IOptions<StreamOptions> options, TimeProvider time)
     {
         var ct = http.RequestAborted;
         if (await AuthenticateAsync(http.Request, tokens, reader, scopes, ct) is not var (deviceId, row)) return DeviceTokens.Unauthorized();
@@ -42,7 +41,7 @@ internal static class StreamEndpoints
             if (LeaseStreamMachine.HeldAck(again, appliedSeq) is { } held)
             {
                 await using var scope = scopes.CreateAsyncScope();
-                await acks.RecordAsync(scope.ServiceProvider.GetRequiredService<LienDb>(), deviceId, held, ct);
+                await applied.RecordAsync(scope.ServiceProvider.GetRequiredService<LienDb>(), deviceId, held, ct);
             }
             var (state, step) = machine.Open(again, appliedSeq, time.GetUtcNow(), Random.Shared.NextDouble());
             (row, again) = (null!, null);
@@ -99,7 +98,7 @@ internal static class StreamEndpoints
 
     // Woken by news (true) or the wait ran out (false). Nothing throws on either path: thousands of idle streams each
     // time out every heartbeat.
-    private static async Task<bool> WokenAsync(ChannelHub.Subscriber subscriber, TimeSpan wait, TimeProvider time, CancellationToken ct)
+    private static async Task<bool> WokenAsync(StreamHub.Subscriber subscriber, TimeSpan wait, TimeProvider time, CancellationToken ct)
     {
         var signalled = subscriber.SignalledAsync();
         if (signalled.IsCompleted) return true;
