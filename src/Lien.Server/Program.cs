@@ -36,6 +36,7 @@ builder.Services.AddPush(builder.Configuration);
 builder.Services.AddScheduling(builder.Configuration);
 
 var app = builder.Build();
+if (command is null && ListenAddresses.FirstInUse(app.Configuration) is { } taken) return AddressInUse(taken);
 await app.Services.MigrateStorageAsync();
 await app.Services.GetRequiredService<DeviceTokens>().LoadAsync(app.Services);
 if (command is not null) return await LenderCommand.RunAsync(app.Services, command, Console.Out, Console.Error);
@@ -64,11 +65,16 @@ try
 }
 catch (IOException e) when (e.InnerException is AddressInUseException)
 {
-    // Another program holds the port: one line saying so and how to choose another, not a stack trace.
-    await Console.Error.WriteLineAsync($"Lien could not start: {e.Message.TrimEnd('.')}. Choose another address with --urls, e.g. --urls http://localhost:5081");
-    return 1;
+    return AddressInUse(app.Urls.FirstOrDefault() ?? "its address"); // taken between the check and the start
 }
 return 0;
+
+// Another program holds the port: one line saying so and how to choose another, not a stack trace.
+static int AddressInUse(string url)
+{
+    Console.Error.WriteLine($"Lien could not start: {url} is already in use by another program. Choose another address with --urls, e.g. --urls http://localhost:5081");
+    return 1;
+}
 
 /// <summary>The server's entry point; public so tests can host it with WebApplicationFactory.</summary>
 public partial class Program;
