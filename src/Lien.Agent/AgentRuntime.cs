@@ -1,8 +1,6 @@
-using System.Buffers.Text;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Lien.Protocol;
@@ -122,11 +120,7 @@ public sealed class AgentRuntime(HttpClient http, IAgentStore store, IDeviceCloc
     {
         var identity = State.Identity;
         using var key = DeviceKeys.Open(identity);
-        var publicKey = Convert.ToBase64String(key.ExportSubjectPublicKeyInfo());
-        var signedAt = clock.Wall.ToUnixTimeSeconds();
-        var signature = key.SignData(Encoding.UTF8.GetBytes(EnrollRequest.SigningInput(identity.Imeis, publicKey, signedAt)),
-            HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
-        var request = new EnrollRequest(identity.Imeis, publicKey, signedAt, Base64Url.EncodeToString(signature));
+        var request = EnrollmentProof.Sign(identity.Imeis, key, clock.Wall.ToUnixTimeSeconds());
         return await CallAsync<EnrollResponse>("v1/device/enroll", request, token: null,
             r => (new Enrolled(r, clock.Now), r.NextCheckInAt - r.ServerTime), ct);
     }
