@@ -62,9 +62,6 @@ public sealed class AgentRuntime(HttpClient http, IAgentStore store, IDeviceCloc
     /// <summary>Raised when the check-in loop starts waiting: how long until its next attempt (schedule or backoff).</summary>
     public event Action<CallOutcome, TimeSpan>? CheckInScheduled;
 
-    /// <summary>The last seq the server accepted an ack for (0: none).</summary>
-    public long LastAckedSeq { get; private set; }
-
     /// <summary>Loads the saved state (or starts fresh with a new device key, as after a factory reset) and boots.</summary>
     public async Task StartAsync(CancellationToken ct = default)
     {
@@ -277,7 +274,6 @@ public sealed class AgentRuntime(HttpClient http, IAgentStore store, IDeviceCloc
             using var request = new HttpRequestMessage(HttpMethod.Post, "v1/device/ack") { Content = JsonContent.Create(new { seq }) };
             request.Headers.Authorization = new AuthenticationHeaderValue("Device", enrollment.DeviceToken);
             using var response = await http.SendAsync(request, ct);
-            if (response.IsSuccessStatusCode) LastAckedSeq = seq;
         }
         catch (Exception e) when (e is HttpRequestException or IOException || (e is OperationCanceledException && !ct.IsCancellationRequested))
         {

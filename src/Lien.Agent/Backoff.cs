@@ -1,8 +1,8 @@
 namespace Lien.Agent;
 
 /// <summary>
-/// Exponential backoff: <see cref="Initial"/>, doubling to <see cref="Cap"/>, each delay moved by up to ±<see cref="Jitter"/>
-/// at random so a fleet that lost the server together does not come back together.
+/// Exponential backoff: <paramref name="initial"/>, doubling to <paramref name="cap"/>, each delay moved by up to
+/// ±<paramref name="jitter"/> at random so a fleet that lost the server together does not come back together.
 /// </summary>
 public sealed class Backoff(TimeSpan initial, TimeSpan cap, double jitter, Random random)
 {
@@ -14,10 +14,6 @@ public sealed class Backoff(TimeSpan initial, TimeSpan cap, double jitter, Rando
 
     private int _failures;
 
-    public TimeSpan Initial => initial;
-    public TimeSpan Cap => cap;
-    public double Jitter => jitter;
-
     /// <summary>The delay before the next attempt, after one more failure.</summary>
     public TimeSpan Next()
     {
@@ -28,6 +24,6 @@ public sealed class Backoff(TimeSpan initial, TimeSpan cap, double jitter, Rando
         return nominal * factor;
     }
 
-    /// <summary>A success: the next failure starts again from <see cref="Initial"/>.</summary>
+    /// <summary>A success: the next failure starts again from the initial delay.</summary>
     public void Reset() => _failures = 0;
 }

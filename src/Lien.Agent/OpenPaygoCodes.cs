@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text.Json;
 using Lien.Protocol;
 using Lien.Protocol.Codes;
