@@ -34,13 +34,13 @@ public sealed class AgentRuntime(HttpClient http, IAgentStore store, IDeviceCloc
     IReadOnlyList<string> imeis, IOfflineCodes? codes = null)
 {
     /// <summary>How long the stream may stay silent (the server pings every ~25 s) before the agent reconnects.</summary>
-    public static readonly TimeSpan StreamIdleTimeout = TimeSpan.FromSeconds(75);
+    internal static readonly TimeSpan StreamIdleTimeout = TimeSpan.FromSeconds(75);
 
     /// <summary>The longest the agent waits between two looks at its clocks.</summary>
-    public static readonly TimeSpan TickInterval = TimeSpan.FromSeconds(30);
+    internal static readonly TimeSpan TickInterval = TimeSpan.FromSeconds(30);
 
     /// <summary>How long a device whose IMEI nobody registered waits before asking again.</summary>
-    public static readonly TimeSpan DormantRetry = TimeSpan.FromDays(1);
+    internal static readonly TimeSpan DormantRetry = TimeSpan.FromDays(1);
 
     private readonly SemaphoreSlim _gate = new(1, 1);
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -224,7 +224,7 @@ public sealed class AgentRuntime(HttpClient http, IAgentStore store, IDeviceCloc
     /// <c>event: lease</c> carries <c>data: {"seq":N,"lease":"&lt;jws&gt;"}</c>; comment lines (<c>: ping</c>) keep it alive.
     /// Returns when the server closes it; throws when the network drops it or it stays silent past <see cref="StreamIdleTimeout"/>.
     /// </summary>
-    public async Task<CallOutcome> StreamOnceAsync(Action connected, CancellationToken ct)
+    internal async Task<CallOutcome> StreamOnceAsync(Action connected, CancellationToken ct)
     {
         if (State.Enrollment is not { } enrollment) return CallOutcome.Unauthorized;
         using var idle = new CancellationTokenSource(StreamIdleTimeout, time);
@@ -312,7 +312,7 @@ public sealed class AgentRuntime(HttpClient http, IAgentStore store, IDeviceCloc
 }
 
 /// <summary>A Server-Sent Events parser, one line at a time (WHATWG HTML §9.2): <c>event:</c>, <c>data:</c>, comments, blank line dispatches.</summary>
-public sealed class ServerSentEvents
+internal sealed class ServerSentEvents
 {
     private string _event = "";
     private readonly StringBuilder _data = new();

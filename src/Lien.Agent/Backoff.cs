@@ -4,7 +4,7 @@ namespace Lien.Agent;
 /// Exponential backoff: <paramref name="initial"/>, doubling to <paramref name="cap"/>, each delay moved by up to
 /// ±<paramref name="jitter"/> at random so a fleet that lost the server together does not come back together.
 /// </summary>
-public sealed class Backoff(TimeSpan initial, TimeSpan cap, double jitter, Random random)
+internal sealed class Backoff(TimeSpan initial, TimeSpan cap, double jitter, Random random)
 {
     /// <summary>Check-in after a failure: 30 s doubling to 30 min, ±20 % (PROTOCOL §2).</summary>
     public static Backoff CheckIn(Random random) => new(TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(30), 0.2, random);
