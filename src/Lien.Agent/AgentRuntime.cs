@@ -1,8 +1,6 @@
-using System.Buffers.Text;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Lien.Protocol;
@@ -36,13 +34,13 @@ public sealed class AgentRuntime(HttpClient http, IAgentStore store, IDeviceCloc
     IReadOnlyList<string> imeis, IOfflineCodes? codes = null)
 {
     /// <summary>How long the stream may stay silent (the server pings every ~25 s) before the agent reconnects.</summary>
-    public static readonly TimeSpan StreamIdleTimeout = TimeSpan.FromSeconds(75);
+    internal static readonly TimeSpan StreamIdleTimeout = TimeSpan.FromSeconds(75);
 
     /// <summary>The longest the agent waits between two looks at its clocks.</summary>
-    public static readonly TimeSpan TickInterval = TimeSpan.FromSeconds(30);
+    internal static readonly TimeSpan TickInterval = TimeSpan.FromSeconds(30);
 
     /// <summary>How long a device whose IMEI nobody registered waits before asking again.</summary>
-    public static readonly TimeSpan DormantRetry = TimeSpan.FromDays(1);
+    internal static readonly TimeSpan DormantRetry = TimeSpan.FromDays(1);
 
     private readonly SemaphoreSlim _gate = new(1, 1);
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -63,9 +61,6 @@ public sealed class AgentRuntime(HttpClient http, IAgentStore store, IDeviceCloc
 
     /// <summary>Raised when the check-in loop starts waiting: how long until its next attempt (schedule or backoff).</summary>
     public event Action<CallOutcome, TimeSpan>? CheckInScheduled;
-
-    /// <summary>The last seq the server accepted an ack for (0: none).</summary>
-    public long LastAckedSeq { get; private set; }
 
     /// <summary>Loads the saved state (or starts fresh with a new device key, as after a factory reset) and boots.</summary>
     public async Task StartAsync(CancellationToken ct = default)
@@ -122,11 +117,7 @@ public sealed class AgentRuntime(HttpClient http, IAgentStore store, IDeviceCloc
     {
         var identity = State.Identity;
         using var key = DeviceKeys.Open(identity);
-        var publicKey = Convert.ToBase64String(key.ExportSubjectPublicKeyInfo());
-        var signedAt = clock.Wall.ToUnixTimeSeconds();
-        var signature = key.SignData(Encoding.UTF8.GetBytes(EnrollRequest.SigningInput(identity.Imeis, publicKey, signedAt)),
-            HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
-        var request = new EnrollRequest(identity.Imeis, publicKey, signedAt, Base64Url.EncodeToString(signature));
+        var request = EnrollmentProof.Sign(identity.Imeis, key, clock.Wall.ToUnixTimeSeconds());
         return await CallAsync<EnrollResponse>("v1/device/enroll", request, token: null,
             r => (new Enrolled(r, clock.Now), r.NextCheckInAt - r.ServerTime), ct);
     }
@@ -233,7 +224,7 @@ public sealed class AgentRuntime(HttpClient http, IAgentStore store, IDeviceCloc
     /// <c>event: lease</c> carries <c>data: {"seq":N,"lease":"&lt;jws&gt;"}</c>; comment lines (<c>: ping</c>) keep it alive.
     /// Returns when the server closes it; throws when the network drops it or it stays silent past <see cref="StreamIdleTimeout"/>.
     /// </summary>
-    public async Task<CallOutcome> StreamOnceAsync(Action connected, CancellationToken ct)
+    internal async Task<CallOutcome> StreamOnceAsync(Action connected, CancellationToken ct)
     {
         if (State.Enrollment is not { } enrollment) return CallOutcome.Unauthorized;
         using var idle = new CancellationTokenSource(StreamIdleTimeout, time);
@@ -283,7 +274,6 @@ public sealed class AgentRuntime(HttpClient http, IAgentStore store, IDeviceCloc
             using var request = new HttpRequestMessage(HttpMethod.Post, "v1/device/ack") { Content = JsonContent.Create(new { seq }) };
             request.Headers.Authorization = new AuthenticationHeaderValue("Device", enrollment.DeviceToken);
             using var response = await http.SendAsync(request, ct);
-            if (response.IsSuccessStatusCode) LastAckedSeq = seq;
         }
         catch (Exception e) when (e is HttpRequestException or IOException || (e is OperationCanceledException && !ct.IsCancellationRequested))
         {
@@ -322,7 +312,7 @@ public sealed class AgentRuntime(HttpClient http, IAgentStore store, IDeviceCloc
 }
 
 /// <summary>A Server-Sent Events parser, one line at a time (WHATWG HTML §9.2): <c>event:</c>, <c>data:</c>, comments, blank line dispatches.</summary>
-public sealed class ServerSentEvents
+internal sealed class ServerSentEvents
 {
     private string _event = "";
     private readonly StringBuilder _data = new();

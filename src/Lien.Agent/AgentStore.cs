@@ -22,7 +22,7 @@ public interface IAgentStore
 public sealed class FileAgentStore(string path) : IAgentStore
 {
     /// <summary>The options the state file is written with: the lease JSON conventions, indented, enums as names.</summary>
-    public static readonly JsonSerializerOptions Json = new(LeaseClaims.Json)
+    private static readonly JsonSerializerOptions Json = new(LeaseClaims.Json)
     {
         WriteIndented = true,
         Converters = { new JsonStringEnumConverter() },
@@ -62,7 +62,7 @@ public sealed class FileAgentStore(string path) : IAgentStore
 }
 
 /// <summary>Device keys: P-256, generated on the device. In the reference agent the private key is kept in the state file.</summary>
-public static class DeviceKeys
+internal static class DeviceKeys
 {
     /// <summary>A fresh identity for a device with these IMEIs: a new P-256 key pair.</summary>
     public static DeviceIdentity NewIdentity(IReadOnlyList<string> imeis)

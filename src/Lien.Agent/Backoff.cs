@@ -1,10 +1,10 @@
 namespace Lien.Agent;
 
 /// <summary>
-/// Exponential backoff: <see cref="Initial"/>, doubling to <see cref="Cap"/>, each delay moved by up to ±<see cref="Jitter"/>
-/// at random so a fleet that lost the server together does not come back together.
+/// Exponential backoff: <paramref name="initial"/>, doubling to <paramref name="cap"/>, each delay moved by up to
+/// ±<paramref name="jitter"/> at random so a fleet that lost the server together does not come back together.
 /// </summary>
-public sealed class Backoff(TimeSpan initial, TimeSpan cap, double jitter, Random random)
+internal sealed class Backoff(TimeSpan initial, TimeSpan cap, double jitter, Random random)
 {
     /// <summary>Check-in after a failure: 30 s doubling to 30 min, ±20 % (PROTOCOL §2).</summary>
     public static Backoff CheckIn(Random random) => new(TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(30), 0.2, random);
@@ -13,10 +13,6 @@ public sealed class Backoff(TimeSpan initial, TimeSpan cap, double jitter, Rando
     public static Backoff Stream(Random random) => new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(60), 0.2, random);
 
     private int _failures;
-
-    public TimeSpan Initial => initial;
-    public TimeSpan Cap => cap;
-    public double Jitter => jitter;
 
     /// <summary>The delay before the next attempt, after one more failure.</summary>
     public TimeSpan Next()
@@ -28,6 +24,6 @@ public sealed class Backoff(TimeSpan initial, TimeSpan cap, double jitter, Rando
         return nominal * factor;
     }
 
-    /// <summary>A success: the next failure starts again from <see cref="Initial"/>.</summary>
+    /// <summary>A success: the next failure starts again from the initial delay.</summary>
     public void Reset() => _failures = 0;
 }

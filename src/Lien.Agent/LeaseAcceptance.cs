@@ -5,13 +5,10 @@ using Lien.Protocol;
 namespace Lien.Agent;
 
 /// <summary>The verdict on one received lease: its claims when accepted, otherwise why not.</summary>
-public sealed record LeaseVerdict(LeaseClaims? Claims, RefusalReason? Reason, string Detail)
-{
-    public bool Accepted => Claims is not null;
-}
+internal sealed record LeaseVerdict(LeaseClaims? Claims, RefusalReason? Reason, string Detail);
 
 /// <summary>docs/PROTOCOL.md §3 "Acceptance rules", applied all and in order. Pure: reads only the state and the text.</summary>
-public static class LeaseAcceptance
+internal static class LeaseAcceptance
 {
     /// <summary>Checks <paramref name="jws"/> against what <paramref name="state"/> holds.</summary>
     public static LeaseVerdict Check(AgentState state, string jws)

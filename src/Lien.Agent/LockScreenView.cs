@@ -32,7 +32,7 @@ public sealed record LockScreenView(
     IReadOnlyList<LockScreenAction> Actions)
 {
     /// <summary>Emergency call, enter unlock code, refresh: on every screen.</summary>
-    public static readonly IReadOnlyList<LockScreenAction> AlwaysOffered =
+    internal static readonly IReadOnlyList<LockScreenAction> AlwaysOffered =
         [LockScreenAction.EmergencyCall, LockScreenAction.EnterUnlockCode, LockScreenAction.Refresh];
 
     /// <summary>The screen for <paramref name="state"/> at <paramref name="trustedNow"/>.</summary>

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text.Json;
 using Lien.Protocol;
 using Lien.Protocol.Codes;
@@ -15,12 +14,12 @@ namespace Lien.Agent;
 /// </summary>
 public sealed class OpenPaygoCodes : IOfflineCodes
 {
-    public const int FreeWrongCodes = 5;
-    public static readonly TimeSpan FirstWait = TimeSpan.FromMinutes(1);
-    public static readonly TimeSpan MaxWait = TimeSpan.FromHours(1);
+    internal const int FreeWrongCodes = 5;
+    internal static readonly TimeSpan FirstWait = TimeSpan.FromMinutes(1);
+    internal static readonly TimeSpan MaxWait = TimeSpan.FromHours(1);
 
     /// <summary>What the extension keeps in <see cref="AgentState.CodeState"/> (in the device's keystore on a real phone).</summary>
-    public sealed record State(string Key, long StartingCode, bool Restricted, int TimeDivider, int Count, ulong Used, int Wrong,
+    private sealed record State(string Key, long StartingCode, bool Restricted, int TimeDivider, int Count, ulong Used, int Wrong,
         TimeSpan? WaitFrom = null, TimeSpan? WaitFor = null);
 
     public string? Enroll(AgentState state, OfflineCodes codes)

@@ -17,7 +17,8 @@ namespace Lien.Agent.Tests;
 /// A local stand-in for the server's instant stream and ack endpoints, speaking their wire format exactly:
 /// <c>GET /v1/device/stream?appliedSeq=N</c> answers <c>text/event-stream</c> with <c>event: lease</c> /
 /// <c>data: {"seq":N,"lease":"…"}</c> events and <c>: ping</c> comments; <c>POST /v1/device/ack</c> takes <c>{"seq":N}</c>.
-/// It records every connection and ack so the test can check what the agent sent.
+/// It records every connection and ack so the test can check what the agent sent. <c>POST /v1/device/enroll</c> is recorded
+/// too, and answered 404 (IMEI not registered).
 /// </summary>
 internal sealed class StreamStandIn : IAsyncDisposable
 {
@@ -26,6 +27,7 @@ internal sealed class StreamStandIn : IAsyncDisposable
     private readonly WebApplication _app;
     public ConcurrentQueue<Connection> Connections { get; } = new();
     public ConcurrentQueue<(long Seq, string Authorization)> Acks { get; } = new();
+    public ConcurrentQueue<EnrollRequest> Enrollments { get; } = new();
     private int _checkIns;
 
     /// <summary>Check-ins received; the stand-in answers each one 503, as a server in trouble would.</summary>
@@ -61,6 +63,11 @@ internal sealed class StreamStandIn : IAsyncDisposable
             var body = await JsonDocument.ParseAsync(ctx.Request.Body, cancellationToken: ctx.RequestAborted);
             standIn.Acks.Enqueue((body.RootElement.GetProperty("seq").GetInt64(), ctx.Request.Headers.Authorization.ToString()));
             return Results.NoContent();
+        });
+        app.MapPost("/v1/device/enroll", async (HttpContext ctx) =>
+        {
+            standIn.Enrollments.Enqueue((await ctx.Request.ReadFromJsonAsync<EnrollRequest>(LeaseClaims.Json, ctx.RequestAborted))!);
+            return Results.Problem(statusCode: 404, title: "IMEI not registered");
         });
         app.MapPost("/v1/device/checkin", () =>
         {

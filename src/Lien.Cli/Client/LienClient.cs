@@ -19,15 +19,20 @@ public sealed class LienClient
         if (apiKey is not null) _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
     }
 
+    /// <summary>The calling key's lender: its settings and published trust keys (<c>GET /v1/lender</c>).</summary>
     public Task<Lender> GetLenderAsync(CancellationToken ct = default) => Send<Lender>(HttpMethod.Get, "v1/lender", null, ct);
 
+    /// <summary>Registers a device by IMEI (<c>POST /v1/devices</c>).</summary>
     public Task<Device> RegisterDeviceAsync(RegisterDevice device, CancellationToken ct = default) => Send<Device>(HttpMethod.Post, "v1/devices", device, ct);
 
+    /// <summary>One registered device (<c>GET /v1/devices/{id}</c>).</summary>
     public Task<Device> GetDeviceAsync(Guid id, CancellationToken ct = default) => Send<Device>(HttpMethod.Get, $"v1/devices/{id}", null, ct);
 
+    /// <summary>One page of the lender's devices, optionally searched or filtered by status (<c>GET /v1/devices</c>).</summary>
     public Task<Page<Device>> ListDevicesAsync(string? search = null, string? status = null, int? limit = null, string? after = null, CancellationToken ct = default) =>
         Send<Page<Device>>(HttpMethod.Get, "v1/devices" + Query(("search", search), ("status", status), ("limit", limit?.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("after", after)), null, ct);
 
+    /// <summary>Registers the devices of a CSV file; each row is stored or refused on its own (<c>POST /v1/devices/import</c>).</summary>
     public async Task<ImportResult> ImportDevicesAsync(Stream csv, CancellationToken ct = default)
     {
         using var content = new StreamContent(csv);
@@ -36,19 +41,26 @@ public sealed class LienClient
         return await Read<ImportResult>(response, ct);
     }
 
+    /// <summary>The device's current lease as issued (<c>GET /v1/devices/{id}/lease</c>).</summary>
     public Task<Lease> GetLeaseAsync(Guid deviceId, CancellationToken ct = default) => Send<Lease>(HttpMethod.Get, $"v1/devices/{deviceId}/lease", null, ct);
 
+    /// <summary>Creates a plan with explicit or generated installments (<c>POST /v1/plans</c>).</summary>
     public Task<Plan> CreatePlanAsync(CreatePlan plan, CancellationToken ct = default) => Send<Plan>(HttpMethod.Post, "v1/plans", plan, ct);
 
+    /// <summary>One plan with its computed standing (<c>GET /v1/plans/{id}</c>).</summary>
     public Task<Plan> GetPlanAsync(Guid id, CancellationToken ct = default) => Send<Plan>(HttpMethod.Get, $"v1/plans/{id}", null, ct);
 
+    /// <summary>Cancels a plan, giving the reason (<c>POST /v1/plans/{id}/cancel</c>).</summary>
     public Task<Plan> CancelPlanAsync(Guid id, string reason, CancellationToken ct = default) => Send<Plan>(HttpMethod.Post, $"v1/plans/{id}/cancel", new { reason }, ct);
 
+    /// <summary>Records a payment; the same provider transaction twice is recorded once (<c>POST /v1/payments</c>).</summary>
     public Task<Payment> PostPaymentAsync(PostPayment payment, CancellationToken ct = default) => Send<Payment>(HttpMethod.Post, "v1/payments", payment, ct);
 
+    /// <summary>Reverses a payment, giving the reason (<c>POST /v1/payments/{id}/reversal</c>).</summary>
     public Task<Payment> ReversePaymentAsync(Guid id, string reason, CancellationToken ct = default) =>
         Send<Payment>(HttpMethod.Post, $"v1/payments/{id}/reversal", new { reason }, ct);
 
+    /// <summary>Walks the lender's audit hash chain (<c>GET /v1/audit/verify</c>).</summary>
     public Task<ChainCheck> VerifyAuditAsync(CancellationToken ct = default) => Send<ChainCheck>(HttpMethod.Get, "v1/audit/verify", null, ct);
 
     private async Task<T> Send<T>(HttpMethod method, string path, object? body, CancellationToken ct)

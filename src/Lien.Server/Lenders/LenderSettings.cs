@@ -33,8 +33,8 @@ internal sealed record LenderSettings(
         if (creating || Currency is not null)
             errors.Check(Currencies.IsKnown(Currency), "currency", "currency must be an ISO 4217 code such as KES.");
         if (PolicyProfile is not null || creating)
-            errors.Check(Protocol.PolicyProfile.Find(PolicyProfile ?? "standard") is not null, "policyProfile",
-                $"policyProfile must be one of: {string.Join(", ", Protocol.PolicyProfile.Names)}.");
+            errors.Check(Protocol.Lending.PolicyProfile.Find(PolicyProfile ?? "standard") is not null, "policyProfile",
+                $"policyProfile must be one of: {string.Join(", ", Protocol.Lending.PolicyProfile.Names)}.");
         if (OfflineAllowanceHours is { } h)
             errors.Check(h is >= 1 and <= 90 * 24, "offlineAllowanceHours", "offlineAllowanceHours must be between 1 and 2160 (90 days).");
         if (CodeTimeDivider is { } d)

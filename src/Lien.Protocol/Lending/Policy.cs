@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Lien.Protocol;
+namespace Lien.Protocol.Lending;
 
 /// <summary>A plan's standing as the lender's operations team sees it.</summary>
 public enum PlanStatus { Current, Overdue, PaidOff, Cancelled }

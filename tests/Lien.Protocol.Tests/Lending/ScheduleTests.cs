@@ -1,6 +1,7 @@
 using Lien.Protocol;
+using Lien.Protocol.Lending;
 
-namespace Lien.Protocol.Tests;
+namespace Lien.Protocol.Tests.Lending;
 
 public class ScheduleTests
 {

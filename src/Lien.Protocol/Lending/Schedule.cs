@@ -1,4 +1,4 @@
-namespace Lien.Protocol;
+namespace Lien.Protocol.Lending;
 
 /// <summary>One installment of a plan: due at the end of <see cref="DueDate"/> in the lender's time zone.</summary>
 public sealed record Installment(int Number, DateOnly DueDate, long Amount);

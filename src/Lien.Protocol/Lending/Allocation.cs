@@ -1,4 +1,4 @@
-namespace Lien.Protocol;
+namespace Lien.Protocol.Lending;
 
 /// <summary>What one installment has received.</summary>
 public sealed record AllocatedInstallment(Installment Installment, long Paid)

@@ -1,7 +1,8 @@
 using CsCheck;
 using Lien.Protocol;
+using Lien.Protocol.Lending;
 
-namespace Lien.Protocol.Tests;
+namespace Lien.Protocol.Tests.Lending;
 
 public class PolicyTests
 {
