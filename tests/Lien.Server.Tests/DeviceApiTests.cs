@@ -49,6 +49,18 @@ public abstract class DeviceApiTests(LienServer server)
     }
 
     [Fact]
+    public async Task Enroll_SignedWithA256BitKeyOfAnotherCurve_RefusedAsNotP256()
+    {
+        // A brainpoolP256r1 key is 256 bits too; it passed a key-size check and then failed sealing the code secret (500).
+        var a = await Server.NewLenderAsync();
+        var device = await a.Admin.RegisterAsync();
+        using var key = ECDsa.Create(ECCurve.NamedCurves.brainpoolP256r1);
+        var p = await (await Server.Client().PostAsJsonAsync("/v1/device/enroll", Enrollment(key, device.Str("imei")))).Problem(HttpStatusCode.BadRequest);
+        Assert.Contains("publicKey must be a P-256 key.", p.GetProperty("errors").GetRawText());
+        Assert.DoesNotContain((await a.Admin.ReadAsync("/v1/audit")).EnumerateArray(), e => e.Str("action") == "device.enrolled");
+    }
+
+    [Fact]
     public async Task Enroll_ForgedSignature_Refused()
     {
         var a = await Server.NewLenderAsync();

@@ -1,6 +1,3 @@
-using System.Buffers.Text;
-using System.Security.Cryptography;
-using System.Text;
 using Lien.Protocol;
 using Lien.Server.Api;
 using Lien.Server.Leases;
@@ -56,25 +53,12 @@ internal static class AgentApiEndpoints
         errors.Check(imeis.Count is 1 or 2, "imeis", "imeis must list the device's one or two IMEIs.");
         foreach (var imei in imeis)
             if (Imei.Problem(imei) is { } p) errors.Add("imeis", p);
-        byte[]? spki = null;
-        try
-        {
-            spki = Convert.FromBase64String(body.PublicKey ?? "");
-            using var key = ECDsa.Create();
-            key.ImportSubjectPublicKeyInfo(spki, out _);
-            if (key.KeySize != 256) errors.Add("publicKey", "publicKey must be a P-256 key.");
-            else if (!Base64Url.IsValid(body.Signature ?? "") || !key.VerifyData(
-                         Encoding.UTF8.GetBytes(EnrollRequest.SigningInput(imeis, body.PublicKey!, body.SignedAt)),
-                         Base64Url.DecodeFromChars(body.Signature), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation))
-                errors.Add("signature", "signature does not verify with publicKey over the enrollment signing input.");
-        }
-        catch (Exception e) when (e is FormatException or CryptographicException)
-        {
-            errors.Add("publicKey", "publicKey must be a base64 SubjectPublicKeyInfo of a P-256 key.");
-        }
+        // Proof of possession: the request is signed by the key it enrolls (the same check a port of the agent can run).
+        var proof = EnrollmentProof.Verify(body);
+        if (proof is { Field: { } field, Problem: { } problem }) errors.Add(field, problem);
         if (errors.Any) return errors.Problem();
 
-        return await enrollment.EnrollAsync(imeis, spki!, ct) switch
+        return await enrollment.EnrollAsync(imeis, proof.PublicKey!, ct) switch
         {
             EnrollmentOutcome.Enrolled(var answer) => TypedResults.Ok(answer),
             EnrollmentOutcome.NotRegistered => TypedResults.Problem(statusCode: 404, title: "IMEI not registered",

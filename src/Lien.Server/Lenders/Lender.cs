@@ -34,7 +34,7 @@ internal sealed class Lender
     /// <summary>What the policy needs to know of the lender: its lock screen, time zone, offline allowance and profile.</summary>
     public LenderTerms Terms() => new(Name, LogoUrl, SupportPhone, ShortCode, SupportUrl,
         TimeZoneInfo.FindSystemTimeZoneById(TimeZone), TimeSpan.FromSeconds(OfflineAllowanceSeconds),
-        Protocol.PolicyProfile.Find(PolicyProfile) ?? Protocol.PolicyProfile.Standard);
+        Protocol.Lending.PolicyProfile.Find(PolicyProfile) ?? Protocol.Lending.PolicyProfile.Standard);
 }
 
 internal sealed class LenderConfiguration : IEntityTypeConfiguration<Lender>
