@@ -10,7 +10,6 @@ namespace Lien.Server.Tests;
 public abstract class ApiTests(LienServer server)
 {
     protected LienServer Server { get; } = server;
-    private DateOnly Today => Policy.LocalDate(Server.Time.GetUtcNow(), TimeZoneInfo.FindSystemTimeZoneById("Africa/Nairobi"));
 
     [Fact]
     public async Task Schema_Migrations_MatchTheModel()
@@ -26,7 +25,7 @@ public abstract class ApiTests(LienServer server)
         var a = await Server.NewLenderAsync("Lender A");
         var b = await Server.NewLenderAsync("Lender B");
         var device = await a.Admin.RegisterAsync();
-        var plan = await a.Admin.PlanAsync(device.Id(), Today.AddDays(10));
+        var plan = await a.Admin.PlanAsync(device.Id(), Server.Today.AddDays(10));
         var payment = await (await a.Admin.PayAsync(plan.Id(), 100_00)).Json(HttpStatusCode.Created);
 
         foreach (var url in new[]
@@ -41,7 +40,7 @@ public abstract class ApiTests(LienServer server)
             .Problem(HttpStatusCode.UnprocessableEntity);
         await (await b.Admin.PostAsJsonAsync($"/v1/plans/{plan.Id()}/cancel", new { reason = "hostile" })).Problem(HttpStatusCode.NotFound);
         await (await b.Admin.PostAsJsonAsync($"/v1/payments/{payment.Id()}/reversal", new { reason = "hostile" })).Problem(HttpStatusCode.NotFound);
-        await (await b.Admin.PostAsJsonAsync("/v1/plans", new { deviceId = device.Id(), price = 200, generate = new { count = 1, frequency = "Monthly", firstDueDate = Today } }))
+        await (await b.Admin.PostAsJsonAsync("/v1/plans", new { deviceId = device.Id(), price = 200, generate = new { count = 1, frequency = "Monthly", firstDueDate = Server.Today } }))
             .Problem(HttpStatusCode.UnprocessableEntity);
         var aKeys = await a.Admin.ReadAsync("/v1/api-keys");
         await (await b.Admin.DeleteAsync($"/v1/api-keys/{aKeys[0].Str("id")}")).Problem(HttpStatusCode.NotFound);
@@ -77,17 +76,17 @@ public abstract class ApiTests(LienServer server)
     {
         var a = await Server.NewLenderAsync();
         var b = await Server.NewLenderAsync();
-        var imei = Api.NewImei();
-        var second = Api.NewImei();
+        var imei = LenderApi.NewImei();
+        var second = LenderApi.NewImei();
         var device = await a.Admin.RegisterAsync(imei, second);
         Assert.Contains("already registered", (await (await a.Admin.PostAsJsonAsync("/v1/devices", new { imei })).Problem(HttpStatusCode.Conflict)).Str("detail"));
         // Across lenders too, and through either slot.
-        await (await b.Admin.PostAsJsonAsync("/v1/devices", new { imei = Api.NewImei(), imei2 = imei })).Problem(HttpStatusCode.Conflict);
+        await (await b.Admin.PostAsJsonAsync("/v1/devices", new { imei = LenderApi.NewImei(), imei2 = imei })).Problem(HttpStatusCode.Conflict);
         await (await b.Admin.PostAsJsonAsync("/v1/devices", new { imei = second })).Problem(HttpStatusCode.Conflict);
         await (await a.Admin.PostAsJsonAsync("/v1/devices", new { imei, imei2 = imei })).Problem(HttpStatusCode.BadRequest);
 
         // Paid off → released → the IMEI may be financed again.
-        var plan = await a.Admin.PlanAsync(device.Id(), Today.AddDays(5), count: 1);
+        var plan = await a.Admin.PlanAsync(device.Id(), Server.Today.AddDays(5), count: 1);
         await (await a.Admin.PayAsync(plan.Id(), 100_00)).Json(HttpStatusCode.Created);
         Assert.Equal("Released", (await a.Admin.ReadAsync($"/v1/devices/{device.Id()}")).Str("leaseMode"));
         var again = await b.Admin.RegisterAsync(imei);
@@ -99,7 +98,7 @@ public abstract class ApiTests(LienServer server)
     {
         var a = await Server.NewLenderAsync();
         var device = await a.Admin.RegisterAsync();
-        var plan = await a.Admin.PlanAsync(device.Id(), Today.AddDays(10));
+        var plan = await a.Admin.PlanAsync(device.Id(), Server.Today.AddDays(10));
         var clients = Enumerable.Range(0, 8).Select(_ => Server.Client(a.Token)).ToList();
         var responses = await Task.WhenAll(clients.Select(c => c.PayAsync(plan.Id(), 70_00, "MPESA-TX-1")));
 
@@ -119,7 +118,7 @@ public abstract class ApiTests(LienServer server)
     {
         var a = await Server.NewLenderAsync();
         var device = await a.Admin.RegisterAsync();
-        var plan = await a.Admin.PlanAsync(device.Id(), Today.AddDays(10), count: 3, each: 100_00);
+        var plan = await a.Admin.PlanAsync(device.Id(), Server.Today.AddDays(10), count: 3, each: 100_00);
 
         var p1 = await (await a.Admin.PayAsync(plan.Id(), 150_00)).Json(HttpStatusCode.Created);
         var view = await a.Admin.ReadAsync($"/v1/plans/{plan.Id()}");
@@ -163,7 +162,7 @@ public abstract class ApiTests(LienServer server)
     {
         var a = await Server.NewLenderAsync();
         var device = await a.Admin.RegisterAsync();
-        var plan = await a.Admin.PlanAsync(device.Id(), Today.AddDays(10));
+        var plan = await a.Admin.PlanAsync(device.Id(), Server.Today.AddDays(10));
         var t = JsonDocument.Parse(twist).RootElement;
         var body = new
         {
@@ -186,7 +185,7 @@ public abstract class ApiTests(LienServer server)
     {
         var a = await Server.NewLenderAsync();
         var device = await a.Admin.RegisterAsync();
-        var plan = await a.Admin.PlanAsync(device.Id(), Today.AddDays(2), count: 2);
+        var plan = await a.Admin.PlanAsync(device.Id(), Server.Today.AddDays(2), count: 2);
         Server.Time.Advance(TimeSpan.FromDays(7)); // past due + grace
         await Server.ReviewAsync();
         Assert.Equal("Locked", (await a.Admin.ReadAsync($"/v1/devices/{device.Id()}/lease")).Str("mode"));
@@ -226,8 +225,8 @@ public abstract class ApiTests(LienServer server)
     {
         var a = await Server.NewLenderAsync();
         var device = await a.Admin.RegisterAsync();
-        var plan = await a.Admin.PlanAsync(device.Id(), Today, count: 2);
-        var lockAt = Policy.EndOfDay(Today.AddDays(3), TimeZoneInfo.FindSystemTimeZoneById("Africa/Nairobi"));
+        var plan = await a.Admin.PlanAsync(device.Id(), Server.Today, count: 2);
+        var lockAt = Policy.EndOfDay(Server.Today.AddDays(3), TimeZoneInfo.FindSystemTimeZoneById("Africa/Nairobi"));
         var lease = await a.Admin.ReadAsync($"/v1/devices/{device.Id()}/lease");
         var allowanceEnd = DateTimeOffset.FromUnixTimeSeconds(Server.Time.GetUtcNow().ToUnixTimeSeconds()).AddHours(72);
         Assert.Equal(lockAt < allowanceEnd ? lockAt : allowanceEnd, lease.GetProperty("unlockedUntil").GetDateTimeOffset());
@@ -255,9 +254,9 @@ public abstract class ApiTests(LienServer server)
         var zone = TimeZoneInfo.FindSystemTimeZoneById("Africa/Nairobi");
         var a = await Server.NewLenderAsync();
         var device = await a.Admin.RegisterAsync();
-        var plan = await a.Admin.PlanAsync(device.Id(), Today, count: 2);
+        var plan = await a.Admin.PlanAsync(device.Id(), Server.Today, count: 2);
         var secondDue = DateOnly.Parse(plan.GetProperty("installments")[1].Str("dueDate"), System.Globalization.CultureInfo.InvariantCulture);
-        Server.Time.SetUtcNow(Policy.EndOfDay(Today.AddDays(3), zone));
+        Server.Time.SetUtcNow(Policy.EndOfDay(Server.Today.AddDays(3), zone));
         await Server.ReviewAsync();
         Assert.Equal(100_00, (await a.Admin.ReadAsync($"/v1/devices/{device.Id()}/lease")).GetProperty("screen").Long("amountDueMinor"));
 
@@ -275,13 +274,13 @@ public abstract class ApiTests(LienServer server)
     {
         var a = await Server.NewLenderAsync();
         var taken = (await a.Admin.RegisterAsync()).Str("imei");
-        var good1 = Api.NewImei();
-        var good2 = Api.NewImei();
+        var good1 = LenderApi.NewImei();
+        var good2 = LenderApi.NewImei();
         var csv = new StringBuilder("IMEI,imei2,serial,make,model\n")
             .Append(good1).Append(",,S1,Tecno,Spark\n")                 // line 2 ok
             .Append("490154203237517,,S2,Tecno,Spark\n")                // line 3 bad check digit
             .Append(taken).Append(",,S3,Tecno,Spark\n")                 // line 4 already registered
-            .Append(good2).Append(',').Append(Api.NewImei()).Append(",S4,\"Samsung, Inc\",A15\n") // line 5 ok, quoted comma
+            .Append(good2).Append(',').Append(LenderApi.NewImei()).Append(",S4,\"Samsung, Inc\",A15\n") // line 5 ok, quoted comma
             .Append(good1).Append(",,S5,Tecno,Spark\n")                 // line 6 duplicate within the file
             .Append("12345,,S6,x,y\n");                                 // line 7 too short
         var r = await a.Admin.PostAsync("/v1/devices/import", new StringContent(csv.ToString(), Encoding.UTF8, "text/csv"));
@@ -303,7 +302,7 @@ public abstract class ApiTests(LienServer server)
     {
         var a = await Server.NewLenderAsync();
         var csv = new StringBuilder("imei,serial\n");
-        for (var i = 0; i < 1_234; i++) csv.Append(Api.NewImei()).Append(",S").Append(i).Append('\n');
+        for (var i = 0; i < 1_234; i++) csv.Append(LenderApi.NewImei()).Append(",S").Append(i).Append('\n');
         var result = await (await a.Admin.PostAsync("/v1/devices/import", new StringContent(csv.ToString(), Encoding.UTF8, "text/csv"))).Json(HttpStatusCode.OK);
         Assert.Equal(1_234, result.GetProperty("registered").GetInt32());
         var last = result.GetProperty("devices")[1_233].Id();
@@ -318,7 +317,7 @@ public abstract class ApiTests(LienServer server)
     {
         var a = await Server.NewLenderAsync();
         var csv = new StringBuilder("imei\n");
-        for (var i = 0; i <= 10_000; i++) csv.Append(Api.NewImei()).Append('\n');
+        for (var i = 0; i <= 10_000; i++) csv.Append(LenderApi.NewImei()).Append('\n');
         var r = await a.Admin.PostAsync("/v1/devices/import", new StringContent(csv.ToString(), Encoding.UTF8, "text/csv"));
         await r.Problem(HttpStatusCode.RequestEntityTooLarge);
         Assert.Empty((await a.Admin.ReadAsync("/v1/devices?limit=1")).GetProperty("items").EnumerateArray());
@@ -350,7 +349,7 @@ public abstract class ApiTests(LienServer server)
         var viewer = await a.KeyAsync("Viewer", Server);
         var op = await a.KeyAsync("Operator", Server);
         Assert.True((await viewer.GetAsync("/v1/devices")).IsSuccessStatusCode);
-        Assert.Equal(HttpStatusCode.Forbidden, (await viewer.PostAsJsonAsync("/v1/devices", new { imei = Api.NewImei() })).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await viewer.PostAsJsonAsync("/v1/devices", new { imei = LenderApi.NewImei() })).StatusCode);
         await op.RegisterAsync();
         Assert.Equal(HttpStatusCode.Forbidden, (await op.PostAsJsonAsync("/v1/api-keys", new { name = "x", role = "Admin" })).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await op.PatchAsJsonAsync("/v1/lender", new { name = "x" })).StatusCode);
@@ -400,7 +399,7 @@ public abstract class ApiTests(LienServer server)
     {
         var a = await Server.NewLenderAsync();
         var device = await a.Admin.RegisterAsync();
-        var plan = await a.Admin.PlanAsync(device.Id(), Today.AddDays(3));
+        var plan = await a.Admin.PlanAsync(device.Id(), Server.Today.AddDays(3));
         await (await a.Admin.PayAsync(plan.Id(), 10_00)).Json(HttpStatusCode.Created);
         var events = (await a.Admin.ReadAsync("/v1/audit")).EnumerateArray().ToList();
         Assert.Contains(events, e => e.Str("action") == "device.registered");

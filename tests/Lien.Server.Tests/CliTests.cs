@@ -21,7 +21,7 @@ public sealed partial class CliTests(SqliteServer server) : IClassFixture<Sqlite
     public async Task Cli_RegisterPlanPay_UnlocksAndShowsTheStory()
     {
         var a = await server.NewLenderAsync();
-        var imei = Api.NewImei();
+        var imei = LenderApi.NewImei();
         var (code, output, error) = await Lien("devices", "register", "--imei", imei, "--model", "Spark 20", "--server", Url, "--key", a.Token);
         Assert.True(code == 0, error);
         var deviceId = DeviceIdPattern().Match(output).Groups[1].Value;
