@@ -48,7 +48,7 @@ api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer"
 await WaitReadyAsync(api);
 
 var sw = Stopwatch.StartNew();
-var imeis = Enumerable.Range(0, options.Devices).Select(i => Imei("35" + (10_000_000_000L + i).ToString("000000000000", CultureInfo.InvariantCulture))).ToList();
+var imeis = Enumerable.Range(0, options.Devices).Select(i => Imei.WithCheckDigit("35" + (10_000_000_000L + i).ToString("000000000000", CultureInfo.InvariantCulture))).ToList();
 var deviceIds = new List<Guid>();
 foreach (var chunk in imeis.Chunk(5000))
 {
@@ -246,8 +246,6 @@ static async Task<long?> LiveHeapAsync(Process p)
     var m = Regex.Match(text, @"([\d,]+)\s+GC Heap bytes");
     return m.Success ? long.Parse(m.Groups[1].Value.Replace(",", "", StringComparison.Ordinal), CultureInfo.InvariantCulture) : null;
 }
-
-static string Imei(string body) => body + Lien.Protocol.Imei.CheckDigit(body);
 
 /// <summary>One run of payments: what it posted and how long each took to be applied.</summary>
 internal sealed class Phase(string name)

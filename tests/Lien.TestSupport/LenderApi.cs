@@ -12,11 +12,7 @@ public static class LenderApi
     private static long _next = Random.Shared.NextInt64(10_000_000_000, 90_000_000_000);
 
     /// <summary>A fresh valid IMEI.</summary>
-    public static string NewImei()
-    {
-        var body = "35" + Interlocked.Increment(ref _next).ToString("000000000000", CultureInfo.InvariantCulture);
-        return body + Imei.CheckDigit(body);
-    }
+    public static string NewImei() => Imei.WithCheckDigit("35" + Interlocked.Increment(ref _next).ToString("000000000000", CultureInfo.InvariantCulture));
 
     public static async Task<JsonElement> Json(this HttpResponseMessage r, HttpStatusCode expected)
     {
