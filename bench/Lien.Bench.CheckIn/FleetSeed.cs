@@ -129,11 +129,7 @@ internal static class FleetSeed
     }
 
     // Valid IMEIs (Luhn) with a TAC of their own, so they never meet the demo's.
-    private static string BenchImei(int n)
-    {
-        var body = string.Create(CultureInfo.InvariantCulture, $"86{n:000000000000}");
-        return body + Imei.CheckDigit(body).ToString(CultureInfo.InvariantCulture);
-    }
+    private static string BenchImei(int n) => Imei.WithCheckDigit(string.Create(CultureInfo.InvariantCulture, $"86{n:000000000000}"));
 
     private static async Task Exec(SqliteConnection connection, string sql)
     {

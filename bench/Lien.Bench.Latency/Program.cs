@@ -48,7 +48,7 @@ api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer"
 await WaitReadyAsync(api);
 
 var sw = Stopwatch.StartNew();
-var imeis = Enumerable.Range(0, options.Devices).Select(i => Imei("35" + (10_000_000_000L + i).ToString("000000000000", CultureInfo.InvariantCulture))).ToList();
+var imeis = Enumerable.Range(0, options.Devices).Select(i => Imei.WithCheckDigit("35" + (10_000_000_000L + i).ToString("000000000000", CultureInfo.InvariantCulture))).ToList();
 var deviceIds = new List<Guid>();
 foreach (var chunk in imeis.Chunk(5000))
 {
@@ -69,10 +69,7 @@ var devices = new ConcurrentBag<Device>();
 await Parallel.ForEachAsync(imeis, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (imei, ct) =>
 {
     using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-    var publicKey = Convert.ToBase64String(key.ExportSubjectPublicKeyInfo());
-    var signedAt = time.GetUtcNow().ToUnixTimeSeconds();
-    var signature = key.SignData(Encoding.UTF8.GetBytes(EnrollRequest.SigningInput([imei], publicKey, signedAt)), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
-    var r = await api.PostAsJsonAsync("/v1/device/enroll", new EnrollRequest([imei], publicKey, signedAt, Base64Url.EncodeToString(signature)), ct);
+    var r = await api.PostAsJsonAsync("/v1/device/enroll", EnrollmentProof.Sign([imei], key, time.GetUtcNow().ToUnixTimeSeconds()), ct);
     r.EnsureSuccessStatusCode();
     var e = (await r.Content.ReadFromJsonAsync<EnrollResponse>(LeaseClaims.Json, ct))!;
     devices.Add(new Device(e.DeviceId, e.DeviceToken, e.Seq, e.TrustKeys.Select(k => (k.Kid, k.ToECDsa())).ToDictionary(), plans[e.DeviceId]));
@@ -246,8 +243,6 @@ static async Task<long?> LiveHeapAsync(Process p)
     var m = Regex.Match(text, @"([\d,]+)\s+GC Heap bytes");
     return m.Success ? long.Parse(m.Groups[1].Value.Replace(",", "", StringComparison.Ordinal), CultureInfo.InvariantCulture) : null;
 }
-
-static string Imei(string body) => body + Lien.Protocol.Imei.CheckDigit(body);
 
 /// <summary>One run of payments: what it posted and how long each took to be applied.</summary>
 internal sealed class Phase(string name)

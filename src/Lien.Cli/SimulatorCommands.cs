@@ -195,11 +195,7 @@ internal static class SimulatorCommands
     private static AgentRuntime NewAgent(HttpClient http, string imei) =>
         new(http, new MemoryAgentStore(), new SystemDeviceClock(TimeProvider.System), TimeProvider.System, Random.Shared, [imei]);
 
-    private static string NewImei()
-    {
-        var body = "35" + Random.Shared.NextInt64(0, 1_000_000_000_000).ToString("000000000000", CultureInfo.InvariantCulture);
-        return body + Imei.CheckDigit(body);
-    }
+    private static string NewImei() => Imei.WithCheckDigit("35" + Random.Shared.NextInt64(0, 1_000_000_000_000).ToString("000000000000", CultureInfo.InvariantCulture));
 
     private static TimeSpan? Duration(string? text)
     {

@@ -19,6 +19,16 @@ public static class Imei
     /// <summary>True when <paramref name="imei"/> is 15 digits with a valid Luhn check digit.</summary>
     public static bool IsValid(string? imei) => Problem(imei) is null;
 
+    /// <summary>The IMEI made of <paramref name="fourteenDigits"/> followed by their Luhn check digit.</summary>
+    /// <exception cref="ArgumentException"><paramref name="fourteenDigits"/> is not 14 ASCII digits.</exception>
+    public static string WithCheckDigit(string fourteenDigits)
+    {
+        ArgumentNullException.ThrowIfNull(fourteenDigits);
+        if (fourteenDigits.Length != 14 || !fourteenDigits.All(char.IsAsciiDigit))
+            throw new ArgumentException($"The body of an IMEI is 14 digits; '{fourteenDigits}' is not.", nameof(fourteenDigits));
+        return fourteenDigits + (char)('0' + CheckDigit(fourteenDigits));
+    }
+
     /// <summary>The Luhn check digit for the 14 leading digits of an IMEI.</summary>
     public static int CheckDigit(ReadOnlySpan<char> body)
     {

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Lien.Protocol;
@@ -12,7 +13,7 @@ namespace Lien.Agent.Tests;
 /// by its own clock with the network cut, and by a lease pushed down its stream; a payment unlocks it through the
 /// stream; an offline code unlocks it with no data; payoff releases it.
 /// </summary>
-public sealed class EndToEndTests(LienServer server) : IClassFixture<LienServer>, IDisposable
+public sealed class EndToEndTests(SqliteServer server) : IClassFixture<SqliteServer>, IDisposable
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "lien-e2e-" + Guid.NewGuid().ToString("N"));
 
@@ -21,19 +22,14 @@ public sealed class EndToEndTests(LienServer server) : IClassFixture<LienServer>
         if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
     }
 
-    private static async Task Eventually(Func<bool> condition, string what)
-    {
-        for (var i = 0; i < 200 && !condition(); i++) await Task.Delay(50, TestContext.Current.CancellationToken);
-        Assert.True(condition(), what);
-    }
-
     [Fact]
     public async Task Phone_OverdueLocksPaymentUnlocksCodeUnlocksPayoffReleases()
     {
         var ct = TestContext.Current.CancellationToken;
         var (_, admin, _) = await server.NewLenderAsync();
-        var (deviceId, imei) = await admin.RegisterAsync();
-        var planId = await admin.PlanAsync(deviceId, server.Today.AddDays(-1), count: 3); // overdue, within grace: unlocked until the lock instant
+        var device = await admin.RegisterAsync();
+        var (deviceId, imei) = (device.Id(), device.Str("imei"));
+        var planId = (await admin.PlanAsync(deviceId, server.Today.AddDays(-1), count: 3)).Id(); // overdue, within grace: unlocked until the lock instant
         var clock = new FakeDeviceClock(server.Time.GetUtcNow(), TimeSpan.FromSeconds(5));
         var agent = new AgentRuntime(server.CreateClient(), new FileAgentStore(Path.Combine(_dir, "agent.json")), clock,
             new FakeTimeProvider(server.Time.GetUtcNow()), new Random(7), [imei], new OpenPaygoCodes());
@@ -57,15 +53,15 @@ public sealed class EndToEndTests(LienServer server) : IClassFixture<LienServer>
         server.Time.SetUtcNow(until.AddSeconds(1));
         await server.Services.GetRequiredService<ReviewService>().ReviewDueAsync(ct);
         var lockedSeq = await SeqAsync(admin, deviceId);
-        await Eventually(() => agent.State.AppliedSeq == lockedSeq, "the pushed Locked lease is applied");
+        await Wait.Until(() => agent.State.AppliedSeq == lockedSeq, "the pushed Locked lease is applied");
         Assert.Equal(LeaseMode.Locked, agent.State.Lease!.Claims.Mode);
         Assert.True(agent.State.Locked);
-        await Eventually(() => Applied(admin, deviceId) == lockedSeq, "the server records the ack");
+        await Wait.Until(() => Applied(admin, deviceId) == lockedSeq, "the server records the ack");
 
         // A payment: the stream delivers the unlock at once.
-        await admin.PayAsync(planId, 100_00);
+        await (await admin.PayAsync(planId, 100_00)).Json(HttpStatusCode.Created);
         var unlockedSeq = await SeqAsync(admin, deviceId);
-        await Eventually(() => agent.State.AppliedSeq == unlockedSeq, "the unlock is applied from the stream");
+        await Wait.Until(() => agent.State.AppliedSeq == unlockedSeq, "the unlock is applied from the stream");
         Assert.False(agent.State.Locked);
 
         // The network gone again and the next installment overdue: an offline code from the call centre unlocks it.
@@ -81,7 +77,7 @@ public sealed class EndToEndTests(LienServer server) : IClassFixture<LienServer>
         Assert.False(agent.State.Locked);
 
         // Paid off: Released, final.
-        await admin.PayAsync(planId, 200_00);
+        await (await admin.PayAsync(planId, 200_00)).Json(HttpStatusCode.Created);
         await agent.CheckInAsync(ct);
         Assert.Equal(LeaseMode.Released, agent.State.Lease!.Claims.Mode);
         clock.Advance(TimeSpan.FromDays(400));

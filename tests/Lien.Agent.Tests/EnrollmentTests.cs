@@ -11,7 +11,7 @@ public sealed class EnrollmentTests
     {
         await using var standIn = await StreamStandIn.StartAsync();
         using var http = new HttpClient { BaseAddress = standIn.Address };
-        string[] imeis = [TestLeases.NewImei(), TestLeases.NewImei()];
+        string[] imeis = [LenderApi.NewImei(), LenderApi.NewImei()];
         var agent = new AgentRuntime(http, new MemoryAgentStore(), new FakeDeviceClock(TestLeases.T0, TimeSpan.FromSeconds(5)),
             new FakeTimeProvider(TestLeases.T0), new Random(1), imeis);
         await agent.StartAsync(TestContext.Current.CancellationToken);

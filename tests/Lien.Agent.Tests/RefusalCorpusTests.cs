@@ -29,7 +29,7 @@ public sealed class RefusalCorpusTests
         }),
         ["unknown kid"] = (RefusalReason.UnknownKey, t => t.Sign(t.Claims(5, until: T0.AddDays(7)), kid: "lk-unknown")),
         ["another device's id"] = (RefusalReason.WrongDevice, t => t.Sign(t.Claims(5, until: T0.AddDays(7)) with { DeviceId = Guid.NewGuid() })),
-        ["another device's IMEIs"] = (RefusalReason.WrongDevice, t => t.Sign(t.Claims(5, until: T0.AddDays(7)) with { Imeis = [TestLeases.NewImei()] })),
+        ["another device's IMEIs"] = (RefusalReason.WrongDevice, t => t.Sign(t.Claims(5, until: T0.AddDays(7)) with { Imeis = [LenderApi.NewImei()] })),
         ["replayed: the held seq, other content"] = (RefusalReason.Replay, t => t.Lease(3, until: T0.AddDays(30))),
         ["replayed: an old seq"] = (RefusalReason.Replay, t => t.Lease(1, until: T0.AddDays(30))),
         ["reordered: seq 2 after seq 3"] = (RefusalReason.Replay, t => t.Lease(2, until: T0.AddDays(30))),

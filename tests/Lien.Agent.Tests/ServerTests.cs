@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Lien.Protocol;
@@ -6,7 +7,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace Lien.Agent.Tests;
 
 /// <summary>The agent's runtime against the real server over loopback: enrollment, check-in, restart, factory reset.</summary>
-public sealed class ServerTests(LienServer server) : IClassFixture<LienServer>, IDisposable
+public sealed class ServerTests(SqliteServer server) : IClassFixture<SqliteServer>, IDisposable
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "lien-agent-" + Guid.NewGuid().ToString("N"));
 
@@ -29,9 +30,9 @@ public sealed class ServerTests(LienServer server) : IClassFixture<LienServer>, 
     private async Task<(HttpClient Admin, Guid DeviceId, string Imei, Guid PlanId)> LockedDeviceAsync()
     {
         var (_, admin, _) = await server.NewLenderAsync();
-        var (deviceId, imei) = await admin.RegisterAsync();
-        var planId = await admin.PlanAsync(deviceId, server.Today.AddDays(-10), count: 1);
-        return (admin, deviceId, imei, planId);
+        var device = await admin.RegisterAsync();
+        var plan = await admin.PlanAsync(device.Id(), server.Today.AddDays(-10), count: 1);
+        return (admin, device.Id(), device.Str("imei"), plan.Id());
     }
 
     [Fact]
@@ -50,7 +51,7 @@ public sealed class ServerTests(LienServer server) : IClassFixture<LienServer>, 
         Assert.Equal("0800 723 000", screen.SupportPhone);
         Assert.Contains("account LN-", screen.HowToPay);
 
-        await admin.PayAsync(planId, 100_00);
+        await (await admin.PayAsync(planId, 100_00)).Json(HttpStatusCode.Created);
         var checkedIn = await agent.CheckInAsync(Ct);
 
         Assert.Equal(CallOutcome.Ok, checkedIn.Outcome);
@@ -117,7 +118,7 @@ public sealed class ServerTests(LienServer server) : IClassFixture<LienServer>, 
         var run = agent.RunAsync(stop.Token);
 
         await Wait.Until(() => effects.Any(e => e is LockNow), "the lock after enrolling at boot");
-        await admin.PayAsync(planId, 100_00);
+        await (await admin.PayAsync(planId, 100_00)).Json(HttpStatusCode.Created);
         await agent.RefreshAsync(Ct);
         await Wait.Until(() => effects.SkipWhile(e => e is not LockNow).Any(e => e is UnlockNow), "the unlock after Refresh");
 
@@ -130,7 +131,7 @@ public sealed class ServerTests(LienServer server) : IClassFixture<LienServer>, 
     public async Task Enroll_UnregisteredImei_NotRegistered()
     {
         await server.NewLenderAsync();
-        var agent = Device(TestLeases.NewImei());
+        var agent = Device(LenderApi.NewImei());
         await agent.StartAsync(Ct);
 
         Assert.Equal(CallOutcome.NotRegistered, (await agent.EnrollAsync(Ct)).Outcome);

@@ -1,7 +1,5 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
-using Lien.Agent;
 using Lien.Protocol;
 
 namespace Lien.Agent.Tests;
@@ -16,7 +14,7 @@ internal sealed class TestLeases : IDisposable
     public string Kid { get; } = "lk-test";
     public Guid LenderId { get; } = Guid.NewGuid();
     public Guid DeviceId { get; } = Guid.NewGuid();
-    public IReadOnlyList<string> Imeis { get; } = [NewImei(), NewImei()];
+    public IReadOnlyList<string> Imeis { get; } = [LenderApi.NewImei(), LenderApi.NewImei()];
 
     public static readonly LockScreen Screen = new("Mkopo Phones", "https://example.com/logo.png", "0800 723 000", "*483*7#", null,
         145_000, "KES", "LN-7F3K", "https://pay.example.com/LN-7F3K", "This device is locked due to an overdue installment payment.");
@@ -46,14 +44,6 @@ internal sealed class TestLeases : IDisposable
         s = Agent.Next(s, new Booted(Boot)).State;
         var seq = JsonSerializer.Deserialize<LeaseClaims>(Jws.Verify(lease, _ => Key, LeaseClaims.MediaType).Payload, LeaseClaims.Json)!.Seq;
         return Agent.Next(s, new Enrolled(Enrollment(lease, seq), at ?? Boot)).State;
-    }
-
-    private static long _next = Random.Shared.NextInt64(10_000_000_000, 90_000_000_000);
-
-    public static string NewImei()
-    {
-        var body = "35" + Interlocked.Increment(ref _next).ToString("000000000000", CultureInfo.InvariantCulture);
-        return body + Imei.CheckDigit(body);
     }
 
     public void Dispose() => Key.Dispose();

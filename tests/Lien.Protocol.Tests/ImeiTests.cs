@@ -32,4 +32,21 @@ public class ImeiTests
             Assert.False(Imei.IsValid(body + (Imei.CheckDigit(body) + 1) % 10));
         }
     }
+
+    [Theory]
+    [InlineData("49015420323751", "490154203237518")] // the textbook example
+    [InlineData("35693803564380", "356938035643809")]
+    [InlineData("00000000000000", "000000000000000")]
+    public void WithCheckDigit_FourteenDigits_AppendsTheLuhnDigit(string body, string imei)
+    {
+        Assert.Equal(imei, Imei.WithCheckDigit(body));
+    }
+
+    [Theory]
+    [InlineData("4901542032375")]   // 13 digits
+    [InlineData("490154203237518")] // already 15
+    [InlineData("4901542032375A")]
+    [InlineData("")]
+    public void WithCheckDigit_NotFourteenDigits_Throws(string body) =>
+        Assert.Throws<ArgumentException>(() => Imei.WithCheckDigit(body));
 }

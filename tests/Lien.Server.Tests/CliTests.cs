@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Lien.Cli;
 using Lien.Server.Lenders;
 
 namespace Lien.Server.Tests;
@@ -7,45 +6,37 @@ namespace Lien.Server.Tests;
 /// <summary>The <c>lien</c> CLI against the real server over loopback, as an operator would use it.</summary>
 public sealed partial class CliTests(SqliteServer server) : IClassFixture<SqliteServer>
 {
-    private async Task<(int Code, string Out, string Err)> Lien(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var code = await LienCli.RunAsync(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
-
     private string Url => server.Client().BaseAddress!.ToString();
 
     [Fact]
     public async Task Cli_RegisterPlanPay_UnlocksAndShowsTheStory()
     {
         var a = await server.NewLenderAsync();
-        var imei = Api.NewImei();
-        var (code, output, error) = await Lien("devices", "register", "--imei", imei, "--model", "Spark 20", "--server", Url, "--key", a.Token);
+        var imei = LenderApi.NewImei();
+        var (code, output, error) = await LienCommand.RunAsync("devices", "register", "--imei", imei, "--model", "Spark 20", "--server", Url, "--key", a.Token);
         Assert.True(code == 0, error);
         var deviceId = DeviceIdPattern().Match(output).Groups[1].Value;
 
-        (code, output, error) = await Lien("plans", "create", "--device", deviceId, "--price", "35000", "--down-payment", "5000", "--installments", "3",
+        (code, output, error) = await LienCommand.RunAsync("plans", "create", "--device", deviceId, "--price", "35000", "--down-payment", "5000", "--installments", "3",
             "--first-due", "2026-01-10", "--server", Url, "--key", a.Token);
         Assert.True(code == 0, error);
         Assert.Contains("Overdue", output);
         var reference = ReferencePattern().Match(output).Groups[1].Value;
 
-        (code, output, error) = await Lien("devices", "show", deviceId, "--server", Url, "--key", a.Token);
+        (code, output, error) = await LienCommand.RunAsync("devices", "show", deviceId, "--server", Url, "--key", a.Token);
         Assert.True(code == 0, error);
         Assert.Contains("Locked", output);
         Assert.Contains("amount due: KES 200", output);
 
-        (code, output, error) = await Lien("payments", "post", "--plan", reference, "--amount", "30000", "--currency", "KES", "--provider", "mpesa",
+        (code, output, error) = await LienCommand.RunAsync("payments", "post", "--plan", reference, "--amount", "30000", "--currency", "KES", "--provider", "mpesa",
             "--tx", "QK7 1", "--server", Url, "--key", a.Token);
         Assert.True(code == 0, error);
         Assert.Contains("Released", output);
 
-        (code, output, _) = await Lien("devices", "list", "--search", imei, "--server", Url, "--key", a.Token);
+        (code, output, _) = await LienCommand.RunAsync("devices", "list", "--search", imei, "--server", Url, "--key", a.Token);
         Assert.Equal(0, code);
         Assert.Contains(imei, output);
-        (code, output, _) = await Lien("audit", "verify", "--server", Url, "--key", a.Token);
+        (code, output, _) = await LienCommand.RunAsync("audit", "verify", "--server", Url, "--key", a.Token);
         Assert.Equal(0, code);
         Assert.StartsWith("intact", output);
     }
@@ -54,23 +45,23 @@ public sealed partial class CliTests(SqliteServer server) : IClassFixture<Sqlite
     public async Task Cli_BadInput_PlainMessagesAndNonZeroExit()
     {
         var a = await server.NewLenderAsync();
-        var (code, _, error) = await Lien("devices", "register", "--imei", "490154203237517", "--server", Url, "--key", a.Token);
+        var (code, _, error) = await LienCommand.RunAsync("devices", "register", "--imei", "490154203237517", "--server", Url, "--key", a.Token);
         Assert.Equal(1, code);
         Assert.Contains("imei: IMEI '490154203237517' fails its Luhn check", error);
 
-        (code, _, error) = await Lien("devices", "list", "--server", Url);
+        (code, _, error) = await LienCommand.RunAsync("devices", "list", "--server", Url);
         Assert.Equal(1, code);
         Assert.Contains("--key", error);
 
-        (code, _, error) = await Lien("devices", "list", "--server", "http://127.0.0.1:1", "--key", a.Token);
+        (code, _, error) = await LienCommand.RunAsync("devices", "list", "--server", "http://127.0.0.1:1", "--key", a.Token);
         Assert.Equal(1, code);
         Assert.Contains("cannot reach", error);
 
-        (code, _, error) = await Lien("devices", "import", "/no/such/file.csv", "--server", Url, "--key", a.Token);
+        (code, _, error) = await LienCommand.RunAsync("devices", "import", "/no/such/file.csv", "--server", Url, "--key", a.Token);
         Assert.Equal(1, code);
         Assert.Contains("No such file", error);
 
-        (code, _, _) = await Lien("plans", "show", "not-a-guid", "--server", Url, "--key", a.Token);
+        (code, _, _) = await LienCommand.RunAsync("plans", "show", "not-a-guid", "--server", Url, "--key", a.Token);
         Assert.NotEqual(0, code);
         Assert.DoesNotContain("   at ", error);
     }

@@ -12,7 +12,6 @@ namespace Lien.Server.Tests;
 public abstract class CodeTests(LienServer server)
 {
     protected LienServer Server { get; } = server;
-    private DateOnly Today => Policy.LocalDate(Server.Time.GetUtcNow(), TimeZoneInfo.FindSystemTimeZoneById("Africa/Nairobi"));
 
     private sealed record Enrolled(Tenant Lender, JsonElement Device, JsonElement Plan, TokenDevice TokenDevice, OfflineCodes Codes);
 
@@ -20,10 +19,9 @@ public abstract class CodeTests(LienServer server)
     {
         var a = await Server.NewLenderAsync();
         var device = await a.Admin.RegisterAsync();
-        var plan = await a.Admin.PlanAsync(device.Id(), Today.AddDays(firstDueInDays), count: 3);
+        var plan = await a.Admin.PlanAsync(device.Id(), Server.Today.AddDays(firstDueInDays), count: 3);
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var r = await Server.Client().PostAsJsonAsync("/v1/device/enroll", DeviceApiTests.Enrollment(key, device.Str("imei")));
-        var enrolled = (await r.Json(HttpStatusCode.OK)).Deserialize<EnrollResponse>(LeaseClaims.Json)!;
+        var enrolled = await Server.Client().EnrollAsync(key, device.Str("imei"));
         var codes = enrolled.Codes!;
         var secret = codes.Secret.Open(key, enrolled.DeviceId);
         Assert.Equal(16, secret.Length);

@@ -1,9 +1,6 @@
-using System.Buffers.Text;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using Lien.Protocol;
 using Microsoft.Extensions.DependencyInjection;
@@ -14,37 +11,13 @@ namespace Lien.Server.Tests;
 public abstract class DeviceApiTests(LienServer server)
 {
     protected LienServer Server { get; } = server;
-    private DateOnly Today => Policy.LocalDate(Server.Time.GetUtcNow(), TimeZoneInfo.FindSystemTimeZoneById("Africa/Nairobi"));
-
-    internal static EnrollRequest Enrollment(ECDsa key, params string[] imeis)
-    {
-        var publicKey = Convert.ToBase64String(key.ExportSubjectPublicKeyInfo());
-        const long signedAt = 1_770_000_000;
-        var signature = key.SignData(Encoding.UTF8.GetBytes(EnrollRequest.SigningInput(imeis, publicKey, signedAt)), HashAlgorithmName.SHA256,
-            DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
-        return new EnrollRequest(imeis, publicKey, signedAt, Base64Url.EncodeToString(signature));
-    }
-
-    private async Task<EnrollResponse> EnrollAsync(ECDsa key, params string[] imeis)
-    {
-        var r = await Server.Client().PostAsJsonAsync("/v1/device/enroll", Enrollment(key, imeis));
-        var json = await r.Json(HttpStatusCode.OK);
-        return json.Deserialize<EnrollResponse>(LeaseClaims.Json)!;
-    }
-
-    private async Task<HttpResponseMessage> CheckInAsync(string token, long applied)
-    {
-        var c = Server.Client();
-        c.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Device", token);
-        return await c.PostAsJsonAsync("/v1/device/checkin", new CheckInRequest(applied));
-    }
 
     [Fact]
     public async Task Enroll_UnregisteredImei_NotFoundProblem()
     {
         await Server.NewLenderAsync();
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var p = await (await Server.Client().PostAsJsonAsync("/v1/device/enroll", Enrollment(key, Api.NewImei()))).Problem(HttpStatusCode.NotFound);
+        var p = await (await Server.Client().PostAsJsonAsync("/v1/device/enroll", Phone.Enrollment(key, LenderApi.NewImei()))).Problem(HttpStatusCode.NotFound);
         Assert.Equal("IMEI not registered", p.Str("title"));
     }
 
@@ -55,7 +28,7 @@ public abstract class DeviceApiTests(LienServer server)
         var a = await Server.NewLenderAsync();
         var device = await a.Admin.RegisterAsync();
         using var key = ECDsa.Create(ECCurve.NamedCurves.brainpoolP256r1);
-        var p = await (await Server.Client().PostAsJsonAsync("/v1/device/enroll", Enrollment(key, device.Str("imei")))).Problem(HttpStatusCode.BadRequest);
+        var p = await (await Server.Client().PostAsJsonAsync("/v1/device/enroll", Phone.Enrollment(key, device.Str("imei")))).Problem(HttpStatusCode.BadRequest);
         Assert.Contains("publicKey must be a P-256 key.", p.GetProperty("errors").GetRawText());
         Assert.DoesNotContain((await a.Admin.ReadAsync("/v1/audit")).EnumerateArray(), e => e.Str("action") == "device.enrolled");
     }
@@ -67,7 +40,7 @@ public abstract class DeviceApiTests(LienServer server)
         var device = await a.Admin.RegisterAsync();
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         using var other = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var forged = Enrollment(other, device.Str("imei")) with { PublicKey = Convert.ToBase64String(key.ExportSubjectPublicKeyInfo()) };
+        var forged = Phone.Enrollment(other, device.Str("imei")) with { PublicKey = Convert.ToBase64String(key.ExportSubjectPublicKeyInfo()) };
         var p = await (await Server.Client().PostAsJsonAsync("/v1/device/enroll", forged)).Problem(HttpStatusCode.BadRequest);
         Assert.Contains("signature", p.GetProperty("errors").GetRawText());
     }
@@ -76,24 +49,24 @@ public abstract class DeviceApiTests(LienServer server)
     public async Task Enroll_ThenCheckIn_CurrentLeaseVerifiesAndAppliedSeqIsRecorded()
     {
         var a = await Server.NewLenderAsync();
-        var device = await a.Admin.RegisterAsync(imei2: Api.NewImei());
-        var plan = await a.Admin.PlanAsync(device.Id(), Today.AddDays(20));
+        var device = await a.Admin.RegisterAsync(imei2: LenderApi.NewImei());
+        var plan = await a.Admin.PlanAsync(device.Id(), Server.Today.AddDays(20));
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
 
-        var enrolled = await EnrollAsync(key, device.Str("imei"), device.Str("imei2"));
+        var enrolled = await Server.Client().EnrollAsync(key, device.Str("imei"), device.Str("imei2"));
         Assert.Equal(device.Id(), enrolled.DeviceId);
         Assert.Equal(a.LenderId, enrolled.LenderId);
-        var claims = Api.VerifiedClaims(enrolled.Lease, enrolled.TrustKeys);
+        var claims = Phone.VerifiedClaims(enrolled.Lease, enrolled.TrustKeys);
         Assert.Equal(LeaseMode.Unlocked, claims.Mode);
         Assert.Equal(enrolled.Seq, claims.Seq);
         Assert.Equal([device.Str("imei"), device.Str("imei2")], claims.Imeis);
         Assert.True(enrolled.NextCheckInAt > Server.Time.GetUtcNow());
 
         await (await a.Admin.PayAsync(plan.Id(), 100_00)).Json(HttpStatusCode.Created);
-        var checkin = (await (await CheckInAsync(enrolled.DeviceToken, enrolled.Seq)).Json(HttpStatusCode.OK)).Deserialize<CheckInResponse>(LeaseClaims.Json)!;
-        var newer = Api.VerifiedClaims(checkin.Lease, checkin.TrustKeys);
+        var checkin = (await (await Server.Client().CheckInAsync(enrolled.DeviceToken, enrolled.Seq)).Json(HttpStatusCode.OK)).Deserialize<CheckInResponse>(LeaseClaims.Json)!;
+        var newer = Phone.VerifiedClaims(checkin.Lease, checkin.TrustKeys);
         Assert.True(newer.Seq > claims.Seq);
-        await (await CheckInAsync(enrolled.DeviceToken, newer.Seq)).Json(HttpStatusCode.OK);
+        await (await Server.Client().CheckInAsync(enrolled.DeviceToken, newer.Seq)).Json(HttpStatusCode.OK);
         var view = await a.Admin.ReadAsync($"/v1/devices/{device.Id()}");
         Assert.Equal(newer.Seq, view.Long("appliedSeq"));
         Assert.NotNull(view.GetProperty("enrolledAt").GetString());
@@ -106,13 +79,13 @@ public abstract class DeviceApiTests(LienServer server)
         var a = await Server.NewLenderAsync();
         var device = await a.Admin.RegisterAsync();
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var enrolled = await EnrollAsync(key, device.Str("imei"));
+        var enrolled = await Server.Client().EnrollAsync(key, device.Str("imei"));
         var recorder = Server.Services.GetRequiredService<Lien.Server.AgentApi.LastSeenRecorder>();
         Assert.Equal(JsonValueKind.Null, (await a.Admin.ReadAsync($"/v1/devices/{device.Id()}")).GetProperty("lastSeenAt").ValueKind);
         foreach (var hours in new[] { 0, 5 })
         {
             Server.Time.Advance(TimeSpan.FromHours(hours));
-            await (await CheckInAsync(enrolled.DeviceToken, enrolled.Seq)).Json(HttpStatusCode.OK);
+            await (await Server.Client().CheckInAsync(enrolled.DeviceToken, enrolled.Seq)).Json(HttpStatusCode.OK);
             await recorder.FlushAsync(CancellationToken.None);
             var seen = (await a.Admin.ReadAsync($"/v1/devices/{device.Id()}")).GetProperty("lastSeenAt").GetDateTimeOffset();
             Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(Server.Time.GetUtcNow().ToUnixTimeSeconds()), seen);
@@ -125,19 +98,19 @@ public abstract class DeviceApiTests(LienServer server)
         var a = await Server.NewLenderAsync();
         var device = await a.Admin.RegisterAsync();
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var first = await EnrollAsync(key, device.Str("imei"));
-        await (await CheckInAsync(first.DeviceToken, 0)).Json(HttpStatusCode.OK);
-        await (await CheckInAsync(first.DeviceToken[..^2] + "AA", 0)).Problem(HttpStatusCode.Unauthorized);
-        await (await CheckInAsync("garbage", 0)).Problem(HttpStatusCode.Unauthorized);
-        await (await CheckInAsync($"{Guid.NewGuid():N}.1.AAAAAAAAAAAAAAAAAAAAAA", 0)).Problem(HttpStatusCode.Unauthorized);
+        var first = await Server.Client().EnrollAsync(key, device.Str("imei"));
+        await (await Server.Client().CheckInAsync(first.DeviceToken, 0)).Json(HttpStatusCode.OK);
+        await (await Server.Client().CheckInAsync(first.DeviceToken[..^2] + "AA", 0)).Problem(HttpStatusCode.Unauthorized);
+        await (await Server.Client().CheckInAsync("garbage", 0)).Problem(HttpStatusCode.Unauthorized);
+        await (await Server.Client().CheckInAsync($"{Guid.NewGuid():N}.1.AAAAAAAAAAAAAAAAAAAAAA", 0)).Problem(HttpStatusCode.Unauthorized);
 
         // A factory reset enrolls again with a new key: the old token is retired, the state is the same.
         using var fresh = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var second = await EnrollAsync(fresh, device.Str("imei"));
+        var second = await Server.Client().EnrollAsync(fresh, device.Str("imei"));
         Assert.Equal(first.DeviceId, second.DeviceId);
         Assert.Equal(first.Lease, second.Lease);
-        await (await CheckInAsync(first.DeviceToken, 0)).Problem(HttpStatusCode.Unauthorized);
-        await (await CheckInAsync(second.DeviceToken, 0)).Json(HttpStatusCode.OK);
+        await (await Server.Client().CheckInAsync(first.DeviceToken, 0)).Problem(HttpStatusCode.Unauthorized);
+        await (await Server.Client().CheckInAsync(second.DeviceToken, 0)).Json(HttpStatusCode.OK);
         Assert.Contains((await a.Admin.ReadAsync("/v1/audit")).EnumerateArray(), e => e.Str("action") == "device.re-enrolled");
     }
 
@@ -146,16 +119,16 @@ public abstract class DeviceApiTests(LienServer server)
     {
         var a = await Server.NewLenderAsync();
         var device = await a.Admin.RegisterAsync();
-        var plan = await a.Admin.PlanAsync(device.Id(), Today.AddDays(-10), count: 1);
+        var plan = await a.Admin.PlanAsync(device.Id(), Server.Today.AddDays(-10), count: 1);
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var enrolled = await EnrollAsync(key, device.Str("imei"));
-        Assert.Equal(LeaseMode.Locked, Api.VerifiedClaims(enrolled.Lease, enrolled.TrustKeys).Mode);
+        var enrolled = await Server.Client().EnrollAsync(key, device.Str("imei"));
+        Assert.Equal(LeaseMode.Locked, Phone.VerifiedClaims(enrolled.Lease, enrolled.TrustKeys).Mode);
         Assert.True(enrolled.NextCheckInAt <= Server.Time.GetUtcNow().AddMinutes(15));
 
         await (await a.Admin.PayAsync(plan.Id(), 100_00)).Json(HttpStatusCode.Created);
         using var afterReset = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var released = await EnrollAsync(afterReset, device.Str("imei"));
-        Assert.Equal(LeaseMode.Released, Api.VerifiedClaims(released.Lease, released.TrustKeys).Mode);
+        var released = await Server.Client().EnrollAsync(afterReset, device.Str("imei"));
+        Assert.Equal(LeaseMode.Released, Phone.VerifiedClaims(released.Lease, released.TrustKeys).Mode);
     }
 }
 

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using Lien.Protocol;
 using Npgsql;
@@ -109,17 +108,17 @@ public sealed partial class MultiNodeTests : IAsyncLifetime
         var device = await adminB.RegisterAsync();
         var today = Policy.LocalDate(TimeProvider.System.GetUtcNow(), TimeZoneInfo.FindSystemTimeZoneById("Africa/Nairobi"));
         var plan = await adminB.PlanAsync(device.Id(), today.AddDays(-10), count: 2);
-        var enrolled = await StreamTests.EnrollAsync(nodeA, device.Str("imei"));
-        await StreamTests.AckAsync(nodeA, enrolled.DeviceToken, enrolled.Seq);
+        var enrolled = await nodeA.EnrollAsync(device.Str("imei"));
+        await nodeA.AckAsync(enrolled.DeviceToken, enrolled.Seq);
 
         await using var stream = await Sse.OpenAsync(nodeA, enrolled.DeviceToken, enrolled.Seq);
         await (await adminB.PayAsync(plan.Id(), 100_00)).Json(HttpStatusCode.Created);
         var (seq, jws) = await stream.NextLeaseAsync();
-        var claims = Api.VerifiedClaims(jws, enrolled.TrustKeys);
+        var claims = Phone.VerifiedClaims(jws, enrolled.TrustKeys);
         Assert.Equal(LeaseMode.Unlocked, claims.Mode);
         Assert.Equal(seq, claims.Seq);
 
-        await StreamTests.AckAsync(nodeA, enrolled.DeviceToken, seq);
+        await nodeA.AckAsync(enrolled.DeviceToken, seq);
         Assert.Equal(seq, (await adminB.ReadAsync($"/v1/devices/{device.Id()}")).Long("appliedSeq"));
     }
 

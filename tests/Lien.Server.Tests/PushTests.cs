@@ -1,7 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Security.Cryptography;
 using Lien.Protocol;
 using Lien.Server.Push;
 using Microsoft.Extensions.DependencyInjection;
@@ -105,12 +102,9 @@ public sealed class PushTests(SqlitePushServer server) : IClassFixture<SqlitePus
     {
         var a = await server.NewLenderAsync();
         var device = await a.Admin.RegisterAsync();
-        var today = Policy.LocalDate(server.Time.GetUtcNow(), TimeZoneInfo.FindSystemTimeZoneById("Africa/Nairobi"));
-        var plan = await a.Admin.PlanAsync(device.Id(), today.AddDays(-10), count: 2);
-        var enrolled = await StreamTests.EnrollAsync(server.Client(), device.Str("imei"));
-        var c = server.Client();
-        c.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Device", enrolled.DeviceToken);
-        await (await c.PostAsJsonAsync("/v1/device/checkin", new CheckInRequest(enrolled.Seq, pushToken))).Json(HttpStatusCode.OK);
+        var plan = await a.Admin.PlanAsync(device.Id(), server.Today.AddDays(-10), count: 2);
+        var enrolled = await server.Client().EnrollAsync(device.Str("imei"));
+        await (await server.Client().CheckInAsync(enrolled.DeviceToken, enrolled.Seq, pushToken)).Json(HttpStatusCode.OK);
         return (plan, enrolled, a.Admin);
     }
 
@@ -133,7 +127,7 @@ public sealed class PushTests(SqlitePushServer server) : IClassFixture<SqlitePus
         server.Time.Advance(TimeSpan.FromMinutes(1));
         await DispatchAsync();
         Assert.Equal(2, server.Fcm.Messages.Count(m => m.Token == pushToken));
-        await StreamTests.AckAsync(server.Client(), device.DeviceToken, lease.Long("seq"));
+        await server.Client().AckAsync(device.DeviceToken, lease.Long("seq"));
         server.Time.Advance(TimeSpan.FromMinutes(5));
         await DispatchAsync();
         Assert.Equal(2, server.Fcm.Messages.Count(m => m.Token == pushToken));

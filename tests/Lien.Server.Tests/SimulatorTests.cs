@@ -1,5 +1,3 @@
-using Lien.Cli;
-
 namespace Lien.Server.Tests;
 
 /// <summary><c>lien simulate</c> against the real server: virtual devices that are real agents over real HTTP.</summary>
@@ -17,20 +15,12 @@ public sealed class SimulatorTests : IClassFixture<SqliteServer>
 
     private string Url => _server.Client().BaseAddress!.ToString();
 
-    private static async Task<(int Code, string Out, string Err)> Lien(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var code = await LienCli.RunAsync(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
-
     [Fact]
     public async Task Simulate_TwoDevicesOneOverdue_LocksThenUnlocksAfterPayment()
     {
         var a = await _server.NewLenderAsync();
 
-        var (code, output, error) = await Lien("simulate", "--server", Url, "--key", a.Token, "--devices", "2", "--overdue", "1",
+        var (code, output, error) = await LienCommand.RunAsync("simulate", "--server", Url, "--key", a.Token, "--devices", "2", "--overdue", "1",
             "--duration", "6s", "--interval", "1s", "--pay-after", "3s");
 
         Assert.True(code == 0, error + output);
@@ -50,7 +40,7 @@ public sealed class SimulatorTests : IClassFixture<SqliteServer>
         var today = DateOnly.FromDateTime(_server.Time.GetUtcNow().UtcDateTime);
         await a.Admin.PlanAsync(device.Id(), today.AddDays(-10), count: 1);
 
-        var (code, output, error) = await Lien("simulate", "--server", Url, "--watch", device.Str("imei"), "--duration", "2s", "--interval", "1s");
+        var (code, output, error) = await LienCommand.RunAsync("simulate", "--server", Url, "--watch", device.Str("imei"), "--duration", "2s", "--interval", "1s");
 
         Assert.True(code == 0, error + output);
         Assert.Contains("LOCKED — Test Lender", output);

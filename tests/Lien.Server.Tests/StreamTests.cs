@@ -1,7 +1,5 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Security.Cryptography;
 using System.Text.Json;
 using Lien.Protocol;
 
@@ -11,46 +9,31 @@ namespace Lien.Server.Tests;
 public abstract class StreamTests(LienServer server)
 {
     protected LienServer Server { get; } = server;
-    private DateOnly Today => Policy.LocalDate(Server.Time.GetUtcNow(), TimeZoneInfo.FindSystemTimeZoneById("Africa/Nairobi"));
-
-    internal static async Task<EnrollResponse> EnrollAsync(HttpClient client, string imei)
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var r = await client.PostAsJsonAsync("/v1/device/enroll", DeviceApiTests.Enrollment(key, imei));
-        return (await r.Json(HttpStatusCode.OK)).Deserialize<EnrollResponse>(LeaseClaims.Json)!;
-    }
-
-    internal static async Task AckAsync(HttpClient client, string token, long seq)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/device/ack") { Content = JsonContent.Create(new { seq }) };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Device", token);
-        Assert.Equal(HttpStatusCode.NoContent, (await client.SendAsync(request)).StatusCode);
-    }
 
     // A lender, a device with a plan 10 days overdue (so Locked), enrolled; the caller decides whether it acks.
     private async Task<(Tenant Lender, JsonElement Device, JsonElement Plan, EnrollResponse Enrolled)> OverdueEnrolledAsync()
     {
         var a = await Server.NewLenderAsync();
         var device = await a.Admin.RegisterAsync();
-        var plan = await a.Admin.PlanAsync(device.Id(), Today.AddDays(-10), count: 2);
-        return (a, device, plan, await EnrollAsync(Server.Client(), device.Str("imei")));
+        var plan = await a.Admin.PlanAsync(device.Id(), Server.Today.AddDays(-10), count: 2);
+        return (a, device, plan, await Server.Client().EnrollAsync(device.Str("imei")));
     }
 
     [Fact]
     public async Task Stream_PaymentCommitted_LeaseArrivesAndAckIsRecorded()
     {
         var (a, device, plan, enrolled) = await OverdueEnrolledAsync();
-        Assert.Equal(LeaseMode.Locked, Api.VerifiedClaims(enrolled.Lease, enrolled.TrustKeys).Mode);
-        await AckAsync(Server.Client(), enrolled.DeviceToken, enrolled.Seq);
+        Assert.Equal(LeaseMode.Locked, Phone.VerifiedClaims(enrolled.Lease, enrolled.TrustKeys).Mode);
+        await Server.Client().AckAsync(enrolled.DeviceToken, enrolled.Seq);
 
         await using var stream = await Sse.OpenAsync(Server.Client(), enrolled.DeviceToken, enrolled.Seq);
         await (await a.Admin.PayAsync(plan.Id(), 100_00)).Json(HttpStatusCode.Created);
         var (seq, jws) = await stream.NextLeaseAsync();
-        var claims = Api.VerifiedClaims(jws, enrolled.TrustKeys);
+        var claims = Phone.VerifiedClaims(jws, enrolled.TrustKeys);
         Assert.Equal(seq, claims.Seq);
         Assert.Equal(LeaseMode.Unlocked, claims.Mode);
 
-        await AckAsync(Server.Client(), enrolled.DeviceToken, seq);
+        await Server.Client().AckAsync(enrolled.DeviceToken, seq);
         var lease = await a.Admin.ReadAsync($"/v1/devices/{device.Id()}/lease");
         Assert.True(lease.GetProperty("applied").GetBoolean());
         Assert.Equal(seq, (await a.Admin.ReadAsync($"/v1/devices/{device.Id()}")).Long("appliedSeq"));
@@ -60,7 +43,7 @@ public abstract class StreamTests(LienServer server)
     public async Task Stream_NotAcknowledged_LeaseIsWrittenAgain()
     {
         var (a, device, plan, enrolled) = await OverdueEnrolledAsync();
-        await AckAsync(Server.Client(), enrolled.DeviceToken, enrolled.Seq);
+        await Server.Client().AckAsync(enrolled.DeviceToken, enrolled.Seq);
         await using var stream = await Sse.OpenAsync(Server.Client(), enrolled.DeviceToken, enrolled.Seq);
         await (await a.Admin.PayAsync(plan.Id(), 100_00)).Json(HttpStatusCode.Created);
         var first = await stream.NextLeaseAsync();
@@ -83,7 +66,7 @@ public abstract class StreamTests(LienServer server)
         await using var stream = await Sse.OpenAsync(Server.Client(), enrolled.DeviceToken, enrolled.Seq);
         var (seq, jws) = await stream.NextLeaseAsync();
         Assert.True(seq > enrolled.Seq);
-        Assert.Equal(LeaseMode.Unlocked, Api.VerifiedClaims(jws, enrolled.TrustKeys).Mode);
+        Assert.Equal(LeaseMode.Unlocked, Phone.VerifiedClaims(jws, enrolled.TrustKeys).Mode);
     }
 
     [Fact]
@@ -105,7 +88,7 @@ public abstract class StreamTests(LienServer server)
         await (await a.Admin.PayAsync(plan.Id(), 100_00)).Json(HttpStatusCode.Created);
         var (seq, jws) = await stream.NextLeaseAsync();
         Assert.Equal(enrolled.Seq + 1, seq);
-        Assert.Equal(LeaseMode.Unlocked, Api.VerifiedClaims(jws, enrolled.TrustKeys).Mode);
+        Assert.Equal(LeaseMode.Unlocked, Phone.VerifiedClaims(jws, enrolled.TrustKeys).Mode);
     }
 
     [Fact]
@@ -113,7 +96,7 @@ public abstract class StreamTests(LienServer server)
     {
         var a = await Server.NewLenderAsync();
         var device = await a.Admin.RegisterAsync();
-        var enrolled = await EnrollAsync(Server.Client(), device.Str("imei"));
+        var enrolled = await Server.Client().EnrollAsync(device.Str("imei"));
         await using var stream = await Sse.OpenAsync(Server.Client(), enrolled.DeviceToken, enrolled.Seq);
 
         // The server's clock moves 2 minutes in 1-second steps: the heartbeat (25 s, jittered ±20 %, the first anywhere in

@@ -99,9 +99,5 @@ internal static class DemoSeed
     }
 
     // Valid IMEIs with a demo TAC, so the Luhn rules hold like on real phones.
-    private static string DemoImei(int i)
-    {
-        var body = $"35{i + 1:000000000000}";
-        return body + Imei.CheckDigit(body);
-    }
+    private static string DemoImei(int i) => Imei.WithCheckDigit($"35{i + 1:000000000000}");
 }

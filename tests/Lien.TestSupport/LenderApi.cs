@@ -4,19 +4,15 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Lien.Protocol;
 
-namespace Lien.Server.Tests;
+namespace Lien.TestSupport;
 
-/// <summary>Small helpers over the public HTTP API, so tests read as what a lender's engineer would do.</summary>
-internal static class Api
+/// <summary>Small helpers over the lender's HTTP API, so tests read as what a lender's engineer would do.</summary>
+public static class LenderApi
 {
     private static long _next = Random.Shared.NextInt64(10_000_000_000, 90_000_000_000);
 
     /// <summary>A fresh valid IMEI.</summary>
-    public static string NewImei()
-    {
-        var body = "35" + Interlocked.Increment(ref _next).ToString("000000000000", CultureInfo.InvariantCulture);
-        return body + Imei.CheckDigit(body);
-    }
+    public static string NewImei() => Imei.WithCheckDigit("35" + Interlocked.Increment(ref _next).ToString("000000000000", CultureInfo.InvariantCulture));
 
     public static async Task<JsonElement> Json(this HttpResponseMessage r, HttpStatusCode expected)
     {
@@ -50,14 +46,6 @@ internal static class Api
         c.PostAsJsonAsync("/v1/payments", new { planId, amount, currency, provider = "mpesa", providerTransactionId = tx ?? Guid.NewGuid().ToString("N") });
 
     public static async Task<JsonElement> ReadAsync(this HttpClient c, string url) => await (await c.GetAsync(url)).Json(HttpStatusCode.OK);
-
-    /// <summary>Verifies a lease against the lender's trust keys as an agent would, and returns its claims.</summary>
-    public static LeaseClaims VerifiedClaims(string jws, IReadOnlyList<TrustKey> keys)
-    {
-        var r = Jws.Verify(jws, kid => keys.FirstOrDefault(k => k.Kid == kid)?.ToECDsa(), LeaseClaims.MediaType);
-        Assert.True(r.Valid, r.Reason);
-        return JsonSerializer.Deserialize<LeaseClaims>(r.Payload, LeaseClaims.Json)!;
-    }
 
     public static Guid Id(this JsonElement e) => e.GetProperty("id").GetGuid();
     public static string Str(this JsonElement e, string name) => e.GetProperty(name).GetString()!;

@@ -1,10 +1,10 @@
 using System.Net.Http.Headers;
 using System.Text.Json;
 
-namespace Lien.Server.Tests;
+namespace Lien.TestSupport;
 
 /// <summary>A device's end of the Server-Sent Events stream, as bare as an agent would read it.</summary>
-internal sealed class Sse : IAsyncDisposable
+public sealed class Sse : IAsyncDisposable
 {
     private readonly HttpResponseMessage _response;
     private readonly StreamReader _reader;

@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
+using Lien.Protocol;
 using Lien.Server.Audit;
 using Lien.Server.Lenders;
 using Lien.Server.Scheduling;
@@ -12,7 +13,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 
-namespace Lien.Server.Tests;
+namespace Lien.TestSupport;
 
 public enum Store { Sqlite, Postgres }
 
@@ -33,6 +34,9 @@ public abstract class LienServer(Store store) : WebApplicationFactory<Program>, 
     public string MasterKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
     public bool Available => Store == Store.Sqlite || PostgresAdmin is not null;
     public string? PostgresConnection => PostgresAdmin is null ? null : new NpgsqlConnectionStringBuilder(PostgresAdmin) { Database = _pgDatabase }.ConnectionString;
+
+    /// <summary>Today in the test lenders' time zone (Africa/Nairobi), by the server's clock.</summary>
+    public DateOnly Today => Policy.LocalDate(Time.GetUtcNow(), TimeZoneInfo.FindSystemTimeZoneById("Africa/Nairobi"));
 
     public virtual async ValueTask InitializeAsync()
     {
