@@ -1,12 +1,10 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Threading.Channels;
 using Lien.Protocol;
-using Lien.Server;
-using Lien.Server.Audit;
 using Lien.Server.AgentApi;
+using Lien.Server.Audit;
 using Lien.Server.Leases;
 using Lien.Server.Lenders;
 using Lien.Server.Storage;

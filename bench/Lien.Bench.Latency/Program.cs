@@ -3,7 +3,6 @@
 // opens N Server-Sent Events streams (one per device, as agents would), measures the server's memory per idle
 // stream, then posts payments at a fixed rate to random devices and times each from the payment request to the
 // device having verified the pushed lease and acknowledged it.
-using System.Buffers.Text;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;

@@ -21,12 +21,14 @@ public sealed class RefusalCorpusTests
         {
             using var forger = ECDsa.Create(ECCurve.NamedCurves.nistP256);
             return t.Sign(t.Claims(5, until: T0.AddDays(7)), forger);
-        }),
+        }
+        ),
         ["payload edited after signing"] = (RefusalReason.BadSignature, t =>
         {
             var parts = t.Lease(5, LeaseMode.Locked).Split('.');
             return $"{parts[0]}.{Payload(t, 5)}.{parts[2]}";
-        }),
+        }
+        ),
         ["unknown kid"] = (RefusalReason.UnknownKey, t => t.Sign(t.Claims(5, until: T0.AddDays(7)), kid: "lk-unknown")),
         ["another device's id"] = (RefusalReason.WrongDevice, t => t.Sign(t.Claims(5, until: T0.AddDays(7)) with { DeviceId = Guid.NewGuid() })),
         ["another device's IMEIs"] = (RefusalReason.WrongDevice, t => t.Sign(t.Claims(5, until: T0.AddDays(7)) with { Imeis = [LenderApi.NewImei()] })),
@@ -44,7 +46,8 @@ public sealed class RefusalCorpusTests
             var input = $"{B64($$"""{"alg":"HS256","kid":"{{t.Kid}}","typ":"lien-lease+jwt"}""")}.{Payload(t, 5)}";
             var mac = HMACSHA256.HashData(t.Key.ExportSubjectPublicKeyInfo(), Encoding.ASCII.GetBytes(input));
             return $"{input}.{Base64Url.EncodeToString(mac)}";
-        }),
+        }
+        ),
         ["typ other than lien-lease+jwt"] = (RefusalReason.Type, t =>
             Jws.Sign(JsonSerializer.SerializeToUtf8Bytes(t.Claims(5, until: T0.AddDays(7)), LeaseClaims.Json), t.Key, t.Kid, "JWT")),
         ["claims that are not a lease"] = (RefusalReason.Malformed, t => Jws.Sign("""{"hello":"world"}"""u8, t.Key, t.Kid, LeaseClaims.MediaType)),

@@ -1,5 +1,3 @@
-using Lien.Protocol;
-
 namespace Lien.Protocol.Tests;
 
 public class MoneyTests

@@ -1,5 +1,3 @@
-using Lien.Protocol;
-
 namespace Lien.Server.Tests;
 
 /// <summary>The scheduled review: an overdue plan locks at the end of its grace, and a locked phone asks for what is due. Through real HTTP, on SQLite and on PostgreSQL (see the derived classes).</summary>

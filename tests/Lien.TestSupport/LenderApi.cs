@@ -38,7 +38,10 @@ public static class LenderApi
     public static async Task<JsonElement> PlanAsync(this HttpClient c, Guid deviceId, DateOnly firstDue, int count = 3, long each = 100_00, long downPayment = 50_00) =>
         await (await c.PostAsJsonAsync("/v1/plans", new
         {
-            deviceId, borrowerReference = "cust-1", price = count * each + downPayment, downPayment,
+            deviceId,
+            borrowerReference = "cust-1",
+            price = count * each + downPayment,
+            downPayment,
             generate = new { count, frequency = "Monthly", firstDueDate = firstDue },
         })).Json(HttpStatusCode.Created);
 

@@ -1,8 +1,6 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
-using Lien.Protocol;
-using Lien.Server.Audit;
 using Lien.Server.Lenders;
 using Lien.Server.Scheduling;
 using Lien.Server.Storage;

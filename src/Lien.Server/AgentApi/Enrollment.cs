@@ -24,8 +24,8 @@ internal abstract record EnrollmentOutcome
 /// </summary>
 internal sealed class Enrollment(LienDb db, DeviceTokens tokens, CodeIssuer codes, AuditTrail audit, TimeProvider time)
 {
-    /// <param name="imeis">The IMEIs the device reported, already checked.</param>
-    /// <param name="publicKey">The device key's SubjectPublicKeyInfo, whose possession the request proved.</param>
+    /// <summary>Enrolls the device that <paramref name="imeis"/> (already checked) name, with <paramref name="publicKey"/>
+    /// (the SubjectPublicKeyInfo whose possession the request proved) as its key from now on.</summary>
     public Task<EnrollmentOutcome> EnrollAsync(IReadOnlyList<string> imeis, byte[] publicKey, CancellationToken ct) =>
         db.InTransactionAsync<EnrollmentOutcome>(async () =>
         {

@@ -1,8 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using Lien.Server.Storage;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 
 namespace Lien.Server.AgentApi;
 

@@ -12,8 +12,6 @@ internal sealed class StreamHub
 {
     private readonly ConcurrentDictionary<Guid, Subscriber> _subscribers = new();
 
-    public int Connected => _subscribers.Count;
-
     /// <summary>This node, in its own notifications: it has handed the lease to its streams already and skips them.</summary>
     public string NodeId { get; } = Guid.NewGuid().ToString("N");
 

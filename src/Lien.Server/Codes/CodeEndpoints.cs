@@ -1,13 +1,6 @@
 using System.Security.Claims;
-using System.Security.Cryptography;
-using Lien.Protocol;
 using Lien.Protocol.Codes;
 using Lien.Server.Api;
-using Lien.Server.Audit;
-using Lien.Server.Devices;
-using Lien.Server.Leases;
-using Lien.Server.Lenders;
-using Lien.Server.Plans;
 using Lien.Server.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using Lien.Protocol;
 using Lien.Protocol.Codes;
 using Lien.Server.Audit;
 using Lien.Server.Devices;
@@ -84,8 +83,15 @@ internal sealed class CodeIssuer(LienDb db, SecretBox box, AuditTrail audit, Tim
             device.CodeCount = issued.NewCount; // a concurrent issue for this device conflicts here and is redone
             var row = new IssuedCode
             {
-                DeviceId = device.Id, Count = issued.NewCount, LenderId = lenderId, Type = type, Value = value, Code = issued.Token,
-                IssuedAt = time.GetUtcNow(), Actor = actor, Reason = reason,
+                DeviceId = device.Id,
+                Count = issued.NewCount,
+                LenderId = lenderId,
+                Type = type,
+                Value = value,
+                Code = issued.Token,
+                IssuedAt = time.GetUtcNow(),
+                Actor = actor,
+                Reason = reason,
             };
             db.IssuedCodes.Add(row);
             await audit.RecordAsync(lenderId, actor, AuditAction.CodeIssued, $"device:{device.Id}", reason,

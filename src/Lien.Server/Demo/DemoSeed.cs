@@ -1,5 +1,4 @@
 using Lien.Protocol;
-using Lien.Server.Audit;
 using Lien.Server.Devices;
 using Lien.Server.Leases;
 using Lien.Server.Lenders;
@@ -78,9 +77,16 @@ internal static class DemoSeed
             var now = time.GetUtcNow();
             var plan = new Plan
             {
-                Id = Guid.CreateVersion7(now), LenderId = lender.Id, DeviceId = device.Id, Reference = $"LN-DEMO{i + 1}",
-                BorrowerReference = $"customer-{i + 1:000}", Price = 4 * 3_625_00 + 2_000_00, DownPayment = 2_000_00, Currency = "KES",
-                Lifecycle = PlanLifecycle.Active, CreatedAt = now,
+                Id = Guid.CreateVersion7(now),
+                LenderId = lender.Id,
+                DeviceId = device.Id,
+                Reference = $"LN-DEMO{i + 1}",
+                BorrowerReference = $"customer-{i + 1:000}",
+                Price = 4 * 3_625_00 + 2_000_00,
+                DownPayment = 2_000_00,
+                Currency = "KES",
+                Lifecycle = PlanLifecycle.Active,
+                CreatedAt = now,
                 Installments = schedule.Select(x => new PlanInstallment { Number = x.Number, DueDate = x.DueDate, Amount = x.Amount }).ToList(),
             };
             db.Plans.Add(plan);
@@ -89,8 +95,17 @@ internal static class DemoSeed
                 var amount = schedule[p].Amount;
                 db.Payments.Add(new Payment
                 {
-                    Id = Guid.CreateVersion7(now), LenderId = lender.Id, PlanId = plan.Id, Kind = PaymentKind.Payment, Amount = amount, Currency = "KES",
-                    Provider = "mpesa", ProviderTransactionId = $"DEMO{i + 1}X{p + 1}", ReceivedAt = now, RecordedAt = now, Actor = "demo",
+                    Id = Guid.CreateVersion7(now),
+                    LenderId = lender.Id,
+                    PlanId = plan.Id,
+                    Kind = PaymentKind.Payment,
+                    Amount = amount,
+                    Currency = "KES",
+                    Provider = "mpesa",
+                    ProviderTransactionId = $"DEMO{i + 1}X{p + 1}",
+                    ReceivedAt = now,
+                    RecordedAt = now,
+                    Actor = "demo",
                 });
                 plan.PaidTotal += amount;
             }

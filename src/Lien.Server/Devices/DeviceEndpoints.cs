@@ -1,7 +1,6 @@
 using System.Security.Claims;
 using Lien.Protocol;
 using Lien.Server.Api;
-using Lien.Server.Lenders;
 using Lien.Server.Plans;
 using Lien.Server.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;

@@ -1,4 +1,3 @@
-using Lien.Protocol;
 using Lien.Server.Api;
 using Lien.Server.Audit;
 using Lien.Server.Leases;

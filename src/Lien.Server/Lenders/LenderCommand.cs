@@ -1,4 +1,3 @@
-using Lien.Server.Audit;
 using Lien.Server.Storage;
 
 namespace Lien.Server.Lenders;

@@ -1,7 +1,6 @@
 using System.Security.Claims;
 using Lien.Protocol;
 using Lien.Server.Api;
-using Lien.Server.Audit;
 using Lien.Server.Storage;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;

@@ -1,4 +1,3 @@
-using Lien.Protocol;
 using Lien.Server.Devices;
 using Lien.Server.Lenders;
 using Microsoft.EntityFrameworkCore;

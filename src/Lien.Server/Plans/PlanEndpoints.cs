@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using Lien.Protocol;
 using Lien.Server.Api;
 using Lien.Server.Lenders;
 using Lien.Server.Storage;

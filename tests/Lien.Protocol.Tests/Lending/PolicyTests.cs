@@ -1,5 +1,4 @@
 using CsCheck;
-using Lien.Protocol;
 using Lien.Protocol.Lending;
 
 namespace Lien.Protocol.Tests.Lending;

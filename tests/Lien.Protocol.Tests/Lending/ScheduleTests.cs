@@ -1,4 +1,3 @@
-using Lien.Protocol;
 using Lien.Protocol.Lending;
 
 namespace Lien.Protocol.Tests.Lending;

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Lien.Protocol;
-using Lien.Server.Api;
 using Lien.Server.AgentApi;
+using Lien.Server.Api;
 using Microsoft.AspNetCore.Http;
 
 namespace Lien.Server.Tests.DeviceApi;
