@@ -64,7 +64,7 @@ public sealed record CheckInNow : AgentEffect;
 public sealed record EnrollNow : AgentEffect;
 
 /// <summary>
-/// The extension point for offline unlock codes (OpenPAYGO Token, shared/conformance/openpaygo/). An implementation reads
+/// The extension point for offline unlock codes (OpenPAYGO Token; conformance vectors in tests/conformance/openpaygo/). An implementation reads
 /// the code, its own counters in <see cref="AgentState.CodeState"/>, and answers how far the code extends the held
 /// Unlocked lease. Rate-limiting wrong codes belongs to the implementation (it can count in its state).
 /// </summary>

@@ -9,7 +9,7 @@ public sealed record ConformanceReport(string Kind, int Passed, IReadOnlyList<st
 }
 
 /// <summary>
-/// Checks this implementation against the OpenPAYGO conformance files (shared/conformance/openpaygo/):
+/// Checks this implementation against the OpenPAYGO conformance files (a copy lives in tests/conformance/openpaygo/):
 /// encoder vectors (JSON lines) and a decoder scenario (one JSON object with <c>steps</c>).
 /// Takes the file's text, so it stays free of I/O; malformed text raises <see cref="FormatException"/>.
 /// </summary>
