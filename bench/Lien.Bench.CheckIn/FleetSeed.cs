@@ -36,7 +36,7 @@ internal static class FleetSeed
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddStorage(builder.Configuration, builder.Environment);
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddAudit();
+        builder.Services.AddAudit(builder.Configuration);
         builder.Services.AddLenders();
         using var host = builder.Build();
         var services = host.Services;

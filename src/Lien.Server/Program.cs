@@ -24,7 +24,7 @@ builder.Services.AddStorage(builder.Configuration, builder.Environment);
 builder.Services.AddProblems();
 builder.Services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
 builder.Services.AddOpenApi();
-builder.Services.AddAudit();
+builder.Services.AddAudit(builder.Configuration);
 builder.Services.AddLenders();
 builder.Services.AddDevices();
 builder.Services.AddPlans();

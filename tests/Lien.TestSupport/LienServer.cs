@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 
@@ -17,9 +18,10 @@ public enum Store { Sqlite, Postgres }
 
 /// <summary>
 /// The real server on Kestrel (loopback, a free port) over a real database: a fresh SQLite file, or a fresh PostgreSQL
-/// database when LIEN_TEST_POSTGRES names a server. Time is a FakeTimeProvider the tests move.
+/// database when LIEN_TEST_POSTGRES names a server. Time is a FakeTimeProvider the tests move, or, for the real-clock
+/// fixtures, the system clock (a fake clock at whole seconds once hid a hash over sub-millisecond timestamps).
 /// </summary>
-public abstract class LienServer(Store store) : WebApplicationFactory<Program>, IAsyncLifetime
+public abstract class LienServer(Store store, bool realClock = false) : WebApplicationFactory<Program>, IAsyncLifetime
 {
     public const string PostgresVariable = "LIEN_TEST_POSTGRES";
     public static readonly string? PostgresAdmin = Environment.GetEnvironmentVariable(PostgresVariable);
@@ -29,12 +31,18 @@ public abstract class LienServer(Store store) : WebApplicationFactory<Program>, 
 
     public Store Store { get; } = store;
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 3, 1, 9, 0, 0, TimeSpan.Zero));
+
+    /// <summary>The server's clock: <see cref="Time"/>, or the system clock for a real-clock fixture.</summary>
+    public TimeProvider Clock => realClock ? TimeProvider.System : Time;
+
+    /// <summary>Everything the server logged at Warning and above.</summary>
+    public CapturedLogs Logs { get; } = new();
     public string MasterKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
     public bool Available => Store == Store.Sqlite || PostgresAdmin is not null;
     public string? PostgresConnection => PostgresAdmin is null ? null : new NpgsqlConnectionStringBuilder(PostgresAdmin) { Database = _pgDatabase }.ConnectionString;
 
     /// <summary>Today in the test lenders' time zone (Africa/Nairobi), by the server's clock.</summary>
-    public DateOnly Today => Policy.LocalDate(Time.GetUtcNow(), TimeZoneInfo.FindSystemTimeZoneById("Africa/Nairobi"));
+    public DateOnly Today => Policy.LocalDate(Clock.GetUtcNow(), TimeZoneInfo.FindSystemTimeZoneById("Africa/Nairobi"));
 
     public virtual async ValueTask InitializeAsync()
     {
@@ -59,7 +67,11 @@ public abstract class LienServer(Store store) : WebApplicationFactory<Program>, 
         if (Store == Store.Postgres) builder.UseSetting("ConnectionStrings:Lien", PostgresConnection);
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         foreach (var (key, value) in ExtraSettings) builder.UseSetting(key, value);
-        builder.ConfigureTestServices(s => s.AddSingleton<TimeProvider>(Time));
+        builder.ConfigureTestServices(s =>
+        {
+            if (!realClock) s.AddSingleton<TimeProvider>(Time);
+            s.AddSingleton<ILoggerProvider>(Logs);
+        });
     }
 
     /// <summary>Settings a fixture adds, e.g. the address of a local stand-in for an external service.</summary>
@@ -110,6 +122,8 @@ public abstract class LienServer(Store store) : WebApplicationFactory<Program>, 
 
 public sealed class SqliteServer() : LienServer(Store.Sqlite);
 public sealed class PostgresServer() : LienServer(Store.Postgres);
+public sealed class SqliteRealClockServer() : LienServer(Store.Sqlite, realClock: true);
+public sealed class PostgresRealClockServer() : LienServer(Store.Postgres, realClock: true);
 
 public sealed record Tenant(Guid LenderId, HttpClient Admin, string Token)
 {

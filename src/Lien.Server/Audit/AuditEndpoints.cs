@@ -8,17 +8,31 @@ namespace Lien.Server.Audit;
 
 internal sealed record AuditView(long Seq, DateTimeOffset At, string Actor, string Action, string Subject, string? Reason, string? Policy,
     string? Data, string Hash);
-internal sealed record ChainCheck(long Checked, bool Intact, long? BrokenAt);
+internal sealed record CheckpointView(long Seq, string Hash, DateTimeOffset At, string Jws);
+internal sealed record ChainCheck(long Checked, bool Intact, long? BrokenAt, string? Problem, CheckpointView? Checkpoint);
 
 internal static class AuditEndpoints
 {
-    public static IServiceCollection AddAudit(this IServiceCollection services) => services.AddScoped<AuditTrail>();
+    public static IServiceCollection AddAudit(this IServiceCollection services, IConfiguration config)
+    {
+        services.Configure<AuditOptions>(config.GetSection("Lien:Audit"));
+        services.AddSingleton<AuditChain>();
+        services.AddScoped<AuditTrail>();
+        services.AddSingleton<AuditCheckpointer>();
+        services.AddHostedService(sp => sp.GetRequiredService<AuditCheckpointer>());
+        return services;
+    }
 
     public static IEndpointRouteBuilder MapAudit(this IEndpointRouteBuilder app)
     {
         var g = app.MapGroup("/v1/audit").WithTags("Audit").RequireAuthorization(Roles.Viewer);
         g.MapGet("", List);
-        g.MapGet("/verify", Verify);
+        g.MapGet("/verify", Verify)
+            .WithDescription("Walks the lender's audit chain and holds it against the newest signed checkpoint; reports the first event that does not verify.");
+        g.MapGet("/checkpoints", Checkpoints)
+            .WithDescription("Signed checkpoints of the chain head, newest first. Keep copies outside Lien: a copy shows later deletions of the events it covers.");
+        g.MapPost("/checkpoints", Checkpoint).RequireAuthorization(Roles.Admin)
+            .WithDescription("Signs the chain head now (the server also does so every Lien:Audit:CheckpointInterval).");
         return app;
     }
 
@@ -32,9 +46,28 @@ internal static class AuditEndpoints
         return TypedResults.Ok(rows);
     }
 
-    private static async Task<Ok<ChainCheck>> Verify(ClaimsPrincipal user, LienDb db, CancellationToken ct)
+    private static async Task<Ok<ChainCheck>> Verify(ClaimsPrincipal user, LienDb db, AuditChain chain, CancellationToken ct)
     {
-        var (count, broken) = await AuditTrail.VerifyAsync(db, user.LenderId(), ct);
-        return TypedResults.Ok(new ChainCheck(count, broken is null, broken));
+        var r = await chain.VerifyAsync(db, user.LenderId(), ct);
+        return TypedResults.Ok(new ChainCheck(r.Checked, r.Intact, r.BrokenAt, r.Problem, r.Checkpoint is { } c ? View(c) : null));
     }
+
+    private static async Task<Ok<List<CheckpointView>>> Checkpoints(ClaimsPrincipal user, LienDb db, int? limit, CancellationToken ct)
+    {
+        var lenderId = user.LenderId();
+        var rows = await db.AuditCheckpoints.AsNoTracking().Where(c => c.LenderId == lenderId).OrderByDescending(c => c.Seq)
+            .Take(Api.Paging.Limit(limit)).ToListAsync(ct);
+        return TypedResults.Ok(rows.Select(View).ToList());
+    }
+
+    private static async Task<Results<Created<CheckpointView>, ProblemHttpResult>> Checkpoint(ClaimsPrincipal user, AuditCheckpointer checkpointer, LienDb db,
+        CancellationToken ct)
+    {
+        var lenderId = user.LenderId();
+        var c = await checkpointer.CheckpointAsync(lenderId, ct)
+                ?? await db.AuditCheckpoints.AsNoTracking().Where(x => x.LenderId == lenderId).OrderByDescending(x => x.Seq).FirstOrDefaultAsync(ct);
+        return c is null ? Problems.Conflict("The audit trail has no events to checkpoint yet.") : TypedResults.Created("/v1/audit/checkpoints", View(c));
+    }
+
+    private static CheckpointView View(AuditCheckpoint c) => new(c.Seq, c.Hash, c.At, c.Jws);
 }

@@ -2,7 +2,6 @@ using System.Security.Claims;
 using System.Text.Json;
 using Lien.Protocol;
 using Lien.Server.Api;
-using Lien.Server.Lenders;
 using Lien.Server.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -17,7 +16,6 @@ internal static class LeaseEndpoints
     /// <summary>Lease issuing: the signer (keys opened once per process) and the issuer (per unit of work).</summary>
     public static IServiceCollection AddLeases(this IServiceCollection services)
     {
-        services.AddSingleton<SigningKeys>();
         services.AddSingleton<LeaseSigner>();
         services.AddScoped<LeaseIssuer>();
         return services;

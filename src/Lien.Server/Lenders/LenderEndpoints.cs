@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Lien.Protocol;
 using Lien.Server.Api;
+using Lien.Server.Audit;
 using Lien.Server.Storage;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -25,6 +26,8 @@ internal static class LenderEndpoints
             .AddPolicy(Roles.Operator, p => p.RequireRole(nameof(ApiRole.Operator), nameof(ApiRole.Admin)))
             .AddPolicy(Roles.Admin, p => p.RequireRole(nameof(ApiRole.Admin)));
         services.AddScoped<LenderSetup>();
+        services.AddSingleton<SigningKeys>();
+        services.AddSingleton<IAuditSigner, LenderAuditSigner>();
         return services;
     }
 

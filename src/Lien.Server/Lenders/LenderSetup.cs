@@ -42,6 +42,7 @@ internal sealed class LenderSetup(LienDb db, SecretBox box, AuditTrail audit, Ti
     public Task<Lender> UpdateAsync(Guid lenderId, LenderSettings settings, string actor, CancellationToken ct) =>
         db.InTransactionAsync(async () =>
         {
+            await db.LockLenderAsync(lenderId, ct);
             var l = await db.Lenders.FirstAsync(x => x.Id == lenderId, ct);
             settings.ApplyTo(l);
             await audit.RecordAsync(l.Id, actor, AuditAction.LenderUpdated, $"lender:{l.Id}", data: settings, ct: ct);
@@ -52,6 +53,7 @@ internal sealed class LenderSetup(LienDb db, SecretBox box, AuditTrail audit, Ti
     public Task<Lender> RotateKeyAsync(Guid lenderId, string actor, CancellationToken ct) =>
         db.InTransactionAsync(async () =>
         {
+            await db.LockLenderAsync(lenderId, ct);
             var l = await db.Lenders.FirstAsync(x => x.Id == lenderId, ct);
             var key = await SigningKeys.RotateAsync(db, box, l, time.GetUtcNow(), ct);
             await audit.RecordAsync(l.Id, actor, AuditAction.LenderKeyRotated, $"key:{key.Kid}", ct: ct);

@@ -25,6 +25,7 @@ internal abstract class LienDb(DbContextOptions options) : DbContext(options)
     public DbSet<Payment> Payments => Set<Payment>();
     public DbSet<LeaseRecord> Leases => Set<LeaseRecord>();
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
+    public DbSet<AuditCheckpoint> AuditCheckpoints => Set<AuditCheckpoint>();
     public DbSet<ServerSecret> ServerSecrets => Set<ServerSecret>();
     public DbSet<PushMessage> PushMessages => Set<PushMessage>();
     public DbSet<IssuedCode> IssuedCodes => Set<IssuedCode>();
@@ -35,14 +36,23 @@ internal abstract class LienDb(DbContextOptions options) : DbContext(options)
     // Work to do once the current unit of work has committed (e.g. wake a device's stream); dropped on rollback.
     private readonly List<Action> _afterCommit = [];
 
+    // The lenders whose write lock this unit of work holds (see Transactions.LockLenderAsync).
+    internal HashSet<Guid> LockedLenders { get; } = [];
+
     public void AfterCommit(Action action) => _afterCommit.Add(action);
 
-    internal void DiscardAfterCommit() => _afterCommit.Clear();
+    /// <summary>Forgets what the unit of work arranged (after-commit actions, lender locks): it is starting, or was rolled back.</summary>
+    internal void DiscardAfterCommit()
+    {
+        _afterCommit.Clear();
+        LockedLenders.Clear();
+    }
 
     internal void RunAfterCommit()
     {
         var actions = _afterCommit.ToArray();
         _afterCommit.Clear();
+        LockedLenders.Clear();
         foreach (var a in actions) a();
     }
 

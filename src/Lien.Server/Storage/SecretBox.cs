@@ -21,6 +21,13 @@ internal sealed class SecretBox(byte[] masterKey)
         return sealedBytes;
     }
 
+    /// <summary>
+    /// A 32-byte key for <paramref name="purpose"/>, derived from the master key (HKDF-SHA256): the same on every node
+    /// that holds the master key, and useless for anything else.
+    /// </summary>
+    public byte[] DeriveKey(string purpose) =>
+        HKDF.DeriveKey(HashAlgorithmName.SHA256, masterKey, 32, info: System.Text.Encoding.UTF8.GetBytes("lien/" + purpose));
+
     public byte[] Open(ReadOnlySpan<byte> sealedBytes, string purpose)
     {
         if (sealedBytes.Length < 29 || sealedBytes[0] != Version)

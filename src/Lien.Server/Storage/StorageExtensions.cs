@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Npgsql;
 
 namespace Lien.Server.Storage;
 
@@ -23,7 +25,7 @@ internal static class StorageExtensions
                     cs = $"Data Source={Path.Combine(dataDir, "lien.db")};Default Timeout=30";
                 }
                 var pragmas = new SqlitePragmas(SqlitePragmas.Validate(config["Lien:Sqlite:Synchronous"]));
-                services.AddDbContextPool<SqliteLienDb>(o => o.UseSqlite(cs).AddInterceptors(pragmas));
+                services.AddDbContextPool<SqliteLienDb>(o => QuietConflicts(o.UseSqlite(cs).AddInterceptors(pragmas)));
                 ReserveThreads(config);
                 services.AddHostedService<SqliteCheckpointer>();
                 services.AddScoped<LienDb>(sp => sp.GetRequiredService<SqliteLienDb>());
@@ -31,14 +33,39 @@ internal static class StorageExtensions
             case "postgres":
                 var pg = config.GetConnectionString("Lien")
                          ?? throw new InvalidOperationException("Database:Provider is postgres but ConnectionStrings:Lien is not set.");
-                services.AddDbContextPool<PostgresLienDb>(o => o.UseNpgsql(pg));
+                services.AddDbContextPool<PostgresLienDb>(o => QuietConflicts(o.UseNpgsql(BoundedPool(pg, config))));
                 services.AddScoped<LienDb>(sp => sp.GetRequiredService<PostgresLienDb>());
                 break;
             default:
                 throw new InvalidOperationException($"Database:Provider '{provider}' is not supported; use sqlite or postgres.");
         }
         services.AddSingleton(new SecretBox(MasterKey(config, dataDir)));
+        services.AddExceptionHandler<DatabaseBusy>();
         return services;
+    }
+
+    /// <summary>
+    /// A failed statement or save is not logged as an error by EF: a conflict is redone by <see cref="Transactions"/>
+    /// (not an error at all), and a real fault reaches the exception handler, which logs it once, with its request.
+    /// </summary>
+    private static DbContextOptionsBuilder QuietConflicts(DbContextOptionsBuilder options) => options.ConfigureWarnings(w => w.Log(
+        (CoreEventId.SaveChangesFailed, LogLevel.Debug),
+        (CoreEventId.OptimisticConcurrencyException, LogLevel.Debug),
+        (RelationalEventId.CommandError, LogLevel.Debug),
+        (RelationalEventId.TransactionError, LogLevel.Debug)));
+
+    /// <summary>
+    /// Each node's pool is bounded (<c>Lien:Postgres:MaxPoolSize</c>, default 40, unless the connection string says
+    /// otherwise) below PostgreSQL's <c>max_connections</c> (100 by default), so a burst waits for a pooled connection
+    /// instead of being refused by the server ("too many clients"); one that waits too long is a 503, not a 500.
+    /// </summary>
+    private static string BoundedPool(string connectionString, IConfiguration config)
+    {
+        var b = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!connectionString.Contains("Maximum Pool Size", StringComparison.OrdinalIgnoreCase)
+            && !connectionString.Contains("Max Pool Size", StringComparison.OrdinalIgnoreCase))
+            b.MaxPoolSize = config.GetValue("Lien:Postgres:MaxPoolSize", 40);
+        return b.ConnectionString;
     }
 
     /// <summary>

@@ -66,6 +66,18 @@ internal static class Transactions
         }
     }
 
+    /// <summary>
+    /// Takes the lender's write lock for the rest of the unit of work (PostgreSQL: <c>SELECT … FOR UPDATE</c> on the
+    /// lender's row; SQLite: nothing, its writers already take turns). A lender's writes — payments, leases, their audit
+    /// events — then queue for their turn instead of racing for the same audit seq and failing, and a unit of work that
+    /// takes it first reads the lender's rows only once no other writer of the lender can change them.
+    /// </summary>
+    public static async Task LockLenderAsync(this LienDb db, Guid lenderId, CancellationToken ct = default)
+    {
+        if (db.IsSqlite || db.Database.CurrentTransaction is null || !db.LockedLenders.Add(lenderId)) return;
+        await db.Database.ExecuteSqlAsync($"SELECT 1 FROM \"Lenders\" WHERE \"Id\" = {lenderId} FOR UPDATE", ct);
+    }
+
     public static bool IsConflict(Exception e) => e switch
     {
         DbUpdateConcurrencyException => true,

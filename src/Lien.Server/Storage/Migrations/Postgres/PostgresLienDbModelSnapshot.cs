@@ -22,6 +22,53 @@ namespace Lien.Server.Storage.Migrations.Postgres
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("Lien.Server.AgentApi.DeviceSighting", b =>
+                {
+                    b.Property<Guid>("DeviceId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("LastSeenAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("DeviceId");
+
+                    b.ToTable("DeviceSightings");
+                });
+
+            modelBuilder.Entity("Lien.Server.Audit.AuditCheckpoint", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Hash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("Jws")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<Guid>("LenderId")
+                        .HasColumnType("uuid");
+
+                    b.Property<long>("Seq")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("LenderId", "Seq")
+                        .IsUnique();
+
+                    b.ToTable("AuditCheckpoints");
+                });
+
             modelBuilder.Entity("Lien.Server.Audit.AuditEvent", b =>
                 {
                     b.Property<long>("Id")
@@ -114,19 +161,6 @@ namespace Lien.Server.Storage.Migrations.Postgres
                     b.HasKey("DeviceId", "Count");
 
                     b.ToTable("IssuedCodes");
-                });
-
-            modelBuilder.Entity("Lien.Server.DeviceApi.DeviceSighting", b =>
-                {
-                    b.Property<Guid>("DeviceId")
-                        .HasColumnType("uuid");
-
-                    b.Property<DateTimeOffset>("LastSeenAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.HasKey("DeviceId");
-
-                    b.ToTable("DeviceSightings");
                 });
 
             modelBuilder.Entity("Lien.Server.Devices.Device", b =>
@@ -620,20 +654,29 @@ namespace Lien.Server.Storage.Migrations.Postgres
                     b.ToTable("ServerSecrets");
                 });
 
+            modelBuilder.Entity("Lien.Server.AgentApi.DeviceSighting", b =>
+                {
+                    b.HasOne("Lien.Server.Devices.Device", null)
+                        .WithOne()
+                        .HasForeignKey("Lien.Server.AgentApi.DeviceSighting", "DeviceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Lien.Server.Audit.AuditCheckpoint", b =>
+                {
+                    b.HasOne("Lien.Server.Lenders.Lender", null)
+                        .WithMany()
+                        .HasForeignKey("LenderId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Lien.Server.Codes.IssuedCode", b =>
                 {
                     b.HasOne("Lien.Server.Devices.Device", null)
                         .WithMany()
                         .HasForeignKey("DeviceId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-                });
-
-            modelBuilder.Entity("Lien.Server.DeviceApi.DeviceSighting", b =>
-                {
-                    b.HasOne("Lien.Server.Devices.Device", null)
-                        .WithOne()
-                        .HasForeignKey("Lien.Server.DeviceApi.DeviceSighting", "DeviceId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

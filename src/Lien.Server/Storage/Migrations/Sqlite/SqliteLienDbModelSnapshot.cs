@@ -17,6 +17,51 @@ namespace Lien.Server.Storage.Migrations.Sqlite
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
+            modelBuilder.Entity("Lien.Server.AgentApi.DeviceSighting", b =>
+                {
+                    b.Property<Guid>("DeviceId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("LastSeenAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("DeviceId");
+
+                    b.ToTable("DeviceSightings");
+                });
+
+            modelBuilder.Entity("Lien.Server.Audit.AuditCheckpoint", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Hash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Jws")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("LenderId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Seq")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("LenderId", "Seq")
+                        .IsUnique();
+
+                    b.ToTable("AuditCheckpoints");
+                });
+
             modelBuilder.Entity("Lien.Server.Audit.AuditEvent", b =>
                 {
                     b.Property<long>("Id")
@@ -107,19 +152,6 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.HasKey("DeviceId", "Count");
 
                     b.ToTable("IssuedCodes");
-                });
-
-            modelBuilder.Entity("Lien.Server.DeviceApi.DeviceSighting", b =>
-                {
-                    b.Property<Guid>("DeviceId")
-                        .HasColumnType("TEXT");
-
-                    b.Property<long>("LastSeenAt")
-                        .HasColumnType("INTEGER");
-
-                    b.HasKey("DeviceId");
-
-                    b.ToTable("DeviceSightings");
                 });
 
             modelBuilder.Entity("Lien.Server.Devices.Device", b =>
@@ -611,20 +643,29 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.ToTable("ServerSecrets");
                 });
 
+            modelBuilder.Entity("Lien.Server.AgentApi.DeviceSighting", b =>
+                {
+                    b.HasOne("Lien.Server.Devices.Device", null)
+                        .WithOne()
+                        .HasForeignKey("Lien.Server.AgentApi.DeviceSighting", "DeviceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Lien.Server.Audit.AuditCheckpoint", b =>
+                {
+                    b.HasOne("Lien.Server.Lenders.Lender", null)
+                        .WithMany()
+                        .HasForeignKey("LenderId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Lien.Server.Codes.IssuedCode", b =>
                 {
                     b.HasOne("Lien.Server.Devices.Device", null)
                         .WithMany()
                         .HasForeignKey("DeviceId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-                });
-
-            modelBuilder.Entity("Lien.Server.DeviceApi.DeviceSighting", b =>
-                {
-                    b.HasOne("Lien.Server.Devices.Device", null)
-                        .WithOne()
-                        .HasForeignKey("Lien.Server.DeviceApi.DeviceSighting", "DeviceId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
