@@ -155,14 +155,57 @@ internal static class ApiCommands
 
     private static Command Audit()
     {
-        var verify = new Command("verify", "Walk the lender's audit hash chain");
+        var checkpointFile = new Option<FileInfo?>("--checkpoint")
+        {
+            Description = "A checkpoint saved earlier with 'audit checkpoint --out': also check that the chain still holds what it covers",
+        };
+        var verify = new Command("verify", "Walk the lender's audit chain and report the first event that does not verify") { checkpointFile };
         Run(verify, async (c, r, o, ct) =>
         {
             var check = await c.VerifyAuditAsync(ct);
-            await o.WriteLineAsync(check.Intact ? $"intact: {check.Checked} events" : $"BROKEN at event {check.BrokenAt} ({check.Checked} verified before it)");
+            await o.WriteLineAsync(check.Intact
+                ? $"intact: {check.Checked} events{(check.Checkpoint is { } cp ? $", held against the signed checkpoint at event {cp.Seq} ({cp.At.ToString("u", CultureInfo.InvariantCulture)})" : "")}"
+                : $"BROKEN at event {check.BrokenAt} ({check.Checked} verified before it): {check.Problem}");
+            if (r.GetValue(checkpointFile) is { } file) await HoldAgainstSavedCheckpointAsync(c, file, o, ct);
             if (!check.Intact) throw new UserError("The audit chain does not verify.");
         });
-        return new Command("audit", "The audit trail") { verify };
+
+        var output = new Option<FileInfo?>("--out") { Description = "Write the signed checkpoint (a JWS) to this file, to keep outside Lien" };
+        var checkpoint = new Command("checkpoint", "Sign the audit chain head now and print (or save) the checkpoint") { output };
+        Run(checkpoint, async (c, r, o, ct) =>
+        {
+            var cp = await c.CheckpointAuditAsync(ct);
+            await o.WriteLineAsync($"checkpoint at event {cp.Seq} ({cp.At.ToString("u", CultureInfo.InvariantCulture)}), head {cp.Hash}");
+            if (r.GetValue(output) is { } file)
+            {
+                await File.WriteAllTextAsync(file.FullName, cp.Jws + "\n", ct);
+                await o.WriteLineAsync($"saved to {file.FullName}");
+            }
+            else await o.WriteLineAsync(cp.Jws);
+        });
+        return new Command("audit", "The audit trail") { verify, checkpoint };
+    }
+
+    // A checkpoint kept outside Lien is checked with the lender's published keys, then against the chain as it is now:
+    // the event it names must still be there with the same hash (deleting or changing covered events cannot hide).
+    private static async Task HoldAgainstSavedCheckpointAsync(LienClient c, FileInfo file, TextWriter o, CancellationToken ct)
+    {
+        if (!file.Exists) throw new UserError($"No checkpoint file {file.FullName}.");
+        var jws = (await File.ReadAllTextAsync(file.FullName, ct)).Trim();
+        var lender = await c.GetLenderAsync(ct);
+        var verified = Jws.Verify(jws, kid => lender.TrustKeys.FirstOrDefault(k => k.Kid == kid)?.ToECDsa(), "lien-audit-checkpoint+jwt");
+        if (!verified.Valid || verified.Payload is null)
+            throw new UserError($"The saved checkpoint is not signed by this lender's keys ({verified.Reason}).");
+        using var claims = System.Text.Json.JsonDocument.Parse(verified.Payload);
+        var seq = claims.RootElement.GetProperty("seq").GetInt64();
+        var hash = claims.RootElement.GetProperty("hash").GetString();
+        if (claims.RootElement.GetProperty("lenderId").GetGuid() != lender.Id) throw new UserError("The saved checkpoint is another lender's.");
+        var events = await c.ListAuditEventsAsync(seq - 1, 1, ct);
+        if (events is not [var e, ..] || e.Seq != seq)
+            throw new UserError($"BROKEN: the saved checkpoint covers events up to {seq}, but the chain no longer holds event {seq}: events were deleted.");
+        if (e.Hash != hash)
+            throw new UserError($"BROKEN: event {seq} differs from the saved checkpoint: the chain was changed or rebuilt.");
+        await o.WriteLineAsync($"the saved checkpoint at event {seq} holds: the chain still has that event, unchanged");
     }
 
     private static async Task WritePlan(TextWriter o, Plan p)

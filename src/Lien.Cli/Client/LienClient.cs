@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
@@ -62,6 +63,14 @@ public sealed class LienClient
 
     /// <summary>Walks the lender's audit hash chain (<c>GET /v1/audit/verify</c>).</summary>
     public Task<ChainCheck> VerifyAuditAsync(CancellationToken ct = default) => Send<ChainCheck>(HttpMethod.Get, "v1/audit/verify", null, ct);
+
+    /// <summary>Signs the audit chain head now (<c>POST /v1/audit/checkpoints</c>, admin).</summary>
+    public Task<AuditCheckpoint> CheckpointAuditAsync(CancellationToken ct = default) =>
+        Send<AuditCheckpoint>(HttpMethod.Post, "v1/audit/checkpoints", null, ct);
+
+    /// <summary>Audit events after seq <paramref name="after"/>, oldest first (<c>GET /v1/audit</c>).</summary>
+    public Task<List<AuditEvent>> ListAuditEventsAsync(long? after = null, int? limit = null, CancellationToken ct = default) =>
+        Send<List<AuditEvent>>(HttpMethod.Get, "v1/audit" + Query(("after", after?.ToString(CultureInfo.InvariantCulture)), ("limit", limit?.ToString(CultureInfo.InvariantCulture))), null, ct);
 
     private async Task<T> Send<T>(HttpMethod method, string path, object? body, CancellationToken ct)
     {

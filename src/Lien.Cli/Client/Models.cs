@@ -69,4 +69,18 @@ public sealed record Lease(long Seq, LeaseMode Mode, DateTimeOffset IssuedAt, Da
     string Kid, LockScreen Screen, bool Applied, string Jws);
 
 /// <summary>The result of walking the audit hash chain.</summary>
-public sealed record ChainCheck(long Checked, bool Intact, long? BrokenAt);
+public sealed record ChainCheck(long Checked, bool Intact, long? BrokenAt)
+{
+    /// <summary>Why the chain does not verify at <see cref="BrokenAt"/>; null when intact.</summary>
+    public string? Problem { get; init; }
+
+    /// <summary>The newest signed checkpoint the server held the chain against, if any.</summary>
+    public AuditCheckpoint? Checkpoint { get; init; }
+}
+
+/// <summary>A signed checkpoint of the audit chain head: keep a copy outside Lien.</summary>
+public sealed record AuditCheckpoint(long Seq, string Hash, DateTimeOffset At, string Jws);
+
+/// <summary>One audit event as listed.</summary>
+public sealed record AuditEvent(long Seq, DateTimeOffset At, string Actor, string Action, string Subject, string? Reason, string? Policy,
+    string? Data, string Hash);
