@@ -5,6 +5,7 @@ namespace Lien.Server.Storage;
 /// <summary>
 /// Seals secrets at rest (lender private keys, device secrets, the token MAC key) with AES-256-GCM under
 /// the master key from configuration <c>Lien:MasterKey</c>. Sealed form: version byte, nonce, tag, ciphertext.
+/// Also derives keys of their own for other purposes (a MAC key), so no second secret needs storing.
 /// </summary>
 internal sealed class SecretBox(byte[] masterKey)
 {
@@ -20,6 +21,10 @@ internal sealed class SecretBox(byte[] masterKey)
         aes.Encrypt(nonce, plain, sealedBytes.AsSpan(29), sealedBytes.AsSpan(13, 16), System.Text.Encoding.UTF8.GetBytes(purpose));
         return sealedBytes;
     }
+
+    /// <summary>A 32-byte key for <paramref name="purpose"/> alone (HKDF-SHA256 of the master key), the same on every node.</summary>
+    public byte[] DeriveKey(string purpose) =>
+        HKDF.DeriveKey(HashAlgorithmName.SHA256, masterKey, 32, info: System.Text.Encoding.UTF8.GetBytes("lien-derived-key:" + purpose));
 
     public byte[] Open(ReadOnlySpan<byte> sealedBytes, string purpose)
     {
