@@ -24,11 +24,15 @@ internal sealed class DataFolder(string path, string? sqliteDatabase)
     /// <summary>The SQLite database file (under <see cref="Path"/> unless a connection string names another), or null.</summary>
     public string? SqliteDatabase { get; } = sqliteDatabase;
 
-    /// <summary>The SQLite file a connection string names; null for an in-memory database.</summary>
-    public static string? DatabaseFile(string connectionString) =>
-        new SqliteConnectionStringBuilder(connectionString).DataSource is { Length: > 0 } source && source != ":memory:"
+    /// <summary>The SQLite file a connection string names; null for an in-memory database or a URI filename.</summary>
+    public static string? DatabaseFile(string connectionString)
+    {
+        var builder = new SqliteConnectionStringBuilder(connectionString);
+        return builder.Mode != SqliteOpenMode.Memory && builder.DataSource is { Length: > 0 } source && source != ":memory:"
+               && !source.StartsWith("file:", StringComparison.Ordinal)
             ? System.IO.Path.GetFullPath(source)
             : null;
+    }
 
     /// <summary>
     /// Run at start, before the database is opened: makes the folder if Lien keeps its database there, tightens what is
@@ -50,7 +54,7 @@ internal sealed class DataFolder(string path, string? sqliteDatabase)
         foreach (var file in files)
             if (System.IO.File.Exists(file) && Tighten(file) is { } fileWas) tightened.Add($"{file} ({fileWas})");
         if (tightened.Count > 0)
-            log.LogWarning("Made owner-only (0700 folder, 0600 files), as they hold secrets; they were readable by others: {Paths}",
+            log.LogWarning("Made owner-only (0700 folder, 0600 files), as they hold secrets; they were open to others: {Paths}",
                 string.Join(", ", tightened));
     }
 

@@ -62,6 +62,14 @@ public sealed class DataFolderTests
         await server.NewLenderAsync(); // and the server works on the database it found
     }
 
+    [Theory]
+    [InlineData("Data Source=/srv/lien/lien.db;Default Timeout=30", "/srv/lien/lien.db")]
+    [InlineData("Data Source=:memory:", null)]
+    [InlineData("Data Source=shared;Mode=Memory;Cache=Shared", null)]
+    [InlineData("Data Source=file:lien.db?mode=rwc", null)]
+    public void DatabaseFile_ConnectionString_TheFileSqliteOpens(string connectionString, string? expected) =>
+        Assert.Equal(expected, DataFolder.DatabaseFile(connectionString));
+
     private static void AssertEveryFileOwnerOnly(string dir)
     {
         foreach (var file in Directory.GetFiles(dir))
