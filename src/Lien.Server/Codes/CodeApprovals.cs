@@ -36,15 +36,18 @@ internal sealed class CodeApprovals(SecretBox box)
     public CodeApproval? Check(string token, Guid lenderId, Guid deviceId, TokenType type, DateTimeOffset now, out string refusal)
     {
         refusal = "";
-        var parts = token.Length <= MaxLength ? token.Split('.') : [];
-        if (parts is not [Version, var typeName, var device, var count, var keyId, var expiry, var mac]
+        // The MAC covers the body exactly as written, so a token has one spelling: nothing is parsed before it holds.
+        var dot = token.Length <= MaxLength ? token.LastIndexOf('.') : -1;
+        var parts = dot > 0 && CryptographicOperations.FixedTimeEquals(
+                Encoding.ASCII.GetBytes(token[(dot + 1)..]), Encoding.ASCII.GetBytes(Base64Url.EncodeToString(Mac(lenderId, token[..dot]))))
+            ? token[..dot].Split('.')
+            : [];
+        if (parts is not [Version, var typeName, var device, var count, var keyId, var expiry]
             || typeName != type.ToString()
             || !Guid.TryParseExact(device, "N", out var approvedDevice)
             || !int.TryParse(count, NumberStyles.None, CultureInfo.InvariantCulture, out var approvedCount)
             || !long.TryParse(expiry, NumberStyles.None, CultureInfo.InvariantCulture, out var expiresAt)
-            || expiresAt > DateTimeOffset.MaxValue.ToUnixTimeSeconds()
-            || !TryReadMac(mac, out var given)
-            || !CryptographicOperations.FixedTimeEquals(given, Mac(lenderId, Body(type, approvedDevice, approvedCount, keyId, expiresAt))))
+            || expiresAt > DateTimeOffset.MaxValue.ToUnixTimeSeconds())
         {
             refusal = $"The approval is not one this server granted for a {type} code of this lender.";
             return null;
@@ -53,12 +56,6 @@ internal sealed class CodeApprovals(SecretBox box)
         if (approvedDevice != deviceId) refusal = $"The approval is for another device ({approvedDevice}).";
         else if (now >= approval.ExpiresAt) refusal = $"The approval expired at {approval.ExpiresAt:O}.";
         return refusal.Length == 0 ? approval : null;
-    }
-
-    private static bool TryReadMac(string text, out byte[] mac)
-    {
-        mac = new byte[32];
-        return text.Length == 43 && Base64Url.TryDecodeFromChars(text, mac, out var written) && written == 32;
     }
 
     private static string Body(TokenType type, Guid deviceId, int count, string approverKeyId, long expiresAt) =>

@@ -31,6 +31,20 @@ public sealed class CodeApprovalsTests
     }
 
     [Fact]
+    public void Check_AnyOneCharacterChanged_NotGenuineNeverAnException()
+    {
+        var token = _approvals.Grant(_lender, TokenType.DisablePayg, _approval);
+        const string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.";
+        for (var i = 0; i < token.Length; i++)
+            foreach (var c in alphabet.Where(c => c != token[i]))
+            {
+                var altered = token[..i] + c + token[(i + 1)..];
+                Assert.True(_approvals.Check(altered, _lender, _approval.DeviceId, TokenType.DisablePayg, Now, out var why) is null, altered);
+                Assert.NotEmpty(why);
+            }
+    }
+
+    [Fact]
     public void Check_AtItsExpiry_Expired()
     {
         var token = _approvals.Grant(_lender, TokenType.DisablePayg, _approval);
