@@ -16,7 +16,9 @@ using Scalar.AspNetCore;
 
 // Lien's own switches are taken off before the host reads the rest as configuration.
 var demo = args.Contains("--demo");
-var command = args is ["lenders", ..] ? args[1..] : null;
+// `lenders …` is checked whole before anything is built: a refused command leaves no data folder, key or database behind.
+LenderCommand? command = null;
+if (args is ["lenders", .. var commandArgs] && (command = LenderCommand.Parse(commandArgs, Console.Error)) is null) return 2;
 var builder = WebApplication.CreateBuilder(command is null ? args.Where(a => a != "--demo").ToArray() : []);
 
 builder.Services.AddSingleton(TimeProvider.System);
@@ -38,8 +40,8 @@ builder.Services.AddScheduling(builder.Configuration);
 var app = builder.Build();
 if (command is null && ListenAddresses.FirstInUse(app.Configuration) is { } taken) return AddressInUse(taken);
 await app.Services.MigrateStorageAsync();
+if (command is not null) return await command.RunAsync(app.Services, Console.Out, Console.Error);
 await app.Services.GetRequiredService<DeviceTokens>().LoadAsync(app.Services);
-if (command is not null) return await LenderCommand.RunAsync(app.Services, command, Console.Out, Console.Error);
 if (demo) await app.AnnounceDemoAsync();
 
 app.UseExceptionHandler();

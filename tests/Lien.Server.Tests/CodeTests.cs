@@ -1,10 +1,15 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using CsCheck;
 using Lien.Protocol;
 using Lien.Protocol.Codes;
+using Lien.Server.Codes;
+using Lien.Server.Storage;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Lien.Server.Tests;
 
@@ -30,14 +35,24 @@ public abstract class CodeTests(LienServer server)
         return new Enrolled(a, device, plan, new TokenDevice(SipHashKey.FromBytes(secret), codes.StartingCode, codes.RestrictedDigitSet), codes);
     }
 
-    private static Task<HttpResponseMessage> IssueAsync(Tenant a, Guid device, string type, int? days = null, string reason = "borrower paid by M-Pesa, no data") =>
-        a.Admin.PostAsJsonAsync($"/v1/devices/{device}/codes", new { type, days, reason });
+    private static Task<HttpResponseMessage> IssueAsync(HttpClient c, Guid device, string type, int? days = null, string? approval = null,
+        string reason = "borrower paid by M-Pesa, no data") =>
+        c.PostAsJsonAsync($"/v1/devices/{device}/codes", new { type, days, reason, approval });
+
+    private static Task<HttpResponseMessage> ApproveAsync(HttpClient admin, Guid device, string type = "DisablePayg") =>
+        admin.PostAsJsonAsync($"/v1/devices/{device}/codes/approvals", new { type, reason = "settled in court; the borrower showed the order" });
+
+    private static async Task<string> ApprovalAsync(HttpClient admin, Guid device) => (await (await ApproveAsync(admin, device)).Json(HttpStatusCode.OK)).Str("approval");
+
+    private static async Task<List<JsonElement>> AuditAsync(Tenant a) => (await a.Admin.ReadAsync("/v1/audit")).EnumerateArray().ToList();
+
+    private Task<int> CodeCountAsync(Guid device) => Server.WithDbAsync(db => db.Devices.Where(d => d.Id == device).Select(d => d.CodeCount).SingleAsync());
 
     [Fact]
     public async Task Issue_AddTimeAfterPayment_DeviceDecodesDaysUntilNextLockInstant()
     {
         var e = await EnrolledDeviceAsync(firstDueInDays: 10);
-        var code = await (await IssueAsync(e.Lender, e.Device.Id(), "AddTime")).Json(HttpStatusCode.Created);
+        var code = await (await IssueAsync(e.Lender.Admin, e.Device.Id(), "AddTime")).Json(HttpStatusCode.Created);
         Assert.Equal(9, code.Str("code").Length);
         Assert.Matches("^[0-9]{3} [0-9]{3} [0-9]{3}$", code.Str("display"));
         var decoder = new TokenDecoder(e.TokenDevice, TokenDecoderState.Initial(e.Codes.Count));
@@ -78,7 +93,7 @@ public abstract class CodeTests(LienServer server)
         var e = await EnrolledDeviceAsync();
         var issued = new List<(string Code, int Days)>();
         foreach (var days in new[] { 3, 7, 1, 30, 2, 14, 5, 9 })
-            issued.Add(((await (await IssueAsync(e.Lender, e.Device.Id(), "AddTime", days)).Json(HttpStatusCode.Created)).Str("code"), days));
+            issued.Add(((await (await IssueAsync(e.Lender.Admin, e.Device.Id(), "AddTime", days)).Json(HttpStatusCode.Created)).Str("code"), days));
         var totalIssued = issued.Sum(i => i.Days);
 
         Gen.Int[0, issued.Count - 1].Array[0, 30].Sample(order =>
@@ -101,16 +116,16 @@ public abstract class CodeTests(LienServer server)
     public async Task Issue_BadRequests_ClearProblems()
     {
         var e = await EnrolledDeviceAsync();
-        await (await IssueAsync(e.Lender, e.Device.Id(), "Teleport")).Problem(HttpStatusCode.BadRequest);
-        await (await IssueAsync(e.Lender, e.Device.Id(), "SetTime")).Problem(HttpStatusCode.BadRequest);
-        await (await IssueAsync(e.Lender, e.Device.Id(), "AddTime", 2000)).Problem(HttpStatusCode.BadRequest);
+        await (await IssueAsync(e.Lender.Admin, e.Device.Id(), "Teleport")).Problem(HttpStatusCode.BadRequest);
+        await (await IssueAsync(e.Lender.Admin, e.Device.Id(), "SetTime")).Problem(HttpStatusCode.BadRequest);
+        await (await IssueAsync(e.Lender.Admin, e.Device.Id(), "AddTime", 2000)).Problem(HttpStatusCode.BadRequest);
         await (await e.Lender.Admin.PostAsJsonAsync($"/v1/devices/{e.Device.Id()}/codes", new { type = "AddTime" })).Problem(HttpStatusCode.BadRequest);
 
         var other = await Server.NewLenderAsync();
-        await (await IssueAsync(other, e.Device.Id(), "AddTime", 3)).Problem(HttpStatusCode.NotFound);
+        await (await IssueAsync(other.Admin, e.Device.Id(), "AddTime", 3)).Problem(HttpStatusCode.NotFound);
         await (await other.Admin.GetAsync($"/v1/devices/{e.Device.Id()}/codes")).Problem(HttpStatusCode.NotFound);
         var notEnrolled = await e.Lender.Admin.RegisterAsync();
-        await (await IssueAsync(e.Lender, notEnrolled.Id(), "AddTime", 3)).Problem(HttpStatusCode.Conflict);
+        await (await IssueAsync(e.Lender.Admin, notEnrolled.Id(), "AddTime", 3)).Problem(HttpStatusCode.Conflict);
         var viewer = await e.Lender.KeyAsync("Viewer", Server);
         Assert.Equal(HttpStatusCode.Forbidden, (await viewer.PostAsJsonAsync($"/v1/devices/{e.Device.Id()}/codes", new { type = "AddTime", days = 1, reason = "x" })).StatusCode);
     }
@@ -119,12 +134,174 @@ public abstract class CodeTests(LienServer server)
     public async Task Issue_DisablePaygAndSetTime_DecodeAsSuch()
     {
         var e = await EnrolledDeviceAsync();
-        var set = await (await IssueAsync(e.Lender, e.Device.Id(), "SetTime", 0)).Json(HttpStatusCode.Created);
-        var release = await (await IssueAsync(e.Lender, e.Device.Id(), "DisablePayg")).Json(HttpStatusCode.Created);
+        var set = await (await IssueAsync(e.Lender.Admin, e.Device.Id(), "SetTime", 0)).Json(HttpStatusCode.Created);
+        await (await e.Lender.Admin.PayAsync(e.Plan.Id(), 300_00)).Json(HttpStatusCode.Created); // paid off: DisablePayg needs no approval
+        var release = await (await IssueAsync(e.Lender.Admin, e.Device.Id(), "DisablePayg")).Json(HttpStatusCode.Created);
         var decoder = new TokenDecoder(e.TokenDevice, TokenDecoderState.Initial(e.Codes.Count));
         Assert.Equal((TokenStatus.Ok, TokenType.SetTime, 0), (decoder.Decode(set.Str("code")) is var s ? (s.Status, s.Type!.Value, s.Value!.Value) : default));
         Assert.Equal(TokenType.DisablePayg, decoder.Decode(release.Str("code")).Type);
     }
+
+    [Fact]
+    public async Task List_ViewerAndAdmin_SeeEverythingButTheDigits()
+    {
+        var e = await EnrolledDeviceAsync();
+        var issued = await (await IssueAsync(e.Lender.Admin, e.Device.Id(), "AddTime", 3)).Json(HttpStatusCode.Created);
+        var digits = issued.Str("code");
+        Assert.Matches("^[0-9]{9}$", digits); // shown once, to the issuer
+
+        var viewer = await e.Lender.KeyAsync("Viewer", Server);
+        foreach (var reader in new[] { viewer, e.Lender.Admin })
+        {
+            var response = await reader.GetAsync($"/v1/devices/{e.Device.Id()}/codes", TestContext.Current.CancellationToken);
+            var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+            var listed = Assert.Single((await response.Json(HttpStatusCode.OK)).EnumerateArray());
+            Assert.DoesNotContain(digits, text);
+            Assert.DoesNotContain(digits[..3] + " " + digits[3..6], text);
+            Assert.False(listed.TryGetProperty("code", out _));
+            Assert.False(listed.TryGetProperty("display", out _));
+            Assert.Equal("AddTime", listed.Str("type"));
+            Assert.Equal(issued.GetProperty("count").GetInt32(), listed.GetProperty("count").GetInt32());
+            Assert.Equal(3, listed.GetProperty("value").GetInt32());
+            Assert.Equal(3, listed.GetProperty("days").GetDouble());
+            Assert.Equal(issued.Str("actor"), listed.Str("actor"));
+            Assert.Equal("borrower paid by M-Pesa, no data", listed.Str("reason"));
+            Assert.Equal(issued.GetProperty("issuedAt").GetDateTimeOffset(), listed.GetProperty("issuedAt").GetDateTimeOffset());
+        }
+    }
+
+    [Fact]
+    public async Task Issue_Digits_KeptSealedNotInClear()
+    {
+        var e = await EnrolledDeviceAsync();
+        var digits = (await (await IssueAsync(e.Lender.Admin, e.Device.Id(), "AddTime", 3)).Json(HttpStatusCode.Created)).Str("code");
+        var stored = await Server.WithDbAsync(db => db.IssuedCodes.Where(c => c.DeviceId == e.Device.Id()).Select(c => c.Code).SingleAsync());
+        Assert.DoesNotContain(digits, stored);
+        var box = Server.Services.GetRequiredService<SecretBox>();
+        Assert.Equal(digits, Encoding.ASCII.GetString(box.Open(Convert.FromBase64String(stored), CodeIssuer.DigitsPurpose)));
+    }
+
+    [Fact]
+    public async Task SealClearCodes_CodesAnEarlierVersionKeptInClear_SealedOnce()
+    {
+        var e = await EnrolledDeviceAsync();
+        var digits = (await (await IssueAsync(e.Lender.Admin, e.Device.Id(), "AddTime", 3)).Json(HttpStatusCode.Created)).Str("code");
+        await Server.WithDbAsync(db => db.IssuedCodes.Where(c => c.DeviceId == e.Device.Id())
+            .ExecuteUpdateAsync(u => u.SetProperty(c => c.Code, digits), TestContext.Current.CancellationToken)); // as an earlier version kept it
+
+        await using var scope = Server.Services.CreateAsyncScope();
+        Assert.True(await scope.ServiceProvider.GetRequiredService<CodeIssuer>().SealClearCodesAsync(TestContext.Current.CancellationToken) >= 1);
+        var stored = await Server.WithDbAsync(db => db.IssuedCodes.Where(c => c.DeviceId == e.Device.Id()).Select(c => c.Code).SingleAsync());
+        Assert.DoesNotContain(digits, stored);
+        var box = Server.Services.GetRequiredService<SecretBox>();
+        Assert.Equal(digits, Encoding.ASCII.GetString(box.Open(Convert.FromBase64String(stored), CodeIssuer.DigitsPurpose)));
+        Assert.Equal(0, await scope.ServiceProvider.GetRequiredService<CodeIssuer>().SealClearCodesAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task DisablePayg_PlanPaidOff_IssuedWithoutApproval()
+    {
+        var e = await EnrolledDeviceAsync();
+        await (await e.Lender.Admin.PayAsync(e.Plan.Id(), 300_00)).Json(HttpStatusCode.Created);
+        var operatorKey = await e.Lender.KeyAsync("Operator", Server);
+        var release = await (await IssueAsync(operatorKey, e.Device.Id(), "DisablePayg")).Json(HttpStatusCode.Created);
+        var decoder = new TokenDecoder(e.TokenDevice, TokenDecoderState.Initial(e.Codes.Count));
+        Assert.Equal(TokenType.DisablePayg, decoder.Decode(release.Str("code")).Type);
+        Assert.Equal(JsonValueKind.Null, release.GetProperty("approvedBy").ValueKind);
+    }
+
+    [Fact]
+    public async Task DisablePayg_UnpaidWithoutApproval_ConflictNothingIssuedNothingAudited()
+    {
+        var e = await EnrolledDeviceAsync();
+        var audited = (await AuditAsync(e.Lender)).Count;
+
+        var problem = await (await IssueAsync(e.Lender.Admin, e.Device.Id(), "DisablePayg")).Problem(HttpStatusCode.Conflict);
+        Assert.Contains("paid off", problem.Str("detail"));
+        Assert.Contains("/codes/approvals", problem.Str("detail"));
+        Assert.Empty((await e.Lender.Admin.ReadAsync($"/v1/devices/{e.Device.Id()}/codes")).EnumerateArray());
+        Assert.Equal(e.Codes.Count, await CodeCountAsync(e.Device.Id()));
+        Assert.Equal(audited, (await AuditAsync(e.Lender)).Count);
+        // Partly paid is not paid off.
+        await (await e.Lender.Admin.PayAsync(e.Plan.Id(), 200_00)).Json(HttpStatusCode.Created);
+        await (await IssueAsync(e.Lender.Admin, e.Device.Id(), "DisablePayg")).Problem(HttpStatusCode.Conflict);
+    }
+
+    [Fact]
+    public async Task DisablePayg_ApprovedByAnotherAdminKey_IssuedOnceAndBothAudited()
+    {
+        var e = await EnrolledDeviceAsync();
+        var approver = await e.Lender.KeyAsync("Admin", Server);
+        var operatorKey = await e.Lender.KeyAsync("Operator", Server);
+
+        var granted = await (await ApproveAsync(approver, e.Device.Id())).Json(HttpStatusCode.OK);
+        Assert.Equal(e.Device.Id(), granted.GetProperty("deviceId").GetGuid());
+        Assert.Equal("DisablePayg", granted.Str("type"));
+        Assert.Equal(Server.Time.GetUtcNow().AddMinutes(15).ToUnixTimeSeconds(), granted.GetProperty("expiresAt").GetDateTimeOffset().ToUnixTimeSeconds());
+        var approvedBy = granted.Str("approvedBy");
+        Assert.Equal($"api-key:{KeyId(approver)}", approvedBy);
+
+        var release = await (await IssueAsync(operatorKey, e.Device.Id(), "DisablePayg", approval: granted.Str("approval"))).Json(HttpStatusCode.Created);
+        Assert.Equal(approvedBy, release.Str("approvedBy"));
+        var decoder = new TokenDecoder(e.TokenDevice, TokenDecoderState.Initial(e.Codes.Count));
+        Assert.Equal(TokenType.DisablePayg, decoder.Decode(release.Str("code")).Type);
+
+        var audit = await AuditAsync(e.Lender);
+        var approval = Assert.Single(audit, x => x.Str("action") == "code.approval-granted");
+        Assert.Equal(approvedBy, approval.Str("actor"));
+        Assert.Equal($"device:{e.Device.Id()}", approval.Str("subject"));
+        Assert.Equal("settled in court; the borrower showed the order", approval.Str("reason"));
+        var issued = Assert.Single(audit, x => x.Str("action") == "code.issued");
+        Assert.Equal($"api-key:{KeyId(operatorKey)}", issued.Str("actor"));
+        Assert.Contains(approvedBy, issued.Str("data"));
+
+        // One approval, one code.
+        var again = await (await IssueAsync(operatorKey, e.Device.Id(), "DisablePayg", approval: granted.Str("approval"))).Problem(HttpStatusCode.Conflict);
+        Assert.Contains("has been used", again.Str("detail"));
+    }
+
+    [Fact]
+    public async Task DisablePayg_ApprovalThatDoesNotHold_RefusedAndNothingIssued()
+    {
+        var e = await EnrolledDeviceAsync();
+        var device = e.Device.Id();
+        var approver = await e.Lender.KeyAsync("Admin", Server);
+        var operatorKey = await e.Lender.KeyAsync("Operator", Server);
+        async Task RefusedAsync(HttpClient issuer, string approval, string why) =>
+            Assert.Contains(why, (await (await IssueAsync(issuer, device, "DisablePayg", approval: approval)).Problem(HttpStatusCode.Conflict)).Str("detail"));
+
+        // Only an admin approves, and only a device of its own lender.
+        Assert.Equal(HttpStatusCode.Forbidden, (await ApproveAsync(operatorKey, device)).StatusCode);
+        await (await ApproveAsync((await Server.NewLenderAsync()).Admin, device)).Problem(HttpStatusCode.NotFound);
+        await (await ApproveAsync(approver, device, type: "AddTime")).Problem(HttpStatusCode.BadRequest);
+        // Not by the issuer's own key.
+        await RefusedAsync(e.Lender.Admin, await ApprovalAsync(e.Lender.Admin, device), "another admin key");
+        // Not for another device.
+        var other = await e.Lender.Admin.RegisterAsync();
+        await RefusedAsync(operatorKey, await ApprovalAsync(approver, other.Id()), "another device");
+        // Not altered: another count, another key named, a changed MAC, or no approval at all.
+        var good = await ApprovalAsync(approver, device);
+        var parts = good.Split('.');
+        await RefusedAsync(operatorKey, string.Join('.', parts[..3].Append($"{int.Parse(parts[3]) + 2}").Concat(parts[4..])), "not one this server granted");
+        await RefusedAsync(operatorKey, string.Join('.', parts[..4].Append(KeyId(operatorKey)).Concat(parts[5..])), "not one this server granted");
+        await RefusedAsync(operatorKey, good[..^1] + (good[^1] == 'A' ? 'B' : 'A'), "not one this server granted");
+        await RefusedAsync(operatorKey, "let it go", "not one this server granted");
+        await (await IssueAsync(operatorKey, device, "AddTime", 1, approval: good)).Problem(HttpStatusCode.BadRequest);
+        // Not once its approver is no longer an admin key.
+        var revoked = await e.Lender.KeyAsync("Admin", Server);
+        var byRevoked = await ApprovalAsync(revoked, device);
+        Assert.Equal(HttpStatusCode.NoContent, (await e.Lender.Admin.DeleteAsync($"/v1/api-keys/{KeyId(revoked)}", TestContext.Current.CancellationToken)).StatusCode);
+        await RefusedAsync(operatorKey, byRevoked, "no longer an admin key");
+        // Not after 15 minutes.
+        Server.Time.Advance(TimeSpan.FromMinutes(15));
+        await RefusedAsync(operatorKey, good, "expired");
+
+        Assert.Empty((await e.Lender.Admin.ReadAsync($"/v1/devices/{device}/codes")).EnumerateArray());
+        Assert.Equal(e.Codes.Count, await CodeCountAsync(device));
+        Assert.DoesNotContain(await AuditAsync(e.Lender), x => x.Str("action") == "code.issued");
+    }
+
+    private static string KeyId(HttpClient client) => client.DefaultRequestHeaders.Authorization!.Parameter!.Split('_')[1];
 }
 
 public sealed class SqliteCodeTests(SqliteServer server) : CodeTests(server), IClassFixture<SqliteServer>;

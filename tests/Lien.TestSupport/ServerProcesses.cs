@@ -78,16 +78,15 @@ public sealed partial class ServerProcesses : IAsyncDisposable
 
     private Process Start(string[] args, int? port)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Lien.Server.dll"));
-        foreach (var a in args) info.ArgumentList.Add(a);
-        info.Environment["Database__Provider"] = "postgres";
-        info.Environment["ConnectionStrings__Lien"] = Connection;
-        info.Environment["Lien__MasterKey"] = _masterKey;
-        info.Environment["Lien__DataDir"] = _dataDir;
-        foreach (var (key, value) in Environment) info.Environment[key] = value;
-        if (port is { } p) info.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{p}";
-        var process = Process.Start(info)!;
+        var environment = new Dictionary<string, string>(Environment)
+        {
+            ["Database__Provider"] = "postgres",
+            ["ConnectionStrings__Lien"] = Connection,
+            ["Lien__MasterKey"] = _masterKey,
+            ["Lien__DataDir"] = _dataDir,
+        };
+        if (port is { } p) environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{p}";
+        var process = ServerProcess.Start(args, environment);
         _processes.Add(process);
         return process;
     }

@@ -32,13 +32,14 @@ internal sealed record AuditAction
     public static readonly AuditAction PaymentRecorded = new("payment.recorded");
     public static readonly AuditAction PaymentReversed = new("payment.reversed");
     public static readonly AuditAction CodeIssued = new("code.issued");
+    public static readonly AuditAction CodeApprovalGranted = new("code.approval-granted");
 
     /// <summary>Every action, in catalogue order.</summary>
     public static readonly IReadOnlyList<AuditAction> All =
     [
         LenderCreated, LenderUpdated, LenderKeyRotated, ApiKeyCreated, ApiKeyRevoked, DeviceRegistered, DeviceEnrolled,
         DeviceReEnrolled, DeviceUnlocked, DeviceLocked, DeviceReleased, LeaseRenewed, PlanCreated, PlanCancelled, PlanPaidOff,
-        PaymentRecorded, PaymentReversed, CodeIssued,
+        PaymentRecorded, PaymentReversed, CodeIssued, CodeApprovalGranted,
     ];
 
     /// <summary>The action of a lease that puts the device in <paramref name="mode"/>.</summary>

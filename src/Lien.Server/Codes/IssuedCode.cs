@@ -1,11 +1,16 @@
 using Lien.Protocol.Codes;
 using Lien.Server.Devices;
+using Lien.Server.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace Lien.Server.Codes;
 
-/// <summary>An offline code as issued: kept so the call centre can read it out again, and audited.</summary>
+/// <summary>
+/// An offline code as issued, kept so its count is never reused and the call centre sees what was issued and why.
+/// <see cref="Code"/> holds its digits sealed (base64 of <see cref="SecretBox"/> under <see cref="CodeIssuer.DigitsPurpose"/>):
+/// they are shown once, to whoever issued the code, and no reader of the database or the API sees them again.
+/// </summary>
 internal sealed class IssuedCode
 {
     public Guid DeviceId { get; set; }

@@ -5,8 +5,7 @@ internal static class DemoExtensions
     /// <summary>Seeds the demo lender, devices and plans, and prints where to look once the server listens.</summary>
     public static async Task AnnounceDemoAsync(this WebApplication app)
     {
-        var dataDir = Path.GetFullPath(app.Configuration["Lien:DataDir"] ?? Path.Combine(app.Environment.ContentRootPath, "data"));
-        var token = await DemoSeed.RunAsync(app.Services, dataDir);
+        var token = await DemoSeed.RunAsync(app.Services);
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             var url = app.Urls.FirstOrDefault() ?? "http://localhost:5000";

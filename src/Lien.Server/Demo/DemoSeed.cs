@@ -17,13 +17,14 @@ internal static class DemoSeed
 {
     public const string LenderName = "Jua Phones (demo)";
 
-    public static async Task<string> RunAsync(IServiceProvider services, string dataDir, CancellationToken ct = default)
+    public static async Task<string> RunAsync(IServiceProvider services, CancellationToken ct = default)
     {
         await using var scope = services.CreateAsyncScope();
         var sp = scope.ServiceProvider;
         var db = sp.GetRequiredService<LienDb>();
         var time = sp.GetRequiredService<TimeProvider>();
-        var keyFile = Path.Combine(dataDir, "demo-api-key.txt");
+        var folder = sp.GetRequiredService<DataFolder>();
+        var keyFile = folder.File(DataFolder.DemoKeyFile);
         var lender = await db.Lenders.FirstOrDefaultAsync(l => l.Name == LenderName, ct);
         if (lender is not null && File.Exists(keyFile)) return (await File.ReadAllTextAsync(keyFile, ct)).Trim();
 
@@ -46,8 +47,7 @@ internal static class DemoSeed
                 await db.SaveChangesAsync(ct);
             token = newToken;
         }
-        Directory.CreateDirectory(dataDir);
-        await File.WriteAllTextAsync(keyFile, token, ct);
+        await folder.WriteAsync(DataFolder.DemoKeyFile, System.Text.Encoding.UTF8.GetBytes(token), ct); // owner-only: it is an admin key
         return token;
     }
 

@@ -1,4 +1,6 @@
+using System.Security.Cryptography;
 using Lien.Server.Storage;
+using Microsoft.EntityFrameworkCore;
 
 namespace Lien.Server.Lenders;
 
@@ -6,54 +8,87 @@ namespace Lien.Server.Lenders;
 /// The operator's command for a lender that has no API key yet:
 /// <c>Lien.Server lenders create --name NAME --currency KES --time-zone Africa/Nairobi [--support-phone …] [--short-code …]
 /// [--support-url …] [--logo-url …] [--policy standard] [--offline-allowance-hours 168]</c>. Prints the admin key once.
+/// Its arguments are checked whole by <see cref="Parse"/> before the host is built, so a refused command writes nothing.
 /// </summary>
-internal static class LenderCommand
+internal sealed class LenderCommand(LenderSettings settings)
 {
-    public static async Task<int> RunAsync(IServiceProvider services, string[] args, TextWriter output, TextWriter error)
+    private const string Usage = "usage: lenders create --name NAME --currency CODE --time-zone ZONE [--support-phone P] [--short-code C] [--support-url U] [--logo-url U] [--policy standard] [--offline-allowance-hours H]";
+    private static readonly string[] Known = ["name", "currency", "time-zone", "support-phone", "short-code", "support-url", "logo-url", "policy", "offline-allowance-hours"];
+
+    /// <summary>The command, or null after one line on <paramref name="error"/> saying what is wrong (exit code 2).</summary>
+    public static LenderCommand? Parse(string[] args, TextWriter error)
     {
-        if (args is not ["create", .. var rest])
-        {
-            await error.WriteLineAsync("usage: lenders create --name NAME --currency CODE --time-zone ZONE [--support-phone P] [--short-code C] [--support-url U] [--logo-url U] [--policy standard] [--offline-allowance-hours H]");
-            return 2;
-        }
+        if (args is not ["create", .. var rest]) return Refuse(error, Usage);
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < rest.Length; i += 2)
         {
             if (!rest[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= rest.Length)
-            {
-                await error.WriteLineAsync($"Expected '--option value' pairs; '{rest[i]}' has no value or is not an option.");
-                return 2;
-            }
+                return Refuse(error, $"Expected '--option value' pairs; '{rest[i]}' has no value or is not an option.");
             values[rest[i][2..]] = rest[i + 1];
         }
-        var known = new[] { "name", "currency", "time-zone", "support-phone", "short-code", "support-url", "logo-url", "policy", "offline-allowance-hours" };
-        if (values.Keys.FirstOrDefault(k => !known.Contains(k)) is { } unknown)
-        {
-            await error.WriteLineAsync($"Unknown option --{unknown}. Known: {string.Join(", ", known.Select(k => "--" + k))}.");
-            return 2;
-        }
+        if (values.Keys.FirstOrDefault(k => !Known.Contains(k)) is { } unknown)
+            return Refuse(error, $"Unknown option --{unknown}. Known: {string.Join(", ", Known.Select(k => "--" + k))}.");
         int? hours = null;
         if (values.TryGetValue("offline-allowance-hours", out var h))
         {
-            if (!int.TryParse(h, out var parsed)) { await error.WriteLineAsync("--offline-allowance-hours must be a whole number."); return 2; }
+            if (!int.TryParse(h, out var parsed)) return Refuse(error, "--offline-allowance-hours must be a whole number.");
             hours = parsed;
         }
         var settings = new LenderSettings(values.GetValueOrDefault("name"), values.GetValueOrDefault("logo-url"), values.GetValueOrDefault("support-phone"),
             values.GetValueOrDefault("short-code"), values.GetValueOrDefault("support-url"), values.GetValueOrDefault("time-zone"),
             values.GetValueOrDefault("currency"), values.GetValueOrDefault("policy") ?? "standard", hours);
         var errors = settings.Validate(creating: true);
-        if (errors.Any)
-        {
-            await error.WriteLineAsync(errors.Problem().ProblemDetails.Detail);
-            return 2;
-        }
+        return errors.Any ? Refuse(error, errors.Problem().ProblemDetails.Detail!) : new LenderCommand(settings);
+    }
+
+    /// <summary>Parses and runs in one go: what a test of the command calls.</summary>
+    public static async Task<int> RunAsync(IServiceProvider services, string[] args, TextWriter output, TextWriter error) =>
+        Parse(args, error) is { } command ? await command.RunAsync(services, output, error) : 2;
+
+    /// <summary>Creates the lender: exit code 0, or 1 when the master key is not the one this database's secrets were sealed with.</summary>
+    public async Task<int> RunAsync(IServiceProvider services, TextWriter output, TextWriter error)
+    {
         await using var scope = services.CreateAsyncScope();
         var sp = scope.ServiceProvider;
         var db = sp.GetRequiredService<LienDb>();
-        var setup = sp.GetRequiredService<LenderSetup>();
-        var (lender, token) = await db.InTransactionAsync(() => setup.CreateAsync(settings, "operator-command"));
+        if (!await MasterKeyFitsAsync(db, sp.GetRequiredService<SecretBox>()))
+        {
+            // A lender sealed under another key would be made, and no server using the database's key could sign its leases.
+            await error.WriteLineAsync("The master key (Lien:MasterKey, or master.key in the data folder) is not the key this database's secrets were sealed with; no lender was created. Run with the database's own master key.");
+            return 1;
+        }
+        var (lender, token) = await db.InTransactionAsync(() => sp.GetRequiredService<LenderSetup>().CreateAsync(settings, "operator-command"));
         await output.WriteLineAsync($"Created lender {lender.Name} ({lender.Id}).");
         await output.WriteLineAsync($"Admin API key (shown once; store it now): {token}");
         return 0;
+    }
+
+    // The newest signing key decides; a database with no lender yet has its server secrets, each sealed under its own name.
+    // A database with neither is new: any key fits.
+    private static async Task<bool> MasterKeyFitsAsync(LienDb db, SecretBox box)
+    {
+        if (await db.LenderKeys.AsNoTracking().OrderByDescending(k => k.CreatedAt).FirstOrDefaultAsync() is { } key)
+            return Opens(box, key.SealedPrivateKey, SigningKeys.KeyPurpose);
+        var secrets = await db.ServerSecrets.AsNoTracking().ToListAsync();
+        return secrets.Count == 0 || secrets.Any(s => Opens(box, s.Sealed, s.Name));
+    }
+
+    private static bool Opens(SecretBox box, byte[] sealedBytes, string purpose)
+    {
+        try
+        {
+            box.Open(sealedBytes, purpose);
+            return true;
+        }
+        catch (CryptographicException)
+        {
+            return false;
+        }
+    }
+
+    private static LenderCommand? Refuse(TextWriter error, string line)
+    {
+        error.WriteLine(line);
+        return null;
     }
 }

@@ -5,6 +5,7 @@ namespace Lien.Server.Storage;
 /// <summary>
 /// Seals secrets at rest (lender private keys, device secrets, the token MAC key) with AES-256-GCM under
 /// the master key from configuration <c>Lien:MasterKey</c>. Sealed form: version byte, nonce, tag, ciphertext.
+/// Also derives keys of their own for other purposes (a MAC key), so no second secret needs storing.
 /// </summary>
 internal sealed class SecretBox(byte[] masterKey)
 {

@@ -19,11 +19,8 @@ internal static class StorageExtensions
         {
             case "sqlite":
                 var cs = config.GetConnectionString("Lien");
-                if (string.IsNullOrEmpty(cs))
-                {
-                    Directory.CreateDirectory(dataDir);
-                    cs = $"Data Source={Path.Combine(dataDir, "lien.db")};Default Timeout=30";
-                }
+                if (string.IsNullOrEmpty(cs)) cs = $"Data Source={Path.Combine(dataDir, "lien.db")};Default Timeout=30";
+                services.AddSingleton(new DataFolder(dataDir, DataFolder.DatabaseFile(cs)));
                 var pragmas = new SqlitePragmas(SqlitePragmas.Validate(config["Lien:Sqlite:Synchronous"]));
                 services.AddDbContextPool<SqliteLienDb>(o => QuietConflicts(o.UseSqlite(cs).AddInterceptors(pragmas)));
                 ReserveThreads(config);
@@ -33,13 +30,15 @@ internal static class StorageExtensions
             case "postgres":
                 var pg = config.GetConnectionString("Lien")
                          ?? throw new InvalidOperationException("Database:Provider is postgres but ConnectionStrings:Lien is not set.");
+                services.AddSingleton(new DataFolder(dataDir, null));
                 services.AddDbContextPool<PostgresLienDb>(o => QuietConflicts(o.UseNpgsql(BoundedPool(pg, config))));
                 services.AddScoped<LienDb>(sp => sp.GetRequiredService<PostgresLienDb>());
                 break;
             default:
                 throw new InvalidOperationException($"Database:Provider '{provider}' is not supported; use sqlite or postgres.");
         }
-        services.AddSingleton(new SecretBox(MasterKey(config, dataDir)));
+        // Made when first needed, at start: nothing is written while the host is only being built.
+        services.AddSingleton(sp => new SecretBox(MasterKey(config, sp.GetRequiredService<DataFolder>())));
         services.AddExceptionHandler<DatabaseBusy>();
         return services;
     }
@@ -81,9 +80,10 @@ internal static class StorageExtensions
         if (workers < wanted) ThreadPool.SetMinThreads(wanted, io);
     }
 
-    /// <summary>Creates or migrates the schema. Runs before the server takes requests.</summary>
+    /// <summary>Secures the data folder, then creates or migrates the schema. Runs before the server takes requests.</summary>
     public static async Task MigrateStorageAsync(this IServiceProvider services)
     {
+        services.GetRequiredService<DataFolder>().Secure(services.GetRequiredService<ILoggerFactory>().CreateLogger<DataFolder>());
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<LienDb>();
         if (db.IsSqlite)
@@ -93,23 +93,17 @@ internal static class StorageExtensions
     }
 
     // The master key seals every secret at rest. Production sets Lien:MasterKey (base64, 32 bytes), the same on
-    // every node; a single-node install without one gets a key file beside its database, readable by its owner only.
-    private static byte[] MasterKey(IConfiguration config, string dataDir)
+    // every node; a single-node install without one gets a key file in its data folder, readable by its owner only.
+    private static byte[] MasterKey(IConfiguration config, DataFolder folder)
     {
         if (config["Lien:MasterKey"] is { Length: > 0 } configured)
         {
             var key = Convert.FromBase64String(configured);
             return key.Length == 32 ? key : throw new InvalidOperationException("Lien:MasterKey must be 32 bytes, base64.");
         }
-        Directory.CreateDirectory(dataDir);
-        var path = Path.Combine(dataDir, "master.key");
-        if (!File.Exists(path))
-        {
-            var fresh = RandomNumberGenerator.GetBytes(32);
-            using (var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-                stream.Write(fresh);
-            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
-        return File.ReadAllBytes(path);
+        var path = folder.File(DataFolder.MasterKeyFile);
+        if (!File.Exists(path)) folder.WriteNew(DataFolder.MasterKeyFile, RandomNumberGenerator.GetBytes(32));
+        var stored = File.ReadAllBytes(path);
+        return stored.Length == 32 ? stored : throw new InvalidOperationException($"{path} must hold 32 bytes; it holds {stored.Length}.");
     }
 }

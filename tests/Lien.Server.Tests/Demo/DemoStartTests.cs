@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
@@ -16,24 +15,15 @@ public sealed class DemoStartTests : IDisposable
         holder.Start();
         var port = ((IPEndPoint)holder.LocalEndpoint).Port;
 
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Lien.Server.dll"));
-        foreach (var a in new[] { "--demo", "--urls", $"http://127.0.0.1:{port}" }) info.ArgumentList.Add(a);
-        info.Environment["Lien__DataDir"] = _dataDir;
-        info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        timeout.CancelAfter(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
+        var (code, stdout, stderr) = await ServerProcess.RunAsync(["--demo", "--urls", $"http://127.0.0.1:{port}"],
+            new Dictionary<string, string> { ["Lien__DataDir"] = _dataDir });
 
-        Assert.NotEqual(0, process.ExitCode);
-        var lines = (await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.NotEqual(0, code);
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var line = Assert.Single(lines);
         Assert.Contains($"http://127.0.0.1:{port} is already in use", line);
         Assert.Contains("--urls", line);
-        Assert.DoesNotContain("Exception", await stdout);
+        Assert.DoesNotContain("Exception", stdout);
         Assert.False(File.Exists(Path.Combine(_dataDir, "lien.db")), "the demo seeded a database it could not serve");
     }
 
