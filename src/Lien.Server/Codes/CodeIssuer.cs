@@ -66,7 +66,7 @@ internal sealed class CodeIssuer(LienDb db, SecretBox box, CodeApprovals approva
     public Task<CodeOutcome> IssueAsync(Guid lenderId, Guid deviceId, CodeRequest request, CodeCaller caller, CancellationToken ct) =>
         db.InTransactionAsync<CodeOutcome>(async () =>
         {
-            await db.LockLenderAsync(lenderId, ct);
+            await db.LockLenderIfRedoingAsync(lenderId, ct);
             var (type, days, reason) = (request.Type, request.Days, request.Reason);
             var device = await db.Devices.FirstOrDefaultAsync(d => d.Id == deviceId && d.LenderId == lenderId, ct);
             if (device is null) return new CodeOutcome.Refused(CodeRefusal.UnknownDevice, "No such device.");

@@ -40,7 +40,7 @@ internal static class DeviceEndpoints
         if (errors.Any) return errors.Problem();
         var outcome = await db.InTransactionAsync(async () =>
         {
-            await db.LockLenderAsync(user.LenderId(), ct);
+            await db.LockLenderIfRedoingAsync(user.LenderId(), ct);
             var lender = await db.Lenders.FirstAsync(l => l.Id == user.LenderId(), ct);
             return (await registry.RegisterAsync(lender, [(1, body)], user.Actor(), ct))[0];
         }, ct);
@@ -55,7 +55,7 @@ internal static class DeviceEndpoints
         if (refusal is not null) return TypedResults.Problem(statusCode: refusal.Status, title: refusal.Title, detail: refusal.Detail);
         var outcomes = await db.InTransactionAsync(async () =>
         {
-            await db.LockLenderAsync(user.LenderId(), ct);
+            await db.LockLenderIfRedoingAsync(user.LenderId(), ct);
             var lender = await db.Lenders.FirstAsync(l => l.Id == user.LenderId(), ct);
             return await registry.RegisterAsync(lender, rows, user.Actor(), ct);
         }, ct);

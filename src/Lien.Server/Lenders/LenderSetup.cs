@@ -34,7 +34,7 @@ internal sealed class LenderSetup(LienDb db, SecretBox box, AuditTrail audit, Ti
         db.LenderKeys.Add(key);
         await audit.RecordAsync(lender.Id, actor, AuditAction.LenderCreated, $"lender:{lender.Id}", data: LenderSettings.Of(lender), ct: ct);
         var (_, token) = await AddApiKeyAsync(lender.Id, "first admin key", ApiRole.Admin, actor, ct);
-        await db.SaveChangesAsync(ct); // within the caller's transaction: what follows may sign leases with the key
+        await db.SaveNowAsync(ct); // within the caller's transaction: what follows may sign leases with the key
         return (lender, token);
     }
 
@@ -42,7 +42,7 @@ internal sealed class LenderSetup(LienDb db, SecretBox box, AuditTrail audit, Ti
     public Task<Lender> UpdateAsync(Guid lenderId, LenderSettings settings, string actor, CancellationToken ct) =>
         db.InTransactionAsync(async () =>
         {
-            await db.LockLenderAsync(lenderId, ct);
+            await db.LockLenderIfRedoingAsync(lenderId, ct);
             var l = await db.Lenders.FirstAsync(x => x.Id == lenderId, ct);
             settings.ApplyTo(l);
             await audit.RecordAsync(l.Id, actor, AuditAction.LenderUpdated, $"lender:{l.Id}", data: settings, ct: ct);
@@ -53,7 +53,7 @@ internal sealed class LenderSetup(LienDb db, SecretBox box, AuditTrail audit, Ti
     public Task<Lender> RotateKeyAsync(Guid lenderId, string actor, CancellationToken ct) =>
         db.InTransactionAsync(async () =>
         {
-            await db.LockLenderAsync(lenderId, ct);
+            await db.LockLenderIfRedoingAsync(lenderId, ct);
             var l = await db.Lenders.FirstAsync(x => x.Id == lenderId, ct);
             var key = await SigningKeys.RotateAsync(db, box, l, time.GetUtcNow(), ct);
             await audit.RecordAsync(l.Id, actor, AuditAction.LenderKeyRotated, $"key:{key.Kid}", ct: ct);

@@ -35,7 +35,7 @@ internal sealed class PaymentLedger(LienDb db, LeaseIssuer leases, AuditTrail au
     public Task<LedgerOutcome> RecordAsync(Guid lenderId, PaymentInput input, string actor, CancellationToken ct) =>
         db.InTransactionAsync<LedgerOutcome>(async () =>
         {
-            await db.LockLenderAsync(lenderId, ct);
+            await db.LockLenderIfRedoingAsync(lenderId, ct);
             var now = time.GetUtcNow();
             var existing = await db.Payments.AsNoTracking().FirstOrDefaultAsync(p => p.LenderId == lenderId && p.Provider == input.Provider
                 && p.ProviderTransactionId == input.ProviderTransactionId, ct);
@@ -81,7 +81,7 @@ internal sealed class PaymentLedger(LienDb db, LeaseIssuer leases, AuditTrail au
     public Task<LedgerOutcome> ReverseAsync(Guid lenderId, Guid paymentId, string reason, string? providerTransactionId, string actor, CancellationToken ct) =>
         db.InTransactionAsync<LedgerOutcome>(async () =>
         {
-            await db.LockLenderAsync(lenderId, ct);
+            await db.LockLenderIfRedoingAsync(lenderId, ct);
             var original = await db.Payments.AsNoTracking().FirstOrDefaultAsync(p => p.Id == paymentId && p.LenderId == lenderId, ct);
             if (original is null) return new LedgerOutcome.Refused(LedgerRefusal.UnknownPayment, "No such payment.");
             if (original.Kind != PaymentKind.Payment)

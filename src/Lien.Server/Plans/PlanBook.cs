@@ -38,7 +38,7 @@ internal sealed class PlanBook(LienDb db, LeaseIssuer leases, AuditTrail audit, 
 
         return await db.InTransactionAsync<PlanOutcome>(async () =>
         {
-            await db.LockLenderAsync(lenderId, ct);
+            await db.LockLenderIfRedoingAsync(lenderId, ct);
             var device = await db.Devices.FirstOrDefaultAsync(d => d.Id == body.DeviceId && d.LenderId == lenderId, ct);
             if (device is null) return new PlanOutcome.Refused(PlanRefusal.UnknownDevice, "deviceId names no device of this lender.");
             if (device.ReleasedAt is not null)
@@ -73,7 +73,7 @@ internal sealed class PlanBook(LienDb db, LeaseIssuer leases, AuditTrail audit, 
     public Task<PlanOutcome> CancelAsync(Guid lenderId, Guid planId, string reason, string actor, CancellationToken ct) =>
         db.InTransactionAsync<PlanOutcome>(async () =>
         {
-            await db.LockLenderAsync(lenderId, ct);
+            await db.LockLenderIfRedoingAsync(lenderId, ct);
             var plan = await db.Plans.Include(p => p.Installments).FirstOrDefaultAsync(p => p.Id == planId && p.LenderId == lenderId, ct);
             if (plan is null) return new PlanOutcome.Refused(PlanRefusal.UnknownPlan, "No such plan.");
             if (plan.Lifecycle != PlanLifecycle.Active)

@@ -39,13 +39,36 @@ internal abstract class LienDb(DbContextOptions options) : DbContext(options)
     // The lenders whose write lock this unit of work holds (see Transactions.LockLenderAsync).
     internal HashSet<Guid> LockedLenders { get; } = [];
 
+    // Steps to run just before the unit of work saves (e.g. sequence its audit events), in the order registered.
+    private readonly List<Func<CancellationToken, Task>> _beforeSave = [];
+
+    /// <summary>Counts units of work (attempts included): what a unit queued under an older number was rolled back.</summary>
+    internal long UnitOfWork { get; private set; }
+
+    /// <summary>True while a unit of work is being redone after a conflict.</summary>
+    internal bool Redoing { get; set; }
+
+    /// <summary>Runs <paramref name="step"/> just before the unit of work saves; dropped on rollback.</summary>
+    public void BeforeSave(Func<CancellationToken, Task> step) => _beforeSave.Add(step);
+
+    /// <summary>Runs the before-save steps, then saves: for a unit of work that must write part of its rows early.</summary>
+    public async Task SaveNowAsync(CancellationToken ct)
+    {
+        var steps = _beforeSave.ToArray();
+        _beforeSave.Clear();
+        foreach (var step in steps) await step(ct);
+        await SaveChangesAsync(ct);
+    }
+
     public void AfterCommit(Action action) => _afterCommit.Add(action);
 
     /// <summary>Forgets what the unit of work arranged (after-commit actions, lender locks): it is starting, or was rolled back.</summary>
     internal void DiscardAfterCommit()
     {
         _afterCommit.Clear();
+        _beforeSave.Clear();
         LockedLenders.Clear();
+        UnitOfWork++;
     }
 
     internal void RunAfterCommit()

@@ -46,12 +46,13 @@ internal static class Transactions
         for (var attempt = 1; ; attempt++)
         {
             db.DiscardAfterCommit();
+            db.Redoing = attempt > 1;
             using var gate = await db.WriteGateAsync(ct);
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             try
             {
                 var result = await work();
-                await db.SaveChangesAsync(ct);
+                await db.SaveNowAsync(ct);
                 await tx.CommitAsync(ct);
                 db.RunAfterCommit();
                 return result;
@@ -68,15 +69,23 @@ internal static class Transactions
 
     /// <summary>
     /// Takes the lender's write lock for the rest of the unit of work (PostgreSQL: <c>SELECT … FOR UPDATE</c> on the
-    /// lender's row; SQLite: nothing, its writers already take turns). A lender's writes — payments, leases, their audit
-    /// events — then queue for their turn instead of racing for the same audit seq and failing, and a unit of work that
-    /// takes it first reads the lender's rows only once no other writer of the lender can change them.
+    /// lender's row; SQLite: nothing, its writers already take turns). A lender's audit events are sequenced under it,
+    /// so the lender's writers queue for the next seq instead of racing for it and failing.
     /// </summary>
     public static async Task LockLenderAsync(this LienDb db, Guid lenderId, CancellationToken ct = default)
     {
         if (db.IsSqlite || db.Database.CurrentTransaction is null || !db.LockedLenders.Add(lenderId)) return;
         await db.Database.ExecuteSqlAsync($"SELECT 1 FROM \"Lenders\" WHERE \"Id\" = {lenderId} FOR UPDATE", ct);
     }
+
+    /// <summary>
+    /// Takes the lender's write lock at the start of a unit of work that is being redone after a conflict. The first
+    /// attempt reads without it (its audit events take it only when they are sequenced, just before the save, so the lock
+    /// is held for the last few statements and the commit); a unit that lost a race — two payments of one plan, say —
+    /// then waits its turn and reads what the winner wrote, instead of racing again.
+    /// </summary>
+    public static Task LockLenderIfRedoingAsync(this LienDb db, Guid lenderId, CancellationToken ct = default) =>
+        db.Redoing ? db.LockLenderAsync(lenderId, ct) : Task.CompletedTask;
 
     public static bool IsConflict(Exception e) => e switch
     {
