@@ -69,18 +69,38 @@ internal sealed class Errors
 
     public Errors Check(bool ok, string field, string message) => ok ? this : Add(field, message);
 
-    public Errors Text(string? value, string field, int max, bool required = false)
+    /// <summary>
+    /// A text field or query parameter: at most <paramref name="max"/> characters and no control characters — PostgreSQL
+    /// cannot store NUL at all, and the others corrupt CSV exports, logs and lock screens. Free text
+    /// (<paramref name="lines"/>: the reasons people write) may hold line breaks and tabs.
+    /// </summary>
+    public Errors Text(string? value, string field, int max, bool required = false, bool lines = false)
     {
-        if (string.IsNullOrWhiteSpace(value)) return required ? Add(field, $"{field} is required.") : this;
-        return value.Length > max ? Add(field, $"{field} is at most {max} characters.") : this;
+        if (string.IsNullOrEmpty(value)) return required ? Add(field, $"{field} is required.") : this;
+        if (value.Length > max) return Add(field, $"{field} is at most {max} characters.");
+        if (ControlCharacter(value, field, lines) is { } problem) return Add(field, problem);
+        return required && string.IsNullOrWhiteSpace(value) ? Add(field, $"{field} is required.") : this;
     }
 
     public Errors Url(string? value, string field)
     {
         if (string.IsNullOrEmpty(value)) return this;
+        if (ControlCharacter(value, field, lines: false) is { } problem) return Add(field, problem);
         return Uri.TryCreate(value, UriKind.Absolute, out var u) && (u.Scheme == Uri.UriSchemeHttps || u.Scheme == Uri.UriSchemeHttp) && value.Length <= 500
             ? this
             : Add(field, $"{field} must be an absolute http(s) URL of at most 500 characters.");
+    }
+
+    /// <summary>Why <paramref name="value"/> cannot be stored as text (its first control character), or null when it can.</summary>
+    public static string? ControlCharacter(string value, string field, bool lines)
+    {
+        for (var i = 0; i < value.Length; i++)
+        {
+            var c = value[i];
+            if (char.IsControl(c) && !(lines && c is '\n' or '\r' or '\t'))
+                return $"{field} must not contain control characters{(lines ? " other than line breaks and tabs" : "")}; character {i + 1} is U+{(int)c:X4}.";
+        }
+        return null;
     }
 
     public ValidationProblem Problem() =>

@@ -37,6 +37,7 @@ internal static class PaymentEndpoints
     {
         var errors = new Errors()
             .Check(body.PlanId is not null || !string.IsNullOrWhiteSpace(body.PlanReference), "planId", "Give planId or planReference.")
+            .Text(body.PlanReference, "planReference", 32)
             .Check(body.Amount is > 0, "amount", "amount must be a positive number of minor units.")
             .Check(body.Amount is null or <= 1_000_000_000_000, "amount", "amount is implausibly large.")
             .Check(Currencies.IsKnown(body.Currency), "currency", "currency must be an ISO 4217 code such as KES.")
@@ -58,7 +59,8 @@ internal static class PaymentEndpoints
     private static async Task<Results<Created<PaymentView>, ValidationProblem, ProblemHttpResult>> Reverse(Guid id, ReversePayment body,
         ClaimsPrincipal user, PaymentLedger ledger, CancellationToken ct)
     {
-        var errors = new Errors().Text(body.Reason, "reason", 500, required: true).Text(body.ProviderTransactionId, "providerTransactionId", 128);
+        var errors = new Errors().Text(body.Reason, "reason", 500, required: true, lines: true)
+            .Text(body.ProviderTransactionId, "providerTransactionId", 128);
         if (errors.Any) return errors.Problem();
         return await ledger.ReverseAsync(user.LenderId(), id, body.Reason!, body.ProviderTransactionId, user.Actor(), ct) switch
         {
