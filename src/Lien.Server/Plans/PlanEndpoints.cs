@@ -47,7 +47,9 @@ internal static class PlanEndpoints
     private static async Task<Results<Ok<Page<PlanView>>, ValidationProblem, ProblemHttpResult>> List(ClaimsPrincipal user, LienDb db, TimeProvider time,
         Guid? deviceId, PlanLifecycle? lifecycle, int? limit, string? after, CancellationToken ct)
     {
-        var errors = new Errors().Text(after, "after", 64);
+        // The binder reads an enum from a number too ("lifecycle=7").
+        var errors = new Errors().Text(after, "after", 64)
+            .Check(lifecycle is null || Enum.IsDefined(lifecycle.Value), "lifecycle", $"lifecycle must be one of {string.Join(", ", Enum.GetNames<PlanLifecycle>())}.");
         if (errors.Any) return errors.Problem();
         if (!Paging.TryCursor(after, out var cursor)) return TypedResults.Problem(statusCode: 400, title: "Bad cursor", detail: "after must be the cursor returned as next by the previous page.");
         var lenderId = user.LenderId();
