@@ -18,6 +18,9 @@ internal sealed record PaymentView(Guid Id, Guid PlanId, PaymentKind Kind, long 
 
 internal static class PaymentEndpoints
 {
+    // No payment the ledger records was received before this; a date before it is a mistake (0001-01-01 is a default).
+    private static readonly DateTimeOffset EarliestReceipt = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
     public static IServiceCollection AddPayments(this IServiceCollection services) => services.AddScoped<PaymentLedger>();
 
     public static IEndpointRouteBuilder MapPayments(this IEndpointRouteBuilder app)
@@ -43,10 +46,12 @@ internal static class PaymentEndpoints
             .Check(Currencies.IsKnown(body.Currency), "currency", "currency must be an ISO 4217 code such as KES.")
             .Text(body.Provider, "provider", 64, required: true)
             .Text(body.ProviderTransactionId, "providerTransactionId", 128, required: true);
-        if (body.ReceivedAt is { } r && r > time.GetUtcNow().AddMinutes(5)) errors.Add("receivedAt", "receivedAt is in the future.");
+        if (body.ReceivedAt is { } r && r < EarliestReceipt) errors.Add("receivedAt", "receivedAt is before 2000-01-01.");
+        if (body.ReceivedAt is { } f && f > time.GetUtcNow().AddMinutes(5)) errors.Add("receivedAt", "receivedAt is in the future.");
         if (errors.Any) return errors.Problem();
+        // Stored as the same instant in UTC: PostgreSQL's timestamptz takes no other offset.
         var input = new PaymentInput(body.PlanId, body.PlanReference, body.Amount!.Value, body.Currency!, body.Provider!,
-            body.ProviderTransactionId!, body.ReceivedAt);
+            body.ProviderTransactionId!, body.ReceivedAt?.ToUniversalTime());
         return await ledger.RecordAsync(user.LenderId(), input, user.Actor(), ct) switch
         {
             LedgerOutcome.Recorded(var p, var d) => TypedResults.Created($"/v1/payments/{p.Id}", View(p, d)),
