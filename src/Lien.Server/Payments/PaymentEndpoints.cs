@@ -21,6 +21,9 @@ internal static class PaymentEndpoints
     // No payment the ledger records was received before this; a date before it is a mistake (0001-01-01 is a default).
     private static readonly DateTimeOffset EarliestReceipt = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
+    // The column holds 128; a reversal given no id of its own is recorded as "{payment's id}/reversal".
+    private const int MaxTransactionId = 128 - 9;
+
     public static IServiceCollection AddPayments(this IServiceCollection services) => services.AddScoped<PaymentLedger>();
 
     public static IEndpointRouteBuilder MapPayments(this IEndpointRouteBuilder app)
@@ -45,7 +48,7 @@ internal static class PaymentEndpoints
             .Check(body.Amount is null or <= 1_000_000_000_000, "amount", "amount is implausibly large.")
             .Check(Currencies.IsKnown(body.Currency), "currency", "currency must be an ISO 4217 code such as KES.")
             .Text(body.Provider, "provider", 64, required: true)
-            .Text(body.ProviderTransactionId, "providerTransactionId", 128, required: true);
+            .Text(body.ProviderTransactionId, "providerTransactionId", MaxTransactionId, required: true);
         if (body.ReceivedAt is { } r && r < EarliestReceipt) errors.Add("receivedAt", "receivedAt is before 2000-01-01.");
         if (body.ReceivedAt is { } f && f > time.GetUtcNow().AddMinutes(5)) errors.Add("receivedAt", "receivedAt is in the future.");
         if (errors.Any) return errors.Problem();
