@@ -51,8 +51,11 @@ internal static class AgentApiEndpoints
         var errors = new Errors();
         var imeis = body.Imeis ?? [];
         errors.Check(imeis.Count is 1 or 2, "imeis", "imeis must list the device's one or two IMEIs.");
-        foreach (var imei in imeis)
+        foreach (var imei in imeis.Take(2))
             if (Imei.Problem(imei) is { } p) errors.Add("imeis", p);
+        // A P-256 SubjectPublicKeyInfo is 124 characters of base64 and an ES256 signature 86 of base64url.
+        errors.Text(body.PublicKey, "publicKey", 512, required: true).Text(body.Signature, "signature", 256, required: true);
+        if (errors.Any) return errors.Problem();
         // Proof of possession: the request is signed by the key it enrolls (the same check a port of the agent can run).
         var proof = EnrollmentProof.Verify(body);
         if (proof is { Field: { } field, Problem: { } problem }) errors.Add(field, problem);
@@ -69,16 +72,18 @@ internal static class AgentApiEndpoints
         };
     }
 
-    private static async Task<Results<CheckInAnswer, ProblemHttpResult>> CheckIn(CheckInRequest? body, HttpRequest request, LienDb db,
+    private static async Task<Results<CheckInAnswer, ValidationProblem, ProblemHttpResult>> CheckIn(CheckInRequest? body, HttpRequest request, LienDb db,
         CheckInReader reader, DeviceTokens tokens, LastSeenRecorder lastSeen, AppliedLeases applied, TimeProvider time, CancellationToken ct)
     {
+        var errors = new Errors().Text(body?.PushToken, "pushToken", 1024);
+        if (errors.Any) return errors.Problem();
         if (await reader.AuthenticateAsync(db, tokens, request.Headers.Authorization.ToString(), ct) is not var (deviceId, row))
             return DeviceTokens.Unauthorized();
         var now = time.GetUtcNow();
         lastSeen.Saw(deviceId, now);
         if (body is { AppliedSeq: var seq } && seq > row.AppliedSeq && seq <= row.LeaseSeq)
             await applied.RecordAsync(db, deviceId, seq, ct);
-        if (body?.PushToken is { Length: > 0 and <= 1024 } push)
+        if (body?.PushToken is { Length: > 0 } push)
             using (await db.WriteGateAsync(ct))
                 await db.Devices.Where(d => d.Id == deviceId && (d.PushToken == null || d.PushToken != push)).ExecuteUpdateAsync(u => u.SetProperty(d => d.PushToken, push), ct);
         return new CheckInAnswer(row.LeaseSeq, row.LeaseJws, CheckInAnswer.TrustKeys(row.TrustKeysJson),

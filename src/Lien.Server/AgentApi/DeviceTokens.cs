@@ -65,11 +65,14 @@ internal sealed class DeviceTokens
         var dot = body.IndexOf('.');
         if (dot < 0 || !Guid.TryParseExact(body[..dot], "N", out deviceId) || !int.TryParse(body[(dot + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out epoch))
             return false;
-        Span<byte> given = stackalloc byte[32];
-        if (!Base64Url.TryDecodeFromChars(token[(last + 1)..], given, out var n) || n != MacBytes) return false;
+        // Checked first: decoding throws on characters that are not base64url rather than answering false.
+        var macChars = token[(last + 1)..];
+        if (!Base64Url.IsValid(macChars, out var length) || length != MacBytes) return false;
+        Span<byte> given = stackalloc byte[MacBytes];
+        Base64Url.DecodeFromChars(macChars, given);
         Span<byte> expected = stackalloc byte[MacBytes];
         Mac(body, expected);
-        return CryptographicOperations.FixedTimeEquals(given[..MacBytes], expected);
+        return CryptographicOperations.FixedTimeEquals(given, expected);
     }
 
     private const int MaxLength = 100;

@@ -9,7 +9,11 @@ internal static class Json
 
     public static JsonSerializerOptions Configure(JsonSerializerOptions o)
     {
-        o.Converters.Add(new JsonStringEnumConverter());
+        // Strict reading: an amount is a JSON number, not "100" (the Web defaults read numbers from strings); an enum
+        // is one of its names, not a number; a field given twice is refused rather than read as its last value.
+        o.Converters.Add(new JsonStringEnumConverter(allowIntegerValues: false));
+        o.NumberHandling = JsonNumberHandling.Strict;
+        o.AllowDuplicateProperties = false;
         o.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
         return o;
     }

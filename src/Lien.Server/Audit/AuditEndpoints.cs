@@ -36,8 +36,11 @@ internal static class AuditEndpoints
         return app;
     }
 
-    private static async Task<Ok<List<AuditView>>> List(ClaimsPrincipal user, LienDb db, long? after, string? subject, int? limit, CancellationToken ct)
+    private static async Task<Results<Ok<List<AuditView>>, ValidationProblem>> List(ClaimsPrincipal user, LienDb db, long? after, string? subject,
+        int? limit, CancellationToken ct)
     {
+        var errors = new Errors().Text(subject, "subject", 100);
+        if (errors.Any) return errors.Problem();
         var lenderId = user.LenderId();
         var q = db.AuditEvents.AsNoTracking().Where(e => e.LenderId == lenderId && e.Seq > (after ?? 0));
         if (!string.IsNullOrEmpty(subject)) q = q.Where(e => e.Subject == subject);

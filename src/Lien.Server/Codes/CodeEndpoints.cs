@@ -50,7 +50,7 @@ internal static class CodeEndpoints
     {
         var errors = new Errors()
             .Check(body.Type is not null && Enum.IsDefined(body.Type.Value), "type", "type must be AddTime, SetTime, DisablePayg or CounterSync.")
-            .Text(body.Reason, "reason", 500, required: true)
+            .Text(body.Reason, "reason", 500, required: true, lines: true)
             .Check(body.Days is null or (>= 0 and <= 995), "days", "days must be between 0 and 995.")
             .Check(body.Type is not TokenType.SetTime || body.Days is not null, "days", "SetTime needs days.")
             .Text(body.Approval, "approval", 200)

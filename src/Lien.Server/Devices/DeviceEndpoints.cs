@@ -64,9 +64,11 @@ internal static class DeviceEndpoints
         return TypedResults.Ok(new ImportResult(ok.Count, bad.Count, ok, bad));
     }
 
-    private static async Task<Results<Ok<Page<DeviceView>>, ProblemHttpResult>> List(ClaimsPrincipal user, LienDb db,
+    private static async Task<Results<Ok<Page<DeviceView>>, ValidationProblem, ProblemHttpResult>> List(ClaimsPrincipal user, LienDb db,
         string? search, string? status, int? limit, string? after, CancellationToken ct)
     {
+        var errors = new Errors().Text(search, "search", 64).Text(status, "status", 16).Text(after, "after", 64);
+        if (errors.Any) return errors.Problem();
         if (!Paging.TryCursor(after, out var cursor)) return TypedResults.Problem(statusCode: 400, title: "Bad cursor", detail: "after must be the cursor returned as next by the previous page.");
         var lenderId = user.LenderId();
         var q = db.Devices.AsNoTracking().Where(d => d.LenderId == lenderId);

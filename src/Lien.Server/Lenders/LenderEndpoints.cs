@@ -84,8 +84,13 @@ internal static class LenderEndpoints
         return TypedResults.Created($"/v1/api-keys/{key.Id}", new CreatedApiKey(key.Id, key.Name, key.Role, token));
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeKey(string id, ClaimsPrincipal user, LenderSetup setup, CancellationToken ct) =>
-        await setup.RevokeApiKeyAsync(user.LenderId(), id, user.Actor(), ct) ? TypedResults.NoContent() : Problems.NotFound("No such API key.");
+    private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> RevokeKey(string id, ClaimsPrincipal user, LenderSetup setup,
+        CancellationToken ct)
+    {
+        var errors = new Errors().Text(id, "id", 40);
+        if (errors.Any) return errors.Problem();
+        return await setup.RevokeApiKeyAsync(user.LenderId(), id, user.Actor(), ct) ? TypedResults.NoContent() : Problems.NotFound("No such API key.");
+    }
 
     private static LenderView View(Lender l) => new(l.Id, LenderSettings.Of(l), l.TrustKeys(), l.CreatedAt);
 }

@@ -27,8 +27,10 @@ internal sealed record LenderSettings(
             .Url(SupportUrl, "supportUrl")
             .Text(SupportPhone, "supportPhone", 32)
             .Text(ShortCode, "shortCode", 32);
+        // A short name of plain text before the lookup reads the time zone database by it.
         if (creating || TimeZone is not null)
-            errors.Check(TimeZone is not null && TimeZoneInfo.TryFindSystemTimeZoneById(TimeZone, out _), "timeZone",
+            errors.Check(TimeZone is { Length: <= 64 } zone && Errors.ControlCharacter(zone, "timeZone", lines: false) is null
+                    && TimeZoneInfo.TryFindSystemTimeZoneById(zone, out _), "timeZone",
                 "timeZone must be an IANA time zone such as Africa/Nairobi.");
         if (creating || Currency is not null)
             errors.Check(Currencies.IsKnown(Currency), "currency", "currency must be an ISO 4217 code such as KES.");

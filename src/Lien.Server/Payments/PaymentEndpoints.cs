@@ -18,6 +18,12 @@ internal sealed record PaymentView(Guid Id, Guid PlanId, PaymentKind Kind, long 
 
 internal static class PaymentEndpoints
 {
+    // No payment the ledger records was received before this; a date before it is a mistake (0001-01-01 is a default).
+    private static readonly DateTimeOffset EarliestReceipt = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    // The column holds 128; a reversal given no id of its own is recorded as "{payment's id}/reversal".
+    private const int MaxTransactionId = 128 - 9;
+
     public static IServiceCollection AddPayments(this IServiceCollection services) => services.AddScoped<PaymentLedger>();
 
     public static IEndpointRouteBuilder MapPayments(this IEndpointRouteBuilder app)
@@ -37,15 +43,18 @@ internal static class PaymentEndpoints
     {
         var errors = new Errors()
             .Check(body.PlanId is not null || !string.IsNullOrWhiteSpace(body.PlanReference), "planId", "Give planId or planReference.")
+            .Text(body.PlanReference, "planReference", 32)
             .Check(body.Amount is > 0, "amount", "amount must be a positive number of minor units.")
             .Check(body.Amount is null or <= 1_000_000_000_000, "amount", "amount is implausibly large.")
             .Check(Currencies.IsKnown(body.Currency), "currency", "currency must be an ISO 4217 code such as KES.")
             .Text(body.Provider, "provider", 64, required: true)
-            .Text(body.ProviderTransactionId, "providerTransactionId", 128, required: true);
-        if (body.ReceivedAt is { } r && r > time.GetUtcNow().AddMinutes(5)) errors.Add("receivedAt", "receivedAt is in the future.");
+            .Text(body.ProviderTransactionId, "providerTransactionId", MaxTransactionId, required: true);
+        if (body.ReceivedAt is { } r && r < EarliestReceipt) errors.Add("receivedAt", "receivedAt is before 2000-01-01.");
+        if (body.ReceivedAt is { } f && f > time.GetUtcNow().AddMinutes(5)) errors.Add("receivedAt", "receivedAt is in the future.");
         if (errors.Any) return errors.Problem();
+        // Stored as the same instant in UTC: PostgreSQL's timestamptz takes no other offset.
         var input = new PaymentInput(body.PlanId, body.PlanReference, body.Amount!.Value, body.Currency!, body.Provider!,
-            body.ProviderTransactionId!, body.ReceivedAt);
+            body.ProviderTransactionId!, body.ReceivedAt?.ToUniversalTime());
         return await ledger.RecordAsync(user.LenderId(), input, user.Actor(), ct) switch
         {
             LedgerOutcome.Recorded(var p, var d) => TypedResults.Created($"/v1/payments/{p.Id}", View(p, d)),
@@ -58,7 +67,8 @@ internal static class PaymentEndpoints
     private static async Task<Results<Created<PaymentView>, ValidationProblem, ProblemHttpResult>> Reverse(Guid id, ReversePayment body,
         ClaimsPrincipal user, PaymentLedger ledger, CancellationToken ct)
     {
-        var errors = new Errors().Text(body.Reason, "reason", 500, required: true).Text(body.ProviderTransactionId, "providerTransactionId", 128);
+        var errors = new Errors().Text(body.Reason, "reason", 500, required: true, lines: true)
+            .Text(body.ProviderTransactionId, "providerTransactionId", 128);
         if (errors.Any) return errors.Problem();
         return await ledger.ReverseAsync(user.LenderId(), id, body.Reason!, body.ProviderTransactionId, user.Actor(), ct) switch
         {

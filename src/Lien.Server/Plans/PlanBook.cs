@@ -104,9 +104,10 @@ internal sealed class PlanBook(LienDb db, LeaseIssuer leases, AuditTrail audit, 
         IReadOnlyList<Installment> schedule;
         if (body.Generate is { } gen)
         {
-            errors.Check(gen.Count is >= 1 and <= 1000, "generate.count", "generate.count must be between 1 and 1000.")
+            errors.Check(gen.Count is >= 1 and <= Schedule.MaxInstallments, "generate.count", $"generate.count must be between 1 and {Schedule.MaxInstallments}.")
                 .Check(gen.Frequency is not null && Enum.IsDefined(gen.Frequency.Value), "generate.frequency", "generate.frequency must be Monthly, Weekly or Daily.")
-                .Check(gen.FirstDueDate is not null, "generate.firstDueDate", "generate.firstDueDate is required.");
+                .Check(gen.FirstDueDate is not null, "generate.firstDueDate", "generate.firstDueDate is required.")
+                .Check(gen.FirstDueDate is null || InRange(gen.FirstDueDate.Value), "generate.firstDueDate", $"generate.firstDueDate {DueDates}.");
             if (errors.Any) return ([], errors);
             if (financed < gen.Count) return ([], errors.Add("generate.count", "Each installment must be at least one minor unit."));
             schedule = Schedule.Generate(financed, gen.Count!.Value, gen.Frequency!.Value, gen.FirstDueDate!.Value);
@@ -114,14 +115,22 @@ internal sealed class PlanBook(LienDb db, LeaseIssuer leases, AuditTrail audit, 
         else
         {
             var rows = body.Installments!;
+            if (rows.Count > Schedule.MaxInstallments) return ([], errors.Add("installments", $"A plan has at most {Schedule.MaxInstallments} installments."));
             for (var i = 0; i < rows.Count; i++)
-                errors.Check(rows[i] is { DueDate: not null, Amount: not null }, $"installments[{i}]", "Each installment needs dueDate and amount.");
+                errors.Check(rows[i] is { DueDate: not null, Amount: not null }, $"installments[{i}]", "Each installment needs dueDate and amount.")
+                    .Check(rows[i]?.DueDate is not { } due || InRange(due), $"installments[{i}].dueDate", $"installments[{i}].dueDate {DueDates}.");
             if (errors.Any) return ([], errors);
             schedule = rows.Select((r, i) => new Installment(i + 1, r.DueDate!.Value, r.Amount!.Value)).ToList();
         }
-        if (Schedule.Problem(schedule, financed) is { } problem) errors.Add("installments", problem);
+        // A generated schedule can run past the last due date; it is the request's generate that is wrong then.
+        if (Schedule.Problem(schedule, financed) is { } problem) errors.Add(body.Generate is null ? "installments" : "generate", problem);
         return (schedule, errors);
     }
+
+    // Checked before any date arithmetic: 9999-06-01 plus a few months is past DateOnly's end.
+    private static bool InRange(DateOnly date) => date >= Schedule.EarliestDueDate && date <= Schedule.LatestDueDate;
+
+    private static readonly string DueDates = $"must be a date from {Schedule.EarliestDueDate:yyyy-MM-dd} to {Schedule.LatestDueDate:yyyy-MM-dd}";
 
     // What a borrower types as the account number at the mobile-money provider: short, no look-alike letters.
     private static string NewReference()

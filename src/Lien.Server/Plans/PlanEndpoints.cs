@@ -44,9 +44,13 @@ internal static class PlanEndpoints
             var other => throw new InvalidOperationException($"Unexpected plan outcome {other}."),
         };
 
-    private static async Task<Results<Ok<Page<PlanView>>, ProblemHttpResult>> List(ClaimsPrincipal user, LienDb db, TimeProvider time,
+    private static async Task<Results<Ok<Page<PlanView>>, ValidationProblem, ProblemHttpResult>> List(ClaimsPrincipal user, LienDb db, TimeProvider time,
         Guid? deviceId, PlanLifecycle? lifecycle, int? limit, string? after, CancellationToken ct)
     {
+        // The binder reads an enum from a number too ("lifecycle=7").
+        var errors = new Errors().Text(after, "after", 64)
+            .Check(lifecycle is null || Enum.IsDefined(lifecycle.Value), "lifecycle", $"lifecycle must be one of {string.Join(", ", Enum.GetNames<PlanLifecycle>())}.");
+        if (errors.Any) return errors.Problem();
         if (!Paging.TryCursor(after, out var cursor)) return TypedResults.Problem(statusCode: 400, title: "Bad cursor", detail: "after must be the cursor returned as next by the previous page.");
         var lenderId = user.LenderId();
         var lender = await db.Lenders.AsNoTracking().FirstAsync(l => l.Id == lenderId, ct);
@@ -73,7 +77,7 @@ internal static class PlanEndpoints
     private static async Task<Results<Ok<PlanView>, ValidationProblem, ProblemHttpResult>> Cancel(Guid id, CancelPlan body, ClaimsPrincipal user,
         PlanBook book, TimeProvider time, CancellationToken ct)
     {
-        var errors = new Errors().Text(body.Reason, "reason", 500, required: true);
+        var errors = new Errors().Text(body.Reason, "reason", 500, required: true, lines: true);
         if (errors.Any) return errors.Problem();
         return await book.CancelAsync(user.LenderId(), id, body.Reason!, user.Actor(), ct) switch
         {

@@ -1,3 +1,4 @@
+using CsCheck;
 using Lien.Protocol.Lending;
 
 namespace Lien.Protocol.Tests.Lending;
@@ -46,5 +47,41 @@ public class ScheduleTests
     {
         var s = new[] { new Installment(1, new DateOnly(2026, 2, 1), 10), new Installment(2, new DateOnly(2026, 2, 1), 10) };
         Assert.Contains("after installment 1", Schedule.Problem(s, 20));
+    }
+
+    [Theory]
+    [InlineData(2100, 12, 31, 1001)] // more than the most installments a plan has
+    [InlineData(9999, 6, 1, 12)]     // the audit's case: AddMonths would overflow
+    [InlineData(1, 1, 1, 3)]
+    [InlineData(1999, 12, 31, 3)]
+    [InlineData(2101, 1, 1, 3)]
+    public void Generate_FirstDueOutsideTheRangeOrTooMany_RefusedBeforeAnyArithmetic(int year, int month, int day, int count)
+    {
+        var first = new DateOnly(year, month, day);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Schedule.Generate(100_000, count, Frequency.Monthly, first));
+    }
+
+    [Fact]
+    public void Generate_AnyFirstDueInRange_NeverOverflowsAndProblemSaysWhenItRunsPastTheRange()
+    {
+        var span = Schedule.LatestDueDate.DayNumber - Schedule.EarliestDueDate.DayNumber;
+        Gen.Select(Gen.Int[0, span], Gen.Int[1, Schedule.MaxInstallments], Gen.Enum<Frequency>()).Sample((offset, count, frequency) =>
+        {
+            var first = Schedule.EarliestDueDate.AddDays(offset);
+            var s = Schedule.Generate(1_000_000, count, frequency, first);
+            var past = s[^1].DueDate > Schedule.LatestDueDate;
+            var problem = Schedule.Problem(s, 1_000_000);
+            return s.Count == count && (past ? problem?.Contains("2100-12-31", StringComparison.Ordinal) == true : problem is null);
+        });
+    }
+
+    [Theory]
+    [InlineData(1999, 12, 31)]
+    [InlineData(2101, 1, 1)]
+    [InlineData(9999, 12, 31)]
+    public void Problem_DueDateOutsideTheRange_Refused(int year, int month, int day)
+    {
+        var s = new[] { new Installment(1, new DateOnly(year, month, day), 10) };
+        Assert.Contains($"falls due on {year:0000}-{month:00}-{day:00}", Schedule.Problem(s, 10));
     }
 }
