@@ -176,7 +176,7 @@ internal sealed class CodeIssuer(LienDb db, SecretBox box, CodeApprovals approva
         {
             var sealedNow = await db.InTransactionAsync(async () =>
             {
-                var clear = await db.IssuedCodes.Where(c => c.Code.Length <= 20).Take(batch).ToListAsync(ct);
+                var clear = await db.IssuedCodes.Where(c => c.Code.Length <= 20).OrderBy(c => c.DeviceId).ThenBy(c => c.Count).Take(batch).ToListAsync(ct);
                 foreach (var c in clear) c.Code = Convert.ToBase64String(box.Seal(Encoding.ASCII.GetBytes(c.Code), DigitsPurpose));
                 return clear.Count;
             }, ct);
