@@ -41,6 +41,12 @@ var app = builder.Build();
 if (command is null && ListenAddresses.FirstInUse(app.Configuration) is { } taken) return AddressInUse(taken);
 await app.Services.MigrateStorageAsync();
 if (command is not null) return await command.RunAsync(app.Services, Console.Out, Console.Error);
+if (!await MasterKeyCheck.FitsAsync(app.Services))
+{
+    // Under another key the server could open none of the database's secrets: one line, not a stack trace, nothing served.
+    await Console.Error.WriteLineAsync("Lien could not start: the master key (Lien:MasterKey, or master.key in the data folder) is not the key this database's secrets were sealed with. Start it with the database's own master key.");
+    return 1;
+}
 await app.Services.GetRequiredService<DeviceTokens>().LoadAsync(app.Services);
 if (demo) await app.AnnounceDemoAsync();
 

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Lien.Server.Storage;
 using Microsoft.EntityFrameworkCore;
 
@@ -51,7 +50,7 @@ internal sealed class LenderCommand(LenderSettings settings)
         await using var scope = services.CreateAsyncScope();
         var sp = scope.ServiceProvider;
         var db = sp.GetRequiredService<LienDb>();
-        if (!await MasterKeyFitsAsync(db, sp.GetRequiredService<SecretBox>()))
+        if (!await MasterKeyCheck.FitsAsync(db, sp.GetRequiredService<SecretBox>()))
         {
             // A lender sealed under another key would be made, and no server using the database's key could sign its leases.
             await error.WriteLineAsync("The master key (Lien:MasterKey, or master.key in the data folder) is not the key this database's secrets were sealed with; no lender was created. Run with the database's own master key.");
@@ -61,29 +60,6 @@ internal sealed class LenderCommand(LenderSettings settings)
         await output.WriteLineAsync($"Created lender {lender.Name} ({lender.Id}).");
         await output.WriteLineAsync($"Admin API key (shown once; store it now): {token}");
         return 0;
-    }
-
-    // The newest signing key decides; a database with no lender yet has its server secrets, each sealed under its own name.
-    // A database with neither is new: any key fits.
-    private static async Task<bool> MasterKeyFitsAsync(LienDb db, SecretBox box)
-    {
-        if (await db.LenderKeys.AsNoTracking().OrderByDescending(k => k.CreatedAt).FirstOrDefaultAsync() is { } key)
-            return Opens(box, key.SealedPrivateKey, SigningKeys.KeyPurpose);
-        var secrets = await db.ServerSecrets.AsNoTracking().ToListAsync();
-        return secrets.Count == 0 || secrets.Any(s => Opens(box, s.Sealed, s.Name));
-    }
-
-    private static bool Opens(SecretBox box, byte[] sealedBytes, string purpose)
-    {
-        try
-        {
-            box.Open(sealedBytes, purpose);
-            return true;
-        }
-        catch (CryptographicException)
-        {
-            return false;
-        }
     }
 
     private static LenderCommand? Refuse(TextWriter error, string line)

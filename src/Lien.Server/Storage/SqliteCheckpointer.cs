@@ -8,13 +8,14 @@ namespace Lien.Server.Storage;
 /// <c>wal_autocheckpoint = 0</c>). A passive checkpoint never blocks readers or writers; it copies what it can, but never
 /// shrinks the file, so a burst of writes would leave a WAL of its size for good. So the tick truncates instead
 /// when the WAL is larger than <c>Lien:Sqlite:WalTruncateSize</c> (default 16 MiB) or <c>Lien:Sqlite:WalTruncateInterval</c>
-/// (default 10 minutes) has passed since the last truncation. A truncation holds the writer gate, so this node's writers
-/// queue for it rather than poll, and waits at most <see cref="TruncateWait"/> for readers of an older snapshot; when it
-/// cannot finish in that time it is tried again at the next tick.
+/// (default 10 minutes) has passed since the last truncation. A truncation first copies what it can passively (no gate),
+/// then holds the writer gate for the rest and the reset, so this node's writers queue for it rather than poll, and waits
+/// at most <see cref="TruncateWait"/> for readers of an older snapshot; when it cannot finish in that time it is tried
+/// again at the next tick.
 /// </summary>
 internal sealed class SqliteCheckpointer(IServiceScopeFactory scopes, IConfiguration config, ILogger<SqliteCheckpointer> log) : BackgroundService
 {
-    private static readonly TimeSpan TruncateWait = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan TruncateWait = TimeSpan.FromMilliseconds(50);
 
     private TimeSpan Interval => config.GetValue("Lien:Sqlite:CheckpointInterval", TimeSpan.FromSeconds(1));
     private TimeSpan TruncateInterval => config.GetValue("Lien:Sqlite:WalTruncateInterval", TimeSpan.FromMinutes(10));
@@ -51,6 +52,8 @@ internal sealed class SqliteCheckpointer(IServiceScopeFactory scopes, IConfigura
                     var size = WalSize(wal);
                     if (size > TruncateSize || (size != 0 && Stopwatch.GetElapsedTime(lastTruncated) >= TruncateInterval))
                     {
+                        // The bulk is copied first without the gate, so writers wait only for the last frames and the reset.
+                        await passive.ExecuteNonQueryAsync(stoppingToken);
                         if (await TruncateAsync(connection, stoppingToken)) lastTruncated = Stopwatch.GetTimestamp();
                         else log.LogDebug("WAL truncation waited {Wait} for readers and will be tried again at the next tick.", TruncateWait);
                     }

@@ -55,6 +55,19 @@ public sealed class LenderCommandTests : IDisposable
         Assert.Equal(["First Lender", "Second Lender"], await LenderNamesAsync());
     }
 
+    [Fact]
+    public async Task ServerStart_MasterKeyNotTheDatabases_OneLineExit1()
+    {
+        var (code, _, error) = await ServerProcess.RunAsync(Create("First Lender"), Settings());
+        Assert.True(code == 0, error);
+        var settings = Settings(Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+        settings["ASPNETCORE_URLS"] = $"http://127.0.0.1:{ServerProcesses.FreePort()}";
+        (code, var output, error) = await ServerProcess.RunAsync([], settings);
+        Assert.Equal(1, code);
+        Assert.Contains("master key", Assert.Single(Lines(error)), StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("Exception", error + output);
+    }
+
     private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     private async Task<List<string>> LenderNamesAsync()
