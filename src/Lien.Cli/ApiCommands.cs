@@ -193,13 +193,10 @@ internal static class ApiCommands
         if (!file.Exists) throw new UserError($"No checkpoint file {file.FullName}.");
         var jws = (await File.ReadAllTextAsync(file.FullName, ct)).Trim();
         var lender = await c.GetLenderAsync(ct);
-        var verified = Jws.Verify(jws, kid => lender.TrustKeys.FirstOrDefault(k => k.Kid == kid)?.ToECDsa(), "lien-audit-checkpoint+jwt");
-        if (!verified.Valid || verified.Payload is null)
-            throw new UserError($"The saved checkpoint is not signed by this lender's keys ({verified.Reason}).");
-        using var claims = System.Text.Json.JsonDocument.Parse(verified.Payload);
-        var seq = claims.RootElement.GetProperty("seq").GetInt64();
-        var hash = claims.RootElement.GetProperty("hash").GetString();
-        if (claims.RootElement.GetProperty("lenderId").GetGuid() != lender.Id) throw new UserError("The saved checkpoint is another lender's.");
+        if (AuditCheckpointClaims.Verify(jws, lender.TrustKeys) is not { } claims)
+            throw new UserError("The saved checkpoint is not signed by this lender's keys (or is not a checkpoint).");
+        var (seq, hash) = (claims.Seq, claims.Hash);
+        if (claims.LenderId != lender.Id) throw new UserError("The saved checkpoint is another lender's.");
         var events = await c.ListAuditEventsAsync(seq - 1, 1, ct);
         if (events is not [var e, ..] || e.Seq != seq)
             throw new UserError($"BROKEN: the saved checkpoint covers events up to {seq}, but the chain no longer holds event {seq}: events were deleted.");

@@ -35,15 +35,14 @@ internal sealed class AuditChain(SecretBox box)
     public static DateTimeOffset Stored(DateTimeOffset at) =>
         new(at.UtcTicks - at.UtcTicks % TimeSpan.TicksPerMillisecond, TimeSpan.Zero);
 
-    public string HashOf(AuditEvent e)
+    public string HashOf(AuditEvent e) => Convert.ToHexStringLower(HMACSHA256.HashData(_key, Canonical(e)));
+
+    /// <summary>The bytes an event's hash covers: every stored field, in order, as a JSON array.</summary>
+    public static byte[] Canonical(AuditEvent e) => Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new object?[]
     {
-        var canonical = JsonSerializer.Serialize(new object?[]
-        {
-            Version, e.PrevHash, e.LenderId.ToString("D"), e.Seq, e.At.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture),
-            e.Actor, e.Action, e.Subject, e.Reason, e.Policy, e.Data,
-        });
-        return Convert.ToHexStringLower(HMACSHA256.HashData(_key, Encoding.UTF8.GetBytes(canonical)));
-    }
+        Version, e.PrevHash, e.LenderId.ToString("D"), e.Seq, e.At.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture),
+        e.Actor, e.Action, e.Subject, e.Reason, e.Policy, e.Data,
+    }));
 
     /// <summary>
     /// Walks the lender's chain from seq 1 and holds it against the newest checkpoint whose signature verifies with the
@@ -77,13 +76,8 @@ internal sealed class AuditChain(SecretBox box)
     }
 
     /// <summary>Checks a checkpoint's JWS with the lender's published keys and that its claims match its row.</summary>
-    public static bool IsGenuine(AuditCheckpoint c, IReadOnlyList<TrustKey> keys)
-    {
-        var result = Jws.Verify(c.Jws, kid => keys.FirstOrDefault(k => k.Kid == kid)?.ToECDsa(), AuditCheckpointClaims.MediaType);
-        if (!result.Valid || result.Payload is null) return false;
-        var claims = JsonSerializer.Deserialize<AuditCheckpointClaims>(result.Payload, LeaseClaims.Json);
-        return claims is not null && claims.LenderId == c.LenderId && claims.Seq == c.Seq && claims.Hash == c.Hash;
-    }
+    public static bool IsGenuine(AuditCheckpoint c, IReadOnlyList<TrustKey> keys) =>
+        AuditCheckpointClaims.Verify(c.Jws, keys) is { } claims && claims.LenderId == c.LenderId && claims.Seq == c.Seq && claims.Hash == c.Hash;
 
     // A checkpoint row a database writer forged (or moved) does not verify, and is passed over for the one before it.
     private static async Task<AuditCheckpoint?> NewestGenuineCheckpointAsync(LienDb db, Guid lenderId, CancellationToken ct)

@@ -1,3 +1,4 @@
+using Lien.Protocol;
 using Lien.Server.Lenders;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
@@ -17,12 +18,6 @@ internal sealed class AuditCheckpoint
     public required string Hash { get; set; }
     public DateTimeOffset At { get; set; }
     public required string Jws { get; set; }
-}
-
-/// <summary>What a checkpoint's JWS says: the lender, the head event's seq and hash, and when it was signed.</summary>
-internal sealed record AuditCheckpointClaims(Guid LenderId, long Seq, string Hash, DateTimeOffset At)
-{
-    public const string MediaType = "lien-audit-checkpoint+jwt";
 }
 
 internal sealed class AuditCheckpointConfiguration : IEntityTypeConfiguration<AuditCheckpoint>
