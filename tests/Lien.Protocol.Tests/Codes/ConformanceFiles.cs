@@ -15,7 +15,8 @@ internal static class ConformanceFiles
     /// <summary>Where the copies come from; it exists only where the shared folder is beside the clone.</summary>
     public static string SharedFolder => Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "conformance", "openpaygo"));
 
-    private static string RepositoryRoot
+    /// <summary>The clone's top folder (where Lien.slnx is); the attestation tests find their data from it too.</summary>
+    internal static string RepositoryRoot
     {
         get
         {
