@@ -114,7 +114,7 @@ public sealed class AttestationVerifier(AttestationTrustAnchors anchors)
         {
             return VerifyChain(chain, policy, at, statusList);
         }
-        catch (CryptographicException e)
+        catch (Exception e) when (e is CryptographicException or PlatformNotSupportedException)
         {
             // A key or signature .NET refuses to load is a malformed chain, not a crash.
             return Refuse(AttestationFailure.MalformedCertificate, "a key in the chain cannot be used: " + e.Message);

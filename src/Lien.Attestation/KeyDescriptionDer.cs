@@ -177,7 +177,15 @@ public static class KeyDescriptionDer
     {
         var sequence = inner.ReadSequence();
         var key = sequence.ReadOctetString();
-        var locked = sequence.ReadBoolean();
+        bool locked;
+        try
+        {
+            locked = sequence.ReadBoolean();
+        }
+        catch (AsnContentException e)
+        {
+            throw new AsnContentException("rootOfTrust.deviceLocked is not a DER BOOLEAN (one byte, 00 or FF): " + e.Message);
+        }
         var state = ReadEnumerated(sequence);
         if (state is < 0 or > 3) throw new AsnContentException($"rootOfTrust: unknown verified boot state {state}");
         // verifiedBootHash arrived with attestation version 3; older devices send three fields.

@@ -35,6 +35,14 @@ internal static class AttestationFiles
         return chain;
     }
 
+    /// <summary>The chain's key creation time, from its record: the instant the reference verifier validates it at.</summary>
+    public static DateTimeOffset CreatedAt(string name)
+    {
+        var record = AttestationConformance.ParseRecord(Record(name))!;
+        var ms = (string?)record["softwareEnforced"]?["creationDateTime"] ?? (string)record["hardwareEnforced"]!["creationDateTime"]!;
+        return DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(ms, System.Globalization.CultureInfo.InvariantCulture));
+    }
+
     public static string Record(string name) => File.ReadAllText(Path.Combine(TestData, name + ".json"));
 
     private static string RepositoryRoot => ConformanceFiles.RepositoryRoot;
