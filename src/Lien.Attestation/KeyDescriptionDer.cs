@@ -7,7 +7,8 @@ namespace Lien.Attestation;
 
 /// <summary>
 /// Reads and writes the KeyDescription extension in DER, strictly: DER only (no BER lengths, no non-minimal integers,
-/// booleans 00/FF), every AuthorizationList tag explicit and strictly ascending, nothing left over anywhere.
+/// booleans 00/FF), every AuthorizationList tag explicit, known and strictly ascending, nothing left over anywhere.
+/// One DER rule is not enforced because phones break it: the elements of a SET OF are read in the order sent.
 /// </summary>
 public static class KeyDescriptionDer
 {
@@ -153,7 +154,9 @@ public static class KeyDescriptionDer
 
     private static List<long> ReadIntegerSet(AsnReader inner)
     {
-        var set = inner.ReadSetOf();
+        // KeyMint writes these SETs in the order the key was requested with ({3, 2} for sign+verify, as
+        // allow_while_on_body.pem shows), not sorted as DER wants; the order is kept, everything else is DER.
+        var set = inner.ReadSetOf(skipSortOrderValidation: true);
         var values = new List<long>();
         while (set.HasData) values.Add(ReadLong(set));
         return values;
@@ -196,8 +199,8 @@ public static class KeyDescriptionDer
 
     private static AuthorizationList ReadApplicationId(AuthorizationList list, byte[] raw)
     {
-        // Keystore does not sort these SETs by encoding, so the order is read as sent (BouncyCastle, which the
-        // reference verifier uses, does not check it either); everything else about them must be DER.
+        // As for the integer SETs: Keystore does not sort these by encoding, so the order is read as sent (BouncyCastle,
+        // which the reference verifier uses, does not check it either); everything else about them must be DER.
         var reader = new AsnReader(raw, AsnEncodingRules.DER);
         var sequence = reader.ReadSequence();
         reader.ThrowIfNotEmpty();
@@ -288,23 +291,43 @@ public static class KeyDescriptionDer
         var writer = new AsnWriter(AsnEncodingRules.DER);
         using (writer.PushSequence())
         {
-            using (writer.PushSetOf())
+            WriteUnsortedSet(writer, set =>
             {
                 foreach (var package in id.Packages)
                 {
-                    using (writer.PushSequence())
+                    using (set.PushSequence())
                     {
-                        writer.WriteOctetString(Encoding.UTF8.GetBytes(package.Name));
-                        writer.WriteInteger(package.Version);
+                        set.WriteOctetString(Encoding.UTF8.GetBytes(package.Name));
+                        set.WriteInteger(package.Version);
                     }
                 }
-            }
-            using (writer.PushSetOf())
+            });
+            WriteUnsortedSet(writer, set =>
             {
-                foreach (var digest in id.SignatureDigests) writer.WriteOctetString(digest);
-            }
+                foreach (var digest in id.SignatureDigests) set.WriteOctetString(digest);
+            });
         }
         return writer.Encode();
+    }
+
+    // A SET OF with its elements in the order given; AsnWriter.PushSetOf would sort them by encoding.
+    private static void WriteUnsortedSet(AsnWriter writer, Action<AsnWriter> elements)
+    {
+        var content = new AsnWriter(AsnEncodingRules.DER);
+        elements(content);
+        var body = content.Encode();
+        var header = new List<byte> { 0x31 };
+        if (body.Length < 0x80)
+        {
+            header.Add((byte)body.Length);
+        }
+        else
+        {
+            var length = BitConverter.GetBytes(body.Length).Reverse().SkipWhile(b => b == 0).ToArray();
+            header.Add((byte)(0x80 | length.Length));
+            header.AddRange(length);
+        }
+        writer.WriteEncodedValue([.. header, .. body]);
     }
 
     private static Asn1Tag Explicit(int tag) => new(TagClass.ContextSpecific, tag, isConstructed: true);
@@ -318,10 +341,13 @@ public static class KeyDescriptionDer
     private static void IntegerSet(AsnWriter writer, int tag, IReadOnlyList<long>? values)
     {
         if (values is null) return;
+        // Written in the given order, as KeyMint writes them (PushSetOf would sort them).
         using (writer.PushSequence(Explicit(tag)))
-        using (writer.PushSetOf())
         {
-            foreach (var v in values) writer.WriteInteger(v);
+            WriteUnsortedSet(writer, set =>
+            {
+                foreach (var v in values) set.WriteInteger(v);
+            });
         }
     }
 

@@ -1,0 +1,92 @@
+using Microsoft.Extensions.Time.Testing;
+
+namespace Lien.Attestation.Tests;
+
+public class StatusClientTests
+{
+    [Fact]
+    public async Task GetAsync_WithinTheRefreshInterval_ServesTheCachedListAndRefreshesWhenDue()
+    {
+        using var server = new StatusListServer();
+        using var http = new HttpClient();
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 30, 9, 0, 0, TimeSpan.Zero));
+        var client = new AttestationStatusClient(http, server.Address, TimeSpan.FromHours(1), clock);
+        var ct = TestContext.Current.CancellationToken;
+
+        server.Serve(StatusListServer.Revoking("00AB12"));
+        var first = await client.GetAsync(ct);
+        Assert.NotNull(first.List!.Find("ab12"));
+        Assert.Equal(clock.GetUtcNow(), first.FetchedAt);
+
+        server.Serve(StatusListServer.Revoking("cd34"));
+        clock.Advance(TimeSpan.FromMinutes(59));
+        var cached = await client.GetAsync(ct);
+        Assert.Same(first.List, cached.List);
+        Assert.Equal(1, server.Requests);
+
+        clock.Advance(TimeSpan.FromMinutes(1));
+        var refreshed = await client.GetAsync(ct);
+        Assert.Null(refreshed.List!.Find("ab12"));
+        Assert.NotNull(refreshed.List.Find("CD34"));
+        Assert.Equal(2, server.Requests);
+    }
+
+    [Fact]
+    public async Task GetAsync_RefreshFails_KeepsTheLastGoodListAndSaysWhy()
+    {
+        using var server = new StatusListServer();
+        using var http = new HttpClient();
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 30, 9, 0, 0, TimeSpan.Zero));
+        var client = new AttestationStatusClient(http, server.Address, TimeSpan.FromMinutes(10), clock);
+        var ct = TestContext.Current.CancellationToken;
+        server.Serve(StatusListServer.Revoking("ab12"));
+        var good = await client.GetAsync(ct);
+
+        server.Serve("upstream trouble", 503);
+        clock.Advance(TimeSpan.FromMinutes(10));
+        var failed = await client.GetAsync(ct);
+        Assert.Same(good.List, failed.List);
+        Assert.Contains("503", failed.LastError, StringComparison.Ordinal);
+
+        server.Serve("""{"entries": "not an object"}""");
+        clock.Advance(TimeSpan.FromMinutes(10));
+        var garbled = await client.GetAsync(ct);
+        Assert.Same(good.List, garbled.List);
+        Assert.Contains("entries", garbled.LastError, StringComparison.Ordinal);
+        Assert.Contains("the last refresh failed", garbled.Describe(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GetAsync_NeverFetched_SaysSoAndRetriesWithinAMinute()
+    {
+        using var server = new StatusListServer();
+        using var http = new HttpClient();
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 30, 9, 0, 0, TimeSpan.Zero));
+        var client = new AttestationStatusClient(http, server.Address, TimeSpan.FromHours(24), clock);
+        var ct = TestContext.Current.CancellationToken;
+        server.Serve("down", 500);
+
+        var none = await client.GetAsync(ct);
+        Assert.Null(none.List);
+        Assert.StartsWith("no attestation status list has ever been fetched", none.Describe(), StringComparison.Ordinal);
+        Assert.Contains("500", none.Describe(), StringComparison.Ordinal);
+
+        server.Serve(StatusListServer.Revoking("ab12"));
+        await client.GetAsync(ct);
+        Assert.Equal(1, server.Requests);
+        clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.NotNull((await client.GetAsync(ct)).List);
+    }
+
+    [Fact]
+    public async Task GetAsync_NothingListening_ReportsTheFailureWithoutThrowing()
+    {
+        Uri address;
+        using (var server = new StatusListServer()) address = server.Address;
+        using var http = new HttpClient();
+        var client = new AttestationStatusClient(http, address, TimeSpan.FromHours(1), TimeProvider.System);
+        var state = await client.GetAsync(TestContext.Current.CancellationToken);
+        Assert.Null(state.List);
+        Assert.NotNull(state.LastError);
+    }
+}
