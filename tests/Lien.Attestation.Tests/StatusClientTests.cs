@@ -2,16 +2,25 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace Lien.Attestation.Tests;
 
-public class StatusClientTests
+public sealed class StatusClientTests : IDisposable
 {
+    private readonly StatusListServer server = new();
+    private readonly HttpClient http = new();
+    private readonly FakeTimeProvider clock = new(new DateTimeOffset(2026, 11, 30, 9, 0, 0, TimeSpan.Zero));
+    private readonly CancellationToken ct = TestContext.Current.CancellationToken;
+
+    private AttestationStatusClient Client(TimeSpan refreshInterval) => new(http, server.Address, refreshInterval, clock);
+
+    public void Dispose()
+    {
+        http.Dispose();
+        server.Dispose();
+    }
+
     [Fact]
     public async Task GetAsync_WithinTheRefreshInterval_ServesTheCachedListAndRefreshesWhenDue()
     {
-        using var server = new StatusListServer();
-        using var http = new HttpClient();
-        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 30, 9, 0, 0, TimeSpan.Zero));
-        var client = new AttestationStatusClient(http, server.Address, TimeSpan.FromHours(1), clock);
-        var ct = TestContext.Current.CancellationToken;
+        var client = Client(TimeSpan.FromHours(1));
 
         server.Serve(StatusListServer.Revoking("00AB12"));
         var first = await client.GetAsync(ct);
@@ -34,11 +43,7 @@ public class StatusClientTests
     [Fact]
     public async Task GetAsync_RefreshFails_KeepsTheLastGoodListAndSaysWhy()
     {
-        using var server = new StatusListServer();
-        using var http = new HttpClient();
-        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 30, 9, 0, 0, TimeSpan.Zero));
-        var client = new AttestationStatusClient(http, server.Address, TimeSpan.FromMinutes(10), clock);
-        var ct = TestContext.Current.CancellationToken;
+        var client = Client(TimeSpan.FromMinutes(10));
         server.Serve(StatusListServer.Revoking("ab12"));
         var good = await client.GetAsync(ct);
 
@@ -59,11 +64,7 @@ public class StatusClientTests
     [Fact]
     public async Task GetAsync_NeverFetched_SaysSoAndRetriesWithinAMinute()
     {
-        using var server = new StatusListServer();
-        using var http = new HttpClient();
-        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 30, 9, 0, 0, TimeSpan.Zero));
-        var client = new AttestationStatusClient(http, server.Address, TimeSpan.FromHours(24), clock);
-        var ct = TestContext.Current.CancellationToken;
+        var client = Client(TimeSpan.FromHours(24));
         server.Serve("down", 500);
 
         var none = await client.GetAsync(ct);
@@ -81,11 +82,10 @@ public class StatusClientTests
     [Fact]
     public async Task GetAsync_NothingListening_ReportsTheFailureWithoutThrowing()
     {
-        Uri address;
-        using (var server = new StatusListServer()) address = server.Address;
-        using var http = new HttpClient();
+        var address = server.Address;
+        server.Dispose();
         var client = new AttestationStatusClient(http, address, TimeSpan.FromHours(1), TimeProvider.System);
-        var state = await client.GetAsync(TestContext.Current.CancellationToken);
+        var state = await client.GetAsync(ct);
         Assert.Null(state.List);
         Assert.NotNull(state.LastError);
     }

@@ -62,6 +62,7 @@ internal sealed class StatusListServer : IDisposable
 
     public void Dispose()
     {
+        if (!listener.IsListening) return;
         listener.Stop();
         listener.Close();
         serving.Wait(TimeSpan.FromSeconds(5));
