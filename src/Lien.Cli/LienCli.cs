@@ -12,6 +12,7 @@ public static class LienCli
         foreach (var option in ApiCommands.GlobalOptions) root.Options.Add(option);
         foreach (var command in ApiCommands.Create()) root.Subcommands.Add(command);
         root.Subcommands.Add(CodesCommands.Create());
+        root.Subcommands.Add(AttestationCommands.Create());
         root.Subcommands.Add(SimulatorCommands.Create());
         return root;
     }
