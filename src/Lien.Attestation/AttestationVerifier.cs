@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 
 namespace Lien.Attestation;
@@ -103,6 +104,12 @@ public sealed record AttestationVerdict
 /// </summary>
 public sealed class AttestationVerifier(AttestationTrustAnchors anchors)
 {
+    // Signatures of the shared certificates (Google's CAs, factory batch intermediates, the roots) verified before, by
+    // the SHA-256 of the certificate and its issuer's key: the same bytes under the same key verify the same way, and
+    // every phone's chain repeats them. A phone's own certificates (leaf, attestation key) are always checked afresh.
+    private const int VerifiedCacheLimit = 4096;
+    private readonly ConcurrentDictionary<string, bool> verifiedSignatures = new(StringComparer.Ordinal);
+
     private const string ProvisioningInfoOid = "1.3.6.1.4.1.11129.2.1.30";
     private const string SerialNumberOid = "2.5.4.5";
     private const string TitleOid = "2.5.4.12";
@@ -144,8 +151,13 @@ public sealed class AttestationVerifier(AttestationTrustAnchors anchors)
         for (var i = 0; i < certificates.Length; i++)
         {
             var issuer = i + 1 < certificates.Length ? certificates[i + 1] : root;
-            var (failure, message) = ChainSignature.Check(certificates[i], issuer);
+            var shared = i >= 2 ? Convert.ToBase64String(SHA256.HashData([.. certificates[i].Raw, .. issuer.SubjectPublicKeyInfo])) : null;
+            if (shared is not null && verifiedSignatures.ContainsKey(shared)) continue;
+            var (failure, message) = ChainSignature.Check(certificates[i], issuer, sharedIssuer: i + 1 >= 2);
             if (failure != AttestationFailure.None) return Refuse(failure, $"certificate {i}: {message}", leaf);
+            if (shared is null) continue;
+            if (verifiedSignatures.Count >= VerifiedCacheLimit) verifiedSignatures.Clear();
+            verifiedSignatures.TryAdd(shared, true);
         }
 
         if (!anchors.TryFind(root.SubjectPublicKeyInfo, out var trust))

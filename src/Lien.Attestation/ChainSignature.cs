@@ -8,17 +8,24 @@ internal static class ChainSignature
     private const string EcPublicKey = "1.2.840.10045.2.1";
     private const string RsaPublicKey = "1.2.840.113549.1.1.1";
 
-    public static (AttestationFailure Failure, string Message) Check(AttestationCertificate certificate, AttestationCertificate issuer)
+    // Keys of shared issuers (Google's CAs, factory intermediates), imported once per thread: importing a P-384 key
+    // costs about what a verification does (OpenSSL checks the point), and every phone's chain repeats them.
+    // Per thread because .NET does not promise that one key object may verify on several threads at once.
+    private const int KeyCacheLimit = 64;
+    [ThreadStatic] private static Dictionary<string, AsymmetricAlgorithm>? sharedKeys;
+
+    /// <summary>Checks the signature; <paramref name="sharedIssuer"/> lets the issuer's imported key be reused.</summary>
+    public static (AttestationFailure Failure, string Message) Check(AttestationCertificate certificate, AttestationCertificate issuer, bool sharedIssuer)
     {
         var algorithm = certificate.SignatureAlgorithm;
         switch (algorithm)
         {
-            case "1.2.840.10045.4.3.2": return Ecdsa(certificate, issuer, HashAlgorithmName.SHA256);
-            case "1.2.840.10045.4.3.3": return Ecdsa(certificate, issuer, HashAlgorithmName.SHA384);
-            case "1.2.840.10045.4.3.4": return Ecdsa(certificate, issuer, HashAlgorithmName.SHA512);
-            case "1.2.840.113549.1.1.11": return Rsa(certificate, issuer, HashAlgorithmName.SHA256);
-            case "1.2.840.113549.1.1.12": return Rsa(certificate, issuer, HashAlgorithmName.SHA384);
-            case "1.2.840.113549.1.1.13": return Rsa(certificate, issuer, HashAlgorithmName.SHA512);
+            case "1.2.840.10045.4.3.2": return Ecdsa(certificate, issuer, sharedIssuer, HashAlgorithmName.SHA256);
+            case "1.2.840.10045.4.3.3": return Ecdsa(certificate, issuer, sharedIssuer, HashAlgorithmName.SHA384);
+            case "1.2.840.10045.4.3.4": return Ecdsa(certificate, issuer, sharedIssuer, HashAlgorithmName.SHA512);
+            case "1.2.840.113549.1.1.11": return Rsa(certificate, issuer, sharedIssuer, HashAlgorithmName.SHA256);
+            case "1.2.840.113549.1.1.12": return Rsa(certificate, issuer, sharedIssuer, HashAlgorithmName.SHA384);
+            case "1.2.840.113549.1.1.13": return Rsa(certificate, issuer, sharedIssuer, HashAlgorithmName.SHA512);
             case "2.16.840.1.101.3.4.3.17" or "2.16.840.1.101.3.4.3.18" or "2.16.840.1.101.3.4.3.19":
                 return MlDsaSignature(certificate, issuer);
             default:
@@ -26,21 +33,49 @@ internal static class ChainSignature
         }
     }
 
-    private static (AttestationFailure, string) Ecdsa(AttestationCertificate certificate, AttestationCertificate issuer, HashAlgorithmName hash) =>
-        Classic(certificate, issuer, EcPublicKey, "EC", () =>
-        {
-            using var key = ECDsa.Create();
-            key.ImportSubjectPublicKeyInfo(issuer.SubjectPublicKeyInfo, out _);
-            return key.VerifyData(certificate.ToBeSigned.Span, certificate.Signature, hash, DSASignatureFormat.Rfc3279DerSequence);
-        });
+    private static (AttestationFailure, string) Ecdsa(AttestationCertificate certificate, AttestationCertificate issuer, bool sharedIssuer, HashAlgorithmName hash) =>
+        Classic(certificate, issuer, EcPublicKey, "EC", () => WithKey(issuer, sharedIssuer, ImportEc,
+            key => ((ECDsa)key).VerifyData(certificate.ToBeSigned.Span, certificate.Signature, hash, DSASignatureFormat.Rfc3279DerSequence)));
 
-    private static (AttestationFailure, string) Rsa(AttestationCertificate certificate, AttestationCertificate issuer, HashAlgorithmName hash) =>
-        Classic(certificate, issuer, RsaPublicKey, "RSA", () =>
+    private static (AttestationFailure, string) Rsa(AttestationCertificate certificate, AttestationCertificate issuer, bool sharedIssuer, HashAlgorithmName hash) =>
+        Classic(certificate, issuer, RsaPublicKey, "RSA", () => WithKey(issuer, sharedIssuer, ImportRsa,
+            key => ((RSA)key).VerifyData(certificate.ToBeSigned.Span, certificate.Signature, hash, RSASignaturePadding.Pkcs1)));
+
+    private static ECDsa ImportEc(byte[] spki)
+    {
+        var key = ECDsa.Create();
+        key.ImportSubjectPublicKeyInfo(spki, out _);
+        return key;
+    }
+
+    private static RSA ImportRsa(byte[] spki)
+    {
+        var key = RSA.Create();
+        key.ImportSubjectPublicKeyInfo(spki, out _);
+        return key;
+    }
+
+    private static bool WithKey(AttestationCertificate issuer, bool sharedIssuer, Func<byte[], AsymmetricAlgorithm> import, Func<AsymmetricAlgorithm, bool> verify)
+    {
+        if (!sharedIssuer)
         {
-            using var key = RSA.Create();
-            key.ImportSubjectPublicKeyInfo(issuer.SubjectPublicKeyInfo, out _);
-            return key.VerifyData(certificate.ToBeSigned.Span, certificate.Signature, hash, RSASignaturePadding.Pkcs1);
-        });
+            using var key = import(issuer.SubjectPublicKeyInfo);
+            return verify(key);
+        }
+        var keys = sharedKeys ??= new Dictionary<string, AsymmetricAlgorithm>(StringComparer.Ordinal);
+        var id = Convert.ToBase64String(issuer.SubjectPublicKeyInfo);
+        if (!keys.TryGetValue(id, out var cached))
+        {
+            if (keys.Count >= KeyCacheLimit)
+            {
+                foreach (var old in keys.Values) old.Dispose();
+                keys.Clear();
+            }
+            cached = import(issuer.SubjectPublicKeyInfo);
+            keys[id] = cached;
+        }
+        return verify(cached);
+    }
 
     private static (AttestationFailure, string) Classic(AttestationCertificate certificate, AttestationCertificate issuer, string keyAlgorithm, string keyName, Func<bool> verify)
     {
