@@ -31,7 +31,7 @@ if (options.WorkstationGc) env["DOTNET_gcServer"] = "0";
 foreach (var setting in args.Where(a => a.StartsWith("--env=", StringComparison.Ordinal)).Select(a => a[6..].Split('=', 2))) env[setting[0]] = setting[1];
 
 Console.WriteLine($"# {options.Devices} devices, {options.Rate} payments/s for {options.Seconds} s; server {options.ServerDll}{(options.WorkstationGc ? " (workstation GC)" : "")}");
-var command = Run(options.ServerDll, env, ["lenders", "create", "--name", "Bench Lender", "--currency", "KES", "--time-zone", "Africa/Nairobi"]);
+var command = Run(options.ServerDll, env, ["lenders", "create", "--name", "Bench Lender", "--currency", "KES", "--time-zone", "Africa/Nairobi", "--enrollment", "open"]);
 var commandOut = await command.StandardOutput.ReadToEndAsync();
 await command.WaitForExitAsync();
 var apiKey = Regex.Match(commandOut, "lien_ak[0-9a-f]{12}_[0-9a-f]{64}").Value;
@@ -68,7 +68,9 @@ var devices = new ConcurrentBag<Device>();
 await Parallel.ForEachAsync(imeis, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (imei, ct) =>
 {
     using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-    var r = await api.PostAsJsonAsync("/v1/device/enroll", EnrollmentProof.Sign([imei], key, time.GetUtcNow().ToUnixTimeSeconds()), ct);
+    var challenge = (await (await api.PostAsJsonAsync("/v1/device/enroll/challenge", new { }, ct)).Content.ReadFromJsonAsync<EnrollmentChallenge>(LeaseClaims.Json, ct))!;
+    var r = await api.PostAsJsonAsync("/v1/device/enroll",
+        EnrollmentProof.Sign([imei], key, challenge.ServerTime.ToUnixTimeSeconds(), EnrollmentProof.NewNonce(), challenge.Challenge), ct);
     r.EnsureSuccessStatusCode();
     var e = (await r.Content.ReadFromJsonAsync<EnrollResponse>(LeaseClaims.Json, ct))!;
     devices.Add(new Device(e.DeviceId, e.DeviceToken, e.Seq, e.TrustKeys.Select(k => (k.Kid, k.ToECDsa())).ToDictionary(), plans[e.DeviceId]));

@@ -8,8 +8,11 @@ public abstract record AgentEvent(DeviceTime At);
 /// <summary>The device (or the agent process) started: the monotonic clock may have restarted at zero.</summary>
 public sealed record Booted(DeviceTime At) : AgentEvent(At);
 
-/// <summary>Enrollment succeeded: pin the trust keys, keep the token, and take the lease it carried.</summary>
-public sealed record Enrolled(EnrollResponse Response, DeviceTime At) : AgentEvent(At);
+/// <summary>
+/// Enrollment succeeded: pin the trust keys, keep the token, and take the lease it carried. <paramref name="Identity"/>
+/// is the key the enrollment was made with, when it is not the one the state holds (each enrollment makes its key).
+/// </summary>
+public sealed record Enrolled(EnrollResponse Response, DeviceTime At, DeviceIdentity? Identity = null) : AgentEvent(At);
 
 /// <summary>A check-in answered: new trust keys (a rotation) are added to the pinned set, and its lease is offered.</summary>
 public sealed record CheckedIn(CheckInResponse Response, DeviceTime At) : AgentEvent(At);
@@ -101,6 +104,7 @@ public static class Agent
         {
             case Enrolled en:
                 var r = en.Response;
+                if (en.Identity is not null) state = state with { Identity = en.Identity };
                 state = state with { Enrollment = new Enrollment(r.DeviceId, r.LenderId, r.DeviceToken, r.TrustKeys) };
                 if (codes is not null && r.Codes is not null) state = state with { CodeState = codes.Enroll(state, r.Codes) };
                 state = Offer(state, r.Lease, e.At, effects);

@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -31,7 +32,7 @@ public sealed record CallResult(CallOutcome Outcome, TimeSpan? NextIn = null);
 /// All waiting goes through <see cref="TimeProvider"/>; every change of state is saved before its effects are carried out.
 /// </summary>
 public sealed class AgentRuntime(HttpClient http, IAgentStore store, IDeviceClock clock, TimeProvider time, Random random,
-    IReadOnlyList<string> imeis, IOfflineCodes? codes = null)
+    IReadOnlyList<string> imeis, IOfflineCodes? codes = null, AgentProvisioning? provisioning = null)
 {
     /// <summary>How long the stream may stay silent (the server pings every ~25 s) before the agent reconnects.</summary>
     internal static readonly TimeSpan StreamIdleTimeout = TimeSpan.FromSeconds(75);
@@ -112,14 +113,29 @@ public sealed class AgentRuntime(HttpClient http, IAgentStore store, IDeviceCloc
     /// <summary>The borrower pressed Refresh.</summary>
     public Task RefreshAsync(CancellationToken ct = default) => DispatchAsync(new RefreshRequested(clock.Now), ct);
 
-    /// <summary>Enrolls by IMEI with the device key (PROTOCOL §1).</summary>
+    /// <summary>
+    /// Enrolls (PROTOCOL §1): asks for a challenge, makes a fresh device key for it (attested by the device's secure
+    /// hardware when <see cref="AgentProvisioning.Attestation"/> is given), and sends the enrollment signed with it over the
+    /// challenge, a fresh nonce and the provisioning's enrollment token. An answer that does not echo the nonce is refused.
+    /// </summary>
     public async Task<CallResult> EnrollAsync(CancellationToken ct = default)
     {
-        var identity = State.Identity;
+        EnrollmentChallenge? challenge = null;
+        var asked = await CallAsync<EnrollmentChallenge>("v1/device/enroll/challenge", new { }, token: null, c =>
+        {
+            challenge = c;
+            return (null, TimeSpan.Zero);
+        }, ct);
+        if (challenge is null) return asked;
+        var identity = DeviceKeys.NewIdentity(State.Identity.Imeis);
         using var key = DeviceKeys.Open(identity);
-        var request = EnrollmentProof.Sign(identity.Imeis, key, clock.Wall.ToUnixTimeSeconds());
+        var chain = provisioning?.Attestation?.Attest(key.ExportSubjectPublicKeyInfo(), Base64Url.DecodeFromChars(challenge.Challenge), identity.Imeis);
+        var nonce = EnrollmentProof.NewNonce();
+        // Signed with the server's time: a phone whose clock is wrong after a reset can still enroll.
+        var request = EnrollmentProof.Sign(identity.Imeis, key, challenge.ServerTime.ToUnixTimeSeconds(), nonce, challenge.Challenge, chain,
+            provisioning?.EnrollmentToken);
         return await CallAsync<EnrollResponse>("v1/device/enroll", request, token: null,
-            r => (new Enrolled(r, clock.Now), r.NextCheckInAt - r.ServerTime), ct);
+            r => r.Nonce == nonce ? (new Enrolled(r, clock.Now, identity), r.NextCheckInAt - r.ServerTime) : (null, null), ct);
     }
 
     /// <summary>Checks in with the highest applied seq (PROTOCOL §2). A 401 forgets the token, so the next step is enrollment.</summary>
@@ -130,7 +146,9 @@ public sealed class AgentRuntime(HttpClient http, IAgentStore store, IDeviceCloc
             r => (new CheckedIn(r, clock.Now), r.NextCheckInAt - r.ServerTime), ct);
     }
 
-    private async Task<CallResult> CallAsync<T>(string path, object body, string? token, Func<T, (AgentEvent, TimeSpan)> answered, CancellationToken ct)
+    // `answered` turns the answer into the event to dispatch (none: nothing to tell the agent) and the wait until the next
+    // check-in; a null wait means the answer itself was refused (it is not for this request), and counts as a failure.
+    private async Task<CallResult> CallAsync<T>(string path, object body, string? token, Func<T, (AgentEvent?, TimeSpan?)> answered, CancellationToken ct)
     {
         HttpResponseMessage response;
         try
@@ -159,7 +177,8 @@ public sealed class AgentRuntime(HttpClient http, IAgentStore store, IDeviceCloc
                     }
                     if (answer is null) return new CallResult(CallOutcome.Failed);
                     var (happened, next) = answered(answer);
-                    await DispatchAsync(happened, ct);
+                    if (next is null) return new CallResult(CallOutcome.Failed);
+                    if (happened is not null) await DispatchAsync(happened, ct);
                     return new CallResult(CallOutcome.Ok, next);
                 case HttpStatusCode.Unauthorized:
                     await DispatchAsync(new TokenRejected(clock.Now), ct);
@@ -338,3 +357,21 @@ internal sealed class ServerSentEvents
         return null;
     }
 }
+
+/// <summary>
+/// The device's secure hardware, as enrollment needs it: the attestation chain (base64 DER certificates, leaf first) of
+/// a key made for <c>challenge</c>. On Android: a Keystore key generated with
+/// <c>KeyGenParameterSpec.Builder.setAttestationChallenge(challenge)</c> (and device-ID attestation, so the IMEIs are in
+/// it), its chain read with <c>KeyStore.getCertificateChain</c>. Null when the device cannot attest.
+/// </summary>
+public interface IKeyAttestation
+{
+    /// <summary>The chain attesting the key <paramref name="publicKey"/> (SPKI DER), made with <paramref name="challenge"/>, on the phone with <paramref name="imeis"/>.</summary>
+    IReadOnlyList<string>? Attest(byte[] publicKey, byte[] challenge, IReadOnlyList<string> imeis);
+}
+
+/// <summary>
+/// What the phone was given at setup: the one-time enrollment token and the lender key thumbprint from the provisioning QR
+/// code (Android's admin extras <c>dev.lien.ENROLLMENT_TOKEN</c>, <c>dev.lien.LENDER_KEY_THUMBPRINT</c>), and its key attestation.
+/// </summary>
+public sealed record AgentProvisioning(string? EnrollmentToken = null, string? LenderKeyThumbprint = null, IKeyAttestation? Attestation = null);

@@ -36,6 +36,8 @@ internal static class ApiCommands
             await o.WriteLineAsync($"{l.Settings.Name} ({l.Id})");
             await o.WriteLineAsync($"  currency {l.Settings.Currency}, time zone {l.Settings.TimeZone}, policy {l.Settings.PolicyProfile}, offline allowance {l.Settings.OfflineAllowanceHours} h");
             await o.WriteLineAsync($"  support {l.Settings.SupportPhone}  short code {l.Settings.ShortCode}");
+            await o.WriteLineAsync($"  enrollment {l.Settings.EnrollmentPolicy}");
+            foreach (var w in l.Warnings ?? []) await o.WriteLineAsync($"  WARNING: {w}");
             foreach (var k in l.TrustKeys) await o.WriteLineAsync($"  trust key {k.Kid}");
         });
         return new Command("lender", "The lender's settings") { show };
@@ -64,7 +66,7 @@ internal static class ApiCommands
             var d = await c.GetDeviceAsync(r.GetValue(id), ct);
             var lease = await c.GetLeaseAsync(d.Id, ct);
             await o.WriteLineAsync($"{d.Id}  IMEI {d.Imei}{(d.Imei2 is null ? "" : " / " + d.Imei2)}  {d.Make} {d.Model}  serial {d.Serial}");
-            await o.WriteLineAsync($"  enrolled {d.EnrolledAt?.ToString("u", CultureInfo.InvariantCulture) ?? "no"}, last seen {d.LastSeenAt?.ToString("u", CultureInfo.InvariantCulture) ?? "never"}, plan {d.ActivePlanId?.ToString() ?? "none"}");
+            await o.WriteLineAsync($"  enrolled {d.EnrolledAt?.ToString("u", CultureInfo.InvariantCulture) ?? "no"}{(d.EnrolledWith is null ? "" : $" ({d.EnrolledWith})")}, last seen {d.LastSeenAt?.ToString("u", CultureInfo.InvariantCulture) ?? "never"}, plan {d.ActivePlanId?.ToString() ?? "none"}");
             await o.WriteLineAsync($"  lease #{lease.Seq} {lease.Mode}{(lease.UnlockedUntil is { } u ? " until " + u.ToString("u", CultureInfo.InvariantCulture) : "")} ({(lease.Applied ? "applied" : "not yet applied")})");
             await o.WriteLineAsync($"  reason: {lease.Reason}");
             if (lease.Screen.AmountDueMinor > 0) await o.WriteLineAsync($"  amount due: {new Money(lease.Screen.AmountDueMinor, lease.Screen.Currency)}, pay reference {lease.Screen.PayReference}");
@@ -93,7 +95,23 @@ internal static class ApiCommands
             foreach (var e in result.Errors) await o.WriteLineAsync($"line {e.Line}: {e.Reason}");
             await o.WriteLineAsync($"{result.Registered} registered, {result.Refused} refused");
         });
-        return new Command("devices", "Register and inspect devices") { list, show, register, import };
+        var tokenFor = new Argument<Guid>("id") { Description = "Device id" };
+        var svg = new Option<FileInfo?>("--svg") { Description = "Also write the QR code as an SVG file (to print at the point of sale)" };
+        var enrollmentToken = new Command("enrollment-token", "Issue a one-time enrollment token and show its provisioning QR code (earlier tokens stop working)") { tokenFor, svg };
+        Run(enrollmentToken, async (c, r, o, ct) =>
+        {
+            var t = await c.IssueEnrollmentTokenAsync(r.GetValue(tokenFor), ct);
+            await o.WriteLineAsync($"enrollment token for {t.DeviceId}: {t.Token} (one use, until {t.ExpiresAt.ToString("u", CultureInfo.InvariantCulture)})");
+            await o.WriteLineAsync("scan during the phone's setup (QR provisioning):");
+            using (var qr = QRCoder.QRCodeGenerator.GenerateQrCode(t.Provisioning, QRCoder.QRCodeGenerator.ECCLevel.M))
+                await o.WriteLineAsync(new QRCoder.AsciiQRCode(qr).GetGraphicSmall());
+            if (r.GetValue(svg) is { } f)
+            {
+                await File.WriteAllTextAsync(f.FullName, t.QrSvg, ct);
+                await o.WriteLineAsync($"QR code written to {f.FullName}");
+            }
+        });
+        return new Command("devices", "Register and inspect devices") { list, show, register, import, enrollmentToken };
     }
 
     private static Command Plans()

@@ -70,11 +70,16 @@ internal static class SimulatorCommands
                 await error.WriteLineAsync($"error: cannot reach {server}: {e.Message}");
                 return 1;
             }
+            catch (UserError e)
+            {
+                await error.WriteLineAsync($"error: {e.Message}");
+                return 1;
+            }
         });
         return command;
     }
 
-    private sealed record SimDevice(string Imei, Guid PlanId, bool Overdue, long OverdueAmount, string Currency)
+    private sealed record SimDevice(string Imei, Guid PlanId, bool Overdue, long OverdueAmount, string Currency, string? EnrollmentToken)
     {
         public AgentRuntime? Agent { get; set; }
     }
@@ -82,6 +87,9 @@ internal static class SimulatorCommands
     private static async Task<List<SimDevice>> RegisterAsync(LienClient client, int count, int overdue, TextWriter output, CancellationToken ct)
     {
         var lender = await client.GetLenderAsync(ct);
+        if (lender.Settings.EnrollmentPolicy == "Attested")
+            throw new UserError($"{lender.Settings.Name} enrolls only phones with hardware key attestation, which simulated phones do not have. " +
+                                                "Simulate against a lender whose enrollment policy is EnrollmentToken (each phone gets a token, as from its QR code) or Open.");
         var currency = lender.Settings.Currency ?? "KES";
         var each = 1_450 * (long)Math.Pow(10, Currencies.Exponent(currency) ?? 2);
         var today = DateOnly.FromDateTime(TimeProvider.System.GetUtcNow().UtcDateTime);
@@ -94,7 +102,9 @@ internal static class SimulatorCommands
             // Overdue: the first installment fell due 10 days ago, past any grace. Current: it falls due in 20 days.
             var plan = await client.CreatePlanAsync(new CreatePlan(device.Id, 3 * each, Currency: currency, BorrowerReference: $"sim-{i + 1}",
                 Generate: new GenerateSchedule(3, Frequency.Monthly, today.AddDays(late ? -10 : 20))), ct);
-            fleet.Add(new SimDevice(imei, plan.Id, late, plan.AmountOverdue, currency));
+            // Under the enrollment-token policy each phone gets its one-time token, as a borrower's phone scans it at the shop.
+            var token = lender.Settings.EnrollmentPolicy == "EnrollmentToken" ? (await client.IssueEnrollmentTokenAsync(device.Id, ct)).Token : null;
+            fleet.Add(new SimDevice(imei, plan.Id, late, plan.AmountOverdue, currency, token));
         }
         await output.WriteLineAsync($"registered {count} devices with {lender.Settings.Name} ({overdue} overdue)");
         return fleet;
@@ -105,7 +115,7 @@ internal static class SimulatorCommands
         var started = TimeProvider.System.GetTimestamp();
         var runs = fleet.Select(d =>
         {
-            d.Agent = NewAgent(http, d.Imei);
+            d.Agent = NewAgent(http, d.Imei, d.EnrollmentToken);
             return d.Agent.RunAsync(ct);
         }).ToList();
         var paying = payAfter is { } after ? PayLaterAsync(client, fleet, after, output, ct) : Task.CompletedTask;
@@ -191,8 +201,9 @@ internal static class SimulatorCommands
         return string.Join(Environment.NewLine, lines) + Environment.NewLine;
     }
 
-    private static AgentRuntime NewAgent(HttpClient http, string imei) =>
-        new(http, new MemoryAgentStore(), new SystemDeviceClock(TimeProvider.System), TimeProvider.System, Random.Shared, [imei]);
+    private static AgentRuntime NewAgent(HttpClient http, string imei, string? enrollmentToken = null) =>
+        new(http, new MemoryAgentStore(), new SystemDeviceClock(TimeProvider.System), TimeProvider.System, Random.Shared, [imei],
+            provisioning: new AgentProvisioning(enrollmentToken));
 
     private static string NewImei() => Imei.WithCheckDigit("35" + Random.Shared.NextInt64(0, 1_000_000_000_000).ToString("000000000000", CultureInfo.InvariantCulture));
 

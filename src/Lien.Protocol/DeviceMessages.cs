@@ -3,14 +3,34 @@ using System.Globalization;
 namespace Lien.Protocol;
 
 /// <summary>
-/// First contact of a device: its IMEIs and a fresh P-256 public key, signed with that key to prove possession.
-/// <see cref="Signature"/> is base64url ES256 (IEEE P1363, 64 bytes) over <see cref="SigningInput"/>.
+/// The server's answer to <c>POST /v1/device/enroll/challenge</c>: a single-use challenge (base64url) for the device to
+/// put in its key's attestation and in its enrollment, when it runs out, and the server's clock (the device signs its
+/// enrollment with this time, so a phone whose clock is wrong after a reset can still enroll).
 /// </summary>
-public sealed record EnrollRequest(IReadOnlyList<string> Imeis, string PublicKey, long SignedAt, string Signature)
+public sealed record EnrollmentChallenge(string Challenge, DateTimeOffset ExpiresAt, DateTimeOffset ServerTime);
+
+/// <summary>
+/// First contact of a device (protocol v2): its IMEIs and a fresh P-256 public key, signed with that key to prove
+/// possession, over the server's <see cref="Challenge"/> and the device's own <see cref="Nonce"/> (echoed in the answer, so
+/// an old answer cannot be replayed to it). What else it carries depends on the lender's enrollment policy:
+/// <see cref="Attestation"/> (the Android Key Attestation chain of the key, base64 DER certificates, leaf first) and/or
+/// <see cref="EnrollmentToken"/> (the one-time token from the provisioning QR code). <see cref="Signature"/> is base64url
+/// ES256 (IEEE P1363, 64 bytes) over <see cref="SigningInput"/>.
+/// </summary>
+public sealed record EnrollRequest(
+    IReadOnlyList<string> Imeis,
+    string PublicKey,
+    long SignedAt,
+    string Nonce,
+    string Challenge,
+    string Signature,
+    IReadOnlyList<string>? Attestation = null,
+    string? EnrollmentToken = null)
 {
-    /// <summary>The exact bytes (UTF-8) the device signs.</summary>
-    public static string SigningInput(IReadOnlyList<string> imeis, string publicKey, long signedAt) =>
-        string.Create(CultureInfo.InvariantCulture, $"lien-enroll-v1\n{string.Join(',', imeis)}\n{publicKey}\n{signedAt}");
+    /// <summary>The exact bytes (UTF-8) the device signs: the attestation chain is not in it (it vouches for itself).</summary>
+    public static string SigningInput(IReadOnlyList<string> imeis, string publicKey, long signedAt, string nonce, string challenge, string? enrollmentToken) =>
+        string.Create(CultureInfo.InvariantCulture,
+            $"lien-enroll-v2\n{string.Join(',', imeis)}\n{publicKey}\n{signedAt}\n{nonce}\n{challenge}\n{enrollmentToken}");
 }
 
 /// <summary>The enrollment answer: the device's id and bearer token, its current lease and the lender's trust keys.</summary>
@@ -23,7 +43,8 @@ public sealed record EnrollResponse(
     IReadOnlyList<TrustKey> TrustKeys,
     DateTimeOffset NextCheckInAt,
     DateTimeOffset ServerTime,
-    OfflineCodes? Codes = null);
+    OfflineCodes? Codes = null,
+    string? Nonce = null);
 
 /// <summary>A periodic check-in: the highest lease seq the device has applied, and its FCM token when that changed.</summary>
 public sealed record CheckInRequest(long AppliedSeq, string? PushToken = null);

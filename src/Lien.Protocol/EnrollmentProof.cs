@@ -18,14 +18,22 @@ public sealed record EnrollmentProof(byte[]? PublicKey, string? Field, string? P
     /// <summary>True when the signature verifies with a P-256 key.</summary>
     public bool Verified => PublicKey is not null;
 
-    /// <summary>The enrollment request for <paramref name="imeis"/>, signed with <paramref name="key"/> at <paramref name="signedAt"/> (unix seconds).</summary>
-    public static EnrollRequest Sign(IReadOnlyList<string> imeis, ECDsa key, long signedAt)
+    /// <summary>
+    /// The enrollment request for <paramref name="imeis"/>, signed with <paramref name="key"/> at <paramref name="signedAt"/>
+    /// (unix seconds) over the server's <paramref name="challenge"/> and the device's <paramref name="nonce"/>, carrying
+    /// the key's <paramref name="attestation"/> chain and the provisioning <paramref name="enrollmentToken"/> when it has them.
+    /// </summary>
+    public static EnrollRequest Sign(IReadOnlyList<string> imeis, ECDsa key, long signedAt, string nonce, string challenge,
+        IReadOnlyList<string>? attestation = null, string? enrollmentToken = null)
     {
         var publicKey = Convert.ToBase64String(key.ExportSubjectPublicKeyInfo());
-        var signature = key.SignData(Encoding.UTF8.GetBytes(EnrollRequest.SigningInput(imeis, publicKey, signedAt)),
+        var signature = key.SignData(Encoding.UTF8.GetBytes(EnrollRequest.SigningInput(imeis, publicKey, signedAt, nonce, challenge, enrollmentToken)),
             HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
-        return new EnrollRequest(imeis, publicKey, signedAt, Base64Url.EncodeToString(signature));
+        return new EnrollRequest(imeis, publicKey, signedAt, nonce, challenge, Base64Url.EncodeToString(signature), attestation, enrollmentToken);
     }
+
+    /// <summary>A fresh device nonce for an enrollment: 16 random bytes, base64url.</summary>
+    public static string NewNonce() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(16));
 
     /// <summary>
     /// Checks that <paramref name="request"/>'s signature verifies with its public key over the signing input. Checks
@@ -46,7 +54,8 @@ public sealed record EnrollmentProof(byte[]? PublicKey, string? Field, string? P
         {
             return Refused("publicKey", "publicKey must be a base64 SubjectPublicKeyInfo of a P-256 key.");
         }
-        var signingInput = Encoding.UTF8.GetBytes(EnrollRequest.SigningInput(request.Imeis ?? [], request.PublicKey!, request.SignedAt));
+        var signingInput = Encoding.UTF8.GetBytes(EnrollRequest.SigningInput(request.Imeis ?? [], request.PublicKey!, request.SignedAt,
+            request.Nonce ?? "", request.Challenge ?? "", request.EnrollmentToken));
         return Base64Url.IsValid(request.Signature ?? "")
                && key.VerifyData(signingInput, Base64Url.DecodeFromChars(request.Signature), HashAlgorithmName.SHA256,
                    DSASignatureFormat.IeeeP1363FixedFieldConcatenation)

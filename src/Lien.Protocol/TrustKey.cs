@@ -13,6 +13,13 @@ public sealed record TrustKey(string Kid, string Kty, string Crv, string X, stri
         return new TrustKey(kid, "EC", "P-256", Base64Url.EncodeToString(p.Q.X), Base64Url.EncodeToString(p.Q.Y));
     }
 
+    /// <summary>
+    /// The key's JWK thumbprint (RFC 7638: SHA-256 of the required members in lexicographic order, base64url) — what a
+    /// provisioning QR code pins so the phone trusts this key before it first talks to the server.
+    /// </summary>
+    public string Thumbprint() => Base64Url.EncodeToString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(
+        $$"""{"crv":"{{Crv}}","kty":"{{Kty}}","x":"{{X}}","y":"{{Y}}"}""")));
+
     /// <summary>Imports the public key; throws <see cref="CryptographicException"/> for a bad JWK.</summary>
     public ECDsa ToECDsa()
     {

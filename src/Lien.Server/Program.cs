@@ -3,6 +3,7 @@ using Lien.Server.Api;
 using Lien.Server.Audit;
 using Lien.Server.Codes;
 using Lien.Server.Demo;
+using Lien.Server.DeviceTrust;
 using Lien.Server.Devices;
 using Lien.Server.Leases;
 using Lien.Server.Lenders;
@@ -33,6 +34,7 @@ builder.Services.AddPlans();
 builder.Services.AddPayments();
 builder.Services.AddLeases();
 builder.Services.AddCodes();
+builder.Services.AddDeviceTrust(builder.Configuration);
 builder.Services.AddAgentApi(builder.Configuration);
 builder.Services.AddPush(builder.Configuration);
 builder.Services.AddScheduling(builder.Configuration);
@@ -65,6 +67,7 @@ app.MapPayments();
 app.MapLeases();
 app.MapCodes();
 app.MapAudit();
+app.MapDeviceTrust();
 app.MapAgentApi();
 
 try

@@ -32,7 +32,7 @@ public sealed class EndToEndTests(SqliteServer server) : IClassFixture<SqliteSer
         var planId = (await admin.PlanAsync(deviceId, server.Today.AddDays(-1), count: 3)).Id(); // overdue, within grace: unlocked until the lock instant
         var clock = new FakeDeviceClock(server.Time.GetUtcNow(), TimeSpan.FromSeconds(5));
         var agent = new AgentRuntime(server.CreateClient(), new FileAgentStore(Path.Combine(_dir, "agent.json")), clock,
-            new FakeTimeProvider(server.Time.GetUtcNow()), new Random(7), [imei], new OpenPaygoCodes());
+            new FakeTimeProvider(server.Time.GetUtcNow()), new Random(7), [imei], new OpenPaygoCodes(), new AgentProvisioning(Attestation: TestAttestation.ForAgent));
         await agent.StartAsync(ct);
         Assert.Equal(CallOutcome.Ok, (await agent.EnrollAsync(ct)).Outcome);
         Assert.False(agent.State.Locked);

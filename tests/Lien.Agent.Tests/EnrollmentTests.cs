@@ -7,7 +7,7 @@ namespace Lien.Agent.Tests;
 public sealed class EnrollmentTests
 {
     [Fact]
-    public async Task EnrollAsync_NotRegistered_SentItsImeisSignedWithItsOwnKey()
+    public async Task EnrollAsync_NotRegistered_SentItsImeisSignedWithAFreshKeyOverTheChallengeAtTheServersTime()
     {
         await using var standIn = await StreamStandIn.StartAsync();
         using var http = new HttpClient { BaseAddress = standIn.Address };
@@ -22,10 +22,16 @@ public sealed class EnrollmentTests
         Assert.Null(agent.State.Enrollment);
         var sent = Assert.Single(standIn.Enrollments);
         Assert.Equal(imeis, sent.Imeis);
-        Assert.Equal(TestLeases.T0.ToUnixTimeSeconds(), sent.SignedAt);
+        // Signed with the server's time (an hour ahead of the phone's here), over the challenge and a nonce of its own.
+        Assert.Equal(standIn.Challenge.ServerTime.ToUnixTimeSeconds(), sent.SignedAt);
+        Assert.Equal(standIn.Challenge.Challenge, sent.Challenge);
+        Assert.Equal(16, System.Buffers.Text.Base64Url.DecodeFromChars(sent.Nonce).Length);
+        Assert.Null(sent.Attestation);
+        Assert.Null(sent.EnrollmentToken);
         var proof = EnrollmentProof.Verify(sent);
         Assert.True(proof.Verified, proof.Problem);
-        using var key = DeviceKeys.Open(agent.State.Identity);
-        Assert.Equal(key.ExportSubjectPublicKeyInfo(), proof.PublicKey);
+        // A key made for this enrollment: the refused one is not kept.
+        using var held = DeviceKeys.Open(agent.State.Identity);
+        Assert.NotEqual(held.ExportSubjectPublicKeyInfo(), proof.PublicKey);
     }
 }

@@ -22,7 +22,7 @@ public sealed class ServerTests(SqliteServer server) : IClassFixture<SqliteServe
     {
         var clock = new FakeDeviceClock(server.Time.GetUtcNow(), TimeSpan.FromSeconds(5));
         var runtime = new AgentRuntime(server.CreateClient(), new FileAgentStore(Path.Combine(_dir, file)), clock,
-            new FakeTimeProvider(server.Time.GetUtcNow()), new Random(1), [imei]);
+            new FakeTimeProvider(server.Time.GetUtcNow()), new Random(1), [imei], provisioning: new AgentProvisioning(Attestation: TestAttestation.ForAgent));
         if (effects is not null) runtime.Effect += effects.Add;
         return runtime;
     }

@@ -64,6 +64,7 @@ internal sealed class StreamStandIn : IAsyncDisposable
             standIn.Acks.Enqueue((body.RootElement.GetProperty("seq").GetInt64(), ctx.Request.Headers.Authorization.ToString()));
             return Results.NoContent();
         });
+        app.MapPost("/v1/device/enroll/challenge", () => Results.Json(standIn.Challenge, LeaseClaims.Json));
         app.MapPost("/v1/device/enroll", async (HttpContext ctx) =>
         {
             standIn.Enrollments.Enqueue((await ctx.Request.ReadFromJsonAsync<EnrollRequest>(LeaseClaims.Json, ctx.RequestAborted))!);
@@ -77,6 +78,10 @@ internal sealed class StreamStandIn : IAsyncDisposable
         await app.StartAsync();
         return standIn;
     }
+
+    /// <summary>What the stand-in answers for a challenge: its clock is an hour ahead of the phone's.</summary>
+    public EnrollmentChallenge Challenge { get; } = new("AQAAAABpq1xAc2l4dGVlbi1yYW5kb20tYnl0ZXMtYW5kLWEtbWFj",
+        TestLeases.T0.AddHours(1).AddMinutes(10), TestLeases.T0.AddHours(1));
 
     public static string LeaseEvent(long seq, string jws) => $"event: lease\ndata: {{\"seq\":{seq},\"lease\":\"{jws}\"}}\n\n";
 

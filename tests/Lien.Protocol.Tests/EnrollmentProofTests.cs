@@ -9,19 +9,33 @@ public class EnrollmentProofTests
     private static readonly ECDsa Key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
     private static readonly string[] Imeis = ["356938035643809", "356938035643817"];
     private const long SignedAt = 1772366400;
+    private const string Nonce = "bm9uY2Utb2YtMTYtYnl0ZXM";
+    private const string Challenge = "AQAAAABpq1xAc2l4dGVlbi1yYW5kb20tYnl0ZXMtYW5kLWEtbWFj";
 
-    private static EnrollRequest Signed() => EnrollmentProof.Sign(Imeis, Key, SignedAt);
+    private static EnrollRequest Signed(string? token = null) => EnrollmentProof.Sign(Imeis, Key, SignedAt, Nonce, Challenge, enrollmentToken: token);
 
     private static EnrollRequest SignedWith(ECCurve curve)
     {
         using var key = ECDsa.Create(curve);
-        return EnrollmentProof.Sign(Imeis, key, SignedAt);
+        return EnrollmentProof.Sign(Imeis, key, SignedAt, Nonce, Challenge);
     }
 
     [Fact]
     public void SigningInput_TwoImeis_LinesInProtocolOrder()
     {
-        Assert.Equal("lien-enroll-v1\n356938035643809,356938035643817\nMFkw\n1772366400", EnrollRequest.SigningInput(Imeis, "MFkw", SignedAt));
+        Assert.Equal("lien-enroll-v2\n356938035643809,356938035643817\nMFkw\n1772366400\nN0\nC0\nT0", EnrollRequest.SigningInput(Imeis, "MFkw", SignedAt, "N0", "C0", "T0"));
+    }
+
+    [Fact]
+    public void SigningInput_NoEnrollmentToken_EndsWithAnEmptyLine()
+    {
+        Assert.Equal("lien-enroll-v2\n356938035643809\nMFkw\n1772366400\nN0\nC0\n", EnrollRequest.SigningInput([Imeis[0]], "MFkw", SignedAt, "N0", "C0", null));
+    }
+
+    [Fact]
+    public void Verify_SignedWithEnrollmentToken_Verifies()
+    {
+        Assert.True(EnrollmentProof.Verify(Signed("dG9rZW4tb2YtMTYtYnl0ZXM")).Verified);
     }
 
     [Fact]
@@ -52,6 +66,9 @@ public class EnrollmentProofTests
     [InlineData("IMEIs reordered", "signature", "signature does not verify with publicKey over the enrollment signing input.")]
     [InlineData("IMEIs missing", "signature", "signature does not verify with publicKey over the enrollment signing input.")]
     [InlineData("signedAt changed", "signature", "signature does not verify with publicKey over the enrollment signing input.")]
+    [InlineData("nonce changed", "signature", "signature does not verify with publicKey over the enrollment signing input.")]
+    [InlineData("challenge changed", "signature", "signature does not verify with publicKey over the enrollment signing input.")]
+    [InlineData("enrollment token added", "signature", "signature does not verify with publicKey over the enrollment signing input.")]
     [InlineData("signature one bit off", "signature", "signature does not verify with publicKey over the enrollment signing input.")]
     [InlineData("signature too short", "signature", "signature does not verify with publicKey over the enrollment signing input.")]
     [InlineData("signature DER, not P1363", "signature", "signature does not verify with publicKey over the enrollment signing input.")]
@@ -85,6 +102,9 @@ public class EnrollmentProofTests
             "IMEIs reordered" => r with { Imeis = [Imeis[1], Imeis[0]] },
             "IMEIs missing" => r with { Imeis = null! },
             "signedAt changed" => r with { SignedAt = SignedAt + 1 },
+            "nonce changed" => r with { Nonce = "bm9uY2Utb2YtMTYtYnl0ZXN" },
+            "challenge changed" => r with { Challenge = Challenge[..^1] + "A" },
+            "enrollment token added" => r with { EnrollmentToken = "dG9rZW4tb2YtMTYtYnl0ZXM" },
             "signature one bit off" => r with { Signature = Base64Url.EncodeToString([(byte)(signature[0] ^ 1), .. signature[1..]]) },
             "signature too short" => r with { Signature = Base64Url.EncodeToString(signature[..63]) },
             "signature DER, not P1363" => SignedOver(r.PublicKey, DSASignatureFormat.Rfc3279DerSequence),
@@ -97,8 +117,9 @@ public class EnrollmentProofTests
     // Signed by Key over whatever publicKey says, so only what is checked (the key's form, the signature's format) is at fault.
     private static EnrollRequest SignedOver(string publicKey, DSASignatureFormat format = DSASignatureFormat.IeeeP1363FixedFieldConcatenation)
     {
-        var signature = Key.SignData(Encoding.UTF8.GetBytes(EnrollRequest.SigningInput(Imeis, publicKey, SignedAt)), HashAlgorithmName.SHA256, format);
-        return new EnrollRequest(Imeis, publicKey, SignedAt, Base64Url.EncodeToString(signature));
+        var signature = Key.SignData(Encoding.UTF8.GetBytes(EnrollRequest.SigningInput(Imeis, publicKey, SignedAt, Nonce, Challenge, null)),
+            HashAlgorithmName.SHA256, format);
+        return new EnrollRequest(Imeis, publicKey, SignedAt, Nonce, Challenge, Base64Url.EncodeToString(signature));
     }
 
     // A signature of the same input that the standard alphabet writes with '+' or '/' (about 3 in 4 are): base64url has
@@ -107,7 +128,7 @@ public class EnrollmentProofTests
     {
         while (true)
         {
-            var standard = Convert.ToBase64String(Base64Url.DecodeFromChars(EnrollmentProof.Sign(signed.Imeis, Key, signed.SignedAt).Signature));
+            var standard = Convert.ToBase64String(Base64Url.DecodeFromChars(EnrollmentProof.Sign(signed.Imeis, Key, signed.SignedAt, Nonce, Challenge).Signature));
             if (standard.Contains('+') || standard.Contains('/')) return standard;
         }
     }

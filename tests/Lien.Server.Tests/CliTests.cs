@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using Lien.Server.Lenders;
 
@@ -39,6 +40,35 @@ public sealed partial class CliTests(SqliteServer server) : IClassFixture<Sqlite
         (code, output, _) = await LienCommand.RunAsync("audit", "verify", "--server", Url, "--key", a.Token);
         Assert.Equal(0, code);
         Assert.StartsWith("intact", output);
+    }
+
+    [Fact]
+    public async Task Cli_EnrollmentToken_PrintsTheTokenAndAQrCodeAndWritesTheSvg()
+    {
+        var a = await server.NewLenderAsync(enrollment: "enrollment-token");
+        var device = await a.Admin.RegisterAsync();
+        var svg = Path.Combine(Path.GetTempPath(), $"lien-qr-{Guid.NewGuid():N}.svg");
+        try
+        {
+            var (code, output, error) = await LienCommand.RunAsync("devices", "enrollment-token", device.Id().ToString(), "--svg", svg, "--server", Url, "--key", a.Token);
+            Assert.True(code == 0, error);
+            var token = TokenPattern().Match(output).Groups[1].Value;
+            Assert.Equal(22, token.Length);
+            Assert.Contains("█", output); // the QR code, drawn in block characters
+            Assert.Contains("<svg", await File.ReadAllTextAsync(svg));
+
+            // The printed token enrolls the phone, once.
+            using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+            var enroll = await server.Client().EnrollmentAsync(key, [device.Str("imei")], token, attest: false);
+            Assert.Equal(System.Net.HttpStatusCode.OK, (await server.Client().PostAsJsonAsync("/v1/device/enroll", enroll)).StatusCode);
+            (code, output, error) = await LienCommand.RunAsync("devices", "show", device.Id().ToString(), "--server", Url, "--key", a.Token);
+            Assert.True(code == 0, error);
+            Assert.Contains("(enrollment token)", output);
+        }
+        finally
+        {
+            File.Delete(svg);
+        }
     }
 
     [Fact]
@@ -86,6 +116,9 @@ public sealed partial class CliTests(SqliteServer server) : IClassFixture<Sqlite
 
     [GeneratedRegex("registered ([0-9a-f-]{36})")]
     private static partial Regex DeviceIdPattern();
+
+    [GeneratedRegex(@"enrollment token for \S+: (\S+) ")]
+    private static partial Regex TokenPattern();
 
     [GeneratedRegex("ref (LN-[0-9A-Z]{6})")]
     private static partial Regex ReferencePattern();

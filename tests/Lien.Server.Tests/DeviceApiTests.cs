@@ -17,7 +17,7 @@ public abstract class DeviceApiTests(LienServer server)
     {
         await Server.NewLenderAsync();
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var p = await (await Server.Client().PostAsJsonAsync("/v1/device/enroll", Phone.Enrollment(key, LenderApi.NewImei()))).Problem(HttpStatusCode.NotFound);
+        var p = await (await Server.Client().PostAsJsonAsync("/v1/device/enroll", await Server.Client().EnrollmentAsync(key, [LenderApi.NewImei()]))).Problem(HttpStatusCode.NotFound);
         Assert.Equal("IMEI not registered", p.Str("title"));
     }
 
@@ -28,7 +28,7 @@ public abstract class DeviceApiTests(LienServer server)
         var a = await Server.NewLenderAsync();
         var device = await a.Admin.RegisterAsync();
         using var key = ECDsa.Create(ECCurve.NamedCurves.brainpoolP256r1);
-        var p = await (await Server.Client().PostAsJsonAsync("/v1/device/enroll", Phone.Enrollment(key, device.Str("imei")))).Problem(HttpStatusCode.BadRequest);
+        var p = await (await Server.Client().PostAsJsonAsync("/v1/device/enroll", await Server.Client().EnrollmentAsync(key, [device.Str("imei")], attest: false))).Problem(HttpStatusCode.BadRequest);
         Assert.Contains("publicKey must be a P-256 key.", p.GetProperty("errors").GetRawText());
         Assert.DoesNotContain((await a.Admin.ReadAsync("/v1/audit")).EnumerateArray(), e => e.Str("action") == "device.enrolled");
     }
@@ -40,7 +40,7 @@ public abstract class DeviceApiTests(LienServer server)
         var device = await a.Admin.RegisterAsync();
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         using var other = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var forged = Phone.Enrollment(other, device.Str("imei")) with { PublicKey = Convert.ToBase64String(key.ExportSubjectPublicKeyInfo()) };
+        var forged = await Server.Client().EnrollmentAsync(other, [device.Str("imei")], attest: false) with { PublicKey = Convert.ToBase64String(key.ExportSubjectPublicKeyInfo()) };
         var p = await (await Server.Client().PostAsJsonAsync("/v1/device/enroll", forged)).Problem(HttpStatusCode.BadRequest);
         Assert.Contains("signature", p.GetProperty("errors").GetRawText());
     }

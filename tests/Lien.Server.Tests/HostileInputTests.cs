@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Lien.Protocol;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.EntityFrameworkCore;
 
@@ -174,7 +175,8 @@ public abstract class HostileInputTests(HostileServer server)
 
     // ---------------------------------------------------------------------------------------------------------------
     // The corpus. Placeholders filled in per server: {device}, {plan}, {payment}, {lender}, {reference} (the plan's),
-    // {imei} (a fresh valid IMEI), {enrolled} (the enrolled device's IMEI), {key} (a P-256 public key).
+    // {imei} (a fresh valid IMEI), {enrolled} (the enrolled device's IMEI), {key} (a P-256 public key), {challenge} (an
+    // enrollment challenge) and {now} (the server's time then, unix seconds).
 
     private static readonly (string Key, string Json)[] DeviceBody =
         [("imei", "\"{imei}\""), ("serial", "\"SN1\""), ("make", "\"Tecno\""), ("model", "\"Spark\"")];
@@ -191,7 +193,8 @@ public abstract class HostileInputTests(HostileServer server)
     private static readonly (string Key, string Json)[] CodeBody = [("type", "\"AddTime\""), ("days", "1"), ("reason", "\"call centre\"")];
     private static readonly (string Key, string Json)[] ApiKeyBody = [("name", "\"ops\""), ("role", "\"Viewer\"")];
     private static readonly (string Key, string Json)[] EnrollBody =
-        [("imeis", "[\"{enrolled}\"]"), ("publicKey", "\"{key}\""), ("signedAt", "1770000000"), ("signature", "\"AAAA\"")];
+        [("imeis", "[\"{enrolled}\"]"), ("publicKey", "\"{key}\""), ("signedAt", "{now}"), ("nonce", "\"bm9uY2Utb2YtMTYtYnl0ZXM\""),
+         ("challenge", "\"{challenge}\""), ("signature", "\"AAAA\"")];
 
     // After the bodies it is built from: static fields are initialized in order.
     public static readonly IReadOnlyList<HostileRequest> Corpus = BuildCorpus();
@@ -451,7 +454,8 @@ public abstract class HostileServer(Store store, string environment) : LienServe
 }
 
 /// <summary>What the corpus aims at, and how a <see cref="HostileRequest"/> becomes an HTTP request against it.</summary>
-public sealed record CorpusTargets(Tenant Tenant, HttpClient Viewer, Guid Device, string DeviceToken, string EnrolledImei, Guid Plan, Guid Payment, Guid Lender)
+public sealed record CorpusTargets(Tenant Tenant, HttpClient Viewer, Guid Device, string DeviceToken, string EnrolledImei, Guid Plan, Guid Payment, Guid Lender,
+    EnrollmentChallenge Challenge)
 {
     private static readonly string PublicKey = Convert.ToBase64String(ECDsa.Create(ECCurve.NamedCurves.nistP256).ExportSubjectPublicKeyInfo());
 
@@ -463,7 +467,8 @@ public sealed record CorpusTargets(Tenant Tenant, HttpClient Viewer, Guid Device
         var enrolled = await server.Client().EnrollAsync(imei);
         var plan = (await tenant.Admin.PlanAsync(device, server.Today.AddDays(10))).Id();
         var payment = (await (await tenant.Admin.PayAsync(plan, 10_00)).Json(HttpStatusCode.Created)).Id();
-        return new CorpusTargets(tenant, await tenant.KeyAsync("Viewer", server), device, enrolled.DeviceToken, imei, plan, payment, tenant.LenderId);
+        return new CorpusTargets(tenant, await tenant.KeyAsync("Viewer", server), device, enrolled.DeviceToken, imei, plan, payment, tenant.LenderId,
+            await server.Client().ChallengeAsync());
     }
 
     public HttpRequestMessage Request(HostileRequest h)
@@ -493,6 +498,8 @@ public sealed record CorpusTargets(Tenant Tenant, HttpClient Viewer, Guid Device
             .Replace("{payment}", Payment.ToString(), StringComparison.Ordinal).Replace("{lender}", Lender.ToString(), StringComparison.Ordinal)
             .Replace("{imei}", LenderApi.NewImei(), StringComparison.Ordinal).Replace("{enrolled}", EnrolledImei, StringComparison.Ordinal)
             .Replace("{key}", PublicKey, StringComparison.Ordinal).Replace("{token}", DeviceToken, StringComparison.Ordinal)
+            .Replace("{challenge}", Challenge.Challenge, StringComparison.Ordinal)
+            .Replace("{now}", Challenge.ServerTime.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
             .Replace("{31MB}", new string('a', 31_000_000), StringComparison.Ordinal)
         : s;
 }

@@ -15,10 +15,12 @@ public sealed class SimulatorTests : IClassFixture<SqliteServer>
 
     private string Url => _server.Client().BaseAddress!.ToString();
 
-    [Fact]
-    public async Task Simulate_TwoDevicesOneOverdue_LocksThenUnlocksAfterPayment()
+    [Theory]
+    [InlineData("open")]
+    [InlineData("enrollment-token")]
+    public async Task Simulate_TwoDevicesOneOverdue_LocksThenUnlocksAfterPayment(string enrollment)
     {
-        var a = await _server.NewLenderAsync();
+        var a = await _server.NewLenderAsync(enrollment: enrollment);
 
         var (code, output, error) = await LienCommand.RunAsync("simulate", "--server", Url, "--key", a.Token, "--devices", "2", "--overdue", "1",
             "--duration", "6s", "--interval", "1s", "--pay-after", "3s");
@@ -33,9 +35,19 @@ public sealed class SimulatorTests : IClassFixture<SqliteServer>
     }
 
     [Fact]
+    public async Task Simulate_AttestedLender_PlainMessageSayingWhatToUse()
+    {
+        var a = await _server.NewLenderAsync(enrollment: "attested");
+        var (code, _, error) = await LienCommand.RunAsync("simulate", "--server", Url, "--key", a.Token, "--devices", "1", "--duration", "1s");
+        Assert.Equal(1, code);
+        Assert.Contains("hardware key attestation", error);
+        Assert.Contains("EnrollmentToken", error);
+    }
+
+    [Fact]
     public async Task SimulateWatch_LockedDevice_ShowsTheBorrowersLockScreen()
     {
-        var a = await _server.NewLenderAsync();
+        var a = await _server.NewLenderAsync(enrollment: "open"); // a simulated phone has no secure hardware to attest its key
         var device = await a.Admin.RegisterAsync();
         var today = DateOnly.FromDateTime(_server.Time.GetUtcNow().UtcDateTime);
         await a.Admin.PlanAsync(device.Id(), today.AddDays(-10), count: 1);

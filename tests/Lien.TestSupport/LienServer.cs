@@ -67,6 +67,7 @@ public abstract class LienServer(Store store, bool realClock = false) : WebAppli
         if (Store == Store.Postgres) builder.UseSetting("ConnectionStrings:Lien", PostgresConnection);
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         foreach (var (key, value) in ExtraSettings) builder.UseSetting(key, value);
+        foreach (var (key, value) in TestAttestation.SettingsAsync().GetAwaiter().GetResult()) builder.UseSetting(key, value);
         builder.ConfigureTestServices(s =>
         {
             if (!realClock) s.AddSingleton<TimeProvider>(Time);
@@ -92,13 +93,15 @@ public abstract class LienServer(Store store, bool realClock = false) : WebAppli
         GC.SuppressFinalize(this);
     }
 
-    /// <summary>A new lender (tenant) and a client holding its admin key. Skips the test, visibly, when the store is not configured.</summary>
-    public async Task<Tenant> NewLenderAsync(string name = "Test Lender", string currency = "KES", string zone = "Africa/Nairobi")
+    /// <summary>A new lender (tenant) and a client holding its admin key; <paramref name="enrollment"/> is its enrollment policy (attested, enrollment-token, open). Skips the test, visibly, when the store is not configured.</summary>
+    public async Task<Tenant> NewLenderAsync(string name = "Test Lender", string currency = "KES", string zone = "Africa/Nairobi",
+        string enrollment = "attested")
     {
         if (!Available) Assert.Skip($"PostgreSQL tests need {PostgresVariable} (a connection string to a server whose user may create databases).");
         await using var scope = Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<LienDb>();
-        var settings = new LenderSettings(name, "https://example.com/logo.png", "0800 723 000", "*483*7#", null, zone, currency, "standard", 72);
+        var settings = new LenderSettings(name, "https://example.com/logo.png", "0800 723 000", "*483*7#", null, zone, currency, "standard", 72,
+            EnrollmentPolicy: EnrollmentPolicies.FromCommandName(enrollment) ?? throw new ArgumentException(enrollment, nameof(enrollment)));
         var (lender, token) = await db.InTransactionAsync(() => scope.ServiceProvider.GetRequiredService<LenderSetup>().CreateAsync(settings, "test"));
         return new Tenant(lender.Id, Client(token), token);
     }

@@ -12,23 +12,36 @@ namespace Lien.TestSupport;
 /// <summary>A phone's calls to the device API (enroll, check in, ack), as bare as an agent would make them.</summary>
 public static class Phone
 {
-    /// <summary>
-    /// An enrollment for <paramref name="imeis"/>, signed with <paramref name="key"/> as the device's key. Written out from
-    /// PROTOCOL §2 rather than through <c>EnrollmentProof.Sign</c>, so the server is also checked against a second reading.
-    /// </summary>
-    public static EnrollRequest Enrollment(ECDsa key, params string[] imeis)
+    /// <summary>A challenge from <c>POST /v1/device/enroll/challenge</c>; asserts 200.</summary>
+    public static async Task<EnrollmentChallenge> ChallengeAsync(this HttpClient client)
     {
-        var publicKey = Convert.ToBase64String(key.ExportSubjectPublicKeyInfo());
-        const long signedAt = 1_770_000_000;
-        var signature = key.SignData(Encoding.UTF8.GetBytes(EnrollRequest.SigningInput(imeis, publicKey, signedAt)), HashAlgorithmName.SHA256,
-            DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
-        return new EnrollRequest(imeis, publicKey, signedAt, Base64Url.EncodeToString(signature));
+        var r = await client.PostAsJsonAsync("/v1/device/enroll/challenge", new { });
+        return (await r.Json(HttpStatusCode.OK)).Deserialize<EnrollmentChallenge>(LeaseClaims.Json)!;
     }
 
-    /// <summary>Enrolls <paramref name="imeis"/> with <paramref name="key"/>; asserts 200.</summary>
+    /// <summary>
+    /// An enrollment for <paramref name="imeis"/>, signed with <paramref name="key"/> as the device's key over a fresh
+    /// challenge from the server. Written out from PROTOCOL §1 rather than through <c>EnrollmentProof.Sign</c>, so the
+    /// server is also checked against a second reading. The chain is <paramref name="attestation"/> when given, else the
+    /// test attestation authority's for this key, challenge and IMEIs (<see cref="TestAttestation"/>); none with <paramref name="attest"/> false.
+    /// </summary>
+    public static async Task<EnrollRequest> EnrollmentAsync(this HttpClient client, ECDsa key, string[] imeis, string? enrollmentToken = null,
+        bool attest = true, IReadOnlyList<string>? attestation = null)
+    {
+        var challenge = await client.ChallengeAsync();
+        var publicKey = Convert.ToBase64String(key.ExportSubjectPublicKeyInfo());
+        var signedAt = challenge.ServerTime.ToUnixTimeSeconds();
+        var nonce = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(16));
+        var input = $"lien-enroll-v2\n{string.Join(',', imeis)}\n{publicKey}\n{signedAt}\n{nonce}\n{challenge.Challenge}\n{enrollmentToken}";
+        var signature = key.SignData(Encoding.UTF8.GetBytes(input), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+        attestation ??= attest ? TestAttestation.Chain(key, Base64Url.DecodeFromChars(challenge.Challenge), imeis) : null;
+        return new EnrollRequest(imeis, publicKey, signedAt, nonce, challenge.Challenge, Base64Url.EncodeToString(signature), attestation, enrollmentToken);
+    }
+
+    /// <summary>Enrolls <paramref name="imeis"/> with <paramref name="key"/> (attested); asserts 200.</summary>
     public static async Task<EnrollResponse> EnrollAsync(this HttpClient client, ECDsa key, params string[] imeis)
     {
-        var r = await client.PostAsJsonAsync("/v1/device/enroll", Enrollment(key, imeis));
+        var r = await client.PostAsJsonAsync("/v1/device/enroll", await client.EnrollmentAsync(key, imeis));
         return (await r.Json(HttpStatusCode.OK)).Deserialize<EnrollResponse>(LeaseClaims.Json)!;
     }
 

@@ -37,10 +37,10 @@ public sealed partial class ServerProcesses : IAsyncDisposable
         return processes;
     }
 
-    /// <summary>Runs <c>lenders create</c> and returns the admin API key it prints.</summary>
-    public async Task<string> CreateLenderAsync(string name)
+    /// <summary>Runs <c>lenders create</c> and returns the admin API key it prints; <paramref name="enrollment"/> is its enrollment policy.</summary>
+    public async Task<string> CreateLenderAsync(string name, string enrollment = "open")
     {
-        var command = Start(["lenders", "create", "--name", name, "--currency", "KES", "--time-zone", "Africa/Nairobi"], null);
+        var command = Start(["lenders", "create", "--name", name, "--currency", "KES", "--time-zone", "Africa/Nairobi", "--enrollment", enrollment], null);
         var output = await command.StandardOutput.ReadToEndAsync();
         await command.WaitForExitAsync();
         Assert.True(command.ExitCode == 0, await command.StandardError.ReadToEndAsync());
@@ -85,6 +85,7 @@ public sealed partial class ServerProcesses : IAsyncDisposable
             ["Lien__MasterKey"] = _masterKey,
             ["Lien__DataDir"] = _dataDir,
         };
+        foreach (var (key, value) in TestAttestation.SettingsAsync().GetAwaiter().GetResult()) environment[key.Replace(":", "__", StringComparison.Ordinal)] = value!;
         if (port is { } p) environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{p}";
         var process = ServerProcess.Start(args, environment);
         _processes.Add(process);

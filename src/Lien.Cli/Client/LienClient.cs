@@ -43,6 +43,10 @@ public sealed class LienClient
     }
 
     /// <summary>The device's current lease as issued (<c>GET /v1/devices/{id}/lease</c>).</summary>
+    /// <summary>A one-time enrollment token for the device, with its provisioning QR code (shown once).</summary>
+    public Task<EnrollmentToken> IssueEnrollmentTokenAsync(Guid deviceId, CancellationToken ct = default) =>
+        Send<EnrollmentToken>(HttpMethod.Post, $"v1/devices/{deviceId}/enrollment-token", new { }, ct);
+
     public Task<Lease> GetLeaseAsync(Guid deviceId, CancellationToken ct = default) => Send<Lease>(HttpMethod.Get, $"v1/devices/{deviceId}/lease", null, ct);
 
     /// <summary>Creates a plan with explicit or generated installments (<c>POST /v1/plans</c>).</summary>

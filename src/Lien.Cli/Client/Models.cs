@@ -5,17 +5,19 @@ namespace Lien.Cli.Client;
 
 /// <summary>A lender's settings.</summary>
 public sealed record LenderSettings(string? Name, string? LogoUrl, string? SupportPhone, string? ShortCode, string? SupportUrl,
-    string? TimeZone, string? Currency, string? PolicyProfile, int? OfflineAllowanceHours);
+    string? TimeZone, string? Currency, string? PolicyProfile, int? OfflineAllowanceHours, string? EnrollmentPolicy = null);
 
 /// <summary>The calling key's lender.</summary>
-public sealed record Lender(Guid Id, LenderSettings Settings, IReadOnlyList<TrustKey> TrustKeys, DateTimeOffset CreatedAt);
+public sealed record Lender(Guid Id, LenderSettings Settings, IReadOnlyList<TrustKey> TrustKeys, DateTimeOffset CreatedAt,
+    IReadOnlyList<string>? Warnings = null);
 
 /// <summary>A device registration to send.</summary>
 public sealed record RegisterDevice(string Imei, string? Imei2 = null, string? Serial = null, string? Make = null, string? Model = null);
 
 /// <summary>A registered device.</summary>
 public sealed record Device(Guid Id, string Imei, string? Imei2, string? Serial, string? Make, string? Model, DateTimeOffset CreatedAt,
-    DateTimeOffset? ReleasedAt, DateTimeOffset? EnrolledAt, DateTimeOffset? LastSeenAt, long LeaseSeq, LeaseMode LeaseMode, long AppliedSeq, Guid? ActivePlanId);
+    DateTimeOffset? ReleasedAt, DateTimeOffset? EnrolledAt, DateTimeOffset? LastSeenAt, long LeaseSeq, LeaseMode LeaseMode, long AppliedSeq, Guid? ActivePlanId,
+    string? EnrolledWith = null);
 
 /// <summary>One page of a list; pass <see cref="Next"/> as <c>after</c> for the following page.</summary>
 public sealed record Page<T>(IReadOnlyList<T> Items, string? Next);
@@ -84,3 +86,6 @@ public sealed record AuditCheckpoint(long Seq, string Hash, DateTimeOffset At, s
 /// <summary>One audit event as listed.</summary>
 public sealed record AuditEvent(long Seq, DateTimeOffset At, string Actor, string Action, string Subject, string? Reason, string? Policy,
     string? Data, string Hash);
+
+/// <summary>A device's one-time enrollment token: the token, until when, the provisioning QR code's JSON and that QR code as SVG.</summary>
+public sealed record EnrollmentToken(Guid DeviceId, string Token, DateTimeOffset ExpiresAt, string Provisioning, string QrSvg);

@@ -1,4 +1,6 @@
+using System.Buffers.Text;
 using Lien.Protocol;
+using Lien.Server.DeviceTrust;
 using Lien.Server.Api;
 using Lien.Server.Leases;
 using Lien.Server.Storage;
@@ -30,14 +32,17 @@ internal static class AgentApiEndpoints
         services.AddSingleton<AppliedLeases>();
         services.AddHostedService<PostgresLeaseListener>();
         services.AddSingleton<ILeaseDelivery, LeaseDelivery>();
-        services.AddScoped<Enrollment>();
+        services.AddScoped<DeviceEnrollment>();
         return services;
     }
 
     public static IEndpointRouteBuilder MapAgentApi(this IEndpointRouteBuilder app)
     {
         var g = app.MapGroup("/v1/device").WithTags("Device API").AllowAnonymous();
-        g.MapPost("/enroll", Enroll);
+        g.MapPost("/enroll/challenge", Challenge)
+            .WithDescription("A single-use challenge for the next enrollment (10 minutes), and the server's time to sign it with.");
+        g.MapPost("/enroll", Enroll)
+            .WithDescription("Protocol v2: signed over the challenge and the device's nonce; with an attestation chain and/or enrollment token as the lender's policy asks.");
         g.MapPost("/checkin", CheckIn).WithDescription("Authorization: Device {token from enrollment}.");
         g.MapGet("/stream", LeaseStream.Stream)
             .WithDescription("Server-Sent Events: `event: lease` with `data: {\"seq\":N,\"lease\":\"<jws>\"}`. Authorization: Device {token}.");
@@ -45,8 +50,10 @@ internal static class AgentApiEndpoints
         return app;
     }
 
-    private static async Task<Results<Ok<EnrollResponse>, ValidationProblem, ProblemHttpResult>> Enroll(EnrollRequest body, Enrollment enrollment,
-        CancellationToken ct)
+    private static Ok<EnrollmentChallenge> Challenge(EnrollmentChallenges challenges) => TypedResults.Ok(challenges.Issue());
+
+    private static async Task<Results<Ok<EnrollResponse>, ValidationProblem, ProblemHttpResult>> Enroll(EnrollRequest body, DeviceEnrollment enrollment,
+        EnrollmentChallenges challenges, AttestationCheck attestation, TimeProvider time, CancellationToken ct)
     {
         var errors = new Errors();
         var imeis = body.Imeis ?? [];
@@ -54,23 +61,51 @@ internal static class AgentApiEndpoints
         foreach (var imei in imeis.Take(2))
             if (Imei.Problem(imei) is { } p) errors.Add("imeis", p);
         // A P-256 SubjectPublicKeyInfo is 124 characters of base64 and an ES256 signature 86 of base64url.
-        errors.Text(body.PublicKey, "publicKey", 512, required: true).Text(body.Signature, "signature", 256, required: true);
+        errors.Text(body.PublicKey, "publicKey", 512, required: true).Text(body.Signature, "signature", 256, required: true)
+            .Text(body.Challenge, "challenge", 64, required: true).Text(body.EnrollmentToken, "enrollmentToken", 64)
+            .Check(body.Nonce is { Length: >= 22 and <= 86 } n && Base64Url.IsValid(n), "nonce", "nonce must be 16 to 64 random bytes, base64url.")
+            .Check(Math.Abs(body.SignedAt - time.GetUtcNow().ToUnixTimeSeconds()) <= EnrollmentOptions.SignedAtWindow.TotalSeconds, "signedAt",
+                "signedAt must be within 5 minutes of the server's time (unix seconds); sign with the serverTime of the challenge answer.");
+        var chain = AttestationCheck.Decode(body.Attestation, errors);
         if (errors.Any) return errors.Problem();
         // Proof of possession: the request is signed by the key it enrolls (the same check a port of the agent can run).
         var proof = EnrollmentProof.Verify(body);
         if (proof is { Field: { } field, Problem: { } problem }) errors.Add(field, problem);
+        var challenge = challenges.Read(body.Challenge);
+        if (challenge.Problem is { } stale) errors.Add("challenge", stale);
         if (errors.Any) return errors.Problem();
 
-        return await enrollment.EnrollAsync(imeis, proof.PublicKey!, ct) switch
+        // The chain is checked before any row is read or locked: it is the costly part, and needs no database.
+        AttestationEvidence? evidence = null;
+        if (chain is not null)
         {
-            EnrollmentOutcome.Enrolled(var answer) => TypedResults.Ok(answer),
-            EnrollmentOutcome.NotRegistered => TypedResults.Problem(statusCode: 404, title: "IMEI not registered",
-                detail: "No lender has registered this device's IMEI. A phone that is not financed needs no enrollment.",
-                type: "https://lien.dev/problems/imei-not-registered"),
-            EnrollmentOutcome.Ambiguous => Problems.Conflict("These IMEIs are registered to different devices; the lender must correct the registration."),
-            var other => throw new InvalidOperationException($"Unexpected enrollment outcome {other}."),
-        };
+            var checkedChain = await attestation.CheckAsync(chain, challenge.Bytes!, proof.PublicKey!, ct);
+            if (checkedChain is { Unavailable: true, Refusal: { } why })
+                return TypedResults.Problem(statusCode: 503, title: "Attestation cannot be checked now", detail: why + " Try again later.");
+            if (checkedChain.Refusal is { } refused) return Refused(refused);
+            evidence = checkedChain.Evidence;
+        }
+        var claim = new EnrollmentClaim(imeis, proof.PublicKey!, challenge.Bytes!, challenge.ExpiresAt, body.Nonce, body.EnrollmentToken, evidence);
+        switch (await enrollment.EnrollAsync(claim, ct))
+        {
+            case EnrollmentOutcome.Enrolled(var answer):
+                return TypedResults.Ok(answer);
+            case EnrollmentOutcome.NotRegistered:
+                return TypedResults.Problem(statusCode: 404, title: "IMEI not registered",
+                    detail: "No lender has registered this device's IMEI. A phone that is not financed needs no enrollment.",
+                    type: "https://lien.dev/problems/imei-not-registered");
+            case EnrollmentOutcome.Ambiguous:
+                return Problems.Conflict("These IMEIs are registered to different devices; the lender must correct the registration.");
+            case EnrollmentOutcome.Refused refusal:
+                await enrollment.RecordRefusalAsync(refusal, ct);
+                return Refused(refusal.Reason);
+            case var other:
+                throw new InvalidOperationException($"Unexpected enrollment outcome {other}.");
+        }
     }
+
+    private static ProblemHttpResult Refused(string reason) => TypedResults.Problem(statusCode: 403, title: "Enrollment refused",
+        detail: "Enrollment refused: " + reason, type: "https://lien.dev/problems/enrollment-refused");
 
     private static async Task<Results<CheckInAnswer, ValidationProblem, ProblemHttpResult>> CheckIn(CheckInRequest? body, HttpRequest request, LienDb db,
         CheckInReader reader, DeviceTokens tokens, LastSeenRecorder lastSeen, AppliedLeases applied, TimeProvider time, CancellationToken ct)

@@ -1,6 +1,8 @@
 using Lien.Protocol;
 using Lien.Server.Audit;
 using Lien.Server.Codes;
+using Lien.Server.DeviceTrust;
+using Lien.Server.Lenders;
 using Lien.Server.Storage;
 using Microsoft.EntityFrameworkCore;
 
@@ -16,19 +18,31 @@ internal abstract record EnrollmentOutcome
 
     /// <summary>The IMEIs belong to two different live registrations.</summary>
     public sealed record Ambiguous : EnrollmentOutcome;
+
+    /// <summary>The phone did not show what its lender's enrollment policy asks for: nothing changed.</summary>
+    public sealed record Refused(Guid LenderId, Guid DeviceId, string Reason) : EnrollmentOutcome;
 }
 
 /// <summary>
-/// A device enrolling by its IMEIs with a fresh key: it gets its current lease, a token for the new key, the lender's
-/// trust keys and (sealed to that key) its offline-code secret. A later enrollment retires the earlier one's token.
+/// An enrollment as the server checks it: the IMEIs, the key whose possession the request proved (SPKI), the
+/// challenge it spends, the device's nonce, and what it showed for the lender's policy — an enrollment token and/or
+/// the key's verified attestation.
 /// </summary>
-internal sealed class Enrollment(LienDb db, DeviceTokens tokens, CodeIssuer codes, AuditTrail audit, TimeProvider time)
+internal sealed record EnrollmentClaim(IReadOnlyList<string> Imeis, byte[] PublicKey, byte[] Challenge, DateTimeOffset ChallengeExpiresAt,
+    string Nonce, string? EnrollmentToken, AttestationEvidence? Attestation);
+
+/// <summary>
+/// A device enrolling by its IMEIs with a fresh key. When it shows what its lender's <see cref="EnrollmentPolicy"/>
+/// asks for, it gets its current lease, a token for the new key, the lender's trust keys and (sealed to that key)
+/// its offline-code secret, and the earlier enrollment's token stops working. When it does not, nothing changes: the
+/// genuine phone's token, stream and secret stay as they were.
+/// </summary>
+internal sealed class DeviceEnrollment(LienDb db, DeviceTokens tokens, CodeIssuer codes, EnrollmentTokenIssuer enrollmentTokens, AuditTrail audit, TimeProvider time)
 {
-    /// <summary>Enrolls the device that <paramref name="imeis"/> (already checked) name, with <paramref name="publicKey"/>
-    /// (the SubjectPublicKeyInfo whose possession the request proved) as its key from now on.</summary>
-    public Task<EnrollmentOutcome> EnrollAsync(IReadOnlyList<string> imeis, byte[] publicKey, CancellationToken ct) =>
+    public Task<EnrollmentOutcome> EnrollAsync(EnrollmentClaim claim, CancellationToken ct) =>
         db.InTransactionAsync<EnrollmentOutcome>(async () =>
         {
+            var imeis = claim.Imeis;
             var claims = await db.DeviceImeis.AsNoTracking().Where(c => imeis.Contains(c.Imei)).ToListAsync(ct);
             var live = claims.Where(c => c.ReleasedAt is null).Select(c => c.DeviceId).Distinct().ToList();
             if (live.Count > 1) return new EnrollmentOutcome.Ambiguous();
@@ -37,18 +51,54 @@ internal sealed class Enrollment(LienDb db, DeviceTokens tokens, CodeIssuer code
             if (deviceId is null) return new EnrollmentOutcome.NotRegistered();
             var device = await db.Devices.FirstAsync(d => d.Id == deviceId, ct);
             var lender = await db.Lenders.AsNoTracking().FirstAsync(l => l.Id == device.LenderId, ct);
+
+            // A challenge lets one enrollment in; a captured request presented again is refused.
+            var challengeId = claim.Challenge[9..];
+            if (await db.SpentChallenges.AnyAsync(c => c.Id == challengeId, ct))
+                return new EnrollmentOutcome.Refused(lender.Id, device.Id, "the challenge was used by an earlier enrollment; ask for a new one.");
+            var refusal = Refusal(lender.EnrollmentPolicy, device, claim);
+            if (refusal is null && lender.EnrollmentPolicy == EnrollmentPolicy.EnrollmentToken && device.ReleasedAt is null)
+                refusal = await enrollmentTokens.SpendAsync(device.Id, claim.EnrollmentToken, ct);
+            if (refusal is not null) return new EnrollmentOutcome.Refused(lender.Id, device.Id, refusal);
+            var now = time.GetUtcNow();
+            await db.SpentChallenges.Where(c => c.ExpiresAt < now).ExecuteDeleteAsync(ct);
+            db.SpentChallenges.Add(new SpentChallenge { Id = challengeId, ExpiresAt = claim.ChallengeExpiresAt });
+
             var reenroll = device.EnrolledAt is not null;
-            device.PublicKey = publicKey;
-            device.EnrolledAt = time.GetUtcNow();
+            device.PublicKey = claim.PublicKey;
+            device.EnrolledAt = now;
+            device.EnrolledWith = claim.Attestation?.Summary() ?? (lender.EnrollmentPolicy == EnrollmentPolicy.EnrollmentToken ? "enrollment token" : "open");
             device.TokenEpoch++;
             await audit.RecordAsync(device.LenderId, $"device:{device.Id}", reenroll ? AuditAction.DeviceReEnrolled : AuditAction.DeviceEnrolled,
-                $"device:{device.Id}", reenroll ? "The device enrolled again with a new key (factory reset or reinstall)." : null, ct: ct);
-            var now = time.GetUtcNow();
+                $"device:{device.Id}", reenroll ? "The device enrolled again with a new key (factory reset or reinstall)." : null,
+                data: new { with = device.EnrolledWith }, ct: ct);
             // The code secret travels only here, sealed to the key that just proved itself.
-            var offline = new OfflineCodes(SealedCodeSecret.Seal(codes.EnsureSecret(device), publicKey, device.Id), device.CodeStartingCode,
+            var offline = new OfflineCodes(SealedCodeSecret.Seal(codes.EnsureSecret(device), claim.PublicKey, device.Id), device.CodeStartingCode,
                 device.CodeCount, lender.CodeRestrictedDigitSet, lender.CodeTimeDivider);
             return new EnrollmentOutcome.Enrolled(new EnrollResponse(device.Id, device.LenderId, tokens.Issue(device.Id, device.TokenEpoch),
                 device.LeaseSeq, device.LeaseJws, lender.TrustKeys(), AgentApiEndpoints.NextCheckIn(now, device.LeaseMode, device.LeaseUnlockedUntil),
-                now, offline));
+                now, offline, claim.Nonce));
         }, ct);
+
+    /// <summary>Records a refused enrollment on the lender's audit trail, in a unit of work of its own (the refused one changed nothing).</summary>
+    public Task RecordRefusalAsync(EnrollmentOutcome.Refused refused, CancellationToken ct) =>
+        db.InTransactionAsync(async () =>
+        {
+            await audit.RecordAsync(refused.LenderId, "device-api", AuditAction.DeviceEnrollmentRefused, $"device:{refused.DeviceId}", refused.Reason, ct: ct);
+            return true;
+        }, ct);
+
+    // What the policy asks for beyond the enrollment token (which is spent separately, as it writes). A released phone
+    // may always enroll: all it can learn is that it is free. An attestation that names IMEIs must name this phone's.
+    private static string? Refusal(EnrollmentPolicy policy, Devices.Device device, EnrollmentClaim claim)
+    {
+        if (claim.Attestation is { Imeis: var attested } && attested.Any(i => !device.Imeis.Contains(i)))
+            return "the attested IMEI is not the IMEI registered for this device.";
+        if (device.ReleasedAt is not null || policy != EnrollmentPolicy.Attested) return null;
+        if (claim.Attestation is null)
+            return "this lender enrolls only phones whose key is attested by secure hardware (Android Key Attestation); no attestation was sent.";
+        return claim.Attestation.Imeis.Count == 0
+            ? "this lender enrolls only phones that attest their IMEI; the attestation names none (the agent must request device-ID attestation)."
+            : null;
+    }
 }

@@ -22,6 +22,8 @@ internal sealed record AuditAction
     public static readonly AuditAction DeviceRegistered = new("device.registered");
     public static readonly AuditAction DeviceEnrolled = new("device.enrolled");
     public static readonly AuditAction DeviceReEnrolled = new("device.re-enrolled");
+    public static readonly AuditAction DeviceEnrollmentRefused = new("device.enrollment-refused");
+    public static readonly AuditAction EnrollmentTokenIssued = new("device.enrollment-token-issued");
     public static readonly AuditAction DeviceUnlocked = new("device.unlocked");
     public static readonly AuditAction DeviceLocked = new("device.locked");
     public static readonly AuditAction DeviceReleased = new("device.released");
@@ -38,7 +40,7 @@ internal sealed record AuditAction
     public static readonly IReadOnlyList<AuditAction> All =
     [
         LenderCreated, LenderUpdated, LenderKeyRotated, ApiKeyCreated, ApiKeyRevoked, DeviceRegistered, DeviceEnrolled,
-        DeviceReEnrolled, DeviceUnlocked, DeviceLocked, DeviceReleased, LeaseRenewed, PlanCreated, PlanCancelled, PlanPaidOff,
+        DeviceReEnrolled, DeviceEnrollmentRefused, EnrollmentTokenIssued, DeviceUnlocked, DeviceLocked, DeviceReleased, LeaseRenewed, PlanCreated, PlanCancelled, PlanPaidOff,
         PaymentRecorded, PaymentReversed, CodeIssued, CodeApprovalGranted,
     ];
 

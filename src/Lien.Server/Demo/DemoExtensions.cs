@@ -16,6 +16,7 @@ internal static class DemoExtensions
                   Demo lender:     {DemoSeed.LenderName}
                   Admin API key:   {token}
                   Try:             curl -H "Authorization: Bearer {token}" {url}/v1/devices
+                  Enrollment:      open — {Lenders.EnrollmentPolicies.OpenWarning}
 
                 """);
         });

@@ -31,7 +31,9 @@ internal static class DemoSeed
         string token;
         if (lender is null)
         {
-            var settings = new LenderSettings(LenderName, null, "0800 723 000", "*483*7#", null, "Africa/Nairobi", "KES", "standard", 72);
+            // Open enrollment, so `lien simulate` phones enroll with no attestation or QR code: labelled as such below.
+            var settings = new LenderSettings(LenderName, null, "0800 723 000", "*483*7#", null, "Africa/Nairobi", "KES", "standard", 72,
+                EnrollmentPolicy: EnrollmentPolicy.Open);
             (lender, token) = await db.InTransactionAsync(async () =>
             {
                 var created = await sp.GetRequiredService<LenderSetup>().CreateAsync(settings, "demo", ct);

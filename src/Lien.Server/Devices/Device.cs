@@ -21,6 +21,9 @@ internal sealed class Device
     public byte[]? PublicKey { get; set; }
     public DateTimeOffset? EnrolledAt { get; set; }
     public int TokenEpoch { get; set; }
+
+    /// <summary>What the current enrollment showed (e.g. "attested: StrongBox, google Pixel 8", "enrollment token", "open").</summary>
+    public string? EnrolledWith { get; set; }
     public long AppliedSeq { get; set; }
 
     /// <summary>The FCM registration token the agent reported, for "check in now" wake-ups; null when none or invalid.</summary>
@@ -48,6 +51,7 @@ internal sealed class DeviceConfiguration : IEntityTypeConfiguration<Device>
         e.Property(x => x.Imei).HasMaxLength(15);
         e.Property(x => x.Imei2).HasMaxLength(15);
         e.Property(x => x.PushToken).HasMaxLength(1024);
+        e.Property(x => x.EnrolledWith).HasMaxLength(200);
         e.Property(x => x.CodeCount).IsConcurrencyToken();
         e.Ignore(x => x.Imeis);
         e.HasIndex(x => new { x.LenderId, x.CreatedAt, x.Id });

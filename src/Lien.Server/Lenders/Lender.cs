@@ -25,6 +25,9 @@ internal sealed class Lender
     /// <summary>Offline code value units per day (1: a code's value is days; 24: hours).</summary>
     public int CodeTimeDivider { get; set; } = 1;
 
+    /// <summary>What a phone must show to enroll (<see cref="Lenders.EnrollmentPolicy"/>).</summary>
+    public EnrollmentPolicy EnrollmentPolicy { get; set; } = EnrollmentPolicy.Attested;
+
     /// <summary>The published lease-signing keys as JSON (a copy of LenderKeys, kept here for the check-in hot path).</summary>
     public string TrustKeysJson { get; set; } = "[]";
 

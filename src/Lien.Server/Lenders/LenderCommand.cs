@@ -6,13 +6,14 @@ namespace Lien.Server.Lenders;
 /// <summary>
 /// The operator's command for a lender that has no API key yet:
 /// <c>Lien.Server lenders create --name NAME --currency KES --time-zone Africa/Nairobi [--support-phone …] [--short-code …]
-/// [--support-url …] [--logo-url …] [--policy standard] [--offline-allowance-hours 168]</c>. Prints the admin key once.
+/// [--support-url …] [--logo-url …] [--policy standard] [--offline-allowance-hours 168]
+/// [--enrollment attested|enrollment-token|open]</c> (enrollment defaults to attested). Prints the admin key once.
 /// Its arguments are checked whole by <see cref="Parse"/> before the host is built, so a refused command writes nothing.
 /// </summary>
 internal sealed class LenderCommand(LenderSettings settings)
 {
-    private const string Usage = "usage: lenders create --name NAME --currency CODE --time-zone ZONE [--support-phone P] [--short-code C] [--support-url U] [--logo-url U] [--policy standard] [--offline-allowance-hours H]";
-    private static readonly string[] Known = ["name", "currency", "time-zone", "support-phone", "short-code", "support-url", "logo-url", "policy", "offline-allowance-hours"];
+    private const string Usage = "usage: lenders create --name NAME --currency CODE --time-zone ZONE [--support-phone P] [--short-code C] [--support-url U] [--logo-url U] [--policy standard] [--offline-allowance-hours H] [--enrollment attested|enrollment-token|open]";
+    private static readonly string[] Known = ["name", "currency", "time-zone", "support-phone", "short-code", "support-url", "logo-url", "policy", "offline-allowance-hours", "enrollment"];
 
     /// <summary>The command, or null after one line on <paramref name="error"/> saying what is wrong (exit code 2).</summary>
     public static LenderCommand? Parse(string[] args, TextWriter error)
@@ -33,9 +34,13 @@ internal sealed class LenderCommand(LenderSettings settings)
             if (!int.TryParse(h, out var parsed)) return Refuse(error, "--offline-allowance-hours must be a whole number.");
             hours = parsed;
         }
+        EnrollmentPolicy? enrollment = null;
+        if (values.TryGetValue("enrollment", out var e) && (enrollment = EnrollmentPolicies.FromCommandName(e)) is null)
+            return Refuse(error, "--enrollment must be attested (hardware key attestation with the IMEI attested), enrollment-token (a one-time token from the provisioning QR code) or open (development and demos only).");
         var settings = new LenderSettings(values.GetValueOrDefault("name"), values.GetValueOrDefault("logo-url"), values.GetValueOrDefault("support-phone"),
             values.GetValueOrDefault("short-code"), values.GetValueOrDefault("support-url"), values.GetValueOrDefault("time-zone"),
-            values.GetValueOrDefault("currency"), values.GetValueOrDefault("policy") ?? "standard", hours);
+            values.GetValueOrDefault("currency"), values.GetValueOrDefault("policy") ?? "standard", hours,
+            EnrollmentPolicy: enrollment);
         var errors = settings.Validate(creating: true);
         return errors.Any ? Refuse(error, errors.Problem().ProblemDetails.Detail!) : new LenderCommand(settings);
     }
@@ -59,6 +64,7 @@ internal sealed class LenderCommand(LenderSettings settings)
         var (lender, token) = await db.InTransactionAsync(() => sp.GetRequiredService<LenderSetup>().CreateAsync(settings, "operator-command"));
         await output.WriteLineAsync($"Created lender {lender.Name} ({lender.Id}).");
         await output.WriteLineAsync($"Admin API key (shown once; store it now): {token}");
+        await output.WriteLineAsync($"Enrollment: {lender.EnrollmentPolicy.CommandName()}" + (lender.EnrollmentPolicy == EnrollmentPolicy.Open ? $" — {EnrollmentPolicies.OpenWarning}" : ""));
         return 0;
     }
 

@@ -9,7 +9,8 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Lien.Server.Lenders;
 
-internal sealed record LenderView(Guid Id, LenderSettings Settings, IReadOnlyList<TrustKey> TrustKeys, DateTimeOffset CreatedAt);
+/// <summary>The lender as its staff see it; <see cref="Warnings"/> names what makes the lender's setup unsafe (open enrollment).</summary>
+internal sealed record LenderView(Guid Id, LenderSettings Settings, IReadOnlyList<TrustKey> TrustKeys, DateTimeOffset CreatedAt, IReadOnlyList<string> Warnings);
 internal sealed record NewApiKey(string? Name, ApiRole? Role);
 internal sealed record ApiKeyView(string Id, string Name, ApiRole Role, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt);
 internal sealed record CreatedApiKey(string Id, string Name, ApiRole Role, string Token);
@@ -92,5 +93,6 @@ internal static class LenderEndpoints
         return await setup.RevokeApiKeyAsync(user.LenderId(), id, user.Actor(), ct) ? TypedResults.NoContent() : Problems.NotFound("No such API key.");
     }
 
-    private static LenderView View(Lender l) => new(l.Id, LenderSettings.Of(l), l.TrustKeys(), l.CreatedAt);
+    private static LenderView View(Lender l) => new(l.Id, LenderSettings.Of(l), l.TrustKeys(), l.CreatedAt,
+        l.EnrollmentPolicy == EnrollmentPolicy.Open ? [EnrollmentPolicies.OpenWarning] : []);
 }

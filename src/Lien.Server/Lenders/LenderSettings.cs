@@ -15,7 +15,8 @@ internal sealed record LenderSettings(
     string? PolicyProfile,
     int? OfflineAllowanceHours,
     bool? CodeRestrictedDigitSet = null,
-    int? CodeTimeDivider = null)
+    int? CodeTimeDivider = null,
+    EnrollmentPolicy? EnrollmentPolicy = null)
 {
     public const int DefaultOfflineAllowanceHours = 7 * 24;
 
@@ -57,8 +58,9 @@ internal sealed record LenderSettings(
         if (OfflineAllowanceHours is { } h) l.OfflineAllowanceSeconds = h * 3600L;
         if (CodeRestrictedDigitSet is { } r) l.CodeRestrictedDigitSet = r;
         if (CodeTimeDivider is { } d) l.CodeTimeDivider = d;
+        if (EnrollmentPolicy is { } e) l.EnrollmentPolicy = e;
     }
 
     public static LenderSettings Of(Lender l) => new(l.Name, l.LogoUrl, l.SupportPhone, l.ShortCode, l.SupportUrl,
-        l.TimeZone, l.Currency, l.PolicyProfile, (int)(l.OfflineAllowanceSeconds / 3600), l.CodeRestrictedDigitSet, l.CodeTimeDivider);
+        l.TimeZone, l.Currency, l.PolicyProfile, (int)(l.OfflineAllowanceSeconds / 3600), l.CodeRestrictedDigitSet, l.CodeTimeDivider, l.EnrollmentPolicy);
 }

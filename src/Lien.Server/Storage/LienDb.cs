@@ -1,6 +1,7 @@
 using Lien.Server.AgentApi;
 using Lien.Server.Audit;
 using Lien.Server.Codes;
+using Lien.Server.DeviceTrust;
 using Lien.Server.Devices;
 using Lien.Server.Leases;
 using Lien.Server.Lenders;
@@ -30,6 +31,8 @@ internal abstract class LienDb(DbContextOptions options) : DbContext(options)
     public DbSet<PushMessage> PushMessages => Set<PushMessage>();
     public DbSet<IssuedCode> IssuedCodes => Set<IssuedCode>();
     public DbSet<DeviceSighting> DeviceSightings => Set<DeviceSighting>();
+    public DbSet<EnrollmentToken> EnrollmentTokens => Set<EnrollmentToken>();
+    public DbSet<SpentChallenge> SpentChallenges => Set<SpentChallenge>();
 
     public abstract bool IsSqlite { get; }
 

@@ -163,6 +163,61 @@ namespace Lien.Server.Storage.Migrations.Postgres
                     b.ToTable("IssuedCodes");
                 });
 
+            modelBuilder.Entity("Lien.Server.DeviceTrust.EnrollmentToken", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("DeviceId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<byte[]>("Hash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("bytea");
+
+                    b.Property<Guid>("LenderId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset?>("RevokedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("SpentAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DeviceId");
+
+                    b.HasIndex("Hash")
+                        .IsUnique();
+
+                    b.ToTable("EnrollmentTokens");
+                });
+
+            modelBuilder.Entity("Lien.Server.DeviceTrust.SpentChallenge", b =>
+                {
+                    b.Property<byte[]>("Id")
+                        .HasMaxLength(31)
+                        .HasColumnType("bytea");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("SpentChallenges");
+                });
+
             modelBuilder.Entity("Lien.Server.Devices.Device", b =>
                 {
                     b.Property<Guid>("Id")
@@ -187,6 +242,10 @@ namespace Lien.Server.Storage.Migrations.Postgres
 
                     b.Property<DateTimeOffset?>("EnrolledAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("EnrolledWith")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
 
                     b.Property<string>("Imei")
                         .IsRequired()
@@ -382,6 +441,11 @@ namespace Lien.Server.Storage.Migrations.Postgres
                         .IsRequired()
                         .HasMaxLength(3)
                         .HasColumnType("character varying(3)");
+
+                    b.Property<string>("EnrollmentPolicy")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
 
                     b.Property<string>("LogoUrl")
                         .HasColumnType("text");
@@ -673,6 +737,15 @@ namespace Lien.Server.Storage.Migrations.Postgres
                 });
 
             modelBuilder.Entity("Lien.Server.Codes.IssuedCode", b =>
+                {
+                    b.HasOne("Lien.Server.Devices.Device", null)
+                        .WithMany()
+                        .HasForeignKey("DeviceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Lien.Server.DeviceTrust.EnrollmentToken", b =>
                 {
                     b.HasOne("Lien.Server.Devices.Device", null)
                         .WithMany()

@@ -154,6 +154,61 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.ToTable("IssuedCodes");
                 });
 
+            modelBuilder.Entity("Lien.Server.DeviceTrust.EnrollmentToken", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("DeviceId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("Hash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB");
+
+                    b.Property<Guid>("LenderId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("RevokedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("SpentAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DeviceId");
+
+                    b.HasIndex("Hash")
+                        .IsUnique();
+
+                    b.ToTable("EnrollmentTokens");
+                });
+
+            modelBuilder.Entity("Lien.Server.DeviceTrust.SpentChallenge", b =>
+                {
+                    b.Property<byte[]>("Id")
+                        .HasMaxLength(31)
+                        .HasColumnType("BLOB");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("SpentChallenges");
+                });
+
             modelBuilder.Entity("Lien.Server.Devices.Device", b =>
                 {
                     b.Property<Guid>("Id")
@@ -178,6 +233,10 @@ namespace Lien.Server.Storage.Migrations.Sqlite
 
                     b.Property<long?>("EnrolledAt")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("EnrolledWith")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("Imei")
                         .IsRequired()
@@ -372,6 +431,11 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.Property<string>("Currency")
                         .IsRequired()
                         .HasMaxLength(3)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("EnrollmentPolicy")
+                        .IsRequired()
+                        .HasMaxLength(16)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("LogoUrl")
@@ -662,6 +726,15 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                 });
 
             modelBuilder.Entity("Lien.Server.Codes.IssuedCode", b =>
+                {
+                    b.HasOne("Lien.Server.Devices.Device", null)
+                        .WithMany()
+                        .HasForeignKey("DeviceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Lien.Server.DeviceTrust.EnrollmentToken", b =>
                 {
                     b.HasOne("Lien.Server.Devices.Device", null)
                         .WithMany()
