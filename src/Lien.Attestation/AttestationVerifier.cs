@@ -23,6 +23,7 @@ public enum AttestationFailure
     ChallengeMismatch,
     SecurityLevelTooLow,
     VerifiedBootState,
+    KeyNotGenerated,
     ImeiNotAttested,
     ImeiMismatch,
     KeyMismatch,
@@ -62,6 +63,9 @@ public sealed record AttestationPolicy
     /// <summary>The key the enrollment is signed with (SubjectPublicKeyInfo DER); the leaf must certify exactly it. Null skips.</summary>
     public byte[]? ExpectedPublicKey { get; init; }
 
+    /// <summary>The key must have been generated in the secure hardware (origin GENERATED), not imported into it: an imported key may be known outside the phone.</summary>
+    public bool RequireGeneratedKey { get; init; } = true;
+
     /// <summary>Refuse when no status list is given (on by default: an unchecked revocation is a hole, not a pass).</summary>
     public bool RequireStatusList { get; init; } = true;
 
@@ -70,6 +74,7 @@ public sealed record AttestationPolicy
     {
         MinimumSecurityLevel = SecurityLevel.Software,
         AllowedBootStates = new HashSet<VerifiedBootState>(Enum.GetValues<VerifiedBootState>()),
+        RequireGeneratedKey = false,
         RequireStatusList = false,
     };
 }
@@ -216,6 +221,9 @@ public sealed class AttestationVerifier(AttestationTrustAnchors anchors)
         var bootState = record.HardwareEnforced.RootOfTrust?.VerifiedBootState ?? VerifiedBootState.Unverified;
         if (!policy.AllowedBootStates.Contains(bootState))
             return Policy(AttestationFailure.VerifiedBootState, $"verified boot state {KeyDescriptionJson.Name(bootState)} is not allowed (allowed: {string.Join(", ", policy.AllowedBootStates.Select(KeyDescriptionJson.Name))})");
+
+        if (policy.RequireGeneratedKey && record.HardwareEnforced.Origin != KeyOrigin.Generated)
+            return Policy(AttestationFailure.KeyNotGenerated, $"the secure hardware does not attest that it generated the key (origin {record.HardwareEnforced.Origin?.ToString() ?? "absent"})");
 
         string?[] attested = [record.HardwareEnforced.AttestationIdImei, record.HardwareEnforced.AttestationIdSecondImei];
         if (policy.RequireAttestedImei && attested.All(i => i is null))

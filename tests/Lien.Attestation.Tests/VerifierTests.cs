@@ -242,6 +242,16 @@ public class VerifierTests
     }
 
     [Fact]
+    public void Verify_KeyImportedIntoTheHardware_IsRefused()
+    {
+        using var authority = AttestationAuthority.Create(Clock);
+        using var phone = new Phone();
+        var verdict = new AttestationVerifier(authority.Anchors).Verify(authority.Issue(phone.Request with { Origin = KeyOrigin.Imported }),
+            phone.Policy, Clock.GetUtcNow(), AttestationStatusList.Empty);
+        Assert.Equal(AttestationFailure.KeyNotGenerated, verdict.Failure);
+    }
+
+    [Fact]
     public void Verify_NoStatusListWhenOneIsRequired_IsRefused()
     {
         using var authority = AttestationAuthority.Create(Clock);
