@@ -27,6 +27,7 @@ public enum AttestationFailure
     ImeiNotAttested,
     ImeiMismatch,
     KeyMismatch,
+    ChainTooLong,
 }
 
 /// <summary>How the chain's attestation key got to the phone (the reference verifier's distinction).</summary>
@@ -115,6 +116,7 @@ public sealed class AttestationVerifier(AttestationTrustAnchors anchors)
     private const int VerifiedCacheLimit = 4096;
     private readonly ConcurrentDictionary<string, bool> verifiedSignatures = new(StringComparer.Ordinal);
 
+    private const int MaxChainLength = 8;
     private const string ProvisioningInfoOid = "1.3.6.1.4.1.11129.2.1.30";
     private const string SerialNumberOid = "2.5.4.5";
     private const string TitleOid = "2.5.4.12";
@@ -135,6 +137,9 @@ public sealed class AttestationVerifier(AttestationTrustAnchors anchors)
 
     private AttestationVerdict VerifyChain(IReadOnlyList<byte[]> chain, AttestationPolicy policy, DateTimeOffset at, AttestationStatusList? statusList)
     {
+        // Android chains hold 3 to 5 certificates (6 with an attest-key); a longer one would only make the server
+        // verify more signatures for nothing.
+        if (chain.Count > MaxChainLength) return Refuse(AttestationFailure.ChainTooLong, $"an attestation chain has at most {MaxChainLength} certificates; this one has {chain.Count}");
         if (chain.Count < 3) return Refuse(AttestationFailure.ChainTooShort, $"an attestation chain has at least 3 certificates (leaf, intermediate, root); this one has {chain.Count}");
         var certificates = new AttestationCertificate[chain.Count];
         for (var i = 0; i < chain.Count; i++)
