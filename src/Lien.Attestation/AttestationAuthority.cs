@@ -22,6 +22,9 @@ public sealed record AttestationRequest(byte[] SubjectPublicKeyInfo, byte[] Chal
     public string Model { get; init; } = "Lien Test Phone";
     public string PackageName { get; init; } = "dev.lien.agent";
 
+    /// <summary>How the key came to be; only a generated key passes the enrollment policy.</summary>
+    public KeyOrigin Origin { get; init; } = KeyOrigin.Generated;
+
     /// <summary>The key's creationDateTime; the authority's clock when null.</summary>
     public DateTimeOffset? CreatedAt { get; init; }
 }
@@ -153,7 +156,7 @@ public sealed class AttestationAuthority : IDisposable
             Digests = [4],
             EcCurve = 1,
             NoAuthRequired = true,
-            Origin = KeyOrigin.Generated,
+            Origin = request.Origin,
             RootOfTrust = new RootOfTrust(
                 SHA256.HashData(RootPublicKey), request.DeviceLocked, request.VerifiedBootState,
                 SHA256.HashData(Encoding.UTF8.GetBytes($"{request.Brand}/{request.Device}"))),

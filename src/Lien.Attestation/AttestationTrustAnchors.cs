@@ -40,9 +40,6 @@ public sealed class AttestationTrustAnchors
     public static AttestationTrustAnchors Only(IEnumerable<byte[]> subjectPublicKeyInfos) =>
         new(subjectPublicKeyInfos.ToDictionary(k => Convert.ToBase64String(k), _ => RootTrust.Hardware, StringComparer.Ordinal));
 
-    /// <summary>The hardware roots of these anchors that are Google's (the root keys of roots.json), as SPKI DER.</summary>
-    public static IReadOnlyList<byte[]> GoogleHardwareRootKeys { get; } = ReadGoogleRoots().Select(c => c.PublicKey.ExportSubjectPublicKeyInfo()).ToArray();
-
     internal bool TryFind(byte[] subjectPublicKeyInfo, [NotNullWhen(true)] out RootTrust? trust)
     {
         if (keys.TryGetValue(Convert.ToBase64String(subjectPublicKeyInfo), out var found))

@@ -23,9 +23,11 @@ public enum AttestationFailure
     ChallengeMismatch,
     SecurityLevelTooLow,
     VerifiedBootState,
+    KeyNotGenerated,
     ImeiNotAttested,
     ImeiMismatch,
     KeyMismatch,
+    ChainTooLong,
 }
 
 /// <summary>How the chain's attestation key got to the phone (the reference verifier's distinction).</summary>
@@ -62,6 +64,9 @@ public sealed record AttestationPolicy
     /// <summary>The key the enrollment is signed with (SubjectPublicKeyInfo DER); the leaf must certify exactly it. Null skips.</summary>
     public byte[]? ExpectedPublicKey { get; init; }
 
+    /// <summary>The key must have been generated in the secure hardware (origin GENERATED), not imported into it: an imported key may be known outside the phone.</summary>
+    public bool RequireGeneratedKey { get; init; } = true;
+
     /// <summary>Refuse when no status list is given (on by default: an unchecked revocation is a hole, not a pass).</summary>
     public bool RequireStatusList { get; init; } = true;
 
@@ -70,6 +75,7 @@ public sealed record AttestationPolicy
     {
         MinimumSecurityLevel = SecurityLevel.Software,
         AllowedBootStates = new HashSet<VerifiedBootState>(Enum.GetValues<VerifiedBootState>()),
+        RequireGeneratedKey = false,
         RequireStatusList = false,
     };
 }
@@ -110,6 +116,7 @@ public sealed class AttestationVerifier(AttestationTrustAnchors anchors)
     private const int VerifiedCacheLimit = 4096;
     private readonly ConcurrentDictionary<string, bool> verifiedSignatures = new(StringComparer.Ordinal);
 
+    private const int MaxChainLength = 8;
     private const string ProvisioningInfoOid = "1.3.6.1.4.1.11129.2.1.30";
     private const string SerialNumberOid = "2.5.4.5";
     private const string TitleOid = "2.5.4.12";
@@ -130,6 +137,9 @@ public sealed class AttestationVerifier(AttestationTrustAnchors anchors)
 
     private AttestationVerdict VerifyChain(IReadOnlyList<byte[]> chain, AttestationPolicy policy, DateTimeOffset at, AttestationStatusList? statusList)
     {
+        // Android chains hold 3 to 5 certificates (6 with an attest-key); a longer one would only make the server
+        // verify more signatures for nothing.
+        if (chain.Count > MaxChainLength) return Refuse(AttestationFailure.ChainTooLong, $"an attestation chain has at most {MaxChainLength} certificates; this one has {chain.Count}");
         if (chain.Count < 3) return Refuse(AttestationFailure.ChainTooShort, $"an attestation chain has at least 3 certificates (leaf, intermediate, root); this one has {chain.Count}");
         var certificates = new AttestationCertificate[chain.Count];
         for (var i = 0; i < chain.Count; i++)
@@ -216,6 +226,9 @@ public sealed class AttestationVerifier(AttestationTrustAnchors anchors)
         var bootState = record.HardwareEnforced.RootOfTrust?.VerifiedBootState ?? VerifiedBootState.Unverified;
         if (!policy.AllowedBootStates.Contains(bootState))
             return Policy(AttestationFailure.VerifiedBootState, $"verified boot state {KeyDescriptionJson.Name(bootState)} is not allowed (allowed: {string.Join(", ", policy.AllowedBootStates.Select(KeyDescriptionJson.Name))})");
+
+        if (policy.RequireGeneratedKey && record.HardwareEnforced.Origin != KeyOrigin.Generated)
+            return Policy(AttestationFailure.KeyNotGenerated, $"the secure hardware does not attest that it generated the key (origin {record.HardwareEnforced.Origin?.ToString() ?? "absent"})");
 
         string?[] attested = [record.HardwareEnforced.AttestationIdImei, record.HardwareEnforced.AttestationIdSecondImei];
         if (policy.RequireAttestedImei && attested.All(i => i is null))

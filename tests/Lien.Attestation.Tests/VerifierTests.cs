@@ -242,6 +242,16 @@ public class VerifierTests
     }
 
     [Fact]
+    public void Verify_KeyImportedIntoTheHardware_IsRefused()
+    {
+        using var authority = AttestationAuthority.Create(Clock);
+        using var phone = new Phone();
+        var verdict = new AttestationVerifier(authority.Anchors).Verify(authority.Issue(phone.Request with { Origin = KeyOrigin.Imported }),
+            phone.Policy, Clock.GetUtcNow(), AttestationStatusList.Empty);
+        Assert.Equal(AttestationFailure.KeyNotGenerated, verdict.Failure);
+    }
+
+    [Fact]
     public void Verify_NoStatusListWhenOneIsRequired_IsRefused()
     {
         using var authority = AttestationAuthority.Create(Clock);
@@ -340,11 +350,13 @@ public class VerifierTests
     }
 
     [Fact]
-    public void Verify_ChainOfOneCertificate_IsRefusedAsTooShort()
+    public void Verify_ChainOfOneCertificateOrOfTen_IsRefusedForItsLength()
     {
         var single = AttestationFiles.Chain("allow_while_on_body");
         Assert.Equal(AttestationFailure.ChainTooShort, Google.Verify(single, AttestationPolicy.ChainOnly, Clock.GetUtcNow(), null).Failure);
         Assert.Equal(AttestationFailure.ChainTooShort, Google.Verify([], AttestationPolicy.ChainOnly, Clock.GetUtcNow(), null).Failure);
+        var chain = AttestationFiles.Chain(Factory);
+        Assert.Equal(AttestationFailure.ChainTooLong, Google.Verify([.. chain, .. chain], AttestationPolicy.ChainOnly, Clock.GetUtcNow(), null).Failure);
     }
 
     // The certificate with its signature algorithm replaced (inside and outside the signed part) and a new signature value.
