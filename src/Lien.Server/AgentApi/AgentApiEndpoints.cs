@@ -77,6 +77,8 @@ internal static class AgentApiEndpoints
     {
         // Checked only when sent (rarely): every fleet device checks in, and this path allocates nothing it does not need.
         if (body?.PushToken is { Length: > 0 } sent && new Errors().Text(sent, "pushToken", 1024) is { Any: true } errors) return errors.Problem();
+        if (body?.WrongCodes is < 0 or > CheckInRequest.MaxWrongCodes)
+            return new Errors().Add("wrongCodes", $"wrongCodes must be between 0 and {CheckInRequest.MaxWrongCodes}.").Problem();
         if (await reader.AuthenticateAsync(db, tokens, request.Headers.Authorization.ToString(), ct) is not var (deviceId, row))
             return DeviceTokens.Unauthorized();
         var now = time.GetUtcNow();
@@ -86,6 +88,10 @@ internal static class AgentApiEndpoints
         if (body?.PushToken is { Length: > 0 } push)
             using (await db.WriteGateAsync(ct))
                 await db.Devices.Where(d => d.Id == deviceId && (d.PushToken == null || d.PushToken != push)).ExecuteUpdateAsync(u => u.SetProperty(d => d.PushToken, push), ct);
+        if (body?.WrongCodes is { } wrong && wrong != row.WrongCodes)
+            using (await db.WriteGateAsync(ct)) // the epoch: a report from before a re-enrollment must not land on the new one
+                await db.Devices.Where(d => d.Id == deviceId && d.TokenEpoch == row.TokenEpoch && d.WrongCodes != wrong)
+                    .ExecuteUpdateAsync(u => u.SetProperty(d => d.WrongCodes, wrong).SetProperty(d => d.WrongCodesReportedAt, now), ct);
         return new CheckInAnswer(row.LeaseSeq, row.LeaseJws, CheckInAnswer.TrustKeys(row.TrustKeysJson),
             NextCheckIn(now, row.LeaseMode, row.LeaseUnlockedUntil), now);
     }

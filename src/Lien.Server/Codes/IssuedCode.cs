@@ -14,6 +14,10 @@ namespace Lien.Server.Codes;
 internal sealed class IssuedCode
 {
     public Guid DeviceId { get; set; }
+
+    /// <summary>The device secret it was made with (<see cref="Device.CodeSecretVersion"/>): counts start again with each.</summary>
+    public int SecretVersion { get; set; }
+
     public int Count { get; set; }
     public Guid LenderId { get; set; }
     public TokenType Type { get; set; }
@@ -28,7 +32,7 @@ internal sealed class IssuedCodeConfiguration : IEntityTypeConfiguration<IssuedC
 {
     public void Configure(EntityTypeBuilder<IssuedCode> e)
     {
-        e.HasKey(x => new { x.DeviceId, x.Count });
+        e.HasKey(x => new { x.DeviceId, x.SecretVersion, x.Count });
         e.Property(x => x.Type).HasConversion<string>().HasMaxLength(16);
         e.HasOne<Device>().WithMany().HasForeignKey(x => x.DeviceId);
     }

@@ -129,6 +129,9 @@ namespace Lien.Server.Storage.Migrations.Postgres
                     b.Property<Guid>("DeviceId")
                         .HasColumnType("uuid");
 
+                    b.Property<int>("SecretVersion")
+                        .HasColumnType("integer");
+
                     b.Property<int>("Count")
                         .HasColumnType("integer");
 
@@ -158,7 +161,7 @@ namespace Lien.Server.Storage.Migrations.Postgres
                     b.Property<int>("Value")
                         .HasColumnType("integer");
 
-                    b.HasKey("DeviceId", "Count");
+                    b.HasKey("DeviceId", "SecretVersion", "Count");
 
                     b.ToTable("IssuedCodes");
                 });
@@ -178,6 +181,10 @@ namespace Lien.Server.Storage.Migrations.Postgres
 
                     b.Property<byte[]>("CodeSecretSealed")
                         .HasColumnType("bytea");
+
+                    b.Property<int>("CodeSecretVersion")
+                        .IsConcurrencyToken()
+                        .HasColumnType("integer");
 
                     b.Property<long>("CodeStartingCode")
                         .HasColumnType("bigint");
@@ -236,6 +243,12 @@ namespace Lien.Server.Storage.Migrations.Postgres
 
                     b.Property<int>("TokenEpoch")
                         .HasColumnType("integer");
+
+                    b.Property<int>("WrongCodes")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset?>("WrongCodesReportedAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.HasKey("Id");
 

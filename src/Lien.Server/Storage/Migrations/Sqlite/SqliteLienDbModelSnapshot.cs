@@ -120,6 +120,9 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.Property<Guid>("DeviceId")
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("SecretVersion")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("Count")
                         .HasColumnType("INTEGER");
 
@@ -149,7 +152,7 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.Property<int>("Value")
                         .HasColumnType("INTEGER");
 
-                    b.HasKey("DeviceId", "Count");
+                    b.HasKey("DeviceId", "SecretVersion", "Count");
 
                     b.ToTable("IssuedCodes");
                 });
@@ -169,6 +172,10 @@ namespace Lien.Server.Storage.Migrations.Sqlite
 
                     b.Property<byte[]>("CodeSecretSealed")
                         .HasColumnType("BLOB");
+
+                    b.Property<int>("CodeSecretVersion")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER");
 
                     b.Property<long>("CodeStartingCode")
                         .HasColumnType("INTEGER");
@@ -226,6 +233,12 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<int>("TokenEpoch")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("WrongCodes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("WrongCodesReportedAt")
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
