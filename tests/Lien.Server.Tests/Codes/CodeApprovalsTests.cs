@@ -19,19 +19,23 @@ public sealed class CodeApprovalsTests
         Assert.Equal(_approval, _approvals.Check(_approvals.Grant(_lender, 1, TokenType.DisablePayg, _approval), _lender, 1, _approval.DeviceId, TokenType.DisablePayg, Now, out _));
 
     [Fact]
-    public void Check_AnotherLenderTypeSecretVersionOrMasterKey_NotGenuine()
+    public void Check_AnotherLenderTypeOrMasterKey_NotGenuine()
     {
         var token = _approvals.Grant(_lender, 1, TokenType.DisablePayg, _approval);
         var elsewhere = new CodeApprovals(new SecretBox(RandomNumberGenerator.GetBytes(32)));
-        foreach (var (approvals, lender, version, type) in new[]
-                 {
-                     (_approvals, Guid.NewGuid(), 1, TokenType.DisablePayg), (_approvals, _lender, 1, TokenType.SetTime),
-                     (_approvals, _lender, 2, TokenType.DisablePayg), (elsewhere, _lender, 1, TokenType.DisablePayg),
-                 })
+        foreach (var (approvals, lender, type) in new[] { (_approvals, Guid.NewGuid(), TokenType.DisablePayg), (_approvals, _lender, TokenType.SetTime), (elsewhere, _lender, TokenType.DisablePayg) })
         {
-            Assert.Null(approvals.Check(token, lender, version, _approval.DeviceId, type, Now, out var why));
+            Assert.Null(approvals.Check(token, lender, 1, _approval.DeviceId, type, Now, out var why));
             Assert.Contains("not one this server granted", why);
         }
+    }
+
+    [Fact]
+    public void Check_DeviceEnrolledAgainSince_Refused()
+    {
+        var token = _approvals.Grant(_lender, 1, TokenType.DisablePayg, _approval);
+        Assert.Null(_approvals.Check(token, _lender, 2, _approval.DeviceId, TokenType.DisablePayg, Now, out var why));
+        Assert.Contains("enrolled again", why);
     }
 
     [Fact]
