@@ -15,7 +15,7 @@ internal static class ConformanceFiles
     /// <summary>Where the copies come from; it exists only where the shared folder is beside the clone.</summary>
     public static string SharedFolder => Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "conformance", "openpaygo"));
 
-    private static string RepositoryRoot
+    public static string RepositoryRoot
     {
         get
         {
