@@ -1,5 +1,6 @@
 using Lien.Protocol;
 using Lien.Server.Api;
+using Lien.Server.Codes;
 using Lien.Server.Leases;
 using Lien.Server.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -88,10 +89,8 @@ internal static class AgentApiEndpoints
         if (body?.PushToken is { Length: > 0 } push)
             using (await db.WriteGateAsync(ct))
                 await db.Devices.Where(d => d.Id == deviceId && (d.PushToken == null || d.PushToken != push)).ExecuteUpdateAsync(u => u.SetProperty(d => d.PushToken, push), ct);
-        if (body?.WrongCodes is { } wrong && wrong != row.WrongCodes)
-            using (await db.WriteGateAsync(ct)) // the epoch: a report from before a re-enrollment must not land on the new one
-                await db.Devices.Where(d => d.Id == deviceId && d.TokenEpoch == row.TokenEpoch && d.WrongCodes != wrong)
-                    .ExecuteUpdateAsync(u => u.SetProperty(d => d.WrongCodes, wrong).SetProperty(d => d.WrongCodesReportedAt, now), ct);
+        if (body?.WrongCodes is { } wrong && wrong != row.WrongCodes) // resolved only then: check-in allocates nothing it does not need
+            await request.HttpContext.RequestServices.GetRequiredService<WrongCodeReports>().RecordAsync(deviceId, row.TokenEpoch, row.WrongCodes, wrong, now, ct);
         return new CheckInAnswer(row.LeaseSeq, row.LeaseJws, CheckInAnswer.TrustKeys(row.TrustKeysJson),
             NextCheckIn(now, row.LeaseMode, row.LeaseUnlockedUntil), now);
     }

@@ -33,6 +33,7 @@ internal static class CodeEndpoints
 {
     public static IServiceCollection AddCodes(this IServiceCollection services) => services
         .AddScoped<CodeIssuer>()
+        .AddScoped<WrongCodeReports>()
         .AddSingleton<CodeApprovals>()
         .AddHostedService<ClearCodeSealing>();
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Lien.Server.Codes;
 using Microsoft.EntityFrameworkCore;
 
 namespace Lien.Server.Tests.DeviceApi;
@@ -66,6 +67,34 @@ public abstract class WrongCodesTests(LienServer server)
         Assert.Equal(HttpStatusCode.Unauthorized, (await phone.CheckInAsync(enrolled.DeviceToken, enrolled.Seq, wrongCodes: 12)).StatusCode);
         await (await phone.CheckInAsync(again.DeviceToken, again.Seq, wrongCodes: 1)).Json(HttpStatusCode.OK);
         Assert.Equal(1, WrongCodes(await a.Admin.ReadAsync($"/v1/devices/{id}")).GetProperty("count").GetInt32());
+    }
+
+    [Fact]
+    public async Task CheckIn_WrongCodesReachTheThreshold_AuditedOncePerEnrollment()
+    {
+        var a = await server.NewLenderAsync();
+        var registered = await a.Admin.RegisterAsync();
+        var enrolled = await server.Client().EnrollAsync(registered.Str("imei"));
+        var phone = server.Client();
+        async Task<List<JsonElement>> AuditedAsync() =>
+            (await a.Admin.ReadAsync("/v1/audit")).EnumerateArray().Where(x => x.Str("action") == "device.wrong-codes").ToList();
+
+        // Up to the agent's free wrong codes: typos, not audited.
+        await (await phone.CheckInAsync(enrolled.DeviceToken, enrolled.Seq, wrongCodes: WrongCodeReports.AuditThreshold - 1)).Json(HttpStatusCode.OK);
+        Assert.Empty(await AuditedAsync());
+
+        await (await phone.CheckInAsync(enrolled.DeviceToken, enrolled.Seq, wrongCodes: WrongCodeReports.AuditThreshold + 2)).Json(HttpStatusCode.OK);
+        await (await phone.CheckInAsync(enrolled.DeviceToken, enrolled.Seq, wrongCodes: WrongCodeReports.AuditThreshold + 9)).Json(HttpStatusCode.OK);
+        var audited = Assert.Single(await AuditedAsync());
+        Assert.Equal($"device:{registered.Id()}", audited.Str("subject"));
+        Assert.Contains($"\"wrongCodes\":{WrongCodeReports.AuditThreshold + 2}", audited.Str("data"));
+        Assert.Equal(WrongCodeReports.AuditThreshold + 9, WrongCodes(await a.Admin.ReadAsync($"/v1/devices/{registered.Id()}")).GetProperty("count").GetInt32());
+
+        // A new enrollment counts from zero, so crossing again is audited again.
+        var again = await server.Client().EnrollAsync(registered.Str("imei"));
+        await (await phone.CheckInAsync(again.DeviceToken, again.Seq, wrongCodes: WrongCodeReports.AuditThreshold)).Json(HttpStatusCode.OK);
+        Assert.Equal(2, (await AuditedAsync()).Count);
+        Assert.True((await a.Admin.ReadAsync("/v1/audit/verify")).GetProperty("intact").GetBoolean());
     }
 }
 
