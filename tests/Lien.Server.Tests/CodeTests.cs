@@ -302,7 +302,7 @@ public abstract class CodeTests(LienServer server)
     }
 
     [Fact]
-    public async Task Enroll_Again_FreshSecretAndStartingCodeCountFromZero()
+    public async Task Enroll_Again_FreshSecretAndStartingCodeCountCarriesOn()
     {
         var e = await EnrolledDeviceAsync();
         await (await IssueAsync(e.Lender.Admin, e.Device.Id(), "AddTime", 3)).Json(HttpStatusCode.Created);
@@ -316,8 +316,8 @@ public abstract class CodeTests(LienServer server)
         Assert.NotEqual(e.TokenDevice.Key, SipHashKey.FromBytes(secret));
         Assert.NotEqual(e.Codes.StartingCode, again.Codes.StartingCode);
         Assert.InRange(again.Codes.StartingCode, 0, OpenPaygoToken.MaxStartingCode);
-        Assert.Equal(0, again.Codes.Count);
-        Assert.Equal(0, await CodeCountAsync(e.Device.Id()));
+        Assert.Equal(2, again.Codes.Count); // never reused for the device; every count up to it is spent on the phone
+        Assert.Equal(2, await CodeCountAsync(e.Device.Id()));
     }
 
     [Fact]
@@ -331,8 +331,8 @@ public abstract class CodeTests(LienServer server)
 
         var after = await (await IssueAsync(e.Lender.Admin, e.Device.Id(), "AddTime", 5)).Json(HttpStatusCode.Created);
 
-        // The same count as the code before it, under another secret: the phone as enrolled now takes it, the old secret does not.
-        Assert.Equal(before.GetProperty("count").GetInt32(), after.GetProperty("count").GetInt32());
+        // The phone as enrolled now takes it; the old secret does not, nor does the new one take a code of the old.
+        Assert.Equal(before.GetProperty("count").GetInt32() + 2, after.GetProperty("count").GetInt32());
         Assert.Equal((TokenStatus.Ok, 5), TokenDecoder.Decode(now, TokenDecoderState.Initial(again.Codes.Count), after.Str("code")).Result is var r ? (r.Status, r.Value!.Value) : default);
         Assert.Equal(TokenStatus.Invalid, TokenDecoder.Decode(e.TokenDevice, TokenDecoderState.Initial(e.Codes.Count), after.Str("code")).Result.Status);
         Assert.Equal(TokenStatus.Invalid, TokenDecoder.Decode(now, TokenDecoderState.Initial(again.Codes.Count), before.Str("code")).Result.Status);
@@ -351,8 +351,8 @@ public abstract class CodeTests(LienServer server)
         var device = e.Device.Id();
         var approver = await e.Lender.KeyAsync("Admin", Server);
         var operatorKey = await e.Lender.KeyAsync("Operator", Server);
-        var approval = await ApprovalAsync(approver, device); // granted at count 0 of the first secret
-        await Server.Client().EnrollAsync(e.Device.Str("imei")); // count 0 again, of a fresh secret
+        var approval = await ApprovalAsync(approver, device); // granted for the first secret
+        await Server.Client().EnrollAsync(e.Device.Str("imei")); // a fresh secret, the count where it was
 
         var refused = await (await IssueAsync(operatorKey, device, "DisablePayg", approval: approval)).Problem(HttpStatusCode.Conflict);
         Assert.Contains("enrolled again", refused.Str("detail"));

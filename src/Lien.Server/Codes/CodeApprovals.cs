@@ -17,8 +17,8 @@ internal sealed record CodeApproval(Guid DeviceId, int Count, string ApproverKey
 /// The second approver of a code that frees a phone for good (DisablePayg), with nothing stored: an approval is a token
 /// <c>ca2.{type}.{device}.{count}.{approver key}.{expiry}.{secret version}.{mac}</c>, the MAC an HMAC-SHA256 under a key
 /// derived from the master key over those fields and the lender. It is good for 15 minutes and for one code: the
-/// device's count moves on when a code is issued, and a re-enrollment (which starts the count again under a fresh
-/// secret, <see cref="Devices.Device.CodeSecretVersion"/>) voids it. Whether the approver may approve (an admin, not the issuer) is the caller's to check.
+/// device's count moves on when a code is issued, and a re-enrollment (a fresh secret,
+/// <see cref="Devices.Device.CodeSecretVersion"/>) voids it. Whether the approver may approve (an admin, not the issuer) is the caller's to check.
 /// </summary>
 internal sealed class CodeApprovals(SecretBox box)
 {

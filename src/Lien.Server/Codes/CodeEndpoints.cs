@@ -16,7 +16,7 @@ internal sealed record CodeView(string Code, string Display, TokenType Type, int
 
 /// <summary>
 /// An issued code as listed: everything but its digits. <see cref="SecretVersion"/> is the device secret it was made with
-/// (each enrollment gets a fresh one and counts start again); <see cref="Current"/> is false once the phone enrolled
+/// (each enrollment gets a fresh one); <see cref="Current"/> is false once the phone enrolled
 /// again, when the code no longer works on it.
 /// </summary>
 internal sealed record IssuedCodeView(TokenType Type, int Value, double Days, int Count, DateTimeOffset IssuedAt, string Actor, string Reason,
@@ -97,7 +97,7 @@ internal static class CodeEndpoints
         var current = await db.Devices.Where(d => d.Id == deviceId && d.LenderId == lenderId).Select(d => (int?)d.CodeSecretVersion).FirstOrDefaultAsync(ct);
         if (current is null) return Problems.NotFound("No such device.");
         var divider = await db.Lenders.Where(l => l.Id == lenderId).Select(l => l.CodeTimeDivider).FirstAsync(ct);
-        var rows = await db.IssuedCodes.AsNoTracking().Where(c => c.DeviceId == deviceId).OrderByDescending(c => c.SecretVersion).ThenByDescending(c => c.Count)
+        var rows = await db.IssuedCodes.AsNoTracking().Where(c => c.DeviceId == deviceId).OrderByDescending(c => c.Count)
             .Select(c => new { c.Type, c.Value, c.Count, c.IssuedAt, c.Actor, c.Reason, c.SecretVersion }) // never the sealed digits
             .ToListAsync(ct);
         return TypedResults.Ok(rows.Select(r => new IssuedCodeView(r.Type, r.Value, Days(r.Type, r.Value, divider), r.Count, r.IssuedAt, r.Actor, r.Reason,

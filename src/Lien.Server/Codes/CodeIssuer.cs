@@ -36,7 +36,7 @@ internal sealed record CodeCaller(string Actor, string? KeyId);
 
 /// <summary>
 /// Offline unlock codes (OpenPAYGO Token): the per-device secret made afresh at each accepted enrollment, and codes
-/// issued from the newest one with a count that is never reused under it. Every entry point that hands a borrower a code (API, console, SMS, USSD) comes here.
+/// issued from the newest one with a count that is never reused for the device. Every entry point that hands a borrower a code (API, console, SMS, USSD) comes here.
 /// A code's digits are a credential: they are kept sealed and shown once, to whoever issued it. DisablePayg frees a phone
 /// for good, so it needs a paid-off plan (or a released device) or a second approver, an admin (<see cref="CodeApprovals"/>).
 /// </summary>
@@ -50,10 +50,12 @@ internal sealed class CodeIssuer(LienDb db, SecretBox box, CodeApprovals approva
         "and the issuer passes the approval it gets (good for 15 minutes and one code) as `approval`.";
 
     /// <summary>
-    /// Gives a device that is being enrolled a fresh code secret and random starting code, its count back at 0 and its
-    /// wrong-code report cleared; returns the secret, to be sealed to the enrolled key. A fresh secret for every
-    /// enrollment means whoever enrolled as the phone before (or still holds an earlier secret) can derive no code the
-    /// phone now accepts; codes issued from here on are for this secret only.
+    /// Gives a device that is being enrolled a fresh code secret and random starting code, and clears its wrong-code
+    /// report; returns the secret, to be sealed to the enrolled key. A fresh secret for every enrollment means whoever
+    /// enrolled as the phone before (or still holds an earlier secret) can derive no code the phone now accepts; codes
+    /// issued from here on are for this secret only. The count carries on from the last code issued: it is never reused
+    /// for a device (it keys the issued codes and makes an approval single-use), and under a fresh secret and starting
+    /// code a count that carries on reveals no more than one that starts again.
     /// </summary>
     public byte[] NewSecret(Device device)
     {
@@ -61,7 +63,6 @@ internal sealed class CodeIssuer(LienDb db, SecretBox box, CodeApprovals approva
         device.CodeSecretSealed = box.Seal(secret, SecretPurpose);
         device.CodeStartingCode = RandomNumberGenerator.GetInt32(1_000_000_000);
         device.CodeSecretVersion++; // a code being issued for the old secret meanwhile conflicts here and is redone
-        device.CodeCount = 0;
         device.WrongCodes = 0;
         device.WrongCodesReportedAt = null;
         return secret;

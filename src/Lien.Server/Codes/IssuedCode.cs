@@ -15,7 +15,7 @@ internal sealed class IssuedCode
 {
     public Guid DeviceId { get; set; }
 
-    /// <summary>The device secret it was made with (<see cref="Device.CodeSecretVersion"/>): counts start again with each.</summary>
+    /// <summary>The device secret it was made with (<see cref="Device.CodeSecretVersion"/>): a code works only while the phone holds that one.</summary>
     public int SecretVersion { get; set; }
 
     public int Count { get; set; }
@@ -32,7 +32,7 @@ internal sealed class IssuedCodeConfiguration : IEntityTypeConfiguration<IssuedC
 {
     public void Configure(EntityTypeBuilder<IssuedCode> e)
     {
-        e.HasKey(x => new { x.DeviceId, x.SecretVersion, x.Count });
+        e.HasKey(x => new { x.DeviceId, x.Count });
         e.Property(x => x.Type).HasConversion<string>().HasMaxLength(16);
         e.HasOne<Device>().WithMany().HasForeignKey(x => x.DeviceId);
     }

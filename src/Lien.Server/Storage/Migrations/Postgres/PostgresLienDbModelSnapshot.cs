@@ -129,9 +129,6 @@ namespace Lien.Server.Storage.Migrations.Postgres
                     b.Property<Guid>("DeviceId")
                         .HasColumnType("uuid");
 
-                    b.Property<int>("SecretVersion")
-                        .HasColumnType("integer");
-
                     b.Property<int>("Count")
                         .HasColumnType("integer");
 
@@ -153,6 +150,9 @@ namespace Lien.Server.Storage.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<int>("SecretVersion")
+                        .HasColumnType("integer");
+
                     b.Property<string>("Type")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -161,7 +161,7 @@ namespace Lien.Server.Storage.Migrations.Postgres
                     b.Property<int>("Value")
                         .HasColumnType("integer");
 
-                    b.HasKey("DeviceId", "SecretVersion", "Count");
+                    b.HasKey("DeviceId", "Count");
 
                     b.ToTable("IssuedCodes");
                 });

@@ -120,9 +120,6 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.Property<Guid>("DeviceId")
                         .HasColumnType("TEXT");
 
-                    b.Property<int>("SecretVersion")
-                        .HasColumnType("INTEGER");
-
                     b.Property<int>("Count")
                         .HasColumnType("INTEGER");
 
@@ -144,6 +141,9 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("SecretVersion")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Type")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -152,7 +152,7 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.Property<int>("Value")
                         .HasColumnType("INTEGER");
 
-                    b.HasKey("DeviceId", "SecretVersion", "Count");
+                    b.HasKey("DeviceId", "Count");
 
                     b.ToTable("IssuedCodes");
                 });

@@ -10,10 +10,6 @@ namespace Lien.Server.Storage.Migrations.Sqlite
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.DropPrimaryKey(
-                name: "PK_IssuedCodes",
-                table: "IssuedCodes");
-
             migrationBuilder.AddColumn<int>(
                 name: "SecretVersion",
                 table: "IssuedCodes",
@@ -43,20 +39,11 @@ namespace Lien.Server.Storage.Migrations.Sqlite
 
             // A device enrolled before this version holds its first (and only) secret.
             migrationBuilder.Sql("""UPDATE "Devices" SET "CodeSecretVersion" = 1 WHERE "CodeSecretSealed" IS NOT NULL""");
-
-            migrationBuilder.AddPrimaryKey(
-                name: "PK_IssuedCodes",
-                table: "IssuedCodes",
-                columns: new[] { "DeviceId", "SecretVersion", "Count" });
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.DropPrimaryKey(
-                name: "PK_IssuedCodes",
-                table: "IssuedCodes");
-
             migrationBuilder.DropColumn(
                 name: "SecretVersion",
                 table: "IssuedCodes");
@@ -72,11 +59,6 @@ namespace Lien.Server.Storage.Migrations.Sqlite
             migrationBuilder.DropColumn(
                 name: "WrongCodesReportedAt",
                 table: "Devices");
-
-            migrationBuilder.AddPrimaryKey(
-                name: "PK_IssuedCodes",
-                table: "IssuedCodes",
-                columns: new[] { "DeviceId", "Count" });
         }
     }
 }

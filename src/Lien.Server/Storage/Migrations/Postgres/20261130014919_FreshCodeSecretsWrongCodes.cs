@@ -11,10 +11,6 @@ namespace Lien.Server.Storage.Migrations.Postgres
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.DropPrimaryKey(
-                name: "PK_IssuedCodes",
-                table: "IssuedCodes");
-
             migrationBuilder.AddColumn<int>(
                 name: "SecretVersion",
                 table: "IssuedCodes",
@@ -44,20 +40,11 @@ namespace Lien.Server.Storage.Migrations.Postgres
 
             // A device enrolled before this version holds its first (and only) secret.
             migrationBuilder.Sql("""UPDATE "Devices" SET "CodeSecretVersion" = 1 WHERE "CodeSecretSealed" IS NOT NULL""");
-
-            migrationBuilder.AddPrimaryKey(
-                name: "PK_IssuedCodes",
-                table: "IssuedCodes",
-                columns: new[] { "DeviceId", "SecretVersion", "Count" });
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.DropPrimaryKey(
-                name: "PK_IssuedCodes",
-                table: "IssuedCodes");
-
             migrationBuilder.DropColumn(
                 name: "SecretVersion",
                 table: "IssuedCodes");
@@ -73,11 +60,6 @@ namespace Lien.Server.Storage.Migrations.Postgres
             migrationBuilder.DropColumn(
                 name: "WrongCodesReportedAt",
                 table: "Devices");
-
-            migrationBuilder.AddPrimaryKey(
-                name: "PK_IssuedCodes",
-                table: "IssuedCodes",
-                columns: new[] { "DeviceId", "Count" });
         }
     }
 }
