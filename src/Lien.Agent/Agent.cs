@@ -78,6 +78,9 @@ public interface IOfflineCodes
 
     /// <summary>Redeems <paramref name="code"/> typed at <paramref name="at"/> (both clocks), when the agent trusts it is <paramref name="trustedNow"/>.</summary>
     CodeResult Redeem(AgentState state, string code, DeviceTime at, DateTimeOffset trustedNow);
+
+    /// <summary>How many codes were refused as wrong since the device enrolled (0 before codes are set up): check-in's <c>wrongCodes</c>.</summary>
+    int WrongCodes(AgentState state);
 }
 
 /// <summary>

@@ -138,11 +138,15 @@ public sealed class AgentRuntime(HttpClient http, IAgentStore store, IDeviceCloc
             r => r.Nonce == nonce ? (new Enrolled(r, clock.Now, identity), r.NextCheckInAt - r.ServerTime) : (null, null), ct);
     }
 
-    /// <summary>Checks in with the highest applied seq (PROTOCOL §2). A 401 forgets the token, so the next step is enrollment.</summary>
+    /// <summary>
+    /// Checks in with the highest applied seq and the wrong-code count (PROTOCOL §2). A 401 forgets the token, so the next
+    /// step is enrollment.
+    /// </summary>
     public async Task<CallResult> CheckInAsync(CancellationToken ct = default)
     {
         if (State.Enrollment is not { } enrollment) return new CallResult(CallOutcome.Unauthorized);
-        return await CallAsync<CheckInResponse>("v1/device/checkin", new CheckInRequest(State.AppliedSeq), enrollment.DeviceToken,
+        var request = new CheckInRequest(State.AppliedSeq, WrongCodes: codes?.WrongCodes(State));
+        return await CallAsync<CheckInResponse>("v1/device/checkin", request, enrollment.DeviceToken,
             r => (new CheckedIn(r, clock.Now), r.NextCheckInAt - r.ServerTime), ct);
     }
 

@@ -11,6 +11,9 @@ namespace Lien.Agent;
 /// it, DISABLE_PAYG releases, COUNTER_SYNC only moves the count. Wrong codes are rate-limited (docs/PROTOCOL.md §7):
 /// five free, then a wait of 1 minute doubling to 1 hour, measured on the monotonic clock so that changing the wall
 /// clock does not shorten it (a reboot starts the current wait again); a code already used is refused but not counted.
+/// A COUNTER_SYNC typed again is accepted (as the OpenPAYGO reference accepts it) but does not reset the limit: it is
+/// free to repeat, so it must not clear a wait. Every wrong code since enrollment is also counted for check-in
+/// (<c>wrongCodes</c>), so the lender sees a phone someone is guessing codes on.
 /// </summary>
 public sealed class OpenPaygoCodes : IOfflineCodes
 {
@@ -18,9 +21,12 @@ public sealed class OpenPaygoCodes : IOfflineCodes
     internal static readonly TimeSpan FirstWait = TimeSpan.FromMinutes(1);
     internal static readonly TimeSpan MaxWait = TimeSpan.FromHours(1);
 
-    /// <summary>What the extension keeps in <see cref="AgentState.CodeState"/> (in the device's keystore on a real phone).</summary>
+    /// <summary>
+    /// What the extension keeps in <see cref="AgentState.CodeState"/> (in the device's keystore on a real phone).
+    /// <see cref="Wrong"/> counts toward the rate limit (an accepted code resets it); <see cref="WrongSinceEnrollment"/> never resets.
+    /// </summary>
     private sealed record State(string Key, long StartingCode, bool Restricted, int TimeDivider, int Count, ulong Used, int Wrong,
-        TimeSpan? WaitFrom = null, TimeSpan? WaitFor = null);
+        TimeSpan? WaitFrom = null, TimeSpan? WaitFor = null, int WrongSinceEnrollment = 0);
 
     public string? Enroll(AgentState state, OfflineCodes codes)
     {
@@ -54,10 +60,14 @@ public sealed class OpenPaygoCodes : IOfflineCodes
                 var wrong = s.Wrong + 1;
                 var waitFor = wrong <= FreeWrongCodes ? (TimeSpan?)null
                     : TimeSpan.FromTicks(Math.Min(MaxWait.Ticks, FirstWait.Ticks << Math.Min(wrong - FreeWrongCodes - 1, 20)));
-                return new CodeResult(null, Write(s with { Wrong = wrong, WaitFrom = waitFor is null ? null : at.Elapsed, WaitFor = waitFor }),
+                var total = Math.Min(s.WrongSinceEnrollment + 1, CheckInRequest.MaxWrongCodes); // what a server accepts
+                return new CodeResult(null, Write(s with { Wrong = wrong, WaitFrom = waitFor is null ? null : at.Elapsed, WaitFor = waitFor, WrongSinceEnrollment = total }),
                     "Wrong code. Check it and try again.");
         }
-        var next = Write(s with { Count = decoder.Count, Used = decoder.UsedCounts, Wrong = 0, WaitFrom = null, WaitFor = null });
+        var repeat = result.Type == TokenType.CounterSync && result.Count <= s.Count && new TokenDecoderState(s.Count, s.Used).IsUsed(result.Count!.Value);
+        var next = Write(repeat
+            ? s with { Count = decoder.Count, Used = decoder.UsedCounts }
+            : s with { Count = decoder.Count, Used = decoder.UsedCounts, Wrong = 0, WaitFrom = null, WaitFor = null });
         var days = TimeSpan.FromDays(result.Value!.Value / (double)s.TimeDivider);
         var current = state.UnlockedUntil is { } u && u > trustedNow ? u : trustedNow;
         return result.Type switch
@@ -68,6 +78,9 @@ public sealed class OpenPaygoCodes : IOfflineCodes
             _ => new CodeResult(null, next, null), // COUNTER_SYNC
         };
     }
+
+    public int WrongCodes(AgentState state) =>
+        state.CodeState is null ? 0 : JsonSerializer.Deserialize<State>(state.CodeState)!.WrongSinceEnrollment;
 
     private static string Write(State s) => JsonSerializer.Serialize(s);
 }

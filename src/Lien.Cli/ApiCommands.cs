@@ -69,6 +69,8 @@ internal static class ApiCommands
             await o.WriteLineAsync($"  enrolled {d.EnrolledAt?.ToString("u", CultureInfo.InvariantCulture) ?? "no"}{(d.EnrolledWith is null ? "" : $" ({d.EnrolledWith})")}, last seen {d.LastSeenAt?.ToString("u", CultureInfo.InvariantCulture) ?? "never"}, plan {d.ActivePlanId?.ToString() ?? "none"}");
             await o.WriteLineAsync($"  lease #{lease.Seq} {lease.Mode}{(lease.UnlockedUntil is { } u ? " until " + u.ToString("u", CultureInfo.InvariantCulture) : "")} ({(lease.Applied ? "applied" : "not yet applied")})");
             await o.WriteLineAsync($"  reason: {lease.Reason}");
+            if (d.WrongCodes is { Count: > 0, ReportedAt: var at })
+                await o.WriteLineAsync($"  wrong codes typed since enrollment: {d.WrongCodes.Count} (reported {at?.ToString("u", CultureInfo.InvariantCulture)})");
             if (lease.Screen.AmountDueMinor > 0) await o.WriteLineAsync($"  amount due: {new Money(lease.Screen.AmountDueMinor, lease.Screen.Currency)}, pay reference {lease.Screen.PayReference}");
         });
 

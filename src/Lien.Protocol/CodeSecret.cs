@@ -6,6 +6,9 @@ namespace Lien.Protocol;
 /// <summary>
 /// The device's offline-code secret as it travels in the enrollment answer: encrypted to the device's own P-256 key
 /// (ECDH with a one-time server key, HKDF-SHA256, AES-256-GCM), so only the key that signed the enrollment can read it.
+/// Every field is standard base64 (RFC 4648 §4, padded): <see cref="EphemeralPublicKey"/> a DER SubjectPublicKeyInfo,
+/// <see cref="Nonce"/> 12 bytes, <see cref="Ciphertext"/> the encrypted secret followed by the 16-byte GCM tag.
+/// docs/PROTOCOL.md §7 spells it out with a worked vector.
 /// </summary>
 public sealed record SealedCodeSecret(string EphemeralPublicKey, string Nonce, string Ciphertext)
 {
@@ -14,11 +17,16 @@ public sealed record SealedCodeSecret(string EphemeralPublicKey, string Nonce, s
     /// <summary>Encrypts <paramref name="secret"/> to the holder of <paramref name="devicePublicKeySpki"/>; <paramref name="deviceId"/> is bound as associated data.</summary>
     public static SealedCodeSecret Seal(ReadOnlySpan<byte> secret, byte[] devicePublicKeySpki, Guid deviceId)
     {
+        using var ephemeral = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
+        return Seal(secret, devicePublicKeySpki, deviceId, ephemeral, RandomNumberGenerator.GetBytes(12));
+    }
+
+    // With the one-time key and nonce given: for the worked vector in docs/PROTOCOL.md §7, never with a key used twice.
+    internal static SealedCodeSecret Seal(ReadOnlySpan<byte> secret, byte[] devicePublicKeySpki, Guid deviceId, ECDiffieHellman ephemeral, byte[] nonce)
+    {
         using var device = ECDiffieHellman.Create();
         device.ImportSubjectPublicKeyInfo(devicePublicKeySpki, out _);
-        using var ephemeral = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
         var key = DeriveKey(ephemeral, device.PublicKey);
-        var nonce = RandomNumberGenerator.GetBytes(12);
         var ciphertext = new byte[secret.Length + 16];
         using (var aes = new AesGcm(key, 16))
             aes.Encrypt(nonce, secret, ciphertext.AsSpan(0, secret.Length), ciphertext.AsSpan(secret.Length), deviceId.ToByteArray(bigEndian: true));

@@ -46,8 +46,15 @@ public sealed record EnrollResponse(
     OfflineCodes? Codes = null,
     string? Nonce = null);
 
-/// <summary>A periodic check-in: the highest lease seq the device has applied, and its FCM token when that changed.</summary>
-public sealed record CheckInRequest(long AppliedSeq, string? PushToken = null);
+/// <summary>
+/// A periodic check-in: the highest lease seq the device has applied, its FCM token when that changed, and how many
+/// offline codes it refused as wrong since it enrolled (null: it has no offline codes to report on).
+/// </summary>
+public sealed record CheckInRequest(long AppliedSeq, string? PushToken = null, int? WrongCodes = null)
+{
+    /// <summary>The most <see cref="WrongCodes"/> a server accepts: far more than the agent's rate limit lets anyone type.</summary>
+    public const int MaxWrongCodes = 1_000_000;
+}
 
 /// <summary>The check-in answer: the current lease (JWS compact), the trust keys, and when to check in next.</summary>
 public sealed record CheckInResponse(

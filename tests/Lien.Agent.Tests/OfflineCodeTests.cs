@@ -138,4 +138,39 @@ public sealed class OfflineCodeTests : IDisposable
         s = Type(s, Issue(TokenType.SetTime, 2), 1).State;
         Assert.Equal(TestLeases.T0.AddDays(3), s.CodeUnlockedUntil);
     }
+
+    [Fact]
+    public void WrongCodes_CountedSinceEnrollment_AGoodCodeDoesNotResetTheCount()
+    {
+        var s = LockedDevice();
+        Assert.Equal(0, _codes.WrongCodes(s));
+        for (var i = 0; i < 3; i++) s = Type(s, "111111111", 0).State;
+        s = Type(s, Issue(TokenType.AddTime, 1), 0).State; // accepted: resets the rate limit, not the report
+        s = Type(s, "222222222", 0).State;
+        s = Type(s, Issue(TokenType.AddTime, 1), 0).State;
+        s = Type(s, Issue(TokenType.AddTime, 1), 0).State;
+        var used = Issue(TokenType.AddTime, 1);
+        s = Type(Type(s, used, 0).State, used, 0).State; // already used: a genuine code again, not a wrong one
+
+        Assert.Equal(4, _codes.WrongCodes(s));
+        Assert.Equal(0, _codes.WrongCodes(LockedDevice())); // enrolled again: counted from zero
+        Assert.Equal(0, _codes.WrongCodes(AgentState.New(DeviceKeys.NewIdentity(_t.Imeis)))); // codes not set up
+    }
+
+    [Fact]
+    public void CounterSync_TypedAgain_AcceptedButDoesNotClearTheWrongCodeLimit()
+    {
+        var sync = Issue(TokenType.CounterSync);
+        var s = Type(LockedDevice(), sync, 0).State;
+        for (var i = 0; i <= OpenPaygoCodes.FreeWrongCodes; i++) s = Type(s, "111111111", 0).State; // the sixth starts a 1-minute wait
+
+        var (again, effects) = Type(s, sync, 2.0 / 1440); // after the wait: accepted again, as the reference accepts it
+        Assert.Empty(effects.OfType<CodeRefused>());
+        var (_, wrong) = Type(again, "111111112", 2.1 / 1440); // the seventh wrong code: still counted from six, a 2-minute wait
+        Assert.Equal("Wrong code. Check it and try again.", Assert.Single(wrong.OfType<CodeRefused>()).Message);
+        var waiting = Type(again, "111111112", 2.1 / 1440).State;
+        var (_, blocked) = Type(waiting, Issue(TokenType.AddTime, 1), 3.0 / 1440);
+        Assert.Contains("Too many wrong codes", Assert.Single(blocked.OfType<CodeRefused>()).Message);
+        Assert.Equal(OpenPaygoCodes.FreeWrongCodes + 2, _codes.WrongCodes(waiting));
+    }
 }

@@ -62,5 +62,7 @@ public sealed class OrderingPropertyTests
 
         public CodeResult Redeem(AgentState state, string code, DeviceTime at, DateTimeOffset trustedNow) =>
             code.Length == 9 ? new CodeResult(trustedNow.AddDays(3), "used:" + code, null) : new CodeResult(null, null, "wrong code");
+
+        public int WrongCodes(AgentState state) => throw new NotSupportedException("Check-in is not part of these tests.");
     }
 }

@@ -114,6 +114,23 @@ public sealed partial class CliTests(SqliteServer server) : IClassFixture<Sqlite
         Assert.Contains("timeZone must be an IANA time zone", error.ToString());
     }
 
+    [Fact]
+    public async Task Cli_DeviceShow_WrongCodesTheAgentReported()
+    {
+        var a = await server.NewLenderAsync();
+        var device = await a.Admin.RegisterAsync();
+        var enrolled = await server.Client().EnrollAsync(device.Str("imei"));
+        var (code, output, error) = await LienCommand.RunAsync("devices", "show", device.Id().ToString(), "--server", Url, "--key", a.Token);
+        Assert.True(code == 0, error);
+        Assert.DoesNotContain("wrong codes", output);
+
+        await (await server.Client().CheckInAsync(enrolled.DeviceToken, enrolled.Seq, wrongCodes: 4)).Json(System.Net.HttpStatusCode.OK);
+        (code, output, error) = await LienCommand.RunAsync("devices", "show", device.Id().ToString(), "--server", Url, "--key", a.Token);
+
+        Assert.True(code == 0, error);
+        Assert.Contains($"wrong codes typed since enrollment: 4 (reported {server.Time.GetUtcNow().ToString("u", System.Globalization.CultureInfo.InvariantCulture)})", output);
+    }
+
     [GeneratedRegex("registered ([0-9a-f-]{36})")]
     private static partial Regex DeviceIdPattern();
 

@@ -301,6 +301,64 @@ public abstract class CodeTests(LienServer server)
         Assert.DoesNotContain(await AuditAsync(e.Lender), x => x.Str("action") == "code.issued");
     }
 
+    [Fact]
+    public async Task Enroll_Again_FreshSecretAndStartingCodeCountCarriesOn()
+    {
+        var e = await EnrolledDeviceAsync();
+        await (await IssueAsync(e.Lender.Admin, e.Device.Id(), "AddTime", 3)).Json(HttpStatusCode.Created);
+        Assert.Equal(2, await CodeCountAsync(e.Device.Id()));
+
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var again = await Server.Client().EnrollAsync(key, e.Device.Str("imei"));
+        var secret = again.Codes!.Secret.Open(key, again.DeviceId);
+
+        Assert.Equal(16, secret.Length);
+        Assert.NotEqual(e.TokenDevice.Key, SipHashKey.FromBytes(secret));
+        Assert.NotEqual(e.Codes.StartingCode, again.Codes.StartingCode);
+        Assert.InRange(again.Codes.StartingCode, 0, OpenPaygoToken.MaxStartingCode);
+        Assert.Equal(2, again.Codes.Count); // never reused for the device; every count up to it is spent on the phone
+        Assert.Equal(2, await CodeCountAsync(e.Device.Id()));
+    }
+
+    [Fact]
+    public async Task Issue_AfterReEnrollment_ForTheNewSecretOnly_ListSaysWhichSecret()
+    {
+        var e = await EnrolledDeviceAsync();
+        var before = await (await IssueAsync(e.Lender.Admin, e.Device.Id(), "AddTime", 3)).Json(HttpStatusCode.Created);
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var again = await Server.Client().EnrollAsync(key, e.Device.Str("imei"));
+        var now = new TokenDevice(SipHashKey.FromBytes(again.Codes!.Secret.Open(key, again.DeviceId)), again.Codes.StartingCode, again.Codes.RestrictedDigitSet);
+
+        var after = await (await IssueAsync(e.Lender.Admin, e.Device.Id(), "AddTime", 5)).Json(HttpStatusCode.Created);
+
+        // The phone as enrolled now takes it; the old secret does not, nor does the new one take a code of the old.
+        Assert.Equal(before.GetProperty("count").GetInt32() + 2, after.GetProperty("count").GetInt32());
+        Assert.Equal((TokenStatus.Ok, 5), TokenDecoder.Decode(now, TokenDecoderState.Initial(again.Codes.Count), after.Str("code")).Result is var r ? (r.Status, r.Value!.Value) : default);
+        Assert.Equal(TokenStatus.Invalid, TokenDecoder.Decode(e.TokenDevice, TokenDecoderState.Initial(e.Codes.Count), after.Str("code")).Result.Status);
+        Assert.Equal(TokenStatus.Invalid, TokenDecoder.Decode(now, TokenDecoderState.Initial(again.Codes.Count), before.Str("code")).Result.Status);
+
+        var listed = (await e.Lender.Admin.ReadAsync($"/v1/devices/{e.Device.Id()}/codes")).EnumerateArray().ToList();
+        Assert.Equal([(5, 2, true), (3, 1, false)],
+            listed.Select(c => (c.GetProperty("value").GetInt32(), c.GetProperty("secretVersion").GetInt32(), c.GetProperty("current").GetBoolean())));
+        var audit = (await AuditAsync(e.Lender)).Where(x => x.Str("action") == "code.issued").Select(x => x.Str("data")).ToList();
+        Assert.Contains(audit, d => d.Contains("\"secretVersion\":2", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task DisablePayg_ApprovalGrantedBeforeReEnrollment_Refused()
+    {
+        var e = await EnrolledDeviceAsync();
+        var device = e.Device.Id();
+        var approver = await e.Lender.KeyAsync("Admin", Server);
+        var operatorKey = await e.Lender.KeyAsync("Operator", Server);
+        var approval = await ApprovalAsync(approver, device); // granted for the first secret
+        await Server.Client().EnrollAsync(e.Device.Str("imei")); // a fresh secret, the count where it was
+
+        var refused = await (await IssueAsync(operatorKey, device, "DisablePayg", approval: approval)).Problem(HttpStatusCode.Conflict);
+        Assert.Contains("enrolled again", refused.Str("detail"));
+        Assert.Equal(0, await CodeCountAsync(device));
+    }
+
     private static string KeyId(HttpClient client) => client.DefaultRequestHeaders.Authorization!.Parameter!.Split('_')[1];
 }
 

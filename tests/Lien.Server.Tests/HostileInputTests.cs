@@ -315,6 +315,8 @@ public abstract class HostileInputTests(HostileServer server)
                      ("enroll", "publicKey not a key", "publicKey", "\"" + Convert.ToBase64String(new byte[300]) + "\"", null),
                      ("check-in", "appliedSeq as a string", "appliedSeq", "\"1\"", null),
                      ("check-in", "pushToken too long", "pushToken", "\"" + new string('f', 5000) + "\"", null),
+                     ("check-in", "wrongCodes negative", "wrongCodes", "-1", null), ("check-in", "wrongCodes above a million", "wrongCodes", "1000001", null),
+                     ("check-in", "wrongCodes beyond int", "wrongCodes", "99999999999", null), ("check-in", "wrongCodes as a string", "wrongCodes", "\"3\"", null),
                      ("ack", "seq as a string", "seq", "\"1\"", null), ("ack", "seq as a fraction", "seq", "1.5", null),
                  })
             Twist(endpoint, what, key, json, names);

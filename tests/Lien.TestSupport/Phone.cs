@@ -52,9 +52,9 @@ public static class Phone
         return await client.EnrollAsync(key, imei);
     }
 
-    public static Task<HttpResponseMessage> CheckInAsync(this HttpClient client, string token, long appliedSeq, string? pushToken = null)
+    public static Task<HttpResponseMessage> CheckInAsync(this HttpClient client, string token, long appliedSeq, string? pushToken = null, int? wrongCodes = null)
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/device/checkin") { Content = JsonContent.Create(new CheckInRequest(appliedSeq, pushToken)) };
+        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/device/checkin") { Content = JsonContent.Create(new CheckInRequest(appliedSeq, pushToken, wrongCodes)) };
         request.Headers.Authorization = new AuthenticationHeaderValue("Device", token);
         return client.SendAsync(request);
     }

@@ -17,7 +17,10 @@ public sealed record RegisterDevice(string Imei, string? Imei2 = null, string? S
 /// <summary>A registered device.</summary>
 public sealed record Device(Guid Id, string Imei, string? Imei2, string? Serial, string? Make, string? Model, DateTimeOffset CreatedAt,
     DateTimeOffset? ReleasedAt, DateTimeOffset? EnrolledAt, DateTimeOffset? LastSeenAt, long LeaseSeq, LeaseMode LeaseMode, long AppliedSeq, Guid? ActivePlanId,
-    string? EnrolledWith = null);
+    string? EnrolledWith = null, WrongCodes? WrongCodes = null);
+
+/// <summary>Offline codes the phone refused as wrong since it enrolled, as its agent last reported, and when it first reported that count.</summary>
+public sealed record WrongCodes(int Count, DateTimeOffset? ReportedAt);
 
 /// <summary>One page of a list; pass <see cref="Next"/> as <c>after</c> for the following page.</summary>
 public sealed record Page<T>(IReadOnlyList<T> Items, string? Next);

@@ -97,14 +97,12 @@ public sealed class TokenDecoder(TokenDevice device, TokenDecoderState state)
     {
         // Count 0 is the starting code itself: typing it must never do anything.
         if (count == 0) return false;
+        // As the OpenPAYGO reference decoders do, a COUNTER_SYNC is accepted above count − 64 even when its count is
+        // used: it credits nothing and only settles the count, so entering it again is harmless.
+        if (type == TokenType.CounterSync) return count > state.Count - MaxJump;
         if (count > state.Count) return true;
         if (state.IsUsed(count)) return false;
-        return type switch
-        {
-            TokenType.AddTime => count > state.Count - OlderAddTimeWindow,
-            TokenType.CounterSync => count > state.Count - MaxJump,
-            _ => false,
-        };
+        return type == TokenType.AddTime && count > state.Count - OlderAddTimeWindow;
     }
 
     private static TokenDecoderState Accept(TokenDecoderState state, int count, TokenType type)

@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using Lien.Protocol;
 using Lien.Server.DeviceTrust;
 using Lien.Server.Api;
+using Lien.Server.Codes;
 using Lien.Server.Leases;
 using Lien.Server.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -112,6 +113,8 @@ internal static class AgentApiEndpoints
     {
         // Checked only when sent (rarely): every fleet device checks in, and this path allocates nothing it does not need.
         if (body?.PushToken is { Length: > 0 } sent && new Errors().Text(sent, "pushToken", 1024) is { Any: true } errors) return errors.Problem();
+        if (body?.WrongCodes is < 0 or > CheckInRequest.MaxWrongCodes)
+            return new Errors().Add("wrongCodes", $"wrongCodes must be between 0 and {CheckInRequest.MaxWrongCodes}.").Problem();
         if (await reader.AuthenticateAsync(db, tokens, request.Headers.Authorization.ToString(), ct) is not var (deviceId, row))
             return DeviceTokens.Unauthorized();
         var now = time.GetUtcNow();
@@ -121,6 +124,8 @@ internal static class AgentApiEndpoints
         if (body?.PushToken is { Length: > 0 } push)
             using (await db.WriteGateAsync(ct))
                 await db.Devices.Where(d => d.Id == deviceId && (d.PushToken == null || d.PushToken != push)).ExecuteUpdateAsync(u => u.SetProperty(d => d.PushToken, push), ct);
+        if (body?.WrongCodes is { } wrong && wrong != row.WrongCodes) // resolved only then: check-in allocates nothing it does not need
+            await request.HttpContext.RequestServices.GetRequiredService<WrongCodeReports>().RecordAsync(deviceId, row.TokenEpoch, row.WrongCodes, wrong, now, ct);
         return new CheckInAnswer(row.LeaseSeq, row.LeaseJws, CheckInAnswer.TrustKeys(row.TrustKeysJson),
             NextCheckIn(now, row.LeaseMode, row.LeaseUnlockedUntil), now);
     }

@@ -8,7 +8,9 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace Lien.Server.AgentApi;
 
-internal sealed record CheckInRow(int TokenEpoch, long LeaseSeq, string LeaseJws, LeaseMode LeaseMode, DateTimeOffset? LeaseUnlockedUntil, long AppliedSeq, string TrustKeysJson);
+/// <summary>What the device endpoints read of a device: <see cref="WrongCodes"/> so that a check-in writes its report only when it changed.</summary>
+internal sealed record CheckInRow(int TokenEpoch, long LeaseSeq, string LeaseJws, LeaseMode LeaseMode, DateTimeOffset? LeaseUnlockedUntil, long AppliedSeq, string TrustKeysJson,
+    int WrongCodes = 0);
 
 /// <summary>
 /// The check-in's one read: the device's lease and its lender's trust keys. On SQLite it bypasses EF — every fleet
@@ -20,7 +22,7 @@ internal sealed class CheckInReader : IDisposable
 {
     private const int MaxIdle = 32;
     private const string Sql = """
-        SELECT d."TokenEpoch", d."LeaseSeq", d."LeaseJws", d."LeaseMode", d."LeaseUnlockedUntil", d."AppliedSeq", l."TrustKeysJson"
+        SELECT d."TokenEpoch", d."LeaseSeq", d."LeaseJws", d."LeaseMode", d."LeaseUnlockedUntil", d."AppliedSeq", l."TrustKeysJson", d."WrongCodes"
         FROM "Devices" AS d
         INNER JOIN "Lenders" AS l ON d."LenderId" = l."Id"
         WHERE d."Id" = $id
@@ -58,7 +60,7 @@ internal sealed class CheckInReader : IDisposable
             using (var r = statement.Command.ExecuteReader(CommandBehavior.SingleRow))
                 if (r.Read())
                     row = new CheckInRow(r.GetInt32(0), r.GetInt64(1), r.GetString(2), Enum.Parse<LeaseMode>(r.GetString(3)),
-                        r.IsDBNull(4) ? null : SqliteDirect.Instant(r.GetInt64(4)), r.GetInt64(5), r.GetString(6));
+                        r.IsDBNull(4) ? null : SqliteDirect.Instant(r.GetInt64(4)), r.GetInt64(5), r.GetString(6), r.GetInt32(7));
             Return(statement);
             return row;
         }
@@ -129,7 +131,7 @@ internal sealed class CheckInReader : IDisposable
     {
         public static readonly Func<TDb, Guid, CancellationToken, Task<CheckInRow?>> Run = EF.CompileAsyncQuery((TDb db, Guid id, CancellationToken ct) =>
             db.Devices.Where(d => d.Id == id)
-                .Join(db.Lenders, d => d.LenderId, l => l.Id, (d, l) => new CheckInRow(d.TokenEpoch, d.LeaseSeq, d.LeaseJws, d.LeaseMode, d.LeaseUnlockedUntil, d.AppliedSeq, l.TrustKeysJson))
+                .Join(db.Lenders, d => d.LenderId, l => l.Id, (d, l) => new CheckInRow(d.TokenEpoch, d.LeaseSeq, d.LeaseJws, d.LeaseMode, d.LeaseUnlockedUntil, d.AppliedSeq, l.TrustKeysJson, d.WrongCodes))
                 .FirstOrDefault());
     }
 }

@@ -72,8 +72,8 @@ internal sealed class DeviceEnrollment(LienDb db, DeviceTokens tokens, CodeIssue
             await audit.RecordAsync(device.LenderId, $"device:{device.Id}", reenroll ? AuditAction.DeviceReEnrolled : AuditAction.DeviceEnrolled,
                 $"device:{device.Id}", reenroll ? "The device enrolled again with a new key (factory reset or reinstall)." : null,
                 data: new { with = device.EnrolledWith }, ct: ct);
-            // The code secret travels only here, sealed to the key that just proved itself.
-            var offline = new OfflineCodes(SealedCodeSecret.Seal(codes.EnsureSecret(device), claim.PublicKey, device.Id), device.CodeStartingCode,
+            // A fresh code secret for each enrollment; it travels only here, sealed to the key that just proved itself.
+            var offline = new OfflineCodes(SealedCodeSecret.Seal(codes.NewSecret(device), claim.PublicKey, device.Id), device.CodeStartingCode,
                 device.CodeCount, lender.CodeRestrictedDigitSet, lender.CodeTimeDivider);
             return new EnrollmentOutcome.Enrolled(new EnrollResponse(device.Id, device.LenderId, tokens.Issue(device.Id, device.TokenEpoch),
                 device.LeaseSeq, device.LeaseJws, lender.TrustKeys(), AgentApiEndpoints.NextCheckIn(now, device.LeaseMode, device.LeaseUnlockedUntil),

@@ -35,13 +35,14 @@ internal sealed record AuditAction
     public static readonly AuditAction PaymentReversed = new("payment.reversed");
     public static readonly AuditAction CodeIssued = new("code.issued");
     public static readonly AuditAction CodeApprovalGranted = new("code.approval-granted");
+    public static readonly AuditAction DeviceWrongCodes = new("device.wrong-codes");
 
     /// <summary>Every action, in catalogue order.</summary>
     public static readonly IReadOnlyList<AuditAction> All =
     [
         LenderCreated, LenderUpdated, LenderKeyRotated, ApiKeyCreated, ApiKeyRevoked, DeviceRegistered, DeviceEnrolled,
-        DeviceReEnrolled, DeviceEnrollmentRefused, EnrollmentTokenIssued, DeviceUnlocked, DeviceLocked, DeviceReleased, LeaseRenewed, PlanCreated, PlanCancelled, PlanPaidOff,
-        PaymentRecorded, PaymentReversed, CodeIssued, CodeApprovalGranted,
+        DeviceReEnrolled, DeviceEnrollmentRefused, EnrollmentTokenIssued, DeviceUnlocked, DeviceLocked, DeviceReleased, LeaseRenewed, PlanCreated,
+        PlanCancelled, PlanPaidOff, PaymentRecorded, PaymentReversed, CodeIssued, CodeApprovalGranted, DeviceWrongCodes,
     ];
 
     /// <summary>The action of a lease that puts the device in <paramref name="mode"/>.</summary>

@@ -14,8 +14,13 @@ internal sealed record ApproveCode(TokenType? Type, string? Reason);
 internal sealed record CodeView(string Code, string Display, TokenType Type, int Value, double Days, int Count, DateTimeOffset IssuedAt, string Actor,
     string Reason, string? ApprovedBy);
 
-/// <summary>An issued code as listed: everything but its digits.</summary>
-internal sealed record IssuedCodeView(TokenType Type, int Value, double Days, int Count, DateTimeOffset IssuedAt, string Actor, string Reason);
+/// <summary>
+/// An issued code as listed: everything but its digits. <see cref="SecretVersion"/> is the device secret it was made with
+/// (each enrollment gets a fresh one); <see cref="Current"/> is false once the phone enrolled
+/// again, when the code no longer works on it.
+/// </summary>
+internal sealed record IssuedCodeView(TokenType Type, int Value, double Days, int Count, DateTimeOffset IssuedAt, string Actor, string Reason,
+    int SecretVersion, bool Current);
 
 /// <summary>An admin's approval of one code, for the issuer to pass as <c>approval</c>.</summary>
 internal sealed record CodeApprovalView(string Approval, TokenType Type, Guid DeviceId, int Count, string ApprovedBy, DateTimeOffset ExpiresAt);
@@ -28,6 +33,7 @@ internal static class CodeEndpoints
 {
     public static IServiceCollection AddCodes(this IServiceCollection services) => services
         .AddScoped<CodeIssuer>()
+        .AddScoped<WrongCodeReports>()
         .AddSingleton<CodeApprovals>()
         .AddHostedService<ClearCodeSealing>();
 
@@ -39,7 +45,8 @@ internal static class CodeEndpoints
                              "lock instant (due date plus grace). DisablePayg frees the phone for good: it needs a paid-off plan (or a released " +
                              "device), or `approval` from POST /v1/devices/{id}/codes/approvals by another admin key.");
         g.MapGet("", List).RequireAuthorization(Roles.Viewer)
-            .WithDescription("Every code issued for the device, newest first: count, type, value, days, who, when and why; never the digits.");
+            .WithDescription("Every code issued for the device, newest first: count, type, value, days, who, when and why, and the device secret " +
+                             "it was made with (`secretVersion`; `current` false once the phone enrolled again and the code stopped working); never the digits.");
         g.MapPost("approvals", Approve).RequireAuthorization(Roles.Admin)
             .WithDescription("An admin's approval of one DisablePayg code for the device by another API key: good for 15 minutes and one code, audited.");
         return app;
@@ -87,12 +94,14 @@ internal static class CodeEndpoints
     private static async Task<Results<Ok<List<IssuedCodeView>>, ProblemHttpResult>> List(Guid deviceId, ClaimsPrincipal user, LienDb db, CancellationToken ct)
     {
         var lenderId = user.LenderId();
-        if (!await db.Devices.AnyAsync(d => d.Id == deviceId && d.LenderId == lenderId, ct)) return Problems.NotFound("No such device.");
+        var current = await db.Devices.Where(d => d.Id == deviceId && d.LenderId == lenderId).Select(d => (int?)d.CodeSecretVersion).FirstOrDefaultAsync(ct);
+        if (current is null) return Problems.NotFound("No such device.");
         var divider = await db.Lenders.Where(l => l.Id == lenderId).Select(l => l.CodeTimeDivider).FirstAsync(ct);
         var rows = await db.IssuedCodes.AsNoTracking().Where(c => c.DeviceId == deviceId).OrderByDescending(c => c.Count)
-            .Select(c => new { c.Type, c.Value, c.Count, c.IssuedAt, c.Actor, c.Reason }) // never the sealed digits
+            .Select(c => new { c.Type, c.Value, c.Count, c.IssuedAt, c.Actor, c.Reason, c.SecretVersion }) // never the sealed digits
             .ToListAsync(ct);
-        return TypedResults.Ok(rows.Select(r => new IssuedCodeView(r.Type, r.Value, Days(r.Type, r.Value, divider), r.Count, r.IssuedAt, r.Actor, r.Reason)).ToList());
+        return TypedResults.Ok(rows.Select(r => new IssuedCodeView(r.Type, r.Value, Days(r.Type, r.Value, divider), r.Count, r.IssuedAt, r.Actor, r.Reason,
+            r.SecretVersion, r.SecretVersion == current)).ToList());
     }
 
     private static CodeCaller Caller(ClaimsPrincipal user) => new(user.Actor(), user.FindFirstValue(Principals.KeyClaim));

@@ -35,8 +35,8 @@ internal sealed record CodeRequest(TokenType Type, int? Days, string Reason, str
 internal sealed record CodeCaller(string Actor, string? KeyId);
 
 /// <summary>
-/// Offline unlock codes (OpenPAYGO Token): the per-device secret made at first enrollment, and codes issued from it
-/// with a count that is never reused. Every entry point that hands a borrower a code (API, console, SMS, USSD) comes here.
+/// Offline unlock codes (OpenPAYGO Token): the per-device secret made afresh at each accepted enrollment, and codes
+/// issued from the newest one with a count that is never reused for the device. Every entry point that hands a borrower a code (API, console, SMS, USSD) comes here.
 /// A code's digits are a credential: they are kept sealed and shown once, to whoever issued it. DisablePayg frees a phone
 /// for good, so it needs a paid-off plan (or a released device) or a second approver, an admin (<see cref="CodeApprovals"/>).
 /// </summary>
@@ -49,13 +49,22 @@ internal sealed class CodeIssuer(LienDb db, SecretBox box, CodeApprovals approva
         "released), or with an admin's approval: an admin API key other than the issuer's calls POST /v1/devices/{id}/codes/approvals " +
         "and the issuer passes the approval it gets (good for 15 minutes and one code) as `approval`.";
 
-    /// <summary>Gives a device its code secret and starting code at first enrollment; they stay through re-enrollments.</summary>
-    public byte[] EnsureSecret(Device device)
+    /// <summary>
+    /// Gives a device that is being enrolled a fresh code secret and random starting code, and clears its wrong-code
+    /// report; returns the secret, to be sealed to the enrolled key. A fresh secret for every enrollment means whoever
+    /// enrolled as the phone before (or still holds an earlier secret) can derive no code the phone now accepts; codes
+    /// issued from here on are for this secret only. The count carries on from the last code issued: it is never reused
+    /// for a device (it keys the issued codes and makes an approval single-use), and under a fresh secret and starting
+    /// code a count that carries on reveals no more than one that starts again.
+    /// </summary>
+    public byte[] NewSecret(Device device)
     {
-        if (device.CodeSecretSealed is not null) return box.Open(device.CodeSecretSealed, SecretPurpose);
         var secret = RandomNumberGenerator.GetBytes(16);
         device.CodeSecretSealed = box.Seal(secret, SecretPurpose);
         device.CodeStartingCode = RandomNumberGenerator.GetInt32(1_000_000_000);
+        device.CodeSecretVersion++; // a code being issued for the old secret meanwhile conflicts here and is redone
+        device.WrongCodes = 0;
+        device.WrongCodesReportedAt = null;
         return secret;
     }
 
@@ -117,6 +126,7 @@ internal sealed class CodeIssuer(LienDb db, SecretBox box, CodeApprovals approva
             var row = new IssuedCode
             {
                 DeviceId = device.Id,
+                SecretVersion = device.CodeSecretVersion,
                 Count = issued.NewCount,
                 LenderId = lenderId,
                 Type = type,
@@ -128,7 +138,7 @@ internal sealed class CodeIssuer(LienDb db, SecretBox box, CodeApprovals approva
             };
             db.IssuedCodes.Add(row);
             await audit.RecordAsync(lenderId, caller.Actor, AuditAction.CodeIssued, $"device:{device.Id}", reason,
-                data: new { type, value, days = value / (double)lender.CodeTimeDivider, count = issued.NewCount, approvedBy }, ct: ct);
+                data: new { type, value, days = value / (double)lender.CodeTimeDivider, count = issued.NewCount, secretVersion = device.CodeSecretVersion, approvedBy }, ct: ct);
             return new CodeOutcome.Issued(row, issued.Token, lender.CodeTimeDivider, approvedBy);
         }, ct);
 
@@ -147,14 +157,15 @@ internal sealed class CodeIssuer(LienDb db, SecretBox box, CodeApprovals approva
             var approval = new CodeApproval(deviceId, device.CodeCount, approver.KeyId, expiresAt);
             await audit.RecordAsync(lenderId, approver.Actor, AuditAction.CodeApprovalGranted, $"device:{deviceId}", reason,
                 data: new { type, count = device.CodeCount, expiresAt }, ct: ct);
-            return new CodeOutcome.Approved(approvals.Grant(lenderId, type, approval), approval);
+            return new CodeOutcome.Approved(approvals.Grant(lenderId, device.CodeSecretVersion, type, approval), approval);
         }, ct);
 
     // The approver's actor name when the approval holds for this code now; otherwise why it does not.
     private async Task<(string? Approver, string Refusal)> CheckApprovalAsync(string token, Guid lenderId, Device device, TokenType type,
         CodeCaller caller, CancellationToken ct)
     {
-        if (approvals.Check(token, lenderId, device.Id, type, time.GetUtcNow(), out var refusal) is not { } approval) return (null, refusal);
+        if (approvals.Check(token, lenderId, device.CodeSecretVersion, device.Id, type, time.GetUtcNow(), out var refusal) is not { } approval)
+            return (null, refusal);
         if (approval.ApproverKeyId == caller.KeyId)
             return (null, "The approval was granted by the API key that is issuing the code; it must come from another admin key.");
         var key = await db.ApiKeys.AsNoTracking().FirstOrDefaultAsync(k => k.Id == approval.ApproverKeyId && k.LenderId == lenderId, ct);

@@ -14,6 +14,10 @@ namespace Lien.Server.Codes;
 internal sealed class IssuedCode
 {
     public Guid DeviceId { get; set; }
+
+    /// <summary>The device secret it was made with (<see cref="Device.CodeSecretVersion"/>): a code works only while the phone holds that one.</summary>
+    public int SecretVersion { get; set; }
+
     public int Count { get; set; }
     public Guid LenderId { get; set; }
     public TokenType Type { get; set; }

@@ -34,12 +34,19 @@ internal sealed class Device
     public DateTimeOffset? LeaseUnlockedUntil { get; set; }
     public string LeaseJws { get; set; } = "";
 
-    /// <summary>The OpenPAYGO secret (16 bytes), sealed; made at first enrollment and kept through re-enrollments.</summary>
+    /// <summary>The OpenPAYGO secret (16 bytes), sealed; a fresh one (and starting code) for every accepted enrollment.</summary>
     public byte[]? CodeSecretSealed { get; set; }
     public long CodeStartingCode { get; set; }
 
-    /// <summary>The token count after the last code issued: never reused, so a concurrency token.</summary>
+    /// <summary>Which secret the device holds: 1 for its first enrollment's, one more for each later one; 0 before any.</summary>
+    public int CodeSecretVersion { get; set; }
+
+    /// <summary>The token count after the last code issued under the current secret: never reused under it, so a concurrency token.</summary>
     public int CodeCount { get; set; }
+
+    /// <summary>How many wrong codes the agent reported at check-in (cumulative since it enrolled), and when it first reported that many.</summary>
+    public int WrongCodes { get; set; }
+    public DateTimeOffset? WrongCodesReportedAt { get; set; }
 
     public IReadOnlyList<string> Imeis => Imei2 is null ? [Imei] : [Imei, Imei2];
 }
@@ -53,6 +60,7 @@ internal sealed class DeviceConfiguration : IEntityTypeConfiguration<Device>
         e.Property(x => x.PushToken).HasMaxLength(1024);
         e.Property(x => x.EnrolledWith).HasMaxLength(200);
         e.Property(x => x.CodeCount).IsConcurrencyToken();
+        e.Property(x => x.CodeSecretVersion).IsConcurrencyToken();
         e.Ignore(x => x.Imeis);
         e.HasIndex(x => new { x.LenderId, x.CreatedAt, x.Id });
         e.HasIndex(x => new { x.LenderId, x.Imei });

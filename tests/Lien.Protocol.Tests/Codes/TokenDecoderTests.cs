@@ -120,7 +120,50 @@ public class TokenDecoderTests
 
         Assert.Equal(new TokenDecodeResult(TokenStatus.Ok, TokenType.CounterSync, 999, 9), result);
         Assert.Equal(22, after.Count);
-        Assert.Equal(TokenStatus.AlreadyUsed, TokenDecoder.Decode(Device, after, sync).Result.Status);
+    }
+
+    // The OpenPAYGO reference (IsCountValid in the C decoder, _count_is_valid in the Python one) accepts a COUNTER_SYNC
+    // above count − 64 whether or not its count was used: it credits nothing, so entering it again is harmless.
+    [Theory]
+    [InlineData(8, 0)] // count 9, typed again with the device at 9
+    [InlineData(8, 20)] // count 9, typed again with the device at 22
+    [InlineData(8, 70)] // count 9, typed again with the device at 72: 9 > 72 − 64
+    public void Decode_CounterSyncRepeatedWithinWindow_OkAgainCountStays(int syncBefore, int laterBefore)
+    {
+        var sync = Token(syncBefore, TokenType.CounterSync);
+        var state = TokenDecoder.Decode(Device, TokenDecoderState.Initial(), sync).State;
+        if (laterBefore > syncBefore) state = TokenDecoder.Decode(Device, state, Token(laterBefore, TokenType.AddTime, 1)).State;
+        var count = state.Count;
+
+        var (again, after) = TokenDecoder.Decode(Device, state, sync);
+        var (thrice, _) = TokenDecoder.Decode(Device, after, sync);
+
+        Assert.Equal(new TokenDecodeResult(TokenStatus.Ok, TokenType.CounterSync, 999, syncBefore + 1), again);
+        Assert.Equal(again, thrice);
+        Assert.Equal(count, after.Count);
+    }
+
+    [Fact]
+    public void Decode_CounterSyncRepeatedAtCountMinus64_AlreadyUsed()
+    {
+        var sync = Token(8, TokenType.CounterSync); // count 9
+        var state = TokenDecoder.Decode(Device, TokenDecoderState.Initial(), sync).State;
+        state = TokenDecoder.Decode(Device, state, Token(71, TokenType.SetTime, 1)).State; // count 73: 9 is not above 73 − 64
+
+        Assert.Equal(73, state.Count);
+        Assert.Equal(TokenStatus.AlreadyUsed, TokenDecoder.Decode(Device, state, sync).Result.Status);
+    }
+
+    [Fact]
+    public void Decode_CounterSyncRepeated_StillSpendsOlderAddTime()
+    {
+        // An ADD_TIME at count 12 sent before a COUNTER_SYNC at 13 and arriving after it stays refused, repeat or not.
+        var older = Token(10, TokenType.AddTime, 3); // count 12
+        var sync = Token(12, TokenType.CounterSync); // count 13
+        var state = TokenDecoder.Decode(Device, TokenDecoderState.Initial(), sync).State;
+        state = TokenDecoder.Decode(Device, state, sync).State;
+
+        Assert.Equal(TokenStatus.AlreadyUsed, TokenDecoder.Decode(Device, state, older).Result.Status);
     }
 
     [Fact]

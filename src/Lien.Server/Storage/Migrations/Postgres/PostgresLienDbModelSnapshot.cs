@@ -150,6 +150,9 @@ namespace Lien.Server.Storage.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<int>("SecretVersion")
+                        .HasColumnType("integer");
+
                     b.Property<string>("Type")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -234,6 +237,10 @@ namespace Lien.Server.Storage.Migrations.Postgres
                     b.Property<byte[]>("CodeSecretSealed")
                         .HasColumnType("bytea");
 
+                    b.Property<int>("CodeSecretVersion")
+                        .IsConcurrencyToken()
+                        .HasColumnType("integer");
+
                     b.Property<long>("CodeStartingCode")
                         .HasColumnType("bigint");
 
@@ -295,6 +302,12 @@ namespace Lien.Server.Storage.Migrations.Postgres
 
                     b.Property<int>("TokenEpoch")
                         .HasColumnType("integer");
+
+                    b.Property<int>("WrongCodes")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset?>("WrongCodesReportedAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.HasKey("Id");
 

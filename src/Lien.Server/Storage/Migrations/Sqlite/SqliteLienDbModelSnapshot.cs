@@ -141,6 +141,9 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("SecretVersion")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Type")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -225,6 +228,10 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.Property<byte[]>("CodeSecretSealed")
                         .HasColumnType("BLOB");
 
+                    b.Property<int>("CodeSecretVersion")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER");
+
                     b.Property<long>("CodeStartingCode")
                         .HasColumnType("INTEGER");
 
@@ -285,6 +292,12 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<int>("TokenEpoch")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("WrongCodes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("WrongCodesReportedAt")
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
