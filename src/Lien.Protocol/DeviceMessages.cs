@@ -34,4 +34,8 @@ public sealed record CheckInResponse(
     string Lease,
     IReadOnlyList<TrustKey> TrustKeys,
     DateTimeOffset NextCheckInAt,
-    DateTimeOffset ServerTime);
+    DateTimeOffset ServerTime)
+{
+    /// <summary>A renewed device token, present when the one the check-in carried has less than half its life left.</summary>
+    public string? DeviceToken { get; init; }
+}

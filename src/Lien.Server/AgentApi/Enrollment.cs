@@ -22,7 +22,7 @@ internal abstract record EnrollmentOutcome
 /// A device enrolling by its IMEIs with a fresh key: it gets its current lease, a token for the new key, the lender's
 /// trust keys and (sealed to that key) its offline-code secret. A later enrollment retires the earlier one's token.
 /// </summary>
-internal sealed class Enrollment(LienDb db, DeviceTokens tokens, CodeIssuer codes, AuditTrail audit, TimeProvider time)
+internal sealed class Enrollment(LienDb db, DeviceTokens tokens, CodeIssuer codes, AuditTrail audit, StreamHub hub, TimeProvider time)
 {
     /// <summary>Enrolls the device that <paramref name="imeis"/> (already checked) name, with <paramref name="publicKey"/>
     /// (the SubjectPublicKeyInfo whose possession the request proved) as its key from now on.</summary>
@@ -41,6 +41,7 @@ internal sealed class Enrollment(LienDb db, DeviceTokens tokens, CodeIssuer code
             device.PublicKey = publicKey;
             device.EnrolledAt = time.GetUtcNow();
             device.TokenEpoch++;
+            await hub.EnrolledAsync(db, device.Id, device.TokenEpoch, ct); // the earlier enrollment's stream ends on commit
             await audit.RecordAsync(device.LenderId, $"device:{device.Id}", reenroll ? AuditAction.DeviceReEnrolled : AuditAction.DeviceEnrolled,
                 $"device:{device.Id}", reenroll ? "The device enrolled again with a new key (factory reset or reinstall)." : null, ct: ct);
             var now = time.GetUtcNow();

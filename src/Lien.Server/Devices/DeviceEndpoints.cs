@@ -11,7 +11,7 @@ namespace Lien.Server.Devices;
 internal sealed record DeviceView(
     Guid Id, string Imei, string? Imei2, string? Serial, string? Make, string? Model, DateTimeOffset CreatedAt,
     DateTimeOffset? ReleasedAt, DateTimeOffset? EnrolledAt, DateTimeOffset? LastSeenAt,
-    long LeaseSeq, LeaseMode LeaseMode, long AppliedSeq, Guid? ActivePlanId);
+    long LeaseSeq, LeaseMode LeaseMode, long AppliedSeq, Guid? ActivePlanId, int RefusedAcks);
 
 internal sealed record ImportedDevice(int Line, Guid Id, string Imei);
 internal sealed record ImportError(int Line, string Reason);
@@ -109,5 +109,5 @@ internal static class DeviceEndpoints
     }
 
     public static DeviceView View(Device d, Guid? plan, DateTimeOffset? lastSeen = null) => new(d.Id, d.Imei, d.Imei2, d.Serial, d.Make, d.Model, d.CreatedAt,
-        d.ReleasedAt, d.EnrolledAt, lastSeen, d.LeaseSeq, d.LeaseMode, d.AppliedSeq, plan);
+        d.ReleasedAt, d.EnrolledAt, lastSeen, d.LeaseSeq, d.LeaseMode, d.AppliedSeq, plan, d.RefusedAcks);
 }
