@@ -18,7 +18,7 @@ internal readonly record struct DeviceAuth(DeviceRefusal Refusal, Guid Id = defa
 {
     public Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult Problem(HttpResponse response) => Refusal switch
     {
-        DeviceRefusal.Expired => DeviceTokens.Expired(),
+        DeviceRefusal.Expired => DeviceTokens.Expired(response.HttpContext.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow()),
         DeviceRefusal.RateLimited => RateLimits.TooMany(response, RetryAfter),
         _ => DeviceTokens.Unauthorized(),
     };

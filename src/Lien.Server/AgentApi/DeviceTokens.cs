@@ -109,8 +109,10 @@ internal sealed class DeviceTokens(TimeProvider time, IOptions<DeviceOptions> op
         title: "Unknown device token", detail: "The device token is missing, malformed or from an earlier enrollment; enroll again.");
 
     /// <summary>The answer to a genuine token past its expiry: the agent renews it (<c>POST /v1/device/renew</c>).</summary>
-    public static ProblemHttpResult Expired() => TypedResults.Problem(statusCode: 401, type: ExpiredType,
-        title: "Device token expired", detail: "The device token has expired; renew it with POST /v1/device/renew, signed by the device key.");
+    /// <remarks>It carries <c>serverTime</c>, so a phone whose clock is off signs its renewal at a time the server takes.</remarks>
+    public static ProblemHttpResult Expired(DateTimeOffset now) => TypedResults.Problem(statusCode: 401, type: ExpiredType,
+        title: "Device token expired", detail: "The device token has expired; renew it with POST /v1/device/renew, signed by the device key.",
+        extensions: new Dictionary<string, object?> { ["serverTime"] = now });
 
     private const int MaxLength = 128;
     private const int MacBytes = 16;
