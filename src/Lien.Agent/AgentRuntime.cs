@@ -172,7 +172,7 @@ public sealed class AgentRuntime(HttpClient http, IAgentStore store, IDeviceCloc
     private DateTimeOffset? _serverTime;
 
     // The last 429's Retry-After, until the check-in loop has waited it.
-    private TimeSpan _retryAfter;
+    private long _retryAfterTicks;
 
     private async Task<CallResult> CallAsync<T>(string path, object body, string? token, Func<T, (AgentEvent, TimeSpan?)> answered, CancellationToken ct)
     {
@@ -214,7 +214,7 @@ public sealed class AgentRuntime(HttpClient http, IAgentStore store, IDeviceCloc
                     return new CallResult(CallOutcome.NotRegistered);
                 case HttpStatusCode.TooManyRequests:
                     // Rate-limited: back off like a failure, and no sooner than the server asks.
-                    _retryAfter = response.Headers.RetryAfter?.Delta ?? TimeSpan.Zero;
+                    Interlocked.Exchange(ref _retryAfterTicks, (response.Headers.RetryAfter?.Delta ?? TimeSpan.Zero).Ticks);
                     return new CallResult(CallOutcome.Failed);
                 case var s when (int)s is >= 400 and < 500:
                     return new CallResult(CallOutcome.Rejected);
@@ -262,7 +262,7 @@ public sealed class AgentRuntime(HttpClient http, IAgentStore store, IDeviceCloc
                 CallOutcome.Unauthorized => rejectedInARow == 1 ? TimeSpan.Zero : backoff.Next(),
                 CallOutcome.NotRegistered => DormantRetry,
                 CallOutcome.Rejected => _scheduled,
-                _ => Later(backoff.Next(), Interlocked.Exchange(ref _retryAfter, TimeSpan.Zero)),
+                _ => Later(backoff.Next(), TimeSpan.FromTicks(Interlocked.Exchange(ref _retryAfterTicks, 0))),
             };
             await SleepAsync(wait, woken, () => CheckInScheduled?.Invoke(result.Outcome, wait), ct);
         }

@@ -37,5 +37,6 @@ public sealed record CheckInResponse(
     DateTimeOffset ServerTime)
 {
     /// <summary>A renewed device token, present when the one the check-in carried has less than half its life left.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public string? DeviceToken { get; init; }
 }
