@@ -94,7 +94,9 @@ internal sealed class DeviceTokens(TimeProvider time, IOptions<DeviceOptions> op
             return TokenCheck.Malformed;
         // Checked first: decoding throws on characters that are not base64url rather than answering false.
         var macChars = token[(last + 1)..];
-        if (macChars.Length != MacChars || !Base64Url.IsValid(macChars, out var length) || length != MacBytes) return TokenCheck.Malformed;
+        // The last of 22 characters carries 2 bits and 4 unused ones, which must be zero: one spelling for each token.
+        if (macChars.Length != MacChars || macChars[^1] is not ('A' or 'Q' or 'g' or 'w') || !Base64Url.IsValid(macChars, out var length) || length != MacBytes)
+            return TokenCheck.Malformed;
         Span<byte> given = stackalloc byte[MacBytes];
         if (Base64Url.DecodeFromChars(macChars, given, out _, out var written) != System.Buffers.OperationStatus.Done || written != MacBytes)
             return TokenCheck.Malformed;

@@ -3,7 +3,10 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
+using CsCheck;
 using Lien.Protocol;
+using Lien.Server.AgentApi;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Lien.Server.Tests.DeviceApi;
 
@@ -127,6 +130,29 @@ public abstract class DeviceTokenTests(LienServer server)
         Assert.True(await stream.EndsAsync(), "the earlier enrollment's stream stayed open");
         await (await Server.Client().SendAsync(Request(HttpMethod.Get, "/v1/device/stream", enrolled.DeviceToken))).Problem(HttpStatusCode.Unauthorized);
         await using var current = await Sse.OpenAsync(Server.Client(), again.DeviceToken, again.Seq);
+    }
+
+    [Fact]
+    public async Task Read_AnyTextOrAnyOneCharacterChanged_NeverThrowsAndOnlyTheTokenHolds()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var (_, _, enrolled) = await EnrolledAsync(key);
+        var tokens = Server.Services.GetRequiredService<DeviceTokens>();
+        Assert.Equal(TokenCheck.Valid, tokens.Read(enrolled.DeviceToken, out var id, out _, out _));
+        Assert.Equal(enrolled.DeviceId, id);
+        // Anything at all, of any length and character: malformed, never an exception.
+        Gen.String[Gen.Char, 0, 300].Sample(text => Assert.Equal(TokenCheck.Malformed, tokens.Read(text, out _, out _, out _)), iter: 20_000);
+        // The token with one character replaced by any other, or cut anywhere: never valid.
+        Gen.Select(Gen.Int[0, enrolled.DeviceToken.Length - 1], Gen.Char).Sample((at, c) =>
+        {
+            var changed = enrolled.DeviceToken[..at] + c + enrolled.DeviceToken[(at + 1)..];
+            Assert.True(changed == enrolled.DeviceToken || tokens.Read(changed, out _, out _, out _) == TokenCheck.Malformed, changed);
+            Assert.Equal(TokenCheck.Malformed, tokens.Read(enrolled.DeviceToken.AsSpan(0, at), out _, out _, out _));
+        }, iter: 20_000);
+        // Every other spelling of the MAC's last character (whose 4 low bits are unused) is refused too.
+        for (var c = (char)0; c < 128; c++)
+            if (c != enrolled.DeviceToken[^1])
+                Assert.Equal(TokenCheck.Malformed, tokens.Read(string.Concat(enrolled.DeviceToken.AsSpan(0, enrolled.DeviceToken.Length - 1), [c]), out _, out _, out _));
     }
 
     private static HttpRequestMessage Request(HttpMethod method, string path, string token, object? body = null)
