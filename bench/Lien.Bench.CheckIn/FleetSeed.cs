@@ -41,7 +41,7 @@ internal static class FleetSeed
         using var host = builder.Build();
         var services = host.Services;
         await services.MigrateStorageAsync();
-        var tokens = new DeviceTokens();
+        var tokens = new DeviceTokens(clock, Microsoft.Extensions.Options.Options.Create(new DeviceOptions()));
         await tokens.LoadAsync(services);
 
         await using var scope = services.CreateAsyncScope();

@@ -36,6 +36,9 @@ public sealed record CodeEntered(string Code, DeviceTime At) : AgentEvent(At);
 /// <summary>The borrower pressed Refresh: check in now.</summary>
 public sealed record RefreshRequested(DeviceTime At) : AgentEvent(At);
 
+/// <summary>The device's expired token was renewed (<c>POST /v1/device/renew</c>): the new one replaces it.</summary>
+public sealed record TokenRenewed(string DeviceToken, DeviceTime At) : AgentEvent(At);
+
 /// <summary>The server answered 401: the token is from an earlier enrollment. The lease stays; the device enrolls again.</summary>
 public sealed record TokenRejected(DeviceTime At) : AgentEvent(At);
 
@@ -115,6 +118,7 @@ public static class Agent
             case CheckedIn ci when state.Enrollment is { } enrollment:
                 var added = ci.Response.TrustKeys.Where(k => enrollment.TrustKeys.All(p => p.Kid != k.Kid)).ToList();
                 if (added.Count > 0) state = state with { Enrollment = enrollment with { TrustKeys = [.. enrollment.TrustKeys, .. added] } };
+                if (ci.Response.DeviceToken is { } renewed) state = state with { Enrollment = state.Enrollment! with { DeviceToken = renewed } };
                 state = Offer(state, ci.Response.Lease, e.At, effects);
                 break;
             case LeaseReceived lr when state.Lease is { } held && held.Jws == lr.Jws:
@@ -128,6 +132,9 @@ public static class Agent
                 break;
             case RefreshRequested:
                 effects.Add(new CheckInNow());
+                break;
+            case TokenRenewed tr when state.Enrollment is { } enrollment:
+                state = state with { Enrollment = enrollment with { DeviceToken = tr.DeviceToken } };
                 break;
             case TokenRejected when state.Enrollment is not null:
                 state = state with { Enrollment = null };

@@ -13,13 +13,13 @@ public enum CallOutcome
 {
     /// <summary>Answered; <see cref="CallResult.NextIn"/> says when to check in again.</summary>
     Ok,
-    /// <summary>401: the token is from an earlier enrollment; enroll again now.</summary>
+    /// <summary>401: the token is from an earlier enrollment (or expired and not renewable); enroll again now.</summary>
     Unauthorized,
     /// <summary>404 on enrollment: no lender finances this phone; stay dormant and retry daily.</summary>
     NotRegistered,
     /// <summary>Another 4xx: not retried before the next scheduled attempt.</summary>
     Rejected,
-    /// <summary>No answer or a 5xx: retry with backoff.</summary>
+    /// <summary>No answer, a 5xx or a 429: retry with backoff.</summary>
     Failed,
 }
 
@@ -139,19 +139,60 @@ public sealed class AgentRuntime(HttpClient http, IAgentStore store, IDeviceCloc
     }
 
     /// <summary>
-    /// Checks in with the highest applied seq and the wrong-code count (PROTOCOL §2). A 401 forgets the token, so the next
-    /// step is enrollment.
+    /// Checks in with the highest applied seq and the wrong-code count (PROTOCOL §2). A token the answer renews is kept; an expired one is renewed
+    /// with the device key and the check-in made again; a 401 otherwise forgets the token, so the next step is enrollment.
     /// </summary>
     public async Task<CallResult> CheckInAsync(CancellationToken ct = default)
     {
-        if (State.Enrollment is not { } enrollment) return new CallResult(CallOutcome.Unauthorized);
-        var request = new CheckInRequest(State.AppliedSeq, WrongCodes: codes?.WrongCodes(State));
-        return await CallAsync<CheckInResponse>("v1/device/checkin", request, enrollment.DeviceToken,
-            r => (new CheckedIn(r, clock.Now), r.NextCheckInAt - r.ServerTime), ct);
+        for (var renewed = false; ; renewed = true)
+        {
+            if (State.Enrollment is not { } enrollment) return new CallResult(CallOutcome.Unauthorized);
+            var result = await CallAsync<CheckInResponse>("v1/device/checkin", new CheckInRequest(State.AppliedSeq, WrongCodes: codes?.WrongCodes(State)),
+                enrollment.DeviceToken,
+                r => (new CheckedIn(r, clock.Now), r.NextCheckInAt - r.ServerTime), ct);
+            if (!ReferenceEquals(result, Expired)) return result;
+            if (renewed) return new CallResult(CallOutcome.Failed); // a token just renewed, expired at once: the clocks disagree
+            var outcome = await RenewAsync(ct);
+            if (outcome != CallOutcome.Ok) return new CallResult(outcome);
+        }
     }
 
-    // `answered` turns the answer into the event to dispatch (none: nothing to tell the agent) and the wait until the next
-    // check-in; a null wait means the answer itself was refused (it is not for this request), and counts as a failure.
+    /// <summary>
+    /// Renews the expired token (PROTOCOL §2, <c>POST /v1/device/renew</c>) with the enrolled key, signed at the server's
+    /// time when known. Ok: the new token is saved. Unauthorized: refused (the key is not the device's current one), the
+    /// token is forgotten and the agent enrolls again. Failed: no answer, or rate-limited; retried later.
+    /// </summary>
+    public async Task<CallOutcome> RenewAsync(CancellationToken ct = default)
+    {
+        if (State.Enrollment is not { } enrollment) return CallOutcome.Unauthorized;
+        RenewRequest request;
+        using (var key = DeviceKeys.Open(State.Identity))
+            request = TokenRenewal.Sign(enrollment.DeviceId, key, (_serverTime ?? clock.Wall).ToUnixTimeSeconds());
+        var result = await CallAsync<RenewResponse>("v1/device/renew", request, token: null, r => (new TokenRenewed(r.DeviceToken, clock.Now), null), ct);
+        switch (result.Outcome)
+        {
+            case CallOutcome.Rejected or CallOutcome.NotRegistered:
+                // A 4xx a correct request never gets: no token can come of it, so enroll again.
+                await DispatchAsync(new TokenRejected(clock.Now), ct);
+                return CallOutcome.Unauthorized;
+            default:
+                return result.Outcome; // Unauthorized has forgotten the token already
+        }
+    }
+
+    // What CallAsync answers to a token past its expiry (401 device-token-expired): the caller renews it. Compared by reference.
+    private static readonly CallResult Expired = new(CallOutcome.Unauthorized);
+    private const string ExpiredType = "https://lien.dev/problems/device-token-expired";
+
+    // The server's clock as the last expired-token problem told it: a renewal signed at it is inside the server's window
+    // whatever the phone's own clock says.
+    private DateTimeOffset? _serverTime;
+
+    // The last 429's Retry-After, until the check-in loop has waited it.
+    private long _retryAfterTicks;
+
+    // `answered` turns the answer into the event to dispatch and the wait until the next check-in (null: the answer does
+    // not say). Neither means the answer itself was refused (it is not for this request), and counts as a failure.
     private async Task<CallResult> CallAsync<T>(string path, object body, string? token, Func<T, (AgentEvent?, TimeSpan?)> answered, CancellationToken ct)
     {
         HttpResponseMessage response;
@@ -181,19 +222,44 @@ public sealed class AgentRuntime(HttpClient http, IAgentStore store, IDeviceCloc
                     }
                     if (answer is null) return new CallResult(CallOutcome.Failed);
                     var (happened, next) = answered(answer);
-                    if (next is null) return new CallResult(CallOutcome.Failed);
+                    if (happened is null && next is null) return new CallResult(CallOutcome.Failed);
                     if (happened is not null) await DispatchAsync(happened, ct);
                     return new CallResult(CallOutcome.Ok, next);
+                case HttpStatusCode.Unauthorized when token is not null && await ExpiredProblemAsync(response, ct):
+                    return Expired;
                 case HttpStatusCode.Unauthorized:
                     await DispatchAsync(new TokenRejected(clock.Now), ct);
                     return new CallResult(CallOutcome.Unauthorized);
                 case HttpStatusCode.NotFound when token is null:
                     return new CallResult(CallOutcome.NotRegistered);
+                case HttpStatusCode.TooManyRequests:
+                    // Rate-limited: back off like a failure, and no sooner than the server asks.
+                    Interlocked.Exchange(ref _retryAfterTicks, (response.Headers.RetryAfter?.Delta ?? TimeSpan.Zero).Ticks);
+                    return new CallResult(CallOutcome.Failed);
                 case var s when (int)s is >= 400 and < 500:
                     return new CallResult(CallOutcome.Rejected);
                 default:
                     return new CallResult(CallOutcome.Failed);
             }
+        }
+    }
+
+    // A 401 whose problem type says the token expired (rather than unknown); notes the server's time it carries.
+    private async Task<bool> ExpiredProblemAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct));
+            if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String
+                || type.GetString() != ExpiredType)
+                return false;
+            if (doc.RootElement.TryGetProperty("serverTime", out var at) && at.ValueKind == JsonValueKind.String && at.TryGetDateTimeOffset(out var serverTime))
+                _serverTime = serverTime;
+            return true;
+        }
+        catch (Exception e) when (e is JsonException or HttpRequestException or IOException)
+        {
+            return false;
         }
     }
 
@@ -216,11 +282,13 @@ public sealed class AgentRuntime(HttpClient http, IAgentStore store, IDeviceCloc
                 CallOutcome.Unauthorized => rejectedInARow == 1 ? TimeSpan.Zero : backoff.Next(),
                 CallOutcome.NotRegistered => DormantRetry,
                 CallOutcome.Rejected => _scheduled,
-                _ => backoff.Next(),
+                _ => Later(backoff.Next(), TimeSpan.FromTicks(Interlocked.Exchange(ref _retryAfterTicks, 0))),
             };
             await SleepAsync(wait, woken, () => CheckInScheduled?.Invoke(result.Outcome, wait), ct);
         }
     }
+
+    private static TimeSpan Later(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     private async Task StreamLoopAsync(CancellationToken ct)
     {

@@ -62,4 +62,9 @@ public sealed record CheckInResponse(
     string Lease,
     IReadOnlyList<TrustKey> TrustKeys,
     DateTimeOffset NextCheckInAt,
-    DateTimeOffset ServerTime);
+    DateTimeOffset ServerTime)
+{
+    /// <summary>A renewed device token, present when the one the check-in carried has less than half its life left.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? DeviceToken { get; init; }
+}

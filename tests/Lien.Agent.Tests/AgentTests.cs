@@ -100,6 +100,22 @@ public sealed class AgentTests
         Assert.Contains(effects, e => e is UnlockNow);
     }
 
+    [Fact]
+    public void Next_TokenRenewedOrAnAnswerCarryingOne_ReplacesTheTokenAndNothingElse()
+    {
+        using var t = new TestLeases();
+        var state = t.Enrolled(t.Lease(1, LeaseMode.Locked));
+        var (renewed, effects) = Agent.Next(state, new TokenRenewed("renewed-token", At(TimeSpan.FromMinutes(1))));
+        Assert.Equal("renewed-token", renewed.Enrollment!.DeviceToken);
+        Assert.Equal(state.Enrollment! with { DeviceToken = "renewed-token" }, renewed.Enrollment);
+        Assert.Empty(effects);
+
+        var answer = new CheckInResponse(1, state.Lease!.Jws, [t.TrustKey], T0.AddHours(6), T0) { DeviceToken = "from-the-answer" };
+        Assert.Equal("from-the-answer", Agent.Next(renewed, new CheckedIn(answer, At(TimeSpan.FromMinutes(2)))).State.Enrollment!.DeviceToken);
+        var without = answer with { DeviceToken = null };
+        Assert.Equal("renewed-token", Agent.Next(renewed, new CheckedIn(without, At(TimeSpan.FromMinutes(2)))).State.Enrollment!.DeviceToken);
+    }
+
     private static AgentState Unenrolled(TestLeases t) => Agent.Next(AgentState.New(new DeviceIdentity(t.Imeis, "k")), new Booted(TestLeases.Boot)).State;
 
     internal static string Describe(AgentEffect e) => e switch

@@ -128,6 +128,61 @@ public sealed class ServerTests(SqliteServer server) : IClassFixture<SqliteServe
     }
 
     [Fact]
+    public async Task CheckIn_TokenExpired_RenewedWithTheDeviceKeyNotEnrolledAgain()
+    {
+        var (admin, deviceId, imei, _) = await LockedDeviceAsync();
+        var agent = Device(imei);
+        await agent.StartAsync(Ct);
+        await agent.EnrollAsync(Ct);
+        var token = agent.State.Enrollment!.DeviceToken;
+
+        // The phone's clock stays where it was, a month behind: the renewal is signed at the server time the 401 carried.
+        server.Time.Advance(TimeSpan.FromDays(31));
+        Assert.Equal(CallOutcome.Ok, (await agent.CheckInAsync(Ct)).Outcome);
+        Assert.NotEqual(token, agent.State.Enrollment!.DeviceToken);
+        Assert.Equal(deviceId, agent.State.Enrollment.DeviceId);
+        var audit = await admin.GetFromJsonAsync<JsonElement>("/v1/audit", Ct);
+        Assert.DoesNotContain(audit.EnumerateArray(), e => e.GetProperty("action").GetString() == "device.re-enrolled");
+        Assert.Equal(CallOutcome.Ok, (await agent.CheckInAsync(Ct)).Outcome);
+    }
+
+    [Fact]
+    public async Task CheckIn_HalfTheTokensLifeGone_TakesTheRenewedTokenFromTheAnswer()
+    {
+        var (_, _, imei, _) = await LockedDeviceAsync();
+        var agent = Device(imei);
+        await agent.StartAsync(Ct);
+        await agent.EnrollAsync(Ct);
+        var token = agent.State.Enrollment!.DeviceToken;
+        server.Time.Advance(TimeSpan.FromDays(16));
+        Assert.Equal(CallOutcome.Ok, (await agent.CheckInAsync(Ct)).Outcome);
+        var renewed = agent.State.Enrollment!.DeviceToken;
+        Assert.NotEqual(token, renewed);
+        // Saved: a restart keeps the renewed token.
+        var again = Device(imei);
+        await again.StartAsync(Ct);
+        Assert.Equal(renewed, again.State.Enrollment!.DeviceToken);
+    }
+
+    [Fact]
+    public async Task CheckIn_TokenExpiredAndTheKeyRetired_RenewalRefusedSoItEnrollsAgain()
+    {
+        var (_, deviceId, imei, _) = await LockedDeviceAsync();
+        var before = Device(imei, "before.json");
+        await before.StartAsync(Ct);
+        await before.EnrollAsync(Ct);
+        var after = Device(imei, "after.json"); // another enrollment of the IMEI retires the first key
+        await after.StartAsync(Ct);
+        await after.EnrollAsync(Ct);
+
+        server.Time.Advance(TimeSpan.FromDays(31));
+        Assert.Equal(CallOutcome.Unauthorized, (await before.CheckInAsync(Ct)).Outcome);
+        Assert.Null(before.State.Enrollment);
+        Assert.Equal(CallOutcome.Ok, (await before.EnrollAsync(Ct)).Outcome);
+        Assert.Equal(deviceId, before.State.Enrollment!.DeviceId);
+    }
+
+    [Fact]
     public async Task Enroll_UnregisteredImei_NotRegistered()
     {
         await server.NewLenderAsync();

@@ -30,8 +30,11 @@ internal sealed class StreamStandIn : IAsyncDisposable
     public ConcurrentQueue<EnrollRequest> Enrollments { get; } = new();
     private int _checkIns;
 
-    /// <summary>Check-ins received; the stand-in answers each one 503, as a server in trouble would.</summary>
+    /// <summary>Check-ins received; the stand-in answers each one 503, as a server in trouble would (or 429, see <see cref="RetryAfter"/>).</summary>
     public int CheckIns => Volatile.Read(ref _checkIns);
+
+    /// <summary>When set, check-ins are answered 429 with this <c>Retry-After</c> (seconds), as a rate-limited server would.</summary>
+    public int? RetryAfter { get; set; }
 
     private StreamStandIn(WebApplication app) => _app = app;
 
@@ -70,10 +73,12 @@ internal sealed class StreamStandIn : IAsyncDisposable
             standIn.Enrollments.Enqueue((await ctx.Request.ReadFromJsonAsync<EnrollRequest>(LeaseClaims.Json, ctx.RequestAborted))!);
             return Results.Problem(statusCode: 404, title: "IMEI not registered");
         });
-        app.MapPost("/v1/device/checkin", () =>
+        app.MapPost("/v1/device/checkin", (HttpContext ctx) =>
         {
             Interlocked.Increment(ref standIn._checkIns);
-            return Results.StatusCode(503);
+            if (standIn.RetryAfter is not { } seconds) return Results.StatusCode(503);
+            ctx.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Results.Problem(statusCode: 429, title: "Too many requests");
         });
         await app.StartAsync();
         return standIn;
@@ -156,17 +161,24 @@ public sealed class StreamTests : IDisposable
         Assert.Equal(3, (await store.LoadAsync(TestContext.Current.CancellationToken))!.AppliedSeq);
     }
 
+    // The agent running against the stand-in (jitter fixed at none), every wait of its check-in loop recorded.
+    private async Task<(AgentRuntime Agent, FakeTimeProvider Time, ConcurrentQueue<(CallOutcome Outcome, TimeSpan Wait)> Waits, Task Run)> RunRecordingWaitsAsync(
+        StreamStandIn standIn, TestLeases t, HttpClient http, CancellationToken stop)
+    {
+        var (agent, _, time) = await EnrolledAgentAsync(standIn, t, http, new FixedRandom(0.5));
+        var waits = new ConcurrentQueue<(CallOutcome Outcome, TimeSpan Wait)>();
+        agent.CheckInScheduled += (outcome, wait) => waits.Enqueue((outcome, wait));
+        return (agent, time, waits, agent.RunAsync(stop));
+    }
+
     [Fact]
     public async Task CheckIn_ServerFailing_RetriesAt30sThen60sThen120s()
     {
         await using var standIn = await StreamStandIn.StartAsync();
         using var t = new TestLeases();
         using var http = new HttpClient();
-        var (agent, _, time) = await EnrolledAgentAsync(standIn, t, http, new FixedRandom(0.5));
-        var waits = new ConcurrentQueue<(CallOutcome Outcome, TimeSpan Wait)>();
-        agent.CheckInScheduled += (outcome, wait) => waits.Enqueue((outcome, wait));
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        var run = agent.RunAsync(stop.Token);
+        var (agent, time, waits, run) = await RunRecordingWaitsAsync(standIn, t, http, stop.Token);
 
         await Wait.Until(() => waits.Count == 1, "the check-in at boot");
         foreach (var (seconds, attempts) in new[] { (29, 1), (1, 2), (59, 2), (1, 3), (119, 3), (1, 4) })
@@ -183,6 +195,29 @@ public sealed class StreamTests : IDisposable
         await agent.RefreshAsync(TestContext.Current.CancellationToken);
         await Wait.Until(() => standIn.CheckIns == 5 && waits.Count == 5, "the check-in Refresh asked for");
         Assert.Equal(480, waits.Last().Wait.TotalSeconds);
+        await stop.CancelAsync();
+        await run;
+    }
+
+    [Fact]
+    public async Task CheckIn_RateLimited_BacksOffNoSoonerThanRetryAfter()
+    {
+        await using var standIn = await StreamStandIn.StartAsync();
+        standIn.RetryAfter = 600;
+        using var t = new TestLeases();
+        using var http = new HttpClient();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var (agent, time, waits, run) = await RunRecordingWaitsAsync(standIn, t, http, stop.Token);
+
+        await Wait.Until(() => waits.Count == 1, "the check-in at boot");
+        Assert.Equal((CallOutcome.Failed, TimeSpan.FromSeconds(600)), waits.Single()); // not the backoff's 30 s
+        time.Advance(TimeSpan.FromSeconds(599));
+        await Task.Delay(50, TestContext.Current.CancellationToken);
+        Assert.Equal(1, standIn.CheckIns);
+        standIn.RetryAfter = null; // then the server fails instead: plain backoff, which carried on doubling
+        time.Advance(TimeSpan.FromSeconds(1));
+        await Wait.Until(() => waits.Count == 2, "the check-in after Retry-After");
+        Assert.Equal(60, waits.Last().Wait.TotalSeconds);
         await stop.CancelAsync();
         await run;
     }

@@ -17,7 +17,7 @@ namespace Lien.Server.Tests;
 /// 500, and nothing is written. Run in Production and in Development (which report bad requests differently by
 /// default), on SQLite and on PostgreSQL (see the derived classes).
 /// </summary>
-public abstract class HostileInputTests(HostileServer server)
+public abstract partial class HostileInputTests(HostileServer server)
 {
     protected HostileServer Server { get; } = server;
 
@@ -47,6 +47,14 @@ public abstract class HostileInputTests(HostileServer server)
     [InlineData("control character in a header", "GET /v1/devices HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \u0001\r\n\r\n")]
     [InlineData("a 100 kB header", "GET /v1/devices HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {100k}\r\n\r\n")]
     [InlineData("a 100 kB device token", "POST /v1/device/checkin HTTP/1.1\r\nHost: x\r\nAuthorization: Device {100k}\r\nContent-Length: 2\r\n\r\n{}")]
+    [InlineData("NUL in a device token", "POST /v1/device/checkin HTTP/1.1\r\nHost: x\r\nAuthorization: Device {token}\0\r\nContent-Length: 2\r\n\r\n{}")]
+    [InlineData("NUL inside a device token on the stream", "GET /v1/device/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Device 0\0{token}\r\n\r\n")]
+    [InlineData("a Latin-1 byte in a device token", "POST /v1/device/ack HTTP/1.1\r\nHost: x\r\nAuthorization: Device {token}\u00e9\r\nContent-Length: 9\r\n\r\n{\"seq\":1}")]
+    [InlineData("UTF-8 bytes in a device token", "POST /v1/device/checkin HTTP/1.1\r\nHost: x\r\nAuthorization: Device {token}\u00c3\u00a9\r\nContent-Length: 2\r\n\r\n{}")]
+    [InlineData("non-ASCII in place of the MAC", "GET /v1/device/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Device {token-mac}\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\r\n\r\n")]
+    [InlineData("two Authorization headers on check-in", "POST /v1/device/checkin HTTP/1.1\r\nHost: x\r\nAuthorization: Device {token}\r\nAuthorization: Device {token}\r\nContent-Length: 2\r\n\r\n{}")]
+    [InlineData("two Authorization headers on the stream", "GET /v1/device/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Device {token}\r\nAuthorization: Device {token}\r\n\r\n")]
+    [InlineData("two Authorization headers on ack", "POST /v1/device/ack HTTP/1.1\r\nHost: x\r\nAuthorization: Device {token}\r\nAuthorization: Bearer x\r\nContent-Length: 9\r\n\r\n{\"seq\":1}")]
     public async Task Raw_UnsendableRequest_A4xxNeverA500(string what, string raw)
     {
         var targets = await Server.TargetsAsync();
@@ -56,7 +64,9 @@ public abstract class HostileInputTests(HostileServer server)
         await tcp.ConnectAsync(address.Host, address.Port);
         await using var stream = tcp.GetStream();
         raw = raw.Replace("{100k}", new string('a', 100_000), StringComparison.Ordinal)
-            .Replace("{admin}", targets.Tenant.Admin.DefaultRequestHeaders.Authorization!.ToString(), StringComparison.Ordinal);
+            .Replace("{admin}", targets.Tenant.Admin.DefaultRequestHeaders.Authorization!.ToString(), StringComparison.Ordinal)
+            .Replace("{token-mac}", targets.DeviceToken[..(targets.DeviceToken.LastIndexOf('.') + 1)], StringComparison.Ordinal)
+            .Replace("{token}", targets.DeviceToken, StringComparison.Ordinal);
         await stream.WriteAsync(Encoding.Latin1.GetBytes(raw));
         var answer = await ReadResponseAsync(stream);
         var status = int.Parse(answer.Split(' ', 3)[1], System.Globalization.CultureInfo.InvariantCulture);
@@ -196,7 +206,9 @@ public abstract class HostileInputTests(HostileServer server)
         [("imeis", "[\"{enrolled}\"]"), ("publicKey", "\"{key}\""), ("signedAt", "{now}"), ("nonce", "\"bm9uY2Utb2YtMTYtYnl0ZXM\""),
          ("challenge", "\"{challenge}\""), ("signature", "\"AAAA\"")];
 
-    // After the bodies it is built from: static fields are initialized in order.
+    private static readonly (string Key, string Json)[] RenewBody = [("deviceId", "\"{device}\""), ("signedAt", "1772355600"), ("signature", "\"AAAA\"")];
+
+    // After the bodies it is built from: static fields are initialized in order (in this file: keep them here).
     public static readonly IReadOnlyList<HostileRequest> Corpus = BuildCorpus();
 
     private static string Body((string Key, string Json)[] fields, string key, string? json) =>
@@ -225,6 +237,7 @@ public abstract class HostileInputTests(HostileServer server)
             ["enroll"] = ("POST", "/v1/device/enroll", EnrollBody, "none"),
             ["check-in"] = ("POST", "/v1/device/checkin", [("appliedSeq", "1")], "device"),
             ["ack"] = ("POST", "/v1/device/ack", [("seq", "1")], "device"),
+            ["renew"] = ("POST", "/v1/device/renew", RenewBody, "none"),
         };
         void Twist(string endpoint, string what, string key, string? json, string? names = null)
         {
@@ -322,7 +335,7 @@ public abstract class HostileInputTests(HostileServer server)
             Twist(endpoint, what, key, json, names);
 
         // Malformed bodies: not JSON, not an object, truncated, too deep, empty, huge.
-        foreach (var endpoint in new[] { "register", "plan", "payment", "enroll", "ack", "api key" })
+        foreach (var endpoint in new[] { "register", "plan", "payment", "enroll", "ack", "renew", "api key" })
             foreach (var (what, status, body, contentType) in new[]
                      {
                          ("truncated JSON", 400, "{\"a\":", "application/json"), ("not JSON", 400, "imei=35", "application/json"),
@@ -411,6 +424,7 @@ public abstract class HostileInputTests(HostileServer server)
             Add($"ack with {what}", "POST", "/v1/device/ack", 401, """{"seq":1}""", auth: auth);
             Add($"stream with {what}", "GET", "/v1/device/stream", 401, auth: auth);
         }
+        DeviceCases(Add, Twist);
         return c;
     }
 }
@@ -499,7 +513,8 @@ public sealed record CorpusTargets(Tenant Tenant, HttpClient Viewer, Guid Device
         ? s.Replace("{device}", Device.ToString(), StringComparison.Ordinal).Replace("{plan}", Plan.ToString(), StringComparison.Ordinal)
             .Replace("{payment}", Payment.ToString(), StringComparison.Ordinal).Replace("{lender}", Lender.ToString(), StringComparison.Ordinal)
             .Replace("{imei}", LenderApi.NewImei(), StringComparison.Ordinal).Replace("{enrolled}", EnrolledImei, StringComparison.Ordinal)
-            .Replace("{key}", PublicKey, StringComparison.Ordinal).Replace("{token}", DeviceToken, StringComparison.Ordinal)
+            .Replace("{key}", PublicKey, StringComparison.Ordinal).Replace("{token-1}", DeviceToken[..^1], StringComparison.Ordinal)
+            .Replace("{token}", DeviceToken, StringComparison.Ordinal).Replace("{device:N}", Device.ToString("N"), StringComparison.Ordinal)
             .Replace("{challenge}", Challenge.Challenge, StringComparison.Ordinal)
             .Replace("{now}", Challenge.ServerTime.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
             .Replace("{31MB}", new string('a', 31_000_000), StringComparison.Ordinal)

@@ -37,4 +37,24 @@ public sealed class MultiNodeTests
         await nodeA.AckAsync(enrolled.DeviceToken, seq);
         Assert.Equal(seq, (await adminB.ReadAsync($"/v1/devices/{device.Id()}")).Long("appliedSeq"));
     }
+
+    [Fact]
+    public async Task TwoNodes_ReEnrollmentOnB_EndsTheEarlierStreamOnA()
+    {
+        await using var nodes = await ServerProcesses.CreateAsync();
+        nodes.Environment["Lien__Stream__Heartbeat"] = "00:10:00"; // no pings: only the NOTIFY can end node A's stream in time
+        var (_, nodeA) = await nodes.StartNodeAsync();
+        var (_, nodeB) = await nodes.StartNodeAsync();
+        var token = await nodes.CreateLenderAsync("Two Node Lender");
+        var adminB = new HttpClient { BaseAddress = nodeB.BaseAddress };
+        adminB.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        var device = await adminB.RegisterAsync();
+        var enrolled = await nodeA.EnrollAsync(device.Str("imei"));
+
+        await using var stream = await Sse.OpenAsync(nodeA, enrolled.DeviceToken, enrolled.Seq);
+        var again = await nodeB.EnrollAsync(device.Str("imei"));
+        Assert.True(await stream.EndsAsync(), "node A kept the earlier enrollment's stream open");
+        await (await nodeA.CheckInAsync(enrolled.DeviceToken, 0)).Problem(HttpStatusCode.Unauthorized);
+        await (await nodeA.CheckInAsync(again.DeviceToken, 0)).Json(HttpStatusCode.OK);
+    }
 }

@@ -50,6 +50,21 @@ public sealed class Sse : IAsyncDisposable
         }
     }
 
+    /// <summary>Reads until the server closes the stream (true), or <paramref name="seconds"/> pass with it open (false): a hang guard.</summary>
+    public async Task<bool> EndsAsync(int seconds = 15)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
+        try
+        {
+            while (await _reader.ReadLineAsync(cts.Token) is not null) { }
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         _reader.Dispose();

@@ -25,6 +25,9 @@ internal static class AgentApiEndpoints
     public static IServiceCollection AddAgentApi(this IServiceCollection services, IConfiguration config)
     {
         services.Configure<StreamOptions>(config.GetSection("Lien:Stream"));
+        services.Configure<DeviceOptions>(config.GetSection("Lien:Device"));
+        services.Configure<RateLimitOptions>(config.GetSection("Lien:RateLimits"));
+        services.AddSingleton<RateLimits>();
         services.AddSingleton<DeviceTokens>();
         services.AddSingleton<CheckInReader>();
         services.AddSingleton<LastSeenRecorder>();
@@ -40,21 +43,22 @@ internal static class AgentApiEndpoints
     public static IEndpointRouteBuilder MapAgentApi(this IEndpointRouteBuilder app)
     {
         var g = app.MapGroup("/v1/device").WithTags("Device API").AllowAnonymous();
-        g.MapPost("/enroll/challenge", Challenge)
+        g.MapPost("/enroll/challenge", Challenge).RateLimitedByAddress(RateLimitPolicy.ChallengePerAddress)
             .WithDescription("A single-use challenge for the next enrollment (10 minutes), and the server's time to sign it with.");
-        g.MapPost("/enroll", Enroll)
+        g.MapPost("/enroll", Enroll).RateLimitedByAddress(RateLimitPolicy.EnrollPerAddress)
             .WithDescription("Protocol v2: signed over the challenge and the device's nonce; with an attestation chain and/or enrollment token as the lender's policy asks.");
         g.MapPost("/checkin", CheckIn).WithDescription("Authorization: Device {token from enrollment}.");
         g.MapGet("/stream", LeaseStream.Stream)
             .WithDescription("Server-Sent Events: `event: lease` with `data: {\"seq\":N,\"lease\":\"<jws>\"}`. Authorization: Device {token}.");
         g.MapPost("/ack", Ack).WithDescription("The device applied lease `seq`. Authorization: Device {token}.");
+        g.MapPost("/renew", Renew).WithDescription("A fresh device token for an expired one, signed by the device's enrolled key.");
         return app;
     }
 
     private static Ok<EnrollmentChallenge> Challenge(EnrollmentChallenges challenges) => TypedResults.Ok(challenges.Issue());
 
     private static async Task<Results<Ok<EnrollResponse>, ValidationProblem, ProblemHttpResult>> Enroll(EnrollRequest body, DeviceEnrollment enrollment,
-        EnrollmentChallenges challenges, AttestationCheck attestation, TimeProvider time, CancellationToken ct)
+        EnrollmentChallenges challenges, AttestationCheck attestation, RateLimits limits, HttpResponse response, TimeProvider time, CancellationToken ct)
     {
         var errors = new Errors();
         var imeis = body.Imeis ?? [];
@@ -75,6 +79,8 @@ internal static class AgentApiEndpoints
         var challenge = challenges.Read(body.Challenge);
         if (challenge.Problem is { } stale) errors.Add("challenge", stale);
         if (errors.Any) return errors.Problem();
+        foreach (var imei in imeis)
+            if (!limits.TryAcquire(RateLimitPolicy.EnrollPerImei, imei, out var retryAfter)) return RateLimits.TooMany(response, retryAfter);
 
         // The chain is checked before any row is read or locked: it is the costly part, and needs no database.
         AttestationEvidence? evidence = null;
@@ -115,28 +121,65 @@ internal static class AgentApiEndpoints
         if (body?.PushToken is { Length: > 0 } sent && new Errors().Text(sent, "pushToken", 1024) is { Any: true } errors) return errors.Problem();
         if (body?.WrongCodes is < 0 or > CheckInRequest.MaxWrongCodes)
             return new Errors().Add("wrongCodes", $"wrongCodes must be between 0 and {CheckInRequest.MaxWrongCodes}.").Problem();
-        if (await reader.AuthenticateAsync(db, tokens, request.Headers.Authorization.ToString(), ct) is not var (deviceId, row))
-            return DeviceTokens.Unauthorized();
+        if (body is { AppliedSeq: < 0 }) return new Errors().Add("appliedSeq", "appliedSeq must be 0 or more.").Problem();
+        var auth = await reader.AuthenticateAsync(db, request.Headers.Authorization.ToString(), ct);
+        if (auth.Row is not { } row) return auth.Problem(request.HttpContext.Response);
+        var deviceId = auth.Id;
         var now = time.GetUtcNow();
         lastSeen.Saw(deviceId, now);
-        if (body is { AppliedSeq: var seq } && seq > row.AppliedSeq && seq <= row.LeaseSeq)
-            await applied.RecordAsync(db, deviceId, seq, ct);
+        if (body is { AppliedSeq: var seq } && seq > row.LeaseSeq)
+        {
+            await applied.RefuseAsync(db, deviceId, ct);
+            return AboveIssued(seq, row.LeaseSeq);
+        }
+        if (body is not null && body.AppliedSeq > row.AppliedSeq)
+            await applied.RecordAsync(db, deviceId, body.AppliedSeq, ct);
         if (body?.PushToken is { Length: > 0 } push)
             using (await db.WriteGateAsync(ct))
                 await db.Devices.Where(d => d.Id == deviceId && (d.PushToken == null || d.PushToken != push)).ExecuteUpdateAsync(u => u.SetProperty(d => d.PushToken, push), ct);
         if (body?.WrongCodes is { } wrong && wrong != row.WrongCodes) // resolved only then: check-in allocates nothing it does not need
             await request.HttpContext.RequestServices.GetRequiredService<WrongCodeReports>().RecordAsync(deviceId, row.TokenEpoch, row.WrongCodes, wrong, now, ct);
         return new CheckInAnswer(row.LeaseSeq, row.LeaseJws, CheckInAnswer.TrustKeys(row.TrustKeysJson),
-            NextCheckIn(now, row.LeaseMode, row.LeaseUnlockedUntil), now);
+            NextCheckIn(now, row.LeaseMode, row.LeaseUnlockedUntil), now,
+            tokens.DueForRenewal(auth.ExpiresUnix) ? tokens.Issue(deviceId, row.TokenEpoch) : null);
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> Ack(HttpRequest request, LeaseAck body, DeviceTokens tokens, CheckInReader reader,
+    private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> Ack(HttpRequest request, LeaseAck body, CheckInReader reader,
         LienDb db, AppliedLeases applied, CancellationToken ct)
     {
-        if (await reader.AuthenticateAsync(db, tokens, request.Headers.Authorization.ToString(), ct) is not var (deviceId, _))
-            return DeviceTokens.Unauthorized();
-        await applied.RecordAsync(db, deviceId, body.Seq, ct); // and the stream stops resending
+        if (body.Seq < 1) return new Errors().Add("seq", "seq must be a lease seq, 1 or more.").Problem();
+        var auth = await reader.AuthenticateAsync(db, request.Headers.Authorization.ToString(), ct);
+        if (auth.Row is not { } row) return auth.Problem(request.HttpContext.Response);
+        if (body.Seq > row.LeaseSeq)
+        {
+            await applied.RefuseAsync(db, auth.Id, ct);
+            return AboveIssued(body.Seq, row.LeaseSeq);
+        }
+        await applied.RecordAsync(db, auth.Id, body.Seq, ct); // and the stream stops resending
         return TypedResults.NoContent();
+    }
+
+    /// <summary>A device claiming a seq the server never issued: refused, and counted by the caller.</summary>
+    public static ProblemHttpResult AboveIssued(long seq, long issued) => TypedResults.Problem(statusCode: 409,
+        type: "https://lien.dev/problems/seq-not-issued", title: "Seq never issued",
+        detail: $"Seq {seq} is above the highest lease seq issued to this device ({issued}); the refusal is counted.");
+
+    private static async Task<Results<Ok<RenewResponse>, ValidationProblem, ProblemHttpResult>> Renew(RenewRequest body, LienDb db, DeviceTokens tokens,
+        RateLimits limits, TimeProvider time, HttpResponse response, CancellationToken ct)
+    {
+        var errors = new Errors().Text(body.Signature, "signature", 256, required: true);
+        if (errors.Any) return errors.Problem();
+        if (!limits.TryAcquire(RateLimitPolicy.RenewPerDevice, body.DeviceId, out var retryAfter)) return RateLimits.TooMany(response, retryAfter);
+        var now = time.GetUtcNow();
+        var device = await db.Devices.AsNoTracking().Where(d => d.Id == body.DeviceId && d.PublicKey != null)
+            .Select(d => new { d.PublicKey, d.TokenEpoch }).FirstOrDefaultAsync(ct);
+        // One answer for every refusal, so it tells a guesser nothing: the device enrolls again.
+        if (device is null || Math.Abs(now.ToUnixTimeSeconds() - body.SignedAt) > (long)TokenRenewal.Window.TotalSeconds
+            || !TokenRenewal.Verify(body, device.PublicKey!))
+            return TypedResults.Problem(statusCode: 401, type: "https://lien.dev/problems/renewal-refused", title: "Renewal refused",
+                detail: "The renewal is not signed by the device's current key, or signedAt is more than 5 minutes from the server's time; enroll again.");
+        var token = tokens.Issue(body.DeviceId, device.TokenEpoch, out var expiresAt);
+        return TypedResults.Ok(new RenewResponse(token, expiresAt));
     }
 
     /// <summary>Often enough to renew the lease before it runs out; more often while locked, so a payment is seen soon even without the stream.</summary>

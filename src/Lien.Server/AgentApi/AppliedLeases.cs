@@ -13,6 +13,20 @@ internal sealed class AppliedLeases(TimeProvider time, IMeterFactory meters, Str
     private readonly Histogram<double> _latency = meters.Create("Lien.Server")
         .CreateHistogram<double>("lien.lease.apply_latency", "ms", "From a lease's commit to the device's acknowledgement of applying it.");
 
+    private readonly Counter<long> _refused = meters.Create("Lien.Server")
+        .CreateCounter<long>("lien.device.refused_acks", "{ack}", "Acks and appliedSeqs refused for naming a seq above any issued.");
+
+    /// <summary>
+    /// A device said it applied a seq above any the server issued (refused with 409): counted on its row, where the lender
+    /// sees it, and in the metric. An agent never does this in normal life.
+    /// </summary>
+    public async Task RefuseAsync(LienDb db, Guid deviceId, CancellationToken ct)
+    {
+        using (await db.WriteGateAsync(ct))
+            await db.Devices.Where(d => d.Id == deviceId).ExecuteUpdateAsync(u => u.SetProperty(d => d.RefusedAcks, d => d.RefusedAcks + 1), ct);
+        _refused.Add(1);
+    }
+
     /// <summary>Records the ack once (a repeat, or a seq never issued, changes nothing) and stops the device's stream resending.</summary>
     public async Task RecordAsync(LienDb db, Guid deviceId, long seq, CancellationToken ct)
     {

@@ -13,7 +13,8 @@ namespace Lien.Server.AgentApi;
 /// A <see cref="CheckInResponse"/> written straight to the response: the same JSON the serializer would write, without
 /// building the record, and with the trust keys (the same for a lender's whole fleet) rendered once.
 /// </summary>
-internal sealed class CheckInAnswer(long seq, string lease, byte[] trustKeys, DateTimeOffset nextCheckInAt, DateTimeOffset serverTime)
+internal sealed class CheckInAnswer(long seq, string lease, byte[] trustKeys, DateTimeOffset nextCheckInAt, DateTimeOffset serverTime,
+    string? deviceToken = null)
     : IResult, IEndpointMetadataProvider
 {
     private static readonly JsonEncodedText Seq = JsonEncodedText.Encode("seq");
@@ -21,6 +22,7 @@ internal sealed class CheckInAnswer(long seq, string lease, byte[] trustKeys, Da
     private static readonly JsonEncodedText TrustKeysName = JsonEncodedText.Encode("trustKeys");
     private static readonly JsonEncodedText NextCheckInAt = JsonEncodedText.Encode("nextCheckInAt");
     private static readonly JsonEncodedText ServerTime = JsonEncodedText.Encode("serverTime");
+    private static readonly JsonEncodedText DeviceToken = JsonEncodedText.Encode("deviceToken");
 
     [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;
     [ThreadStatic] private static Utf8JsonWriter? t_writer;
@@ -40,6 +42,7 @@ internal sealed class CheckInAnswer(long seq, string lease, byte[] trustKeys, Da
         w.WriteRawValue(trustKeys, skipInputValidation: true);
         w.WriteString(NextCheckInAt, nextCheckInAt);
         w.WriteString(ServerTime, serverTime);
+        if (deviceToken is not null) w.WriteString(DeviceToken, deviceToken);
         w.WriteEndObject();
         w.Flush();
 

@@ -34,10 +34,11 @@ internal sealed record EnrollmentClaim(IReadOnlyList<string> Imeis, byte[] Publi
 /// <summary>
 /// A device enrolling by its IMEIs with a fresh key. When it shows what its lender's <see cref="EnrollmentPolicy"/>
 /// asks for, it gets its current lease, a token for the new key, the lender's trust keys and (sealed to that key)
-/// its offline-code secret, and the earlier enrollment's token stops working. When it does not, nothing changes: the
+/// its offline-code secret, and the earlier enrollment's token and stream end. When it does not, nothing changes: the
 /// genuine phone's token, stream and secret stay as they were.
 /// </summary>
-internal sealed class DeviceEnrollment(LienDb db, DeviceTokens tokens, CodeIssuer codes, EnrollmentTokenIssuer enrollmentTokens, AuditTrail audit, TimeProvider time)
+internal sealed class DeviceEnrollment(LienDb db, DeviceTokens tokens, CodeIssuer codes, EnrollmentTokenIssuer enrollmentTokens, AuditTrail audit,
+    StreamHub hub, TimeProvider time)
 {
     public Task<EnrollmentOutcome> EnrollAsync(EnrollmentClaim claim, CancellationToken ct) =>
         db.InTransactionAsync<EnrollmentOutcome>(async () =>
@@ -69,6 +70,7 @@ internal sealed class DeviceEnrollment(LienDb db, DeviceTokens tokens, CodeIssue
             device.EnrolledAt = now;
             device.EnrolledWith = claim.Attestation?.Summary() ?? (lender.EnrollmentPolicy == EnrollmentPolicy.EnrollmentToken ? "enrollment token" : "open");
             device.TokenEpoch++;
+            await hub.EnrolledAsync(db, device.Id, device.TokenEpoch, ct); // the earlier enrollment's stream ends on commit
             await audit.RecordAsync(device.LenderId, $"device:{device.Id}", reenroll ? AuditAction.DeviceReEnrolled : AuditAction.DeviceEnrolled,
                 $"device:{device.Id}", reenroll ? "The device enrolled again with a new key (factory reset or reinstall)." : null,
                 data: new { with = device.EnrolledWith }, ct: ct);

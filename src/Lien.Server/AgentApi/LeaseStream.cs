@@ -10,11 +10,10 @@ namespace Lien.Server.AgentApi;
 /// </summary>
 internal static class LeaseStream
 {
-    private static async Task<(Guid Id, CheckInRow Row)?> AuthenticateAsync(HttpRequest request, DeviceTokens tokens, CheckInReader reader,
-        IServiceScopeFactory scopes, CancellationToken ct)
+    private static async Task<DeviceAuth> AuthenticateAsync(HttpRequest request, CheckInReader reader, IServiceScopeFactory scopes, CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
-        return await reader.AuthenticateAsync(scope.ServiceProvider.GetRequiredService<LienDb>(), tokens, request.Headers.Authorization.ToString(), ct);
+        return await reader.AuthenticateAsync(scope.ServiceProvider.GetRequiredService<LienDb>(), request.Headers.Authorization.ToString(), ct);
     }
 
     // A short scope per read (the check-in's prepared read): an idle stream holds no database connection or context.
@@ -24,13 +23,23 @@ internal static class LeaseStream
         return await reader.ReadAsync(scope.ServiceProvider.GetRequiredService<LienDb>(), id, ct);
     }
 
-    public static async Task<IResult> Stream(HttpContext http, long? appliedSeq, DeviceTokens tokens, CheckInReader reader, IServiceScopeFactory scopes,
+    public static async Task<IResult> Stream(HttpContext http, long? appliedSeq, CheckInReader reader, IServiceScopeFactory scopes,
         StreamHub hub, AppliedLeases applied, Microsoft.Extensions.Options.IOptions<StreamOptions> options, TimeProvider time)
     {
         var ct = http.RequestAborted;
-        if (await AuthenticateAsync(http.Request, tokens, reader, scopes, ct) is not var (deviceId, row)) return DeviceTokens.Unauthorized();
+        if (appliedSeq < 0)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["appliedSeq"] = ["appliedSeq must be 0 or more."] });
+        var auth = await AuthenticateAsync(http.Request, reader, scopes, ct);
+        if (auth.Row is not { } row) return auth.Problem(http.Response);
+        var deviceId = auth.Id;
+        if (appliedSeq > row.LeaseSeq)
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            await applied.RefuseAsync(scope.ServiceProvider.GetRequiredService<LienDb>(), deviceId, ct);
+            return AgentApiEndpoints.AboveIssued(appliedSeq.Value, row.LeaseSeq);
+        }
         var machine = new LeaseStreamMachine(options.Value);
-        var subscriber = hub.Subscribe(deviceId);
+        var subscriber = hub.Subscribe(deviceId, row.TokenEpoch);
         try
         {
             // Read again now that commits wake this stream: a lease committed since the first read is not missed.

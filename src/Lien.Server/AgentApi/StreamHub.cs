@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using Lien.Server.Storage;
+using Microsoft.EntityFrameworkCore;
 
 namespace Lien.Server.AgentApi;
 
@@ -18,9 +20,11 @@ internal sealed class StreamHub
     /// <summary>What a stream learned while it slept: a newer lease, a newer ack, or only that it must read the row.</summary>
     public readonly record struct News(bool Reread, long LeaseSeq, string? LeaseJws, long AppliedSeq);
 
-    /// <summary>A device's one stream; a newer connection of the same device supersedes it.</summary>
-    public sealed class Subscriber
+    /// <summary>A device's one stream, of one enrollment (token <see cref="Epoch"/>); a newer connection of the same device supersedes it.</summary>
+    public sealed class Subscriber(int epoch)
     {
+        public int Epoch { get; } = epoch;
+
         private readonly Lock _lock = new();
         private News _news;
         private bool _signalled;
@@ -70,9 +74,9 @@ internal sealed class StreamHub
         }
     }
 
-    public Subscriber Subscribe(Guid deviceId)
+    public Subscriber Subscribe(Guid deviceId, int epoch)
     {
-        var fresh = new Subscriber();
+        var fresh = new Subscriber(epoch);
         _subscribers.AddOrUpdate(deviceId, fresh, (_, old) =>
         {
             old.Supersede();
@@ -100,6 +104,23 @@ internal sealed class StreamHub
     public void LeaseApplied(Guid deviceId, long seq)
     {
         if (_subscribers.TryGetValue(deviceId, out var s)) s.Applied(seq);
+    }
+
+    /// <summary>
+    /// The device enrolled again, as token <paramref name="epoch"/>, in <paramref name="db"/>'s open transaction: once
+    /// it commits, the earlier enrollment's stream ends at once — on this node directly, on the others through the
+    /// NOTIFY a lease commit sends (their stream re-reads the row, finds another epoch and ends).
+    /// </summary>
+    public async Task EnrolledAsync(LienDb db, Guid deviceId, int epoch, CancellationToken ct)
+    {
+        db.AfterCommit(() => Ended(deviceId, epoch));
+        if (!db.IsSqlite) await db.Database.ExecuteSqlAsync($"SELECT pg_notify({PostgresLeaseListener.Channel}, {PostgresLeaseListener.Payload(deviceId, this)})", ct);
+    }
+
+    /// <summary>Ends this node's stream of the device if it belongs to an enrollment before <paramref name="epoch"/>.</summary>
+    public void Ended(Guid deviceId, int epoch)
+    {
+        if (_subscribers.TryGetValue(deviceId, out var s) && s.Epoch < epoch) s.Supersede();
     }
 
     /// <summary>After a lost notification connection: every stream re-reads its device once.</summary>

@@ -26,6 +26,9 @@ internal sealed class Device
     public string? EnrolledWith { get; set; }
     public long AppliedSeq { get; set; }
 
+    /// <summary>Acks and appliedSeqs refused for naming a seq above any issued (409): a broken or hostile agent.</summary>
+    public int RefusedAcks { get; set; }
+
     /// <summary>The FCM registration token the agent reported, for "check in now" wake-ups; null when none or invalid.</summary>
     public string? PushToken { get; set; }
 

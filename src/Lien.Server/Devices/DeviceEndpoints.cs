@@ -11,7 +11,7 @@ namespace Lien.Server.Devices;
 internal sealed record DeviceView(
     Guid Id, string Imei, string? Imei2, string? Serial, string? Make, string? Model, DateTimeOffset CreatedAt,
     DateTimeOffset? ReleasedAt, DateTimeOffset? EnrolledAt, DateTimeOffset? LastSeenAt,
-    long LeaseSeq, LeaseMode LeaseMode, long AppliedSeq, Guid? ActivePlanId, WrongCodesView WrongCodes, string? EnrolledWith);
+    long LeaseSeq, LeaseMode LeaseMode, long AppliedSeq, Guid? ActivePlanId, WrongCodesView WrongCodes, string? EnrolledWith, int RefusedAcks);
 
 /// <summary>
 /// The offline codes the phone refused as wrong since it enrolled, as its agent last reported at check-in, and when it
@@ -116,5 +116,5 @@ internal static class DeviceEndpoints
 
     public static DeviceView View(Device d, Guid? plan, DateTimeOffset? lastSeen = null) => new(d.Id, d.Imei, d.Imei2, d.Serial, d.Make, d.Model, d.CreatedAt,
         d.ReleasedAt, d.EnrolledAt, lastSeen, d.LeaseSeq, d.LeaseMode, d.AppliedSeq, plan, new WrongCodesView(d.WrongCodes, d.WrongCodesReportedAt),
-        d.EnrolledWith);
+        d.EnrolledWith, d.RefusedAcks);
 }

@@ -294,6 +294,9 @@ namespace Lien.Server.Storage.Migrations.Postgres
                         .HasMaxLength(1024)
                         .HasColumnType("character varying(1024)");
 
+                    b.Property<int>("RefusedAcks")
+                        .HasColumnType("integer");
+
                     b.Property<DateTimeOffset?>("ReleasedAt")
                         .HasColumnType("timestamp with time zone");
 

@@ -285,6 +285,9 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                         .HasMaxLength(1024)
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("RefusedAcks")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long?>("ReleasedAt")
                         .HasColumnType("INTEGER");
 
