@@ -20,6 +20,8 @@ public enum CallOutcome
     Rejected,
     /// <summary>No answer or a 5xx: retry with backoff.</summary>
     Failed,
+    /// <summary>An answer whose signature or echoed nonce did not hold (counted in the state): retry with backoff.</summary>
+    Refused,
 }
 
 /// <summary>The outcome of an enrollment or check-in and, when it succeeded, the wait until the next check-in.</summary>
@@ -112,25 +114,35 @@ public sealed class AgentRuntime(HttpClient http, IAgentStore store, IDeviceCloc
     /// <summary>The borrower pressed Refresh.</summary>
     public Task RefreshAsync(CancellationToken ct = default) => DispatchAsync(new RefreshRequested(clock.Now), ct);
 
-    /// <summary>Enrolls by IMEI with the device key (PROTOCOL §1).</summary>
+    /// <summary>Enrolls by IMEI with the device key and a fresh nonce (PROTOCOL §1).</summary>
     public async Task<CallResult> EnrollAsync(CancellationToken ct = default)
     {
         var identity = State.Identity;
         using var key = DeviceKeys.Open(identity);
-        var request = EnrollmentProof.Sign(identity.Imeis, key, clock.Wall.ToUnixTimeSeconds());
+        var nonce = NewNonce();
+        var request = EnrollmentProof.Sign(identity.Imeis, key, clock.Wall.ToUnixTimeSeconds()) with { Nonce = nonce };
         return await CallAsync<EnrollResponse>("v1/device/enroll", request, token: null,
-            r => (new Enrolled(r, clock.Now), r.NextCheckInAt - r.ServerTime), ct);
+            (body, signature) => new Enrolled(body, signature, nonce, clock.Now), r => r.NextCheckInAt - r.ServerTime, ct);
     }
 
-    /// <summary>Checks in with the highest applied seq (PROTOCOL §2). A 401 forgets the token, so the next step is enrollment.</summary>
+    /// <summary>
+    /// Checks in with the highest applied seq and a fresh nonce (PROTOCOL §2). A 401 forgets the token, so the next step is
+    /// enrollment. The signed <c>serverTime</c> serves only to turn <c>nextCheckInAt</c> into a wait on the device's own
+    /// clock (so a wrong wall clock cannot move the schedule); it never sets a clock.
+    /// </summary>
     public async Task<CallResult> CheckInAsync(CancellationToken ct = default)
     {
         if (State.Enrollment is not { } enrollment) return new CallResult(CallOutcome.Unauthorized);
-        return await CallAsync<CheckInResponse>("v1/device/checkin", new CheckInRequest(State.AppliedSeq), enrollment.DeviceToken,
-            r => (new CheckedIn(r, clock.Now), r.NextCheckInAt - r.ServerTime), ct);
+        var nonce = NewNonce();
+        return await CallAsync<CheckInResponse>("v1/device/checkin", new CheckInRequest(State.AppliedSeq, Nonce: nonce), enrollment.DeviceToken,
+            (body, signature) => new CheckedIn(body, signature, nonce, clock.Now), r => r.NextCheckInAt - r.ServerTime, ct);
     }
 
-    private async Task<CallResult> CallAsync<T>(string path, object body, string? token, Func<T, (AgentEvent, TimeSpan)> answered, CancellationToken ct)
+    private static string NewNonce() => System.Buffers.Text.Base64Url.EncodeToString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+
+    // The answer is handed to the agent as received (body bytes and Lien-Signature); only an accepted one schedules.
+    private async Task<CallResult> CallAsync<T>(string path, object body, string? token, Func<byte[], string?, AgentEvent> answered,
+        Func<T, TimeSpan> nextIn, CancellationToken ct)
     {
         HttpResponseMessage response;
         try
@@ -148,19 +160,23 @@ public sealed class AgentRuntime(HttpClient http, IAgentStore store, IDeviceCloc
             switch (response.StatusCode)
             {
                 case HttpStatusCode.OK:
-                    T? answer;
+                    byte[] bytes;
                     try
                     {
-                        answer = await response.Content.ReadFromJsonAsync<T>(LeaseClaims.Json, ct);
+                        bytes = await response.Content.ReadAsByteArrayAsync(ct);
                     }
-                    catch (Exception e) when (e is JsonException or HttpRequestException or IOException)
+                    catch (Exception e) when (e is HttpRequestException or IOException)
                     {
                         return new CallResult(CallOutcome.Failed);
                     }
-                    if (answer is null) return new CallResult(CallOutcome.Failed);
-                    var (happened, next) = answered(answer);
-                    await DispatchAsync(happened, ct);
-                    return new CallResult(CallOutcome.Ok, next);
+                    var signature = response.Headers.TryGetValues(AnswerSignature.HeaderName, out var values) ? values.FirstOrDefault() : null;
+                    var effects = await DispatchAsync(answered(bytes, signature), ct);
+                    // A refused key set refuses only itself; any other refusal refuses the whole answer.
+                    if (effects.OfType<AnswerRefused>().Any(r => r.Reason != RefusalReason.KeySet) || State.Enrollment is null)
+                        return new CallResult(CallOutcome.Refused);
+                    return JsonSerializer.Deserialize<T>(bytes, LeaseClaims.Json) is { } answer
+                        ? new CallResult(CallOutcome.Ok, nextIn(answer))
+                        : new CallResult(CallOutcome.Refused);
                 case HttpStatusCode.Unauthorized:
                     await DispatchAsync(new TokenRejected(clock.Now), ct);
                     return new CallResult(CallOutcome.Unauthorized);

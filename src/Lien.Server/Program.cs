@@ -48,6 +48,7 @@ if (!await MasterKeyCheck.FitsAsync(app.Services))
     return 1;
 }
 await app.Services.GetRequiredService<DeviceTokens>().LoadAsync(app.Services);
+await app.Services.GetRequiredService<AnswerKeys>().LoadAsync(app.Services);
 if (demo) await app.AnnounceDemoAsync();
 
 app.UseExceptionHandler();

@@ -54,6 +54,18 @@ public static class Phone
         Assert.Equal(HttpStatusCode.NoContent, (await client.SendAsync(request)).StatusCode);
     }
 
+    /// <summary>The keys of a key-set statement that is well formed (every listed key signed it); asserts it is.</summary>
+    public static IReadOnlyList<TrustKey> VerifiedKeys(KeySetStatement keySet)
+    {
+        var lenderId = JsonSerializer.Deserialize<KeySetClaims>(Base64Url.DecodeFromChars(keySet.Payload), LeaseClaims.Json)!.LenderId;
+        var claims = keySet.Verify(lenderId, out var problem);
+        Assert.True(claims is not null, problem);
+        return claims.Keys;
+    }
+
+    /// <summary>Verifies a lease against the lender's key-set statement as an agent would, and returns its claims.</summary>
+    public static LeaseClaims VerifiedClaims(string jws, KeySetStatement keySet) => VerifiedClaims(jws, VerifiedKeys(keySet));
+
     /// <summary>Verifies a lease against the lender's trust keys as an agent would, and returns its claims.</summary>
     public static LeaseClaims VerifiedClaims(string jws, IReadOnlyList<TrustKey> keys)
     {

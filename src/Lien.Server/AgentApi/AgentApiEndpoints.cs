@@ -1,6 +1,8 @@
+using System.Buffers.Text;
 using Lien.Protocol;
 using Lien.Server.Api;
 using Lien.Server.Leases;
+using Lien.Server.Lenders;
 using Lien.Server.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -23,6 +25,7 @@ internal static class AgentApiEndpoints
     {
         services.Configure<StreamOptions>(config.GetSection("Lien:Stream"));
         services.AddSingleton<DeviceTokens>();
+        services.AddSingleton<AnswerKeys>();
         services.AddSingleton<CheckInReader>();
         services.AddSingleton<LastSeenRecorder>();
         services.AddHostedService(sp => sp.GetRequiredService<LastSeenRecorder>());
@@ -45,8 +48,8 @@ internal static class AgentApiEndpoints
         return app;
     }
 
-    private static async Task<Results<Ok<EnrollResponse>, ValidationProblem, ProblemHttpResult>> Enroll(EnrollRequest body, Enrollment enrollment,
-        CancellationToken ct)
+    private static async Task<Results<SignedAnswer, ValidationProblem, ProblemHttpResult>> Enroll(EnrollRequest body, Enrollment enrollment,
+        SigningKeys signingKeys, CancellationToken ct)
     {
         var errors = new Errors();
         var imeis = body.Imeis ?? [];
@@ -55,15 +58,16 @@ internal static class AgentApiEndpoints
             if (Imei.Problem(imei) is { } p) errors.Add("imeis", p);
         // A P-256 SubjectPublicKeyInfo is 124 characters of base64 and an ES256 signature 86 of base64url.
         errors.Text(body.PublicKey, "publicKey", 512, required: true).Text(body.Signature, "signature", 256, required: true);
+        if (body.Nonce is not null) errors.Check(IsNonce(body.Nonce, 16), "nonce", "nonce must be base64url (no padding) of 16 to 64 bytes.");
         if (errors.Any) return errors.Problem();
         // Proof of possession: the request is signed by the key it enrolls (the same check a port of the agent can run).
         var proof = EnrollmentProof.Verify(body);
         if (proof is { Field: { } field, Problem: { } problem }) errors.Add(field, problem);
         if (errors.Any) return errors.Problem();
 
-        return await enrollment.EnrollAsync(imeis, proof.PublicKey!, ct) switch
+        return await enrollment.EnrollAsync(imeis, proof.PublicKey!, body.Nonce, ct) switch
         {
-            EnrollmentOutcome.Enrolled(var answer) => TypedResults.Ok(answer),
+            EnrollmentOutcome.Enrolled(var answer, var key) => SignedAnswer.ByLender(answer, key, signingKeys),
             EnrollmentOutcome.NotRegistered => TypedResults.Problem(statusCode: 404, title: "IMEI not registered",
                 detail: "No lender has registered this device's IMEI. A phone that is not financed needs no enrollment.",
                 type: "https://lien.dev/problems/imei-not-registered"),
@@ -73,10 +77,13 @@ internal static class AgentApiEndpoints
     }
 
     private static async Task<Results<CheckInAnswer, ValidationProblem, ProblemHttpResult>> CheckIn(CheckInRequest? body, HttpRequest request, LienDb db,
-        CheckInReader reader, DeviceTokens tokens, LastSeenRecorder lastSeen, AppliedLeases applied, TimeProvider time, CancellationToken ct)
+        CheckInReader reader, DeviceTokens tokens, AnswerKeys answerKeys, LastSeenRecorder lastSeen, AppliedLeases applied, TimeProvider time,
+        CancellationToken ct)
     {
         // Checked only when sent (rarely): every fleet device checks in, and this path allocates nothing it does not need.
         if (body?.PushToken is { Length: > 0 } sent && new Errors().Text(sent, "pushToken", 1024) is { Any: true } errors) return errors.Problem();
+        if (body?.Nonce is { } nonce && !IsNonce(nonce, 1))
+            return new Errors().Add("nonce", "nonce must be base64url (no padding) of 1 to 64 bytes.").Problem();
         if (await reader.AuthenticateAsync(db, tokens, request.Headers.Authorization.ToString(), ct) is not var (deviceId, row))
             return DeviceTokens.Unauthorized();
         var now = time.GetUtcNow();
@@ -86,9 +93,14 @@ internal static class AgentApiEndpoints
         if (body?.PushToken is { Length: > 0 } push)
             using (await db.WriteGateAsync(ct))
                 await db.Devices.Where(d => d.Id == deviceId && (d.PushToken == null || d.PushToken != push)).ExecuteUpdateAsync(u => u.SetProperty(d => d.PushToken, push), ct);
-        return new CheckInAnswer(row.LeaseSeq, row.LeaseJws, CheckInAnswer.TrustKeys(row.TrustKeysJson),
-            NextCheckIn(now, row.LeaseMode, row.LeaseUnlockedUntil), now);
+        return new CheckInAnswer(row.LeaseSeq, row.LeaseJws, CheckInAnswer.KeySet(row.KeySetJson),
+            NextCheckIn(now, row.LeaseMode, row.LeaseUnlockedUntil), now, body?.Nonce, answerKeys, deviceId, row.TokenEpoch);
     }
+
+    /// <summary>A device-chosen nonce: canonical base64url (no padding) of <paramref name="minBytes"/> to 64 bytes.</summary>
+    internal static bool IsNonce(string nonce, int minBytes) =>
+        nonce.Length <= 86 && Base64Url.IsValid(nonce, out var bytes) && bytes >= minBytes && bytes <= 64
+        && Base64Url.EncodeToString(Base64Url.DecodeFromChars(nonce)) == nonce;
 
     private static async Task<Results<NoContent, ProblemHttpResult>> Ack(HttpRequest request, LeaseAck body, DeviceTokens tokens, CheckInReader reader,
         LienDb db, AppliedLeases applied, CancellationToken ct)

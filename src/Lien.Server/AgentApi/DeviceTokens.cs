@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Lien.Server.Storage;
-using Microsoft.EntityFrameworkCore;
 
 namespace Lien.Server.AgentApi;
 
@@ -17,21 +16,7 @@ internal sealed class DeviceTokens
     private const string SecretName = "device-token-mac";
     private byte[]? _key;
 
-    public async Task LoadAsync(IServiceProvider services)
-    {
-        await using var scope = services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<LienDb>();
-        var box = scope.ServiceProvider.GetRequiredService<SecretBox>();
-        var row = await db.ServerSecrets.AsNoTracking().FirstOrDefaultAsync(s => s.Name == SecretName);
-        if (row is null)
-        {
-            db.ServerSecrets.Add(new ServerSecret { Name = SecretName, Sealed = box.Seal(RandomNumberGenerator.GetBytes(32), SecretName) });
-            try { await db.SaveChangesAsync(); }
-            catch (DbUpdateException e) when (Transactions.IsUniqueViolation(e)) { db.ChangeTracker.Clear(); } // another node made it first
-            row = await db.ServerSecrets.AsNoTracking().FirstAsync(s => s.Name == SecretName);
-        }
-        _key = box.Open(row.Sealed, SecretName);
-    }
+    public async Task LoadAsync(IServiceProvider services) => _key = await ServerSecret.LoadOrCreateAsync(services, SecretName);
 
     public string Issue(Guid deviceId, int epoch)
     {

@@ -1,6 +1,7 @@
 using Lien.Protocol;
 using Lien.Server.Audit;
 using Lien.Server.Codes;
+using Lien.Server.Lenders;
 using Lien.Server.Storage;
 using Microsoft.EntityFrameworkCore;
 
@@ -9,7 +10,8 @@ namespace Lien.Server.AgentApi;
 /// <summary>What became of an enrollment whose proof of key possession held.</summary>
 internal abstract record EnrollmentOutcome
 {
-    public sealed record Enrolled(EnrollResponse Answer) : EnrollmentOutcome;
+    /// <summary>Enrolled: the answer, to be signed by <paramref name="SigningKey"/> (the lender's active key).</summary>
+    public sealed record Enrolled(EnrollResponse Answer, LenderKey SigningKey) : EnrollmentOutcome;
 
     /// <summary>No lender ever registered these IMEIs.</summary>
     public sealed record NotRegistered : EnrollmentOutcome;
@@ -20,13 +22,14 @@ internal abstract record EnrollmentOutcome
 
 /// <summary>
 /// A device enrolling by its IMEIs with a fresh key: it gets its current lease, a token for the new key, the lender's
-/// trust keys and (sealed to that key) its offline-code secret. A later enrollment retires the earlier one's token.
+/// key-set statement and (sealed to that key) its offline-code secret and check-in answer key. A later enrollment
+/// retires the earlier one's token and answer key.
 /// </summary>
-internal sealed class Enrollment(LienDb db, DeviceTokens tokens, CodeIssuer codes, AuditTrail audit, TimeProvider time)
+internal sealed class Enrollment(LienDb db, DeviceTokens tokens, AnswerKeys answerKeys, CodeIssuer codes, AuditTrail audit, TimeProvider time)
 {
     /// <summary>Enrolls the device that <paramref name="imeis"/> (already checked) name, with <paramref name="publicKey"/>
-    /// (the SubjectPublicKeyInfo whose possession the request proved) as its key from now on.</summary>
-    public Task<EnrollmentOutcome> EnrollAsync(IReadOnlyList<string> imeis, byte[] publicKey, CancellationToken ct) =>
+    /// (the SubjectPublicKeyInfo whose possession the request proved) as its key from now on; the answer echoes <paramref name="nonce"/>.</summary>
+    public Task<EnrollmentOutcome> EnrollAsync(IReadOnlyList<string> imeis, byte[] publicKey, string? nonce, CancellationToken ct) =>
         db.InTransactionAsync<EnrollmentOutcome>(async () =>
         {
             var claims = await db.DeviceImeis.AsNoTracking().Where(c => imeis.Contains(c.Imei)).ToListAsync(ct);
@@ -47,8 +50,10 @@ internal sealed class Enrollment(LienDb db, DeviceTokens tokens, CodeIssuer code
             // The code secret travels only here, sealed to the key that just proved itself.
             var offline = new OfflineCodes(SealedCodeSecret.Seal(codes.EnsureSecret(device), publicKey, device.Id), device.CodeStartingCode,
                 device.CodeCount, lender.CodeRestrictedDigitSet, lender.CodeTimeDivider);
+            var signingKey = await SigningKeys.ActiveAsync(db, lender.Id, ct);
             return new EnrollmentOutcome.Enrolled(new EnrollResponse(device.Id, device.LenderId, tokens.Issue(device.Id, device.TokenEpoch),
-                device.LeaseSeq, device.LeaseJws, lender.TrustKeys(), AgentApiEndpoints.NextCheckIn(now, device.LeaseMode, device.LeaseUnlockedUntil),
-                now, offline));
+                device.LeaseSeq, device.LeaseJws, SigningKeys.Statement(lender.KeySetJson),
+                AgentApiEndpoints.NextCheckIn(now, device.LeaseMode, device.LeaseUnlockedUntil), now, offline,
+                answerKeys.Seal(device.Id, device.TokenEpoch, publicKey), nonce), signingKey);
         }, ct);
 }

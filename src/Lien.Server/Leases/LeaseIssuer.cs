@@ -61,6 +61,19 @@ internal sealed class LeaseIssuer(LienDb db, LeaseSigner signer, AuditTrail audi
         return decision;
     }
 
+    /// <summary>
+    /// Issues the lease <paramref name="device"/> holds again, unchanged but for seq, issuedAt and the signing key (the
+    /// active one): what a device needs when the key that signed its lease is revoked. No policy runs, so nothing the
+    /// borrower sees changes.
+    /// </summary>
+    public async Task ResignAsync(Device device, Lender lender, string cause, string actor, CancellationToken ct)
+    {
+        var held = await db.Leases.AsNoTracking().FirstAsync(l => l.DeviceId == device.Id && l.Seq == device.LeaseSeq, ct);
+        var now = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds());
+        var h = Held(held);
+        await IssueAsync(device, lender, new PolicyDecision(null, h.Mode, h.UnlockedUntil, h.Screen, h.Reason, true, null), now, cause, actor, ct);
+    }
+
     private async Task IssueAsync(Device device, Lender lender, PolicyDecision decision, DateTimeOffset now, string cause, string actor, CancellationToken ct)
     {
         if (!_activeKeys.TryGetValue(lender.Id, out var key))

@@ -383,6 +383,13 @@ namespace Lien.Server.Storage.Migrations.Postgres
                         .HasMaxLength(3)
                         .HasColumnType("character varying(3)");
 
+                    b.Property<string>("KeySetJson")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<long>("KeySetVersion")
+                        .HasColumnType("bigint");
+
                     b.Property<string>("LogoUrl")
                         .HasColumnType("text");
 
@@ -439,6 +446,9 @@ namespace Lien.Server.Storage.Migrations.Postgres
                         .HasColumnType("bytea");
 
                     b.Property<DateTimeOffset?>("RetiredAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("RevokedAt")
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<byte[]>("SealedPrivateKey")

@@ -374,6 +374,13 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                         .HasMaxLength(3)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("KeySetJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("KeySetVersion")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("LogoUrl")
                         .HasColumnType("TEXT");
 
@@ -430,6 +437,9 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                         .HasColumnType("BLOB");
 
                     b.Property<long?>("RetiredAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("RevokedAt")
                         .HasColumnType("INTEGER");
 
                     b.Property<byte[]>("SealedPrivateKey")
