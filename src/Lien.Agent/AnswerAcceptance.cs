@@ -24,10 +24,11 @@ internal static class AnswerAcceptance
     {
         if (Parse<EnrollResponse>(e.Body) is not { KeySet: not null, Lease: not null, DeviceToken: not null } r)
             return new(null, null, RefusalReason.AnswerMalformed, "the enrollment answer does not parse");
-        if (r.KeySet.Verify(r.LenderId, out var problem) is not { } offered) return new(null, null, RefusalReason.KeySet, problem!);
+        if (r.KeySet.Verify(r.LenderId, state.KeySet?.Keys ?? [], out var signers, out var problem) is not { } offered)
+            return new(null, null, RefusalReason.KeySet, problem!);
         if (Signed(e, offered) is { } bad) return new(null, null, RefusalReason.AnswerSignature, bad);
         if (r.Nonce != e.Nonce) return new(null, null, RefusalReason.AnswerNonce, "the answer does not echo this request's nonce: an old answer");
-        if (Follow(state, offered) is var (keySet, why) && keySet is null) return new(null, null, RefusalReason.KeySet, why!);
+        if (Follow(state, offered, signers) is var (keySet, why) && keySet is null) return new(null, null, RefusalReason.KeySet, why!);
         string answerKey;
         try
         {
@@ -61,16 +62,19 @@ internal static class AnswerAcceptance
     /// <summary>
     /// The key set to trust after <paramref name="statement"/> arrived for <paramref name="lenderId"/>: the one held when the
     /// statement is not newer; the statement's when it is newer, well formed, and signed by a key the device already
-    /// trusts (same kid, same key); null (and why) when it must be refused.
+    /// trusts (same kid, same key; the key it revokes counts, as the revocation's last signature); null (and why) when it
+    /// must be refused.
     /// </summary>
     public static (KeySetClaims? KeySet, string? Problem) Follow(AgentState state, KeySetStatement statement, Guid lenderId)
     {
         // Every answer carries the set; only a newer one costs a signature check.
         if (state.KeySet is { } held && held.LenderId == lenderId && Peek(statement) is { } version && version <= held.Version) return (held, null);
-        return statement.Verify(lenderId, out var problem) is { } offered ? Follow(state, offered) : (null, problem);
+        return statement.Verify(lenderId, state.KeySet?.Keys ?? [], out var signers, out var problem) is { } offered
+            ? Follow(state, offered, signers)
+            : (null, problem);
     }
 
-    private static (KeySetClaims? KeySet, string? Problem) Follow(AgentState state, KeySetClaims offered)
+    private static (KeySetClaims? KeySet, string? Problem) Follow(AgentState state, KeySetClaims offered, IReadOnlyList<string> signers)
     {
         if (state.KeySet is not { } held || held.LenderId != offered.LenderId)
         {
@@ -83,7 +87,9 @@ internal static class AnswerAcceptance
         }
         if (offered.Version < held.Version) return (null, $"version {offered.Version} is older than the trusted {held.Version}");
         if (offered.Version == held.Version) return (held, null);
-        if (!offered.Keys.Any(k => held.Keys.Any(h => h.Kid == k.Kid && h.X == k.X && h.Y == k.Y)))
+        // A listed signer must be listed as the device knows it; a revoked signer was checked with the device's own copy.
+        if (!signers.Any(kid => held.Keys.FirstOrDefault(h => h.Kid == kid) is { } h
+                && (offered.Keys.FirstOrDefault(k => k.Kid == kid) is not { } k || (h.X == k.X && h.Y == k.Y))))
             return (null, "no key the device trusts signed the new key set");
         if (offered.Keys.FirstOrDefault(k => held.Revoked.Contains(k.Kid) || held.Keys.Any(h => h.Kid == k.Kid && (h.X != k.X || h.Y != k.Y))) is { } back)
             return (null, $"the new key set brings back revoked key '{back.Kid}' or changes it");

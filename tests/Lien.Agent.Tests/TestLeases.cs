@@ -66,7 +66,7 @@ internal sealed class TestLeases : IDisposable
     public Enrolled EnrollAnswer(string lease, long seq, DeviceTime at) => Answer(Enrollment(lease, seq), at);
 
     public CheckInResponse CheckIn(string lease, KeySetStatement? keySet = null, string nonce = "checkin-nonce") =>
-        new(JsonSerializer.Deserialize<LeaseClaims>(Jws.Verify(lease, _ => Key, LeaseClaims.MediaType).Payload, LeaseClaims.Json)!.Seq, lease,
+        new(JsonSerializer.Deserialize<LeaseClaims>(System.Buffers.Text.Base64Url.DecodeFromChars(lease.Split('.')[1]), LeaseClaims.Json)!.Seq, lease,
             keySet ?? KeySet(), T0.AddHours(6), T0, nonce);
 
     /// <summary>The event of a check-in answer arriving, signed HS256 under the answer key (or <paramref name="answerKey"/>).</summary>

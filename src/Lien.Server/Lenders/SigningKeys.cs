@@ -65,7 +65,7 @@ internal sealed class SigningKeys(SecretBox box)
         if (key.RevokedAt is not null) return KeyRevocation.AlreadyRevoked;
         if (key.RetiredAt is null) return KeyRevocation.Active;
         key.RevokedAt = now;
-        Publish(lender, keys, now);
+        Publish(lender, keys, now, revoking: key);
         return KeyRevocation.Revoked;
     }
 
@@ -76,9 +76,10 @@ internal sealed class SigningKeys(SecretBox box)
     /// <summary>
     /// Writes the public halves of <paramref name="keys"/> onto the lender, where check-ins and auditors read them: the
     /// keys not revoked (<see cref="Lender.TrustKeysJson"/>) and the next key-set statement, signed by each of them
-    /// (<see cref="Lender.KeySetJson"/>).
+    /// (<see cref="Lender.KeySetJson"/>). The statement that revokes a key carries that key's signature too, its last: a
+    /// device that missed the rotation before it, and so trusts only the revoked key, can still follow.
     /// </summary>
-    public void Publish(Lender lender, IReadOnlyList<LenderKey> keys, DateTimeOffset now)
+    public void Publish(Lender lender, IReadOnlyList<LenderKey> keys, DateTimeOffset now, LenderKey? revoking = null)
     {
         var good = keys.Where(k => k.RevokedAt is null).OrderBy(k => k.CreatedAt).ToList();
         var trusted = TrustKeysOf(good);
@@ -86,7 +87,7 @@ internal sealed class SigningKeys(SecretBox box)
         lender.KeySetVersion++;
         var claims = new KeySetClaims(KeySetClaims.Type, lender.Id, lender.KeySetVersion, now.ToUnixTimeSeconds(), trusted,
             [.. keys.Where(k => k.RevokedAt is not null).OrderBy(k => k.RevokedAt).Select(k => k.Kid)]);
-        var signers = good.Select(k => (k.Kid, Key: Open(k))).ToList();
+        var signers = good.Append(revoking).OfType<LenderKey>().Select(k => (k.Kid, Key: Open(k))).ToList();
         // ECDsa is not thread-safe and leases are signed with the same opened keys: hold each while the set is signed.
         foreach (var (_, key) in signers) Monitor.Enter(key);
         try
