@@ -73,6 +73,9 @@ public abstract class TrustKeyTests(LienServer server)
         var (statement, claims) = await KeySetAsync(a.LenderId);
         Assert.Equal((2L, "lien-keyset", a.LenderId), (claims.Version, claims.Typ, claims.LenderId));
         Assert.Equal(set.Keys.Select(k => k.Kid).Order(), claims.Keys.Select(k => k.Kid).Order());
+        // The RFC 7638 thumbprint a provisioning QR code pins, as the JOSE library computes it.
+        foreach (var k in claims.Keys)
+            Assert.Equal(Base64UrlEncoder.Encode(set.Keys.Single(j => j.Kid == k.Kid).ComputeJwkThumbprint()), k.Thumbprint());
         Assert.Empty(claims.Revoked);
         Assert.Equal(2, statement.Signatures.Count);
         foreach (var s in statement.Signatures)
