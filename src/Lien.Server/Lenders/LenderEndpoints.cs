@@ -73,11 +73,13 @@ internal static class LenderEndpoints
         TypedResults.Ok(View(await setup.RotateKeyAsync(user.LenderId(), user.Actor(), ct)));
 
     private static async Task<Results<Ok<LenderView>, ValidationProblem, ProblemHttpResult>> RevokeSigningKey(string kid, ClaimsPrincipal user,
-        LenderSetup setup, CancellationToken ct)
+        LenderSetup setup, AuditCheckpointer checkpointer, CancellationToken ct)
     {
         var errors = new Errors().Text(kid, "kid", 40, required: true);
         if (errors.Any) return errors.Problem();
         var (outcome, lender) = await setup.RevokeKeyAsync(user.LenderId(), kid, user.Actor(), ct);
+        // Checkpoints the revoked key signed no longer count: the chain head, with the revocation, is signed again at once.
+        if (outcome == KeyRevocation.Revoked) await checkpointer.CheckpointAsync(lender.Id, ct);
         return outcome switch
         {
             KeyRevocation.Revoked or KeyRevocation.AlreadyRevoked => TypedResults.Ok(View(lender)),

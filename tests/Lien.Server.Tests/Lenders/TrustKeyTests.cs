@@ -147,6 +147,13 @@ public abstract class TrustKeyTests(LienServer server)
         var audit = (await a.Admin.ReadAsync("/v1/audit?limit=500")).EnumerateArray().ToList();
         var revoked = Assert.Single(audit, e => e.Str("action") == "lender.key-revoked");
         Assert.Equal($"key:{old}", revoked.Str("subject"));
+        // The chain head, revocation included, is signed again at once by the active key: a checkpoint that still counts.
+        var checkpoint = (await a.Admin.ReadAsync("/v1/audit/checkpoints")).EnumerateArray().First();
+        Assert.True(checkpoint.Long("seq") >= revoked.Long("seq"));
+        Assert.True(await JoseVerifiesAsync(checkpoint.Str("jws"), set.GetSigningKeys()));
+        var chain = await a.Admin.ReadAsync("/v1/audit/verify");
+        Assert.True(chain.GetProperty("intact").GetBoolean());
+        Assert.Equal(checkpoint.Long("seq"), chain.GetProperty("checkpoint").Long("seq"));
 
         // Revoking it again changes nothing: no version, no lease.
         await (await a.Admin.PostAsync($"/v1/lender/keys/{old}/revoke", null)).Json(HttpStatusCode.OK);
