@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
@@ -87,22 +86,36 @@ public static class AnswerSignature
         return CryptographicOperations.FixedTimeEquals(given, expected) ? null : "bad signature";
     }
 
-    // HMAC-SHA256 over the JWS signing input ASCII(protected || '.' || BASE64URL(body)), built in one pooled buffer.
+    [ThreadStatic] private static IncrementalHash? t_sha256;
+
+    // HMAC-SHA256 (RFC 2104) over the JWS signing input ASCII(protected || '.' || BASE64URL(body)), on one SHA-256
+    // context per thread, reused: every check-in answer is signed under a key of its own, and a one-shot HMAC sets up a
+    // new native context each call, which cost more than hashing the answer. Equal to HMACSHA256.HashData (tested).
     private static void Hs256(ReadOnlySpan<byte> protectedPart, ReadOnlySpan<byte> body, ReadOnlySpan<byte> key, Span<byte> mac)
     {
-        var length = protectedPart.Length + 1 + Base64Url.GetEncodedLength(body.Length);
-        var input = ArrayPool<byte>.Shared.Rent(length);
-        try
+        const int block = 64;
+        Span<byte> pad = stackalloc byte[block];
+        pad.Clear();
+        if (key.Length > block) SHA256.HashData(key, pad);
+        else key.CopyTo(pad);
+        for (var i = 0; i < block; i++) pad[i] ^= 0x36;
+        var sha = t_sha256 ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        sha.AppendData(pad);
+        sha.AppendData(protectedPart);
+        sha.AppendData("."u8);
+        Span<byte> chunk = stackalloc byte[1024]; // the base64url of 768 body bytes
+        for (var at = 0; at < body.Length; at += 768)
         {
-            protectedPart.CopyTo(input);
-            input[protectedPart.Length] = (byte)'.';
-            Base64Url.EncodeToUtf8(body, input.AsSpan(protectedPart.Length + 1));
-            HMACSHA256.HashData(key, input.AsSpan(0, length), mac);
+            var part = body.Slice(at, Math.Min(768, body.Length - at));
+            Base64Url.EncodeToUtf8(part, chunk, out _, out var written);
+            sha.AppendData(chunk[..written]);
         }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(input);
-        }
+        Span<byte> inner = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        sha.GetHashAndReset(inner);
+        for (var i = 0; i < block; i++) pad[i] ^= 0x36 ^ 0x5c;
+        sha.AppendData(pad);
+        sha.AppendData(inner);
+        sha.GetHashAndReset(mac);
     }
 
     private static bool TrySplit(string? signature, ReadOnlySpan<byte> body, out string protectedPart, out string signaturePart)

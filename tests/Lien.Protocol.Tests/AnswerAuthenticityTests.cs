@@ -104,6 +104,24 @@ public sealed class AnswerAuthenticityTests
         Assert.NotNull(AnswerSignature.VerifyHs256($"{noneHeader}..{header.Split('.')[2]}", body, key));
     }
 
+    [Theory]
+    [InlineData(0, 32)]
+    [InlineData(1, 32)]
+    [InlineData(767, 32)]
+    [InlineData(768, 16)]
+    [InlineData(769, 64)]
+    [InlineData(5000, 65)]
+    [InlineData(2311, 200)]
+    public void AnswerSignature_Hs256_IsHmacSha256OfTheSigningInput(int bodyLength, int keyLength)
+    {
+        var key = RandomNumberGenerator.GetBytes(keyLength);
+        var body = RandomNumberGenerator.GetBytes(bodyLength);
+        var header = AnswerSignature.SignHs256(body, key);
+        var expected = HMACSHA256.HashData(key, Encoding.ASCII.GetBytes($"{header.Split('.')[0]}.{Base64Url.EncodeToString(body)}"));
+        Assert.Equal(Base64Url.EncodeToString(expected), header.Split('.')[2]);
+        Assert.Null(AnswerSignature.VerifyHs256(header, body, key));
+    }
+
     [Fact]
     public void SealedAnswerKey_OpensOnlyWithTheDeviceKey_AndIsNoCodeSecret()
     {
