@@ -32,8 +32,12 @@ public sealed record CallResult(CallOutcome Outcome, TimeSpan? NextIn = null);
 /// holds the instant stream, acknowledges applied leases, and ticks the pure <see cref="Agent"/> so it locks on time.
 /// All waiting goes through <see cref="TimeProvider"/>; every change of state is saved before its effects are carried out.
 /// </summary>
+/// <remarks>
+/// <paramref name="pinnedKey"/>: the RFC 7638 thumbprint of the lender key the provisioning QR code named, if any; the
+/// first key set the device takes must list it (docs/PROTOCOL.md §1).
+/// </remarks>
 public sealed class AgentRuntime(HttpClient http, IAgentStore store, IDeviceClock clock, TimeProvider time, Random random,
-    IReadOnlyList<string> imeis, IOfflineCodes? codes = null)
+    IReadOnlyList<string> imeis, IOfflineCodes? codes = null, string? pinnedKey = null)
 {
     /// <summary>How long the stream may stay silent (the server pings every ~25 s) before the agent reconnects.</summary>
     internal static readonly TimeSpan StreamIdleTimeout = TimeSpan.FromSeconds(75);
@@ -67,7 +71,7 @@ public sealed class AgentRuntime(HttpClient http, IAgentStore store, IDeviceCloc
     /// <summary>Loads the saved state (or starts fresh with a new device key, as after a factory reset) and boots.</summary>
     public async Task StartAsync(CancellationToken ct = default)
     {
-        _state = await store.LoadAsync(ct) ?? AgentState.New(DeviceKeys.NewIdentity(imeis));
+        _state = await store.LoadAsync(ct) ?? AgentState.New(DeviceKeys.NewIdentity(imeis) with { PinnedKey = pinnedKey });
         await DispatchAsync(new Booted(clock.Now), ct);
     }
 
@@ -199,7 +203,8 @@ public sealed class AgentRuntime(HttpClient http, IAgentStore store, IDeviceCloc
             // Taken before the call, so a Refresh pressed while it is in flight still brings the next check-in forward.
             var woken = _wake.Task;
             var result = State.Enrollment is null ? await EnrollAsync(ct) : await CheckInAsync(ct);
-            if (result.Outcome is not (CallOutcome.Failed or CallOutcome.Unauthorized)) backoff.Reset();
+            // A refused answer backs off too: whoever forges answers must not set the pace of check-ins.
+            if (result.Outcome is not (CallOutcome.Failed or CallOutcome.Unauthorized or CallOutcome.Refused)) backoff.Reset();
             rejectedInARow = result.Outcome == CallOutcome.Unauthorized ? rejectedInARow + 1 : 0;
             if (result.NextIn is { } next) _scheduled = next;
             var wait = result.Outcome switch

@@ -30,8 +30,11 @@ internal sealed class StreamStandIn : IAsyncDisposable
     public ConcurrentQueue<EnrollRequest> Enrollments { get; } = new();
     private int _checkIns;
 
-    /// <summary>Check-ins received; the stand-in answers each one 503, as a server in trouble would.</summary>
+    /// <summary>Check-ins received; the stand-in answers each one 503, as a server in trouble would (or see <see cref="UnsignedCheckIn"/>).</summary>
     public int CheckIns => Volatile.Read(ref _checkIns);
+
+    /// <summary>Answer check-ins 200 with this body and no Lien-Signature (a forger's answer); null: 503.</summary>
+    public string? UnsignedCheckIn { get; set; }
 
     private StreamStandIn(WebApplication app) => _app = app;
 
@@ -72,7 +75,7 @@ internal sealed class StreamStandIn : IAsyncDisposable
         app.MapPost("/v1/device/checkin", () =>
         {
             Interlocked.Increment(ref standIn._checkIns);
-            return Results.StatusCode(503);
+            return standIn.UnsignedCheckIn is { } body ? Results.Text(body, "application/json") : Results.StatusCode(503);
         });
         await app.StartAsync();
         return standIn;
@@ -178,6 +181,33 @@ public sealed class StreamTests : IDisposable
         await agent.RefreshAsync(TestContext.Current.CancellationToken);
         await Wait.Until(() => standIn.CheckIns == 5 && waits.Count == 5, "the check-in Refresh asked for");
         Assert.Equal(480, waits.Last().Wait.TotalSeconds);
+        await stop.CancelAsync();
+        await run;
+    }
+
+    [Fact]
+    public async Task CheckIn_AnswersRefused_BackOffAsFailuresDo()
+    {
+        await using var standIn = await StreamStandIn.StartAsync();
+        using var t = new TestLeases();
+        standIn.UnsignedCheckIn = System.Text.Encoding.UTF8.GetString(t.CheckInAnswer(t.Lease(2, until: TestLeases.T0.AddDays(30)), TestLeases.Boot).Body);
+        using var http = new HttpClient();
+        var (agent, _, time) = await EnrolledAgentAsync(standIn, t, http, new FixedRandom(0.5));
+        var waits = new ConcurrentQueue<(CallOutcome Outcome, TimeSpan Wait)>();
+        agent.CheckInScheduled += (outcome, wait) => waits.Enqueue((outcome, wait));
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var run = agent.RunAsync(stop.Token);
+
+        await Wait.Until(() => waits.Count == 1, "the check-in at boot");
+        foreach (var (seconds, attempts) in new[] { (30, 2), (60, 3) })
+        {
+            time.Advance(TimeSpan.FromSeconds(seconds));
+            await Wait.Until(() => waits.Count >= attempts, $"check-in {attempts}");
+        }
+        Assert.Equal([30, 60, 120], waits.Select(w => w.Wait.TotalSeconds));
+        Assert.All(waits, w => Assert.Equal(CallOutcome.Refused, w.Outcome));
+        Assert.Equal(3, agent.State.RefusedFor(RefusalReason.AnswerSignature));
+        Assert.Equal(1, agent.State.AppliedSeq);
         await stop.CancelAsync();
         await run;
     }

@@ -145,6 +145,28 @@ public sealed class TrustKeyEndToEndTests(SqliteServer server) : IClassFixture<S
         Assert.True(reset.State.Locked);
     }
 
+    [Fact]
+    public async Task Enroll_PinnedByTheProvisioningCode_OnlyTheLendersOwnKeySetIsTaken()
+    {
+        var (lenderId, admin, _) = await server.NewLenderAsync();
+        var device = await admin.RegisterAsync();
+        var keys = (await server.CreateClient().GetFromJsonAsync<JsonElement>($"/v1/lenders/{lenderId}/keys", Ct)).GetProperty("keys")
+            .Deserialize<List<TrustKey>>(LeaseClaims.Json)!;
+        using var other = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        AgentRuntime Phone(string pin) => new(server.CreateClient(), new MemoryAgentStore(), new FakeDeviceClock(server.Time.GetUtcNow(), TimeSpan.FromSeconds(5)),
+            new FakeTimeProvider(server.Time.GetUtcNow()), new Random(5), [device.Str("imei")], pinnedKey: pin);
+
+        var wrong = Phone(TrustKey.From("lk-elsewhere", other).Thumbprint());
+        await wrong.StartAsync(Ct);
+        Assert.Equal(CallOutcome.Refused, (await wrong.EnrollAsync(Ct)).Outcome);
+        Assert.Equal(1, wrong.State.RefusedFor(RefusalReason.KeySet));
+
+        var right = Phone(keys.Single().Thumbprint());
+        await right.StartAsync(Ct);
+        Assert.Equal(CallOutcome.Ok, (await right.EnrollAsync(Ct)).Outcome);
+        Assert.Equal(keys.Single().Kid, right.State.KeySet!.Keys.Single().Kid);
+    }
+
     private static string Kid(string jws) =>
         JsonDocument.Parse(System.Buffers.Text.Base64Url.DecodeFromChars(jws.Split('.')[0])).RootElement.GetProperty("kid").GetString()!;
 
