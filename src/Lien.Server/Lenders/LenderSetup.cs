@@ -1,5 +1,4 @@
 using Lien.Server.Audit;
-using Lien.Server.Leases;
 using Lien.Server.Storage;
 using Microsoft.EntityFrameworkCore;
 
@@ -9,7 +8,7 @@ namespace Lien.Server.Lenders;
 /// A lender's own set-up: the lender made (with its first signing key and admin API key), its settings, its signing
 /// key rotated and retired keys revoked, its API keys made and revoked. Each change is audited in the same transaction.
 /// </summary>
-internal sealed class LenderSetup(LienDb db, SigningKeys keys, LeaseIssuer leases, AuditTrail audit, TimeProvider time)
+internal sealed class LenderSetup(LienDb db, SigningKeys keys, IRevokedKeyLeases leases, AuditTrail audit, TimeProvider time)
 {
     /// <summary>
     /// Creates a lender with its first signing key and an admin API key, in the caller's transaction; returns the key's
@@ -73,11 +72,8 @@ internal sealed class LenderSetup(LienDb db, SigningKeys keys, LeaseIssuer lease
             var l = await db.Lenders.FirstAsync(x => x.Id == lenderId, ct);
             var outcome = await keys.RevokeAsync(db, l, kid, time.GetUtcNow(), ct);
             if (outcome != KeyRevocation.Revoked) return (outcome, l);
-            var signed = await db.Devices.Where(d => d.LenderId == lenderId && d.LeaseSeq > 0)
-                .Join(db.Leases, d => new { d.Id, Seq = d.LeaseSeq }, x => new { Id = x.DeviceId, x.Seq }, (d, x) => new { Device = d, x.Kid })
-                .Where(x => x.Kid == kid).Select(x => x.Device).ToListAsync(ct);
-            await audit.RecordAsync(l.Id, actor, AuditAction.LenderKeyRevoked, $"key:{kid}", data: new { leasesResigned = signed.Count }, ct: ct);
-            foreach (var device in signed) await leases.ResignAsync(device, l, $"key {kid} revoked", actor, ct);
+            await audit.RecordAsync(l.Id, actor, AuditAction.LenderKeyRevoked, $"key:{kid}", ct: ct);
+            await leases.ResignAsync(l, kid, actor, ct);
             return (outcome, l);
         }, ct);
 
