@@ -49,6 +49,7 @@ if (!await MasterKeyCheck.FitsAsync(app.Services))
 }
 await app.Services.GetRequiredService<DeviceTokens>().LoadAsync(app.Services);
 await app.Services.GetRequiredService<AnswerKeys>().LoadAsync(app.Services);
+await app.Services.GetRequiredService<SigningKeys>().PublishMissingAsync(app.Services);
 if (demo) await app.AnnounceDemoAsync();
 
 app.UseExceptionHandler();

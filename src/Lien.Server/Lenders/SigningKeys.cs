@@ -69,6 +69,23 @@ internal sealed class SigningKeys(SecretBox box)
         return KeyRevocation.Revoked;
     }
 
+    /// <summary>
+    /// Gives each lender made before key-set statements existed its first one (run once at start; a lender made since has
+    /// one from its creation). Without it such a lender's devices could not enroll or check in.
+    /// </summary>
+    public async Task PublishMissingAsync(IServiceProvider services)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<LienDb>();
+        var now = scope.ServiceProvider.GetRequiredService<TimeProvider>().GetUtcNow();
+        using (await db.WriteGateAsync(CancellationToken.None))
+        {
+            var lenders = await db.Lenders.Where(l => l.KeySetJson == "").ToListAsync();
+            foreach (var lender in lenders) Publish(lender, await db.LenderKeys.Where(k => k.LenderId == lender.Id).ToListAsync(), now);
+            if (lenders.Count > 0) await db.SaveChangesAsync();
+        }
+    }
+
     /// <summary>The key that signs the lender's new leases.</summary>
     public static Task<LenderKey> ActiveAsync(LienDb db, Guid lenderId, CancellationToken ct) =>
         db.LenderKeys.Where(k => k.LenderId == lenderId && k.RetiredAt == null).OrderByDescending(k => k.CreatedAt).FirstAsync(ct);

@@ -5,6 +5,9 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Lien.Protocol;
+using Lien.Server.Lenders;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -201,6 +204,22 @@ public abstract class TrustKeyTests(LienServer server)
         var again = await phone.EnrollAsync(resetKey, device.Str("imei"));
         Assert.NotEqual(Convert.ToBase64String(answerKey), Convert.ToBase64String(again.AnswerKey!.Open(resetKey, again.DeviceId)));
         Assert.ThrowsAny<CryptographicException>(() => again.AnswerKey!.Open(key, again.DeviceId));
+    }
+
+    [Fact]
+    public async Task PublishMissing_LenderFromBeforeKeySets_GetsItsFirstAndItsPhonesEnroll()
+    {
+        var a = await Server.NewLenderAsync();
+        var device = await a.Admin.RegisterAsync();
+        await Server.WithDbAsync(db => db.Lenders.Where(l => l.Id == a.LenderId).ExecuteUpdateAsync(u => u.SetProperty(l => l.KeySetJson, "")));
+
+        await Server.Services.GetRequiredService<SigningKeys>().PublishMissingAsync(Server.Services);
+
+        var (_, claims) = await KeySetAsync(a.LenderId);
+        Assert.Equal((await JwkSetAsync(a.LenderId)).Keys.Single().Kid, claims.Keys.Single().Kid);
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var enrolled = await Server.Client().EnrollAsync(key, device.Str("imei"));
+        Assert.Equal(claims.Keys.Single().Kid, Phone.VerifiedKeys(enrolled.KeySet).Single().Kid);
     }
 
     public static TheoryData<string> BadNonces => ["", "not base64url!", "AAAA==", Base64Url.EncodeToString(new byte[65])];
