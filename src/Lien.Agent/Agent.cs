@@ -141,6 +141,11 @@ public static class Agent
             case CodeEntered code:
                 state = Redeem(state, code, codes, effects);
                 break;
+            // A state saved before answers were signed has no answer key or key set: that enrollment cannot check in; enroll again.
+            case Booted when state.Enrollment is { } saved && (saved.AnswerKey is null || state.KeySet is null):
+                state = state with { Enrollment = null };
+                effects.Add(new EnrollNow());
+                break;
             case RefreshRequested:
                 effects.Add(new CheckInNow());
                 break;

@@ -252,6 +252,21 @@ public sealed class AnswerAuthenticityTests : IDisposable
     }
 
     [Fact]
+    public void Booted_StateSavedBeforeSignedAnswers_EnrollsAgainKeepingItsLease()
+    {
+        var enrolled = _t.Enrolled(_t.Lease(1, LeaseMode.Locked));
+        var old = enrolled with { Enrollment = enrolled.Enrollment! with { AnswerKey = null! }, KeySet = null };
+
+        var (state, effects) = Agent.Next(old, new Booted(At(TimeSpan.FromHours(1))));
+
+        Assert.Contains(effects, e => e is EnrollNow);
+        Assert.Null(state.Enrollment);
+        Assert.Equal(1, state.AppliedSeq);
+        Assert.True(state.Locked);
+        Assert.DoesNotContain(Agent.Next(enrolled, new Booted(At(TimeSpan.FromHours(1)))).Effects, e => e is EnrollNow);
+    }
+
+    [Fact]
     public void KeySetStatement_AsJson_IsTheGeneralJwsSerialization()
     {
         var json = JsonSerializer.SerializeToElement(_t.KeySet(1), LeaseClaims.Json);
