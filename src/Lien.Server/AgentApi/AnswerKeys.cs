@@ -19,19 +19,15 @@ internal sealed class AnswerKeys : IDisposable
     private readonly ThreadLocal<IncrementalHash> _mac;
 
     public AnswerKeys() =>
-        _mac = new(() => IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, _secret ?? throw new InvalidOperationException("Answer keys are not loaded.")),
-            trackAllValues: true);
+        _mac = new(() => IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, _secret ?? throw new InvalidOperationException("Answer keys are not loaded.")));
 
     /// <summary>Answer keys under <paramref name="secret"/>, without the database (for a test of one answer).</summary>
     public AnswerKeys(byte[] secret) : this() => _secret = secret;
 
     public async Task LoadAsync(IServiceProvider services) => _secret = await ServerSecret.LoadOrCreateAsync(services, SecretName);
 
-    public void Dispose()
-    {
-        foreach (var mac in _mac.Values) mac.Dispose();
-        _mac.Dispose();
-    }
+    // A thread's context is released with the thread (it holds a SafeHandle); only the slot is ours to dispose.
+    public void Dispose() => _mac.Dispose();
 
     /// <summary>Writes the answer key of <paramref name="deviceId"/>'s enrollment <paramref name="epoch"/> into <paramref name="key"/> (32 bytes).</summary>
     public void Derive(Guid deviceId, int epoch, Span<byte> key)
