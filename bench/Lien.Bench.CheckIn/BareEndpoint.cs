@@ -10,6 +10,8 @@ namespace Lien.Bench.CheckIn;
 /// </summary>
 internal static class BareEndpoint
 {
+    private static readonly KeySetStatement NoKeys = new("", []);
+
     public static async Task RunAsync(int port, int bodyBytes)
     {
         var builder = WebApplication.CreateBuilder([]);
@@ -22,7 +24,7 @@ internal static class BareEndpoint
         app.MapPost("/v1/device/checkin", (CheckInRequest body) =>
         {
             var now = time.GetUtcNow();
-            return TypedResults.Ok(new CheckInResponse(body.AppliedSeq, lease, [], now + TimeSpan.FromHours(6), now));
+            return TypedResults.Ok(new CheckInResponse(body.AppliedSeq, lease, NoKeys, now + TimeSpan.FromHours(6), now));
         });
         await app.RunAsync();
     }
@@ -31,6 +33,6 @@ internal static class BareEndpoint
     private static string Shell(TimeProvider time)
     {
         var now = time.GetUtcNow();
-        return JsonSerializer.Serialize(new CheckInResponse(1, "", [], now + TimeSpan.FromHours(6), now), Json.Options);
+        return JsonSerializer.Serialize(new CheckInResponse(1, "", NoKeys, now + TimeSpan.FromHours(6), now), Json.Options);
     }
 }

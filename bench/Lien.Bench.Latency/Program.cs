@@ -73,7 +73,7 @@ await Parallel.ForEachAsync(imeis, new ParallelOptions { MaxDegreeOfParallelism 
         EnrollmentProof.Sign([imei], key, challenge.ServerTime.ToUnixTimeSeconds(), EnrollmentProof.NewNonce(), challenge.Challenge), ct);
     r.EnsureSuccessStatusCode();
     var e = (await r.Content.ReadFromJsonAsync<EnrollResponse>(LeaseClaims.Json, ct))!;
-    devices.Add(new Device(e.DeviceId, e.DeviceToken, e.Seq, e.TrustKeys.Select(k => (k.Kid, k.ToECDsa())).ToDictionary(), plans[e.DeviceId]));
+    devices.Add(new Device(e.DeviceId, e.DeviceToken, e.Seq, e.KeySet.Verify(e.LenderId, out _)!.Keys.Select(k => (k.Kid, k.ToECDsa())).ToDictionary(), plans[e.DeviceId]));
 });
 Console.WriteLine($"setup: {options.Devices} devices registered, planned and enrolled in {sw.Elapsed.TotalSeconds:F0} s");
 

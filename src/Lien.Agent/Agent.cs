@@ -9,13 +9,19 @@ public abstract record AgentEvent(DeviceTime At);
 public sealed record Booted(DeviceTime At) : AgentEvent(At);
 
 /// <summary>
-/// Enrollment succeeded: pin the trust keys, keep the token, and take the lease it carried. <paramref name="Identity"/>
-/// is the key the enrollment was made with, when it is not the one the state holds (each enrollment makes its key).
+/// The enrollment answered: <see cref="Body"/> exactly as received, <see cref="Signature"/> its <c>Lien-Signature</c>
+/// header, <see cref="Nonce"/> the nonce the request sent. Accepted (docs/PROTOCOL.md §1), the device trusts its key set,
+/// keeps the token and answer key, and takes the lease it carried; refused, nothing changes but the count.
+/// <see cref="Identity"/> is the key the enrollment was made with, when it is not the one the state holds (each
+/// enrollment makes its key): it becomes the device's key only with an accepted answer.
 /// </summary>
-public sealed record Enrolled(EnrollResponse Response, DeviceTime At, DeviceIdentity? Identity = null) : AgentEvent(At);
+public sealed record Enrolled(byte[] Body, string? Signature, string Nonce, DeviceTime At, DeviceIdentity? Identity = null) : AgentEvent(At);
 
-/// <summary>A check-in answered: new trust keys (a rotation) are added to the pinned set, and its lease is offered.</summary>
-public sealed record CheckedIn(CheckInResponse Response, DeviceTime At) : AgentEvent(At);
+/// <summary>
+/// A check-in answered (body, <c>Lien-Signature</c>, the nonce sent). Accepted (§2), a newer key set signed by a trusted
+/// key replaces the trusted one, and its lease is offered; refused, nothing changes but the count.
+/// </summary>
+public sealed record CheckedIn(byte[] Body, string? Signature, string Nonce, DeviceTime At) : AgentEvent(At);
 
 /// <summary>
 /// A lease arrived on the instant stream: it is applied only if it passes every rule. The lease already held, arriving
@@ -59,6 +65,9 @@ public sealed record ScreenChanged(LockScreenView Screen) : AgentEffect;
 
 /// <summary>A lease was refused; it changed nothing.</summary>
 public sealed record LeaseRefused(RefusalReason Reason, string Detail) : AgentEffect;
+
+/// <summary>An answer from the server (or the key set it carried) was refused; the answer changed nothing else.</summary>
+public sealed record AnswerRefused(RefusalReason Reason, string Detail) : AgentEffect;
 
 /// <summary>An unlock code was not accepted; show <paramref name="Message"/> on the keypad.</summary>
 public sealed record CodeRefused(string Message) : AgentEffect;
@@ -109,17 +118,30 @@ public static class Agent
         switch (e)
         {
             case Enrolled en:
-                var r = en.Response;
+                var before = state;
                 if (en.Identity is not null) state = state with { Identity = en.Identity };
-                state = state with { Enrollment = new Enrollment(r.DeviceId, r.LenderId, r.DeviceToken, r.TrustKeys) };
+                var enrolled = AnswerAcceptance.Enrollment(state, en);
+                if (enrolled.Answer is not { } r)
+                {
+                    state = Refuse(before, enrolled.Reason!.Value, enrolled.Detail, effects);
+                    break;
+                }
+                state = state with { Enrollment = new Enrollment(r.DeviceId, r.LenderId, r.DeviceToken, enrolled.AnswerKey!), KeySet = enrolled.KeySet };
                 if (codes is not null && r.Codes is not null) state = state with { CodeState = codes.Enroll(state, r.Codes) };
                 state = Offer(state, r.Lease, e.At, effects);
                 break;
             case CheckedIn ci when state.Enrollment is { } enrollment:
-                var added = ci.Response.TrustKeys.Where(k => enrollment.TrustKeys.All(p => p.Kid != k.Kid)).ToList();
-                if (added.Count > 0) state = state with { Enrollment = enrollment with { TrustKeys = [.. enrollment.TrustKeys, .. added] } };
-                if (ci.Response.DeviceToken is { } renewed) state = state with { Enrollment = state.Enrollment! with { DeviceToken = renewed } };
-                state = Offer(state, ci.Response.Lease, e.At, effects);
+                var answered = AnswerAcceptance.CheckIn(state, ci);
+                if (answered.Answer is not { } answer)
+                {
+                    state = Refuse(state, answered.Reason!.Value, answered.Detail, effects);
+                    break;
+                }
+                // A refused key set leaves the trust as it was; the lease is still judged against that trust.
+                var (keySet, problem) = AnswerAcceptance.Follow(state, answer.KeySet, enrollment.LenderId);
+                state = keySet is null ? Refuse(state, RefusalReason.KeySet, problem!, effects) : state with { KeySet = keySet };
+                if (answer.DeviceToken is { } renewed) state = state with { Enrollment = state.Enrollment! with { DeviceToken = renewed } };
+                state = Offer(state, answer.Lease, e.At, effects);
                 break;
             case LeaseReceived lr when state.Lease is { } held && held.Jws == lr.Jws:
                 effects.Add(new Ack(held.Claims.Seq));
@@ -129,6 +151,11 @@ public static class Agent
                 break;
             case CodeEntered code:
                 state = Redeem(state, code, codes, effects);
+                break;
+            // A state saved before answers were signed has no answer key or key set: that enrollment cannot check in; enroll again.
+            case Booted when state.Enrollment is { } saved && (saved.AnswerKey is null || state.KeySet is null):
+                state = state with { Enrollment = null };
+                effects.Add(new EnrollNow());
                 break;
             case RefreshRequested:
                 effects.Add(new CheckInNow());
@@ -176,7 +203,7 @@ public static class Agent
         {
             var reason = verdict.Reason!.Value;
             effects.Add(new LeaseRefused(reason, verdict.Detail));
-            return state with { Refusals = state.Refusals.SetItem(reason, state.RefusedFor(reason) + 1) };
+            return state.Refused(reason);
         }
 
         // The signed issuedAt is evidence of the time: the floor moves up to it, never down. The high-water mark restarts
@@ -191,6 +218,12 @@ public static class Agent
             CodeUnlockedUntil = null,
             CodeReleased = false,
         };
+    }
+
+    private static AgentState Refuse(AgentState state, RefusalReason reason, string detail, List<AgentEffect> effects)
+    {
+        effects.Add(new AnswerRefused(reason, detail));
+        return state.Refused(reason);
     }
 
     private static AgentState Redeem(AgentState state, CodeEntered code, IOfflineCodes? codes, List<AgentEffect> effects)

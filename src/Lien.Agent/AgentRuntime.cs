@@ -21,6 +21,8 @@ public enum CallOutcome
     Rejected,
     /// <summary>No answer, a 5xx or a 429: retry with backoff.</summary>
     Failed,
+    /// <summary>An answer whose signature or echoed nonce did not hold (counted in the state): retry with backoff.</summary>
+    Refused,
 }
 
 /// <summary>The outcome of an enrollment or check-in and, when it succeeded, the wait until the next check-in.</summary>
@@ -31,6 +33,11 @@ public sealed record CallResult(CallOutcome Outcome, TimeSpan? NextIn = null);
 /// holds the instant stream, acknowledges applied leases, and ticks the pure <see cref="Agent"/> so it locks on time.
 /// All waiting goes through <see cref="TimeProvider"/>; every change of state is saved before its effects are carried out.
 /// </summary>
+/// <remarks>
+/// <paramref name="provisioning"/>: what the provisioning QR code gave the phone (the one-time enrollment token; the RFC
+/// 7638 thumbprint of the lender key it named, which the first key set the device takes must list, docs/PROTOCOL.md §1.4)
+/// and the device's key attestation.
+/// </remarks>
 public sealed class AgentRuntime(HttpClient http, IAgentStore store, IDeviceClock clock, TimeProvider time, Random random,
     IReadOnlyList<string> imeis, IOfflineCodes? codes = null, AgentProvisioning? provisioning = null)
 {
@@ -66,7 +73,7 @@ public sealed class AgentRuntime(HttpClient http, IAgentStore store, IDeviceCloc
     /// <summary>Loads the saved state (or starts fresh with a new device key, as after a factory reset) and boots.</summary>
     public async Task StartAsync(CancellationToken ct = default)
     {
-        _state = await store.LoadAsync(ct) ?? AgentState.New(DeviceKeys.NewIdentity(imeis));
+        _state = await store.LoadAsync(ct) ?? AgentState.New(DeviceKeys.NewIdentity(imeis) with { PinnedKey = provisioning?.LenderKeyThumbprint });
         await DispatchAsync(new Booted(clock.Now), ct);
     }
 
@@ -116,40 +123,41 @@ public sealed class AgentRuntime(HttpClient http, IAgentStore store, IDeviceCloc
     /// <summary>
     /// Enrolls (PROTOCOL §1): asks for a challenge, makes a fresh device key for it (attested by the device's secure
     /// hardware when <see cref="AgentProvisioning.Attestation"/> is given), and sends the enrollment signed with it over the
-    /// challenge, a fresh nonce and the provisioning's enrollment token. An answer that does not echo the nonce is refused.
+    /// challenge, a fresh nonce and the provisioning's enrollment token. The answer must be signed by the lender and echo
+    /// the nonce; only then does the new key become the device's.
     /// </summary>
     public async Task<CallResult> EnrollAsync(CancellationToken ct = default)
     {
         EnrollmentChallenge? challenge = null;
-        var asked = await CallAsync<EnrollmentChallenge>("v1/device/enroll/challenge", new { }, token: null, c =>
-        {
-            challenge = c;
-            return (null, TimeSpan.Zero);
-        }, ct);
+        var asked = await CallAsync<EnrollmentChallenge>("v1/device/enroll/challenge", new { }, token: null, c => challenge = c, ct);
         if (challenge is null) return asked;
-        var identity = DeviceKeys.NewIdentity(State.Identity.Imeis);
+        if (challenge is not { Challenge: { Length: > 0 } given } || !Base64Url.IsValid(given)) return new CallResult(CallOutcome.Failed);
+        var identity = DeviceKeys.NewIdentity(State.Identity.Imeis) with { PinnedKey = State.Identity.PinnedKey ?? provisioning?.LenderKeyThumbprint };
         using var key = DeviceKeys.Open(identity);
         var chain = provisioning?.Attestation?.Attest(key.ExportSubjectPublicKeyInfo(), Base64Url.DecodeFromChars(challenge.Challenge), identity.Imeis);
         var nonce = EnrollmentProof.NewNonce();
         // Signed with the server's time: a phone whose clock is wrong after a reset can still enroll.
         var request = EnrollmentProof.Sign(identity.Imeis, key, challenge.ServerTime.ToUnixTimeSeconds(), nonce, challenge.Challenge, chain,
             provisioning?.EnrollmentToken);
-        return await CallAsync<EnrollResponse>("v1/device/enroll", request, token: null,
-            r => r.Nonce == nonce ? (new Enrolled(r, clock.Now, identity), r.NextCheckInAt - r.ServerTime) : (null, null), ct);
+        return await CallSignedAsync<EnrollResponse>("v1/device/enroll", request, token: null,
+            (body, signature) => new Enrolled(body, signature, nonce, clock.Now, identity), r => r.NextCheckInAt - r.ServerTime, ct);
     }
 
     /// <summary>
-    /// Checks in with the highest applied seq and the wrong-code count (PROTOCOL §2). A token the answer renews is kept; an expired one is renewed
-    /// with the device key and the check-in made again; a 401 otherwise forgets the token, so the next step is enrollment.
+    /// Checks in with the highest applied seq, the wrong-code count and a fresh nonce (PROTOCOL §2). A token the answer
+    /// renews is kept; an expired one is renewed with the device key and the check-in made again; a 401 otherwise forgets
+    /// the token, so the next step is enrollment. The signed <c>serverTime</c> serves only to turn <c>nextCheckInAt</c>
+    /// into a wait on the device's own clock (so a wrong wall clock cannot move the schedule); it never sets a clock.
     /// </summary>
     public async Task<CallResult> CheckInAsync(CancellationToken ct = default)
     {
         for (var renewed = false; ; renewed = true)
         {
             if (State.Enrollment is not { } enrollment) return new CallResult(CallOutcome.Unauthorized);
-            var result = await CallAsync<CheckInResponse>("v1/device/checkin", new CheckInRequest(State.AppliedSeq, WrongCodes: codes?.WrongCodes(State)),
-                enrollment.DeviceToken,
-                r => (new CheckedIn(r, clock.Now), r.NextCheckInAt - r.ServerTime), ct);
+            var nonce = EnrollmentProof.NewNonce();
+            var result = await CallSignedAsync<CheckInResponse>("v1/device/checkin",
+                new CheckInRequest(State.AppliedSeq, WrongCodes: codes?.WrongCodes(State), Nonce: nonce), enrollment.DeviceToken,
+                (body, signature) => new CheckedIn(body, signature, nonce, clock.Now), r => r.NextCheckInAt - r.ServerTime, ct);
             if (!ReferenceEquals(result, Expired)) return result;
             if (renewed) return new CallResult(CallOutcome.Failed); // a token just renewed, expired at once: the clocks disagree
             var outcome = await RenewAsync(ct);
@@ -168,7 +176,9 @@ public sealed class AgentRuntime(HttpClient http, IAgentStore store, IDeviceCloc
         RenewRequest request;
         using (var key = DeviceKeys.Open(State.Identity))
             request = TokenRenewal.Sign(enrollment.DeviceId, key, (_serverTime ?? clock.Wall).ToUnixTimeSeconds());
-        var result = await CallAsync<RenewResponse>("v1/device/renew", request, token: null, r => (new TokenRenewed(r.DeviceToken, clock.Now), null), ct);
+        RenewResponse? renewed = null;
+        var result = await CallAsync<RenewResponse>("v1/device/renew", request, token: null, r => renewed = r, ct);
+        if (renewed is not null) await DispatchAsync(new TokenRenewed(renewed.DeviceToken, clock.Now), ct);
         switch (result.Outcome)
         {
             case CallOutcome.Rejected or CallOutcome.NotRegistered:
@@ -180,7 +190,7 @@ public sealed class AgentRuntime(HttpClient http, IAgentStore store, IDeviceCloc
         }
     }
 
-    // What CallAsync answers to a token past its expiry (401 device-token-expired): the caller renews it. Compared by reference.
+    // What a call answers to a token past its expiry (401 device-token-expired): the caller renews it. Compared by reference.
     private static readonly CallResult Expired = new(CallOutcome.Unauthorized);
     private const string ExpiredType = "https://lien.dev/problems/device-token-expired";
 
@@ -191,9 +201,50 @@ public sealed class AgentRuntime(HttpClient http, IAgentStore store, IDeviceCloc
     // The last 429's Retry-After, until the check-in loop has waited it.
     private long _retryAfterTicks;
 
-    // `answered` turns the answer into the event to dispatch and the wait until the next check-in (null: the answer does
-    // not say). Neither means the answer itself was refused (it is not for this request), and counts as a failure.
-    private async Task<CallResult> CallAsync<T>(string path, object body, string? token, Func<T, (AgentEvent?, TimeSpan?)> answered, CancellationToken ct)
+    // A signed answer (enrollment, check-in) is handed to the agent as received (body bytes and Lien-Signature); only an
+    // accepted one schedules.
+    private Task<CallResult> CallSignedAsync<T>(string path, object body, string? token, Func<byte[], string?, AgentEvent> answered,
+        Func<T, TimeSpan> nextIn, CancellationToken ct) =>
+        SendAsync(path, body, token, async response =>
+        {
+            byte[] bytes;
+            try
+            {
+                bytes = await response.Content.ReadAsByteArrayAsync(ct);
+            }
+            catch (Exception e) when (e is HttpRequestException or IOException)
+            {
+                return new CallResult(CallOutcome.Failed);
+            }
+            var signature = response.Headers.TryGetValues(AnswerSignature.HeaderName, out var values) ? values.FirstOrDefault() : null;
+            var effects = await DispatchAsync(answered(bytes, signature), ct);
+            // A refused key set refuses only itself; any other refusal refuses the whole answer.
+            if (effects.OfType<AnswerRefused>().Any(r => r.Reason != RefusalReason.KeySet) || State.Enrollment is null)
+                return new CallResult(CallOutcome.Refused);
+            return JsonSerializer.Deserialize<T>(bytes, LeaseClaims.Json) is { } answer
+                ? new CallResult(CallOutcome.Ok, nextIn(answer))
+                : new CallResult(CallOutcome.Refused);
+        }, ct);
+
+    // An answer that carries nothing the device trusts (a challenge, a renewed token) is read and handed to `answered`.
+    private Task<CallResult> CallAsync<T>(string path, object body, string? token, Action<T> answered, CancellationToken ct) =>
+        SendAsync(path, body, token, async response =>
+        {
+            T? answer;
+            try
+            {
+                answer = await response.Content.ReadFromJsonAsync<T>(LeaseClaims.Json, ct);
+            }
+            catch (Exception e) when (e is JsonException or HttpRequestException or IOException)
+            {
+                return new CallResult(CallOutcome.Failed);
+            }
+            if (answer is null) return new CallResult(CallOutcome.Failed);
+            answered(answer);
+            return new CallResult(CallOutcome.Ok);
+        }, ct);
+
+    private async Task<CallResult> SendAsync(string path, object body, string? token, Func<HttpResponseMessage, Task<CallResult>> ok, CancellationToken ct)
     {
         HttpResponseMessage response;
         try
@@ -211,20 +262,7 @@ public sealed class AgentRuntime(HttpClient http, IAgentStore store, IDeviceCloc
             switch (response.StatusCode)
             {
                 case HttpStatusCode.OK:
-                    T? answer;
-                    try
-                    {
-                        answer = await response.Content.ReadFromJsonAsync<T>(LeaseClaims.Json, ct);
-                    }
-                    catch (Exception e) when (e is JsonException or HttpRequestException or IOException)
-                    {
-                        return new CallResult(CallOutcome.Failed);
-                    }
-                    if (answer is null) return new CallResult(CallOutcome.Failed);
-                    var (happened, next) = answered(answer);
-                    if (happened is null && next is null) return new CallResult(CallOutcome.Failed);
-                    if (happened is not null) await DispatchAsync(happened, ct);
-                    return new CallResult(CallOutcome.Ok, next);
+                    return await ok(response);
                 case HttpStatusCode.Unauthorized when token is not null && await ExpiredProblemAsync(response, ct):
                     return Expired;
                 case HttpStatusCode.Unauthorized:
@@ -272,7 +310,8 @@ public sealed class AgentRuntime(HttpClient http, IAgentStore store, IDeviceCloc
             // Taken before the call, so a Refresh pressed while it is in flight still brings the next check-in forward.
             var woken = _wake.Task;
             var result = State.Enrollment is null ? await EnrollAsync(ct) : await CheckInAsync(ct);
-            if (result.Outcome is not (CallOutcome.Failed or CallOutcome.Unauthorized)) backoff.Reset();
+            // A refused answer backs off too: whoever forges answers must not set the pace of check-ins.
+            if (result.Outcome is not (CallOutcome.Failed or CallOutcome.Unauthorized or CallOutcome.Refused)) backoff.Reset();
             rejectedInARow = result.Outcome == CallOutcome.Unauthorized ? rejectedInARow + 1 : 0;
             if (result.NextIn is { } next) _scheduled = next;
             var wait = result.Outcome switch

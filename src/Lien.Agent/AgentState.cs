@@ -6,12 +6,16 @@ namespace Lien.Agent;
 /// <summary>
 /// The device's own identity: its IMEIs and the P-256 key it enrolls with (PKCS#8, base64). The reference agent keeps
 /// the key in the state file; a real device generates it in the Android Keystore (or secure element) and keeps only an
-/// alias here, so the private key never leaves the hardware.
+/// alias here, so the private key never leaves the hardware. <see cref="PinnedKey"/>: the RFC 7638 thumbprint of a lender
+/// key the provisioning QR code named, when it named one; the first key set the device takes must list that key.
 /// </summary>
-public sealed record DeviceIdentity(IReadOnlyList<string> Imeis, string PrivateKey);
+public sealed record DeviceIdentity(IReadOnlyList<string> Imeis, string PrivateKey, string? PinnedKey = null);
 
-/// <summary>What enrollment gave the device: its registration, its bearer token and the lender's pinned trust keys.</summary>
-public sealed record Enrollment(Guid DeviceId, Guid LenderId, string DeviceToken, IReadOnlyList<TrustKey> TrustKeys);
+/// <summary>
+/// What enrollment gave the device: its registration, its bearer token and its check-in answer key (base64, opened
+/// from the sealed <c>answerKey</c>), with which every check-in answer must be signed.
+/// </summary>
+public sealed record Enrollment(Guid DeviceId, Guid LenderId, string DeviceToken, string AnswerKey);
 
 /// <summary>The lease the device applied: the compact JWS exactly as received and its verified claims.</summary>
 public sealed record AppliedLease(string Jws, LeaseClaims Claims);
@@ -50,6 +54,16 @@ public enum RefusalReason
     Replay,
     /// <summary>Rule 6: the device holds a Released lease, which is final.</summary>
     ReleasedFinal,
+    /// <summary>Rule 2: the lease's <c>kid</c> names a key the trusted key set revoked.</summary>
+    RevokedKey,
+    /// <summary>An answer from the server without a good <c>Lien-Signature</c> (missing, malformed, wrong key, tampered body).</summary>
+    AnswerSignature,
+    /// <summary>A signed answer that does not echo the nonce this request sent: an old answer replayed.</summary>
+    AnswerNonce,
+    /// <summary>A key-set statement refused: unsigned or wrongly signed, not signed by a trusted key, older, or bringing back a revoked key.</summary>
+    KeySet,
+    /// <summary>An answer that does not parse, or whose sealed answer key does not open with the device key.</summary>
+    AnswerMalformed,
 }
 
 /// <summary>
@@ -57,7 +71,8 @@ public enum RefusalReason
 /// lease's issuedAt, or later signed evidence, plus monotonic time); <see cref="HighWater"/> is the latest trusted time
 /// ever seen, so a reboot (which restarts the monotonic clock) never lets the device believe an earlier time.
 /// <see cref="Locked"/> is what the device enforces now. <see cref="CodeState"/> is opaque storage for the offline-code
-/// extension (<see cref="IOfflineCodes"/>).
+/// extension (<see cref="IOfflineCodes"/>). <see cref="KeySet"/> is the lender key set the device trusts (its keys, and
+/// every key revoked): kept through a re-enrollment, gone only with a factory reset.
 /// </summary>
 public sealed record AgentState(
     DeviceIdentity Identity,
@@ -69,7 +84,8 @@ public sealed record AgentState(
     bool Locked = false,
     DateTimeOffset? CodeUnlockedUntil = null,
     string? CodeState = null,
-    bool CodeReleased = false)
+    bool CodeReleased = false,
+    KeySetClaims? KeySet = null)
 {
     /// <summary>A device that has never enrolled: only its identity.</summary>
     public static AgentState New(DeviceIdentity identity) =>
@@ -112,6 +128,9 @@ public sealed record AgentState(
         }
     }
 
-    /// <summary>How many leases were refused for <paramref name="reason"/>.</summary>
+    /// <summary>How many leases (or answers) were refused for <paramref name="reason"/>.</summary>
     public int RefusedFor(RefusalReason reason) => Refusals.GetValueOrDefault(reason);
+
+    /// <summary>The state with one more refusal for <paramref name="reason"/>.</summary>
+    internal AgentState Refused(RefusalReason reason) => this with { Refusals = Refusals.SetItem(reason, RefusedFor(reason) + 1) };
 }

@@ -13,20 +13,22 @@ internal static class LeaseAcceptance
     /// <summary>Checks <paramref name="jws"/> against what <paramref name="state"/> holds.</summary>
     public static LeaseVerdict Check(AgentState state, string jws)
     {
-        if (state.Enrollment is not { } enrollment) return Refused(RefusalReason.NotEnrolled, "the device has not enrolled");
+        if (state.Enrollment is not { } enrollment || state.KeySet is not { } keySet)
+            return Refused(RefusalReason.NotEnrolled, "the device has not enrolled");
 
-        // Rules 1-3: canonical segments, ES256 and typ before any key is touched, a pinned kid, the signature.
+        // Rules 1-3: canonical segments, ES256 and typ before any key is touched, a trusted kid not revoked, the signature.
         var keys = new List<ECDsa>();
         JwsResult verified;
+        var revoked = false;
         try
         {
-            verified = Jws.Verify(jws, kid => Pinned(enrollment, kid, keys), LeaseClaims.MediaType);
+            verified = Jws.Verify(jws, kid => (revoked = keySet.Revoked.Contains(kid)) ? null : Trusted(keySet, kid, keys), LeaseClaims.MediaType);
         }
         finally
         {
             foreach (var k in keys) k.Dispose();
         }
-        if (!verified.Valid) return Refused(Classify(verified.Reason!), verified.Reason!);
+        if (!verified.Valid) return Refused(revoked ? RefusalReason.RevokedKey : Classify(verified.Reason!), verified.Reason!);
 
         LeaseClaims? claims;
         try
@@ -52,9 +54,9 @@ internal static class LeaseAcceptance
         return new LeaseVerdict(claims, null, "accepted");
     }
 
-    private static ECDsa? Pinned(Enrollment enrollment, string kid, List<ECDsa> opened)
+    private static ECDsa? Trusted(KeySetClaims keySet, string kid, List<ECDsa> opened)
     {
-        var jwk = enrollment.TrustKeys.FirstOrDefault(k => k.Kid == kid);
+        var jwk = keySet.Keys.FirstOrDefault(k => k.Kid == kid);
         if (jwk is null) return null;
         try
         {

@@ -93,7 +93,8 @@ public sealed class AttestationStatusClient(HttpClient http, Uri address, TimeSp
     /// <summary>The list to verify with, refreshed first when due. Never throws for a network or format failure: it is in <see cref="AttestationStatusState.LastError"/>.</summary>
     public async Task<AttestationStatusState> GetAsync(CancellationToken cancellationToken = default)
     {
-        if (!Due()) return state;
+        // With no list yet, a caller waits for a fetch in flight rather than answering "never fetched" beside it.
+        if (!Due() && state.List is not null) return state;
         await refreshing.WaitAsync(cancellationToken);
         try
         {

@@ -22,7 +22,7 @@ internal static class ApiCommands
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("LIEN_API_KEY"),
     };
 
-    public static IEnumerable<Command> Create() => [Lender(), Devices(), Plans(), Payments(), Audit()];
+    public static IEnumerable<Command> Create() => [Lender(), Keys(), Devices(), Plans(), Payments(), Audit()];
 
     /// <summary>Options every API command takes; added to the root so they may stand anywhere on the line.</summary>
     public static IEnumerable<Option> GlobalOptions => [Server, Key];
@@ -41,6 +41,21 @@ internal static class ApiCommands
             foreach (var k in l.TrustKeys) await o.WriteLineAsync($"  trust key {k.Kid}");
         });
         return new Command("lender", "The lender's settings") { show };
+    }
+
+    private static Command Keys()
+    {
+        var rotate = new Command("rotate", "Make a new lease-signing key; the old one is retired (still trusted until revoked)");
+        Run(rotate, async (c, r, o, ct) => await WriteKeysAsync(await c.RotateSigningKeyAsync(ct), o));
+        var kid = new Argument<string>("kid") { Description = "The retired key's id (lk…)" };
+        var revoke = new Command("revoke", "Revoke a retired lease-signing key: devices stop trusting it, and leases it signed are re-signed") { kid };
+        Run(revoke, async (c, r, o, ct) => await WriteKeysAsync(await c.RevokeSigningKeyAsync(r.GetValue(kid)!, ct), o));
+        return new Command("keys", "The lender's lease-signing keys") { rotate, revoke };
+    }
+
+    private static async Task WriteKeysAsync(Client.Lender l, TextWriter o)
+    {
+        foreach (var k in l.TrustKeys) await o.WriteLineAsync($"trust key {k.Kid}  thumbprint {k.Thumbprint()}");
     }
 
     private static Command Devices()

@@ -24,32 +24,69 @@ public sealed record SealedCodeSecret(string EphemeralPublicKey, string Nonce, s
     // With the one-time key and nonce given: for the worked vector in docs/PROTOCOL.md §7, never with a key used twice.
     internal static SealedCodeSecret Seal(ReadOnlySpan<byte> secret, byte[] devicePublicKeySpki, Guid deviceId, ECDiffieHellman ephemeral, byte[] nonce)
     {
-        using var device = ECDiffieHellman.Create();
-        device.ImportSubjectPublicKeyInfo(devicePublicKeySpki, out _);
-        var key = DeriveKey(ephemeral, device.PublicKey);
-        var ciphertext = new byte[secret.Length + 16];
-        using (var aes = new AesGcm(key, 16))
-            aes.Encrypt(nonce, secret, ciphertext.AsSpan(0, secret.Length), ciphertext.AsSpan(secret.Length), deviceId.ToByteArray(bigEndian: true));
-        return new SealedCodeSecret(Convert.ToBase64String(ephemeral.ExportSubjectPublicKeyInfo()), Convert.ToBase64String(nonce), Convert.ToBase64String(ciphertext));
+        var (e, n, c) = DeviceSeal.Seal(secret, devicePublicKeySpki, deviceId, Info, ephemeral, nonce);
+        return new SealedCodeSecret(e, n, c);
     }
 
     /// <summary>Decrypts with the device's private key; throws <see cref="CryptographicException"/> when it is not for this key or device.</summary>
-    public byte[] Open(ECDsa deviceKey, Guid deviceId)
+    public byte[] Open(ECDsa deviceKey, Guid deviceId) => DeviceSeal.Open(EphemeralPublicKey, Nonce, Ciphertext, deviceKey, deviceId, Info);
+}
+
+/// <summary>
+/// The check-in answer key as it travels in the enrollment answer (<c>answerKey</c>): sealed to the device's key exactly
+/// as <see cref="SealedCodeSecret"/> is, under its own HKDF info <c>lien-answer-key-v1</c>.
+/// </summary>
+public sealed record SealedAnswerKey(string EphemeralPublicKey, string Nonce, string Ciphertext)
+{
+    private static readonly byte[] Info = Encoding.ASCII.GetBytes("lien-answer-key-v1");
+
+    /// <summary>Encrypts <paramref name="answerKey"/> to the holder of <paramref name="devicePublicKeySpki"/>; <paramref name="deviceId"/> is bound as associated data.</summary>
+    public static SealedAnswerKey Seal(ReadOnlySpan<byte> answerKey, byte[] devicePublicKeySpki, Guid deviceId)
+    {
+        using var ephemeral = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
+        var (e, n, c) = DeviceSeal.Seal(answerKey, devicePublicKeySpki, deviceId, Info, ephemeral, RandomNumberGenerator.GetBytes(12));
+        return new SealedAnswerKey(e, n, c);
+    }
+
+    /// <summary>Decrypts with the device's private key; throws <see cref="CryptographicException"/> when it is not for this key or device.</summary>
+    public byte[] Open(ECDsa deviceKey, Guid deviceId) => DeviceSeal.Open(EphemeralPublicKey, Nonce, Ciphertext, deviceKey, deviceId, Info);
+}
+
+/// <summary>
+/// Sealing to a device's own P-256 key: ECDH with a one-time server key, HKDF-SHA256 (empty salt, the purpose's info),
+/// AES-256-GCM with the device id (16 bytes, big-endian) as associated data; base64 (standard) ephemeral SPKI, nonce, and
+/// ciphertext with its 16-byte tag appended.
+/// </summary>
+internal static class DeviceSeal
+{
+    public static (string Ephemeral, string Nonce, string Ciphertext) Seal(ReadOnlySpan<byte> secret, byte[] devicePublicKeySpki, Guid deviceId, byte[] info,
+        ECDiffieHellman ephemeral, byte[] nonce)
+    {
+        using var device = ECDiffieHellman.Create();
+        device.ImportSubjectPublicKeyInfo(devicePublicKeySpki, out _);
+        var key = DeriveKey(ephemeral, device.PublicKey, info);
+        var ciphertext = new byte[secret.Length + 16];
+        using (var aes = new AesGcm(key, 16))
+            aes.Encrypt(nonce, secret, ciphertext.AsSpan(0, secret.Length), ciphertext.AsSpan(secret.Length), deviceId.ToByteArray(bigEndian: true));
+        return (Convert.ToBase64String(ephemeral.ExportSubjectPublicKeyInfo()), Convert.ToBase64String(nonce), Convert.ToBase64String(ciphertext));
+    }
+
+    public static byte[] Open(string ephemeralPublicKey, string nonce, string ciphertext, ECDsa deviceKey, Guid deviceId, byte[] info)
     {
         using var device = ECDiffieHellman.Create(deviceKey.ExportParameters(includePrivateParameters: true));
         using var ephemeral = ECDiffieHellman.Create();
-        ephemeral.ImportSubjectPublicKeyInfo(Convert.FromBase64String(EphemeralPublicKey), out _);
-        var key = DeriveKey(device, ephemeral.PublicKey);
-        var data = Convert.FromBase64String(Ciphertext);
+        ephemeral.ImportSubjectPublicKeyInfo(Convert.FromBase64String(ephemeralPublicKey), out _);
+        var key = DeriveKey(device, ephemeral.PublicKey, info);
+        var data = Convert.FromBase64String(ciphertext);
         if (data.Length < 16) throw new CryptographicException("Sealed secret is too short.");
         var secret = new byte[data.Length - 16];
         using var aes = new AesGcm(key, 16);
-        aes.Decrypt(Convert.FromBase64String(Nonce), data.AsSpan(0, secret.Length), data.AsSpan(secret.Length), secret, deviceId.ToByteArray(bigEndian: true));
+        aes.Decrypt(Convert.FromBase64String(nonce), data.AsSpan(0, secret.Length), data.AsSpan(secret.Length), secret, deviceId.ToByteArray(bigEndian: true));
         return secret;
     }
 
-    private static byte[] DeriveKey(ECDiffieHellman own, ECDiffieHellmanPublicKey other) =>
-        HKDF.DeriveKey(HashAlgorithmName.SHA256, own.DeriveRawSecretAgreement(other), 32, salt: [], info: Info);
+    private static byte[] DeriveKey(ECDiffieHellman own, ECDiffieHellmanPublicKey other, byte[] info) =>
+        HKDF.DeriveKey(HashAlgorithmName.SHA256, own.DeriveRawSecretAgreement(other), 32, salt: [], info: info);
 }
 
 /// <summary>What a device needs to accept offline codes: its secret (sealed to its key), starting code, count and keypad.</summary>

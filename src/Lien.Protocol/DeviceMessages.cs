@@ -11,11 +11,11 @@ public sealed record EnrollmentChallenge(string Challenge, DateTimeOffset Expire
 
 /// <summary>
 /// First contact of a device (protocol v2): its IMEIs and a fresh P-256 public key, signed with that key to prove
-/// possession, over the server's <see cref="Challenge"/> and the device's own <see cref="Nonce"/> (echoed in the answer, so
-/// an old answer cannot be replayed to it). What else it carries depends on the lender's enrollment policy:
-/// <see cref="Attestation"/> (the Android Key Attestation chain of the key, base64 DER certificates, leaf first) and/or
-/// <see cref="EnrollmentToken"/> (the one-time token from the provisioning QR code). <see cref="Signature"/> is base64url
-/// ES256 (IEEE P1363, 64 bytes) over <see cref="SigningInput"/>.
+/// possession, over the server's <see cref="Challenge"/> and the device's own <see cref="Nonce"/> (echoed in the signed
+/// answer, so an answer recorded earlier cannot pass for the answer to this request). What else it carries depends on the
+/// lender's enrollment policy: <see cref="Attestation"/> (the Android Key Attestation chain of the key, base64 DER
+/// certificates, leaf first) and/or <see cref="EnrollmentToken"/> (the one-time token from the provisioning QR code).
+/// <see cref="Signature"/> is base64url ES256 (IEEE P1363, 64 bytes) over <see cref="SigningInput"/>.
 /// </summary>
 public sealed record EnrollRequest(
     IReadOnlyList<string> Imeis,
@@ -33,36 +33,46 @@ public sealed record EnrollRequest(
             $"lien-enroll-v2\n{string.Join(',', imeis)}\n{publicKey}\n{signedAt}\n{nonce}\n{challenge}\n{enrollmentToken}");
 }
 
-/// <summary>The enrollment answer: the device's id and bearer token, its current lease and the lender's trust keys.</summary>
+/// <summary>
+/// The enrollment answer (signed ES256 by the lender's active key, header <c>Lien-Signature</c>): the device's id and
+/// bearer token, its current lease, the lender's key-set statement, its offline codes and check-in answer key (each sealed
+/// to the enrolled key), and the request's nonce echoed.
+/// </summary>
 public sealed record EnrollResponse(
     Guid DeviceId,
     Guid LenderId,
     string DeviceToken,
     long Seq,
     string Lease,
-    IReadOnlyList<TrustKey> TrustKeys,
+    KeySetStatement KeySet,
     DateTimeOffset NextCheckInAt,
     DateTimeOffset ServerTime,
     OfflineCodes? Codes = null,
+    SealedAnswerKey? AnswerKey = null,
     string? Nonce = null);
 
 /// <summary>
-/// A periodic check-in: the highest lease seq the device has applied, its FCM token when that changed, and how many
-/// offline codes it refused as wrong since it enrolled (null: it has no offline codes to report on).
+/// A periodic check-in: the highest lease seq the device has applied, its FCM token when that changed, how many offline
+/// codes it refused as wrong since it enrolled (null: it has no offline codes to report on), and a fresh
+/// <see cref="Nonce"/> (base64url, at most 64 bytes) the signed answer echoes.
 /// </summary>
-public sealed record CheckInRequest(long AppliedSeq, string? PushToken = null, int? WrongCodes = null)
+public sealed record CheckInRequest(long AppliedSeq, string? PushToken = null, int? WrongCodes = null, string? Nonce = null)
 {
     /// <summary>The most <see cref="WrongCodes"/> a server accepts: far more than the agent's rate limit lets anyone type.</summary>
     public const int MaxWrongCodes = 1_000_000;
 }
 
-/// <summary>The check-in answer: the current lease (JWS compact), the trust keys, and when to check in next.</summary>
+/// <summary>
+/// The check-in answer (signed HS256 under the device's answer key, header <c>Lien-Signature</c>): the current lease
+/// (JWS compact), the lender's key-set statement, when to check in next, and the request's nonce echoed.
+/// </summary>
 public sealed record CheckInResponse(
     long Seq,
     string Lease,
-    IReadOnlyList<TrustKey> TrustKeys,
+    KeySetStatement KeySet,
     DateTimeOffset NextCheckInAt,
-    DateTimeOffset ServerTime)
+    DateTimeOffset ServerTime,
+    string? Nonce = null)
 {
     /// <summary>A renewed device token, present when the one the check-in carried has less than half its life left.</summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]

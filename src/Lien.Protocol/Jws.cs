@@ -25,9 +25,13 @@ public static class Jws
     /// Verifies <paramref name="compact"/>; <paramref name="keyFor"/> maps a kid to a trusted public key (null: unknown).
     /// Returns the payload bytes, or the reason it was refused.
     /// </summary>
-    public static JwsResult Verify(string compact, Func<string, ECDsa?> keyFor, string expectedTyp)
+    public static JwsResult Verify(string compact, Func<string, ECDsa?> keyFor, string expectedTyp) =>
+        Verify(compact, keyFor, expectedTyp, 16 * 1024);
+
+    // Key-set statements and answers carry more than a lease, so their callers set their own bound.
+    internal static JwsResult Verify(string compact, Func<string, ECDsa?> keyFor, string expectedTyp, int maxLength)
     {
-        if (string.IsNullOrEmpty(compact) || compact.Length > 16 * 1024) return JwsResult.Refused("malformed: empty or too long");
+        if (string.IsNullOrEmpty(compact) || compact.Length > maxLength) return JwsResult.Refused("malformed: empty or too long");
         var parts = compact.Split('.');
         if (parts.Length != 3) return JwsResult.Refused("malformed: a JWS compact has three segments");
         Header? header;
@@ -61,7 +65,7 @@ public static class Jws
     private sealed record Header(string? Alg, string? Kid, string? Typ);
 }
 
-/// <summary>The outcome of <see cref="Jws.Verify"/>.</summary>
+/// <summary>The outcome of <see cref="Jws.Verify(string, Func{string, ECDsa}, string)"/>.</summary>
 public sealed record JwsResult(bool Valid, string? Kid, byte[]? Payload, string? Reason)
 {
     internal static JwsResult Refused(string reason) => new(false, null, null, reason);

@@ -50,6 +50,8 @@ if (!await MasterKeyCheck.FitsAsync(app.Services))
     return 1;
 }
 await app.Services.GetRequiredService<DeviceTokens>().LoadAsync(app.Services);
+await app.Services.GetRequiredService<AnswerKeys>().LoadAsync(app.Services);
+await app.Services.GetRequiredService<SigningKeys>().PublishMissingAsync(app.Services);
 if (demo) await app.AnnounceDemoAsync();
 
 app.UseExceptionHandler();

@@ -17,9 +17,9 @@ public sealed class AgentTests
         ["first boot, not enrolled: unlocked, nothing to enforce"] = t =>
             new(AgentState.New(new DeviceIdentity(t.Imeis, "k")), new Booted(TestLeases.Boot), ["UnlockNow", "ScreenChanged"], LeaseMode.Unlocked, 0),
         ["enrolled with an Unlocked lease: applied and acked"] = t =>
-            new(Unenrolled(t), new Enrolled(t.Enrollment(t.Lease(1, until: T0.AddDays(7)), 1), At(TimeSpan.Zero)), ["Ack(1)", "ScreenChanged"], LeaseMode.Unlocked, 1),
+            new(Unenrolled(t), t.EnrollAnswer(t.Lease(1, until: T0.AddDays(7)), 1, At(TimeSpan.Zero)), ["Ack(1)", "ScreenChanged"], LeaseMode.Unlocked, 1),
         ["enrolled with a Locked lease: locks"] = t =>
-            new(Unenrolled(t), new Enrolled(t.Enrollment(t.Lease(1, LeaseMode.Locked), 1), At(TimeSpan.Zero)), ["Ack(1)", "LockNow", "ScreenChanged"], LeaseMode.Locked, 1),
+            new(Unenrolled(t), t.EnrollAnswer(t.Lease(1, LeaseMode.Locked), 1, At(TimeSpan.Zero)), ["Ack(1)", "LockNow", "ScreenChanged"], LeaseMode.Locked, 1),
         ["locked, newer Unlocked lease arrives: unlocks"] = t =>
             new(t.Enrolled(t.Lease(1, LeaseMode.Locked)), new LeaseReceived(t.Lease(2, until: T0.AddDays(7)), At(TimeSpan.FromMinutes(1))),
                 ["Ack(2)", "UnlockNow", "ScreenChanged"], LeaseMode.Unlocked, 2),
@@ -37,7 +37,7 @@ public sealed class AgentTests
         ["the held lease again in a check-in (which carried appliedSeq): nothing"] = t =>
         {
             var lease = t.Lease(1, LeaseMode.Locked);
-            return new(t.Enrolled(lease), new CheckedIn(t.CheckIn(lease), At(TimeSpan.FromMinutes(1))), [], LeaseMode.Locked, 1);
+            return new(t.Enrolled(lease), t.CheckInAnswer(lease, At(TimeSpan.FromMinutes(1))), [], LeaseMode.Locked, 1);
         },
         ["released, newer Locked lease: Released is final"] = t =>
             new(t.Enrolled(t.Lease(3, LeaseMode.Released)), new LeaseReceived(t.Lease(4, LeaseMode.Locked), At(TimeSpan.FromMinutes(1))),
@@ -85,22 +85,6 @@ public sealed class AgentTests
     }
 
     [Fact]
-    public void Next_CheckInWithRotatedKey_PinsTheNewKeyAndAppliesItsLease()
-    {
-        using var t = new TestLeases();
-        using var rotated = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
-        var state = t.Enrolled(t.Lease(1, LeaseMode.Locked));
-        var lease = t.Sign(t.Claims(2, until: T0.AddDays(7)), rotated, "lk-rotated");
-        var answer = new CheckInResponse(2, lease, [t.TrustKey, TrustKey.From("lk-rotated", rotated)], T0.AddHours(6), T0);
-
-        var (next, effects) = Agent.Next(state, new CheckedIn(answer, At(TimeSpan.FromMinutes(1))));
-
-        Assert.Equal(["lk-test", "lk-rotated"], next.Enrollment!.TrustKeys.Select(k => k.Kid));
-        Assert.Equal(2, next.AppliedSeq);
-        Assert.Contains(effects, e => e is UnlockNow);
-    }
-
-    [Fact]
     public void Next_TokenRenewedOrAnAnswerCarryingOne_ReplacesTheTokenAndNothingElse()
     {
         using var t = new TestLeases();
@@ -110,18 +94,19 @@ public sealed class AgentTests
         Assert.Equal(state.Enrollment! with { DeviceToken = "renewed-token" }, renewed.Enrollment);
         Assert.Empty(effects);
 
-        var answer = new CheckInResponse(1, state.Lease!.Jws, [t.TrustKey], T0.AddHours(6), T0) { DeviceToken = "from-the-answer" };
-        Assert.Equal("from-the-answer", Agent.Next(renewed, new CheckedIn(answer, At(TimeSpan.FromMinutes(2)))).State.Enrollment!.DeviceToken);
+        var answer = t.CheckIn(state.Lease!.Jws) with { DeviceToken = "from-the-answer" };
+        Assert.Equal("from-the-answer", Agent.Next(renewed, t.Answer(answer, At(TimeSpan.FromMinutes(2)))).State.Enrollment!.DeviceToken);
         var without = answer with { DeviceToken = null };
-        Assert.Equal("renewed-token", Agent.Next(renewed, new CheckedIn(without, At(TimeSpan.FromMinutes(2)))).State.Enrollment!.DeviceToken);
+        Assert.Equal("renewed-token", Agent.Next(renewed, t.Answer(without, At(TimeSpan.FromMinutes(2)))).State.Enrollment!.DeviceToken);
     }
 
-    private static AgentState Unenrolled(TestLeases t) => Agent.Next(AgentState.New(new DeviceIdentity(t.Imeis, "k")), new Booted(TestLeases.Boot)).State;
+    private static AgentState Unenrolled(TestLeases t) => Agent.Next(AgentState.New(t.Identity), new Booted(TestLeases.Boot)).State;
 
     internal static string Describe(AgentEffect e) => e switch
     {
         Ack a => $"Ack({a.Seq})",
         LeaseRefused r => $"LeaseRefused({r.Reason})",
+        AnswerRefused r => $"AnswerRefused({r.Reason})",
         _ => e.GetType().Name,
     };
 }

@@ -24,9 +24,9 @@ public sealed class OfflineCodeTests : IDisposable
         using var key = DeviceKeys.Open(identity);
         var sealedSecret = SealedCodeSecret.Seal(_secret, key.ExportSubjectPublicKeyInfo(), _t.DeviceId);
         var lease = _t.Lease(1, LeaseMode.Locked);
-        var response = _t.Enrollment(lease, 1) with { Codes = new OfflineCodes(sealedSecret, StartingCode, _serverCount, false, 1) };
+        var response = _t.Enrollment(lease, 1, identity: identity) with { Codes = new OfflineCodes(sealedSecret, StartingCode, _serverCount, false, 1) };
         var s = Agent.Next(AgentState.New(identity), new Booted(TestLeases.Boot)).State;
-        return Agent.Next(s, new Enrolled(response, TestLeases.Boot), _codes).State;
+        return Agent.Next(s, _t.Answer(response, TestLeases.Boot), _codes).State;
     }
 
     private string Issue(TokenType type, int value = 0)

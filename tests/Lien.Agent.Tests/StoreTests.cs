@@ -28,7 +28,9 @@ public sealed class StoreTests : IDisposable
         Assert.Equal(state.Identity.PrivateKey, loaded.Identity.PrivateKey);
         Assert.Equal(state.Identity.Imeis, loaded.Identity.Imeis);
         Assert.Equal(state.Enrollment!.DeviceToken, loaded.Enrollment!.DeviceToken);
-        Assert.Equal(state.Enrollment.TrustKeys, loaded.Enrollment.TrustKeys);
+        Assert.Equal(state.Enrollment.AnswerKey, loaded.Enrollment.AnswerKey);
+        Assert.Equal(state.KeySet!.Keys, loaded.KeySet!.Keys);
+        Assert.Equal(state.KeySet.Version, loaded.KeySet.Version);
         Assert.Equal(state.Lease!.Jws, loaded.Lease!.Jws);
         Assert.Equal(state.Lease.Claims.Screen, loaded.Lease.Claims.Screen);
         Assert.Equal(state.Anchor, loaded.Anchor);

@@ -30,11 +30,14 @@ internal sealed class StreamStandIn : IAsyncDisposable
     public ConcurrentQueue<EnrollRequest> Enrollments { get; } = new();
     private int _checkIns;
 
-    /// <summary>Check-ins received; the stand-in answers each one 503, as a server in trouble would (or 429, see <see cref="RetryAfter"/>).</summary>
+    /// <summary>Check-ins received; the stand-in answers each one 503, as a server in trouble would (or see <see cref="RetryAfter"/>, <see cref="UnsignedCheckIn"/>).</summary>
     public int CheckIns => Volatile.Read(ref _checkIns);
 
     /// <summary>When set, check-ins are answered 429 with this <c>Retry-After</c> (seconds), as a rate-limited server would.</summary>
     public int? RetryAfter { get; set; }
+
+    /// <summary>Answer check-ins 200 with this body and no Lien-Signature (a forger's answer); null: 503.</summary>
+    public string? UnsignedCheckIn { get; set; }
 
     private StreamStandIn(WebApplication app) => _app = app;
 
@@ -76,9 +79,12 @@ internal sealed class StreamStandIn : IAsyncDisposable
         app.MapPost("/v1/device/checkin", (HttpContext ctx) =>
         {
             Interlocked.Increment(ref standIn._checkIns);
-            if (standIn.RetryAfter is not { } seconds) return Results.StatusCode(503);
-            ctx.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return Results.Problem(statusCode: 429, title: "Too many requests");
+            if (standIn.RetryAfter is { } seconds)
+            {
+                ctx.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return Results.Problem(statusCode: 429, title: "Too many requests");
+            }
+            return standIn.UnsignedCheckIn is { } body ? Results.Text(body, "application/json") : Results.StatusCode(503);
         });
         await app.StartAsync();
         return standIn;
@@ -171,11 +177,15 @@ public sealed class StreamTests : IDisposable
         return (agent, time, waits, agent.RunAsync(stop));
     }
 
-    [Fact]
-    public async Task CheckIn_ServerFailing_RetriesAt30sThen60sThen120s()
+    [Theory]
+    [InlineData(CallOutcome.Failed)]
+    [InlineData(CallOutcome.Refused)] // answered, but unsigned: a forger must not set the pace of check-ins either
+    public async Task CheckIn_ServerFailingOrAnswersRefused_RetriesAt30sThen60sThen120s(CallOutcome expected)
     {
         await using var standIn = await StreamStandIn.StartAsync();
         using var t = new TestLeases();
+        if (expected == CallOutcome.Refused)
+            standIn.UnsignedCheckIn = System.Text.Encoding.UTF8.GetString(t.CheckInAnswer(t.Lease(2, until: TestLeases.T0.AddDays(30)), TestLeases.Boot).Body);
         using var http = new HttpClient();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         var (agent, time, waits, run) = await RunRecordingWaitsAsync(standIn, t, http, stop.Token);
@@ -190,7 +200,8 @@ public sealed class StreamTests : IDisposable
             Assert.Equal(attempts, waits.Count);
         }
         Assert.Equal([30, 60, 120, 240], waits.Select(w => w.Wait.TotalSeconds));
-        Assert.All(waits, w => Assert.Equal(CallOutcome.Failed, w.Outcome));
+        Assert.All(waits, w => Assert.Equal(expected, w.Outcome));
+        Assert.Equal(expected == CallOutcome.Refused ? 4 : 0, agent.State.RefusedFor(RefusalReason.AnswerSignature));
 
         await agent.RefreshAsync(TestContext.Current.CancellationToken);
         await Wait.Until(() => standIn.CheckIns == 5 && waits.Count == 5, "the check-in Refresh asked for");

@@ -30,20 +30,64 @@ internal sealed class TestLeases : IDisposable
 
     public TrustKey TrustKey => TrustKey.From(Kid, Key);
 
-    public EnrollResponse Enrollment(string lease, long seq) =>
-        new(DeviceId, LenderId, "token-1", seq, lease, [TrustKey], T0.AddHours(6), T0);
+    /// <summary>The device's own key pair, which the answer key is sealed to.</summary>
+    public DeviceIdentity Identity { get; }
 
-    public CheckInResponse CheckIn(string lease) =>
-        new(JsonSerializer.Deserialize<LeaseClaims>(Jws.Verify(lease, _ => Key, LeaseClaims.MediaType).Payload, LeaseClaims.Json)!.Seq, lease, [TrustKey],
-            T0.AddHours(6), T0);
+    /// <summary>The check-in answer key the "server" seals into the enrollment answer and signs check-in answers with.</summary>
+    public byte[] AnswerKey { get; } = RandomNumberGenerator.GetBytes(AnswerSignature.AnswerKeyBytes);
+
+    public TestLeases() => Identity = DeviceKeys.NewIdentity(Imeis);
+
+    /// <summary>A key-set statement at <paramref name="version"/> listing and signed by <paramref name="signers"/> (default: the test key).</summary>
+    public KeySetStatement KeySet(long version = 1, IReadOnlyList<(string Kid, ECDsa Key)>? signers = null, IReadOnlyList<string>? revoked = null)
+    {
+        signers ??= [(Kid, Key)];
+        var claims = new KeySetClaims(KeySetClaims.Type, LenderId, version, T0.ToUnixTimeSeconds(), [.. signers.Select(s => TrustKey.From(s.Kid, s.Key))], revoked ?? []);
+        return KeySetStatement.Sign(claims, signers);
+    }
+
+    /// <summary>The enrollment answer as the server sends it: key set, answer key sealed to the device, nonce echoed, body signed ES256 by the test key.</summary>
+    public EnrollResponse Enrollment(string lease, long seq, string nonce = "enroll-nonce", DeviceIdentity? identity = null)
+    {
+        using var device = DeviceKeys.Open(identity ?? Identity);
+        return new(DeviceId, LenderId, "token-1", seq, lease, KeySet(), T0.AddHours(6), T0, null,
+            SealedAnswerKey.Seal(AnswerKey, device.ExportSubjectPublicKeyInfo(), DeviceId), nonce);
+    }
+
+    /// <summary>The event of <paramref name="answer"/> arriving, its body signed by <paramref name="signer"/> (default: the test key).</summary>
+    public Enrolled Answer(EnrollResponse answer, DeviceTime at, string nonce = "enroll-nonce", (string Kid, ECDsa Key)? signer = null)
+    {
+        var body = JsonSerializer.SerializeToUtf8Bytes(answer, LeaseClaims.Json);
+        var (kid, key) = signer ?? (Kid, Key);
+        return new Enrolled(body, AnswerSignature.SignEs256(body, key, kid), nonce, at);
+    }
+
+    /// <summary>The enrollment answer carrying <paramref name="lease"/>, arriving at <paramref name="at"/>.</summary>
+    public Enrolled EnrollAnswer(string lease, long seq, DeviceTime at) => Answer(Enrollment(lease, seq), at);
+
+    public CheckInResponse CheckIn(string lease, KeySetStatement? keySet = null, string nonce = "checkin-nonce") =>
+        new(JsonSerializer.Deserialize<LeaseClaims>(System.Buffers.Text.Base64Url.DecodeFromChars(lease.Split('.')[1]), LeaseClaims.Json)!.Seq, lease,
+            keySet ?? KeySet(), T0.AddHours(6), T0, nonce);
+
+    /// <summary>The event of a check-in answer arriving, signed HS256 under the answer key (or <paramref name="answerKey"/>).</summary>
+    public CheckedIn Answer(CheckInResponse answer, DeviceTime at, string nonce = "checkin-nonce", byte[]? answerKey = null)
+    {
+        var body = JsonSerializer.SerializeToUtf8Bytes(answer, LeaseClaims.Json);
+        return new CheckedIn(body, AnswerSignature.SignHs256(body, answerKey ?? AnswerKey), nonce, at);
+    }
+
+    /// <summary>The check-in answer carrying <paramref name="lease"/> (and <paramref name="keySet"/>), arriving at <paramref name="at"/>.</summary>
+    public CheckedIn CheckInAnswer(string lease, DeviceTime at, KeySetStatement? keySet = null) => Answer(CheckIn(lease, keySet), at);
 
     /// <summary>A device that booted and enrolled, holding <paramref name="lease"/>.</summary>
     public AgentState Enrolled(string lease, DeviceTime? at = null)
     {
-        var s = AgentState.New(new DeviceIdentity(Imeis, "unused-in-pure-tests"));
+        var s = AgentState.New(Identity);
         s = Agent.Next(s, new Booted(Boot)).State;
         var seq = JsonSerializer.Deserialize<LeaseClaims>(Jws.Verify(lease, _ => Key, LeaseClaims.MediaType).Payload, LeaseClaims.Json)!.Seq;
-        return Agent.Next(s, new Enrolled(Enrollment(lease, seq), at ?? Boot)).State;
+        var (state, effects) = Agent.Next(s, EnrollAnswer(lease, seq, at ?? Boot));
+        Assert.DoesNotContain(effects, e => e is AnswerRefused);
+        return state;
     }
 
     public void Dispose() => Key.Dispose();

@@ -41,6 +41,21 @@ public sealed class StatusClientTests : IDisposable
     }
 
     [Fact]
+    public async Task GetAsync_ManyCallersDuringTheFirstFetch_AllWaitForItAndGetTheList()
+    {
+        // A server just started, and a factory line's burst arriving before the first fetch has answered.
+        var client = Client(TimeSpan.FromHours(1));
+        server.Hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var first = client.GetAsync(ct);
+        while (server.Requests == 0) await Task.Delay(5, ct);
+        var burst = Enumerable.Range(0, 10).Select(_ => client.GetAsync(ct)).ToList();
+        Assert.All(burst, b => Assert.False(b.IsCompleted));
+        server.Hold.SetResult();
+        foreach (var state in await Task.WhenAll([first, .. burst])) Assert.NotNull(state.List);
+        Assert.Equal(1, server.Requests);
+    }
+
+    [Fact]
     public async Task GetAsync_RefreshFails_KeepsTheLastGoodListAndSaysWhy()
     {
         var client = Client(TimeSpan.FromMinutes(10));

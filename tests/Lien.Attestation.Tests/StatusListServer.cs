@@ -27,6 +27,9 @@ internal sealed class StatusListServer : IDisposable
     }
 
     public Uri Address { get; }
+
+    /// <summary>While set, each request waits for it before it is answered (a slow upstream).</summary>
+    public TaskCompletionSource? Hold { get; set; }
     public int Requests => requests;
 
     public void Serve(string json, int statusCode = 200)
@@ -52,6 +55,7 @@ internal sealed class StatusListServer : IDisposable
                 return;
             }
             Interlocked.Increment(ref requests);
+            if (Hold is { } hold) await hold.Task;
             var bytes = Encoding.UTF8.GetBytes(body);
             context.Response.StatusCode = status;
             context.Response.ContentType = "application/json";

@@ -72,6 +72,27 @@ public sealed partial class CliTests(SqliteServer server) : IClassFixture<Sqlite
     }
 
     [Fact]
+    public async Task Cli_KeysRotateThenRevoke_TheOldKeyLeavesTheTrustKeys()
+    {
+        var a = await server.NewLenderAsync();
+        var (code, output, error) = await LienCommand.RunAsync("keys", "rotate", "--server", Url, "--key", a.Token);
+        Assert.True(code == 0, error);
+        var kids = KidPattern().Matches(output).Select(m => m.Groups[1].Value).ToList();
+        Assert.Equal(2, kids.Count);
+
+        (code, _, error) = await LienCommand.RunAsync("keys", "revoke", kids[1], "--server", Url, "--key", a.Token);
+        Assert.Equal(1, code);
+        Assert.Contains("rotate", error); // the active key: rotate first
+
+        (code, output, error) = await LienCommand.RunAsync("keys", "revoke", kids[0], "--server", Url, "--key", a.Token);
+        Assert.True(code == 0, error);
+        Assert.Equal([kids[1]], KidPattern().Matches(output).Select(m => m.Groups[1].Value));
+    }
+
+    [GeneratedRegex(@"trust key (lk[0-9a-f]+)")]
+    private static partial Regex KidPattern();
+
+    [Fact]
     public async Task Cli_BadInput_PlainMessagesAndNonZeroExit()
     {
         var a = await server.NewLenderAsync();

@@ -56,7 +56,7 @@ public abstract class DeviceApiTests(LienServer server)
         var enrolled = await Server.Client().EnrollAsync(key, device.Str("imei"), device.Str("imei2"));
         Assert.Equal(device.Id(), enrolled.DeviceId);
         Assert.Equal(a.LenderId, enrolled.LenderId);
-        var claims = Phone.VerifiedClaims(enrolled.Lease, enrolled.TrustKeys);
+        var claims = Phone.VerifiedClaims(enrolled.Lease, enrolled.KeySet);
         Assert.Equal(LeaseMode.Unlocked, claims.Mode);
         Assert.Equal(enrolled.Seq, claims.Seq);
         Assert.Equal([device.Str("imei"), device.Str("imei2")], claims.Imeis);
@@ -64,7 +64,7 @@ public abstract class DeviceApiTests(LienServer server)
 
         await (await a.Admin.PayAsync(plan.Id(), 100_00)).Json(HttpStatusCode.Created);
         var checkin = (await (await Server.Client().CheckInAsync(enrolled.DeviceToken, enrolled.Seq)).Json(HttpStatusCode.OK)).Deserialize<CheckInResponse>(LeaseClaims.Json)!;
-        var newer = Phone.VerifiedClaims(checkin.Lease, checkin.TrustKeys);
+        var newer = Phone.VerifiedClaims(checkin.Lease, checkin.KeySet);
         Assert.True(newer.Seq > claims.Seq);
         await (await Server.Client().CheckInAsync(enrolled.DeviceToken, newer.Seq)).Json(HttpStatusCode.OK);
         var view = await a.Admin.ReadAsync($"/v1/devices/{device.Id()}");
@@ -122,13 +122,13 @@ public abstract class DeviceApiTests(LienServer server)
         var plan = await a.Admin.PlanAsync(device.Id(), Server.Today.AddDays(-10), count: 1);
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var enrolled = await Server.Client().EnrollAsync(key, device.Str("imei"));
-        Assert.Equal(LeaseMode.Locked, Phone.VerifiedClaims(enrolled.Lease, enrolled.TrustKeys).Mode);
+        Assert.Equal(LeaseMode.Locked, Phone.VerifiedClaims(enrolled.Lease, enrolled.KeySet).Mode);
         Assert.True(enrolled.NextCheckInAt <= Server.Time.GetUtcNow().AddMinutes(15));
 
         await (await a.Admin.PayAsync(plan.Id(), 100_00)).Json(HttpStatusCode.Created);
         using var afterReset = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var released = await Server.Client().EnrollAsync(afterReset, device.Str("imei"));
-        Assert.Equal(LeaseMode.Released, Phone.VerifiedClaims(released.Lease, released.TrustKeys).Mode);
+        Assert.Equal(LeaseMode.Released, Phone.VerifiedClaims(released.Lease, released.KeySet).Mode);
     }
 }
 

@@ -367,7 +367,7 @@ public abstract class EnrollmentAuthorizationTests(LienServer server)
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var answer = (await (await PostAsync(await Server.Client().EnrollmentAsync(key, [imei], attest: false))).Json(HttpStatusCode.OK))
             .Deserialize<EnrollResponse>(LeaseClaims.Json)!;
-        Assert.Equal(LeaseMode.Released, Phone.VerifiedClaims(answer.Lease, answer.TrustKeys).Mode);
+        Assert.Equal(LeaseMode.Released, Phone.VerifiedClaims(answer.Lease, answer.KeySet).Mode);
     }
 
     private static EnrollRequest Resigned(EnrollRequest r, ECDsa key)

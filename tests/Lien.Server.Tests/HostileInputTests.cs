@@ -407,6 +407,11 @@ public abstract partial class HostileInputTests(HostileServer server)
         Add("lender settings with no key", "PATCH", "/v1/lender", 401, """{"name":"x"}""", auth: "none");
         Add("key rotation with no key", "POST", "/v1/lender/keys/rotate", 401, auth: "none");
         Add("key rotation by a viewer", "POST", "/v1/lender/keys/rotate", 403, auth: "viewer");
+        Add("key revocation with no key", "POST", "/v1/lender/keys/lk0000000000000000/revoke", 401, auth: "none");
+        Add("key revocation by a viewer", "POST", "/v1/lender/keys/lk0000000000000000/revoke", 403, auth: "viewer");
+        Add("key revocation of a kid too long", "POST", $"/v1/lender/keys/{new string('k', 41)}/revoke", 400);
+        Add("key revocation of an unknown kid", "POST", "/v1/lender/keys/lk0000000000000000/revoke", 404);
+        Add("key set of no lender", "GET", $"/v1/lenders/{Guid.Empty}/keyset", 404, auth: "none");
         Add("lender settings by a viewer", "PATCH", "/v1/lender", 403, """{"name":"x"}""", auth: "viewer");
         Add("payment by a viewer", "POST", "/v1/payments", 403, Body(PaymentBody, "amount", "100"), auth: "viewer");
         Add("API keys listed by a viewer", "GET", "/v1/api-keys", 403, auth: "viewer");

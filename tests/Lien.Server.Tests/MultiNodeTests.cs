@@ -30,7 +30,7 @@ public sealed class MultiNodeTests
         await using var stream = await Sse.OpenAsync(nodeA, enrolled.DeviceToken, enrolled.Seq);
         await (await adminB.PayAsync(plan.Id(), 100_00)).Json(HttpStatusCode.Created);
         var (seq, jws) = await stream.NextLeaseAsync();
-        var claims = Phone.VerifiedClaims(jws, enrolled.TrustKeys);
+        var claims = Phone.VerifiedClaims(jws, enrolled.KeySet);
         Assert.Equal(LeaseMode.Unlocked, claims.Mode);
         Assert.Equal(seq, claims.Seq);
 

@@ -23,13 +23,13 @@ public abstract class StreamTests(LienServer server)
     public async Task Stream_PaymentCommitted_LeaseArrivesAndAckIsRecorded()
     {
         var (a, device, plan, enrolled) = await OverdueEnrolledAsync();
-        Assert.Equal(LeaseMode.Locked, Phone.VerifiedClaims(enrolled.Lease, enrolled.TrustKeys).Mode);
+        Assert.Equal(LeaseMode.Locked, Phone.VerifiedClaims(enrolled.Lease, enrolled.KeySet).Mode);
         await Server.Client().AckAsync(enrolled.DeviceToken, enrolled.Seq);
 
         await using var stream = await Sse.OpenAsync(Server.Client(), enrolled.DeviceToken, enrolled.Seq);
         await (await a.Admin.PayAsync(plan.Id(), 100_00)).Json(HttpStatusCode.Created);
         var (seq, jws) = await stream.NextLeaseAsync();
-        var claims = Phone.VerifiedClaims(jws, enrolled.TrustKeys);
+        var claims = Phone.VerifiedClaims(jws, enrolled.KeySet);
         Assert.Equal(seq, claims.Seq);
         Assert.Equal(LeaseMode.Unlocked, claims.Mode);
 
@@ -66,7 +66,7 @@ public abstract class StreamTests(LienServer server)
         await using var stream = await Sse.OpenAsync(Server.Client(), enrolled.DeviceToken, enrolled.Seq);
         var (seq, jws) = await stream.NextLeaseAsync();
         Assert.True(seq > enrolled.Seq);
-        Assert.Equal(LeaseMode.Unlocked, Phone.VerifiedClaims(jws, enrolled.TrustKeys).Mode);
+        Assert.Equal(LeaseMode.Unlocked, Phone.VerifiedClaims(jws, enrolled.KeySet).Mode);
     }
 
     [Fact]
@@ -88,7 +88,7 @@ public abstract class StreamTests(LienServer server)
         await (await a.Admin.PayAsync(plan.Id(), 100_00)).Json(HttpStatusCode.Created);
         var (seq, jws) = await stream.NextLeaseAsync();
         Assert.Equal(enrolled.Seq + 1, seq);
-        Assert.Equal(LeaseMode.Unlocked, Phone.VerifiedClaims(jws, enrolled.TrustKeys).Mode);
+        Assert.Equal(LeaseMode.Unlocked, Phone.VerifiedClaims(jws, enrolled.KeySet).Mode);
     }
 
     [Fact]

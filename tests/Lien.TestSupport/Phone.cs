@@ -24,14 +24,15 @@ public static class Phone
     /// challenge from the server. Written out from PROTOCOL §1 rather than through <c>EnrollmentProof.Sign</c>, so the
     /// server is also checked against a second reading. The chain is <paramref name="attestation"/> when given, else the
     /// test attestation authority's for this key, challenge and IMEIs (<see cref="TestAttestation"/>); none with <paramref name="attest"/> false.
+    /// <paramref name="nonce"/>: the device's nonce (signed), fresh when not given.
     /// </summary>
     public static async Task<EnrollRequest> EnrollmentAsync(this HttpClient client, ECDsa key, string[] imeis, string? enrollmentToken = null,
-        bool attest = true, IReadOnlyList<string>? attestation = null)
+        bool attest = true, IReadOnlyList<string>? attestation = null, string? nonce = null)
     {
         var challenge = await client.ChallengeAsync();
         var publicKey = Convert.ToBase64String(key.ExportSubjectPublicKeyInfo());
         var signedAt = challenge.ServerTime.ToUnixTimeSeconds();
-        var nonce = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(16));
+        nonce ??= Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(16));
         var input = $"lien-enroll-v2\n{string.Join(',', imeis)}\n{publicKey}\n{signedAt}\n{nonce}\n{challenge.Challenge}\n{enrollmentToken}";
         var signature = key.SignData(Encoding.UTF8.GetBytes(input), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
         attestation ??= attest ? TestAttestation.Chain(key, Base64Url.DecodeFromChars(challenge.Challenge), imeis) : null;
@@ -66,6 +67,18 @@ public static class Phone
         request.Headers.Authorization = new AuthenticationHeaderValue("Device", token);
         Assert.Equal(HttpStatusCode.NoContent, (await client.SendAsync(request)).StatusCode);
     }
+
+    /// <summary>The keys of a key-set statement that is well formed (every listed key signed it); asserts it is.</summary>
+    public static IReadOnlyList<TrustKey> VerifiedKeys(KeySetStatement keySet)
+    {
+        var lenderId = JsonSerializer.Deserialize<KeySetClaims>(Base64Url.DecodeFromChars(keySet.Payload), LeaseClaims.Json)!.LenderId;
+        var claims = keySet.Verify(lenderId, out var problem);
+        Assert.True(claims is not null, problem);
+        return claims.Keys;
+    }
+
+    /// <summary>Verifies a lease against the lender's key-set statement as an agent would, and returns its claims.</summary>
+    public static LeaseClaims VerifiedClaims(string jws, KeySetStatement keySet) => VerifiedClaims(jws, VerifiedKeys(keySet));
 
     /// <summary>Verifies a lease against the lender's trust keys as an agent would, and returns its claims.</summary>
     public static LeaseClaims VerifiedClaims(string jws, IReadOnlyList<TrustKey> keys)

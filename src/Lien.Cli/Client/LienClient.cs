@@ -23,6 +23,13 @@ public sealed class LienClient
     /// <summary>The calling key's lender: its settings and published trust keys (<c>GET /v1/lender</c>).</summary>
     public Task<Lender> GetLenderAsync(CancellationToken ct = default) => Send<Lender>(HttpMethod.Get, "v1/lender", null, ct);
 
+    /// <summary>Rotates the lender's lease-signing key (admin): a new key signs new leases; the old one is retired, still trusted.</summary>
+    public Task<Lender> RotateSigningKeyAsync(CancellationToken ct = default) => Send<Lender>(HttpMethod.Post, "v1/lender/keys/rotate", null, ct);
+
+    /// <summary>Revokes a retired lease-signing key (admin); the active key cannot be revoked (rotate first).</summary>
+    public Task<Lender> RevokeSigningKeyAsync(string kid, CancellationToken ct = default) =>
+        Send<Lender>(HttpMethod.Post, $"v1/lender/keys/{Uri.EscapeDataString(kid)}/revoke", null, ct);
+
     /// <summary>Registers a device by IMEI (<c>POST /v1/devices</c>).</summary>
     public Task<Device> RegisterDeviceAsync(RegisterDevice device, CancellationToken ct = default) => Send<Device>(HttpMethod.Post, "v1/devices", device, ct);
 

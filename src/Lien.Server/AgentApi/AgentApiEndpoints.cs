@@ -4,6 +4,7 @@ using Lien.Server.DeviceTrust;
 using Lien.Server.Api;
 using Lien.Server.Codes;
 using Lien.Server.Leases;
+using Lien.Server.Lenders;
 using Lien.Server.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -29,6 +30,7 @@ internal static class AgentApiEndpoints
         services.Configure<RateLimitOptions>(config.GetSection("Lien:RateLimits"));
         services.AddSingleton<RateLimits>();
         services.AddSingleton<DeviceTokens>();
+        services.AddSingleton<AnswerKeys>();
         services.AddSingleton<CheckInReader>();
         services.AddSingleton<LastSeenRecorder>();
         services.AddHostedService(sp => sp.GetRequiredService<LastSeenRecorder>());
@@ -57,8 +59,9 @@ internal static class AgentApiEndpoints
 
     private static Ok<EnrollmentChallenge> Challenge(EnrollmentChallenges challenges) => TypedResults.Ok(challenges.Issue());
 
-    private static async Task<Results<Ok<EnrollResponse>, ValidationProblem, ProblemHttpResult>> Enroll(EnrollRequest body, DeviceEnrollment enrollment,
-        EnrollmentChallenges challenges, AttestationCheck attestation, RateLimits limits, HttpResponse response, TimeProvider time, CancellationToken ct)
+    private static async Task<Results<SignedAnswer, ValidationProblem, ProblemHttpResult>> Enroll(EnrollRequest body, DeviceEnrollment enrollment,
+        EnrollmentChallenges challenges, AttestationCheck attestation, RateLimits limits, SigningKeys signingKeys, HttpResponse response, TimeProvider time,
+        CancellationToken ct)
     {
         var errors = new Errors();
         var imeis = body.Imeis ?? [];
@@ -68,7 +71,7 @@ internal static class AgentApiEndpoints
         // A P-256 SubjectPublicKeyInfo is 124 characters of base64 and an ES256 signature 86 of base64url.
         errors.Text(body.PublicKey, "publicKey", 512, required: true).Text(body.Signature, "signature", 256, required: true)
             .Text(body.Challenge, "challenge", 64, required: true).Text(body.EnrollmentToken, "enrollmentToken", 64)
-            .Check(body.Nonce is { Length: >= 22 and <= 86 } n && Base64Url.IsValid(n), "nonce", "nonce must be 16 to 64 random bytes, base64url.")
+            .Check(body.Nonce is { } n && IsNonce(n, 16), "nonce", "nonce must be base64url (no padding) of 16 to 64 random bytes.")
             .Check(Math.Abs(body.SignedAt - time.GetUtcNow().ToUnixTimeSeconds()) <= EnrollmentOptions.SignedAtWindow.TotalSeconds, "signedAt",
                 "signedAt must be within 5 minutes of the server's time (unix seconds); sign with the serverTime of the challenge answer.");
         var chain = AttestationCheck.Decode(body.Attestation, errors);
@@ -95,8 +98,8 @@ internal static class AgentApiEndpoints
         var claim = new EnrollmentClaim(imeis, proof.PublicKey!, challenge.Bytes!, challenge.ExpiresAt, body.Nonce, body.EnrollmentToken, evidence);
         switch (await enrollment.EnrollAsync(claim, ct))
         {
-            case EnrollmentOutcome.Enrolled(var answer):
-                return TypedResults.Ok(answer);
+            case EnrollmentOutcome.Enrolled(var answer, var key):
+                return SignedAnswer.ByLender(answer, key, signingKeys);
             case EnrollmentOutcome.NotRegistered:
                 return TypedResults.Problem(statusCode: 404, title: "IMEI not registered",
                     detail: "No lender has registered this device's IMEI. A phone that is not financed needs no enrollment.",
@@ -115,12 +118,15 @@ internal static class AgentApiEndpoints
         detail: "Enrollment refused: " + reason, type: "https://lien.dev/problems/enrollment-refused");
 
     private static async Task<Results<CheckInAnswer, ValidationProblem, ProblemHttpResult>> CheckIn(CheckInRequest? body, HttpRequest request, LienDb db,
-        CheckInReader reader, DeviceTokens tokens, LastSeenRecorder lastSeen, AppliedLeases applied, TimeProvider time, CancellationToken ct)
+        CheckInReader reader, DeviceTokens tokens, AnswerKeys answerKeys, LastSeenRecorder lastSeen, AppliedLeases applied, TimeProvider time,
+        CancellationToken ct)
     {
         // Checked only when sent (rarely): every fleet device checks in, and this path allocates nothing it does not need.
         if (body?.PushToken is { Length: > 0 } sent && new Errors().Text(sent, "pushToken", 1024) is { Any: true } errors) return errors.Problem();
         if (body?.WrongCodes is < 0 or > CheckInRequest.MaxWrongCodes)
             return new Errors().Add("wrongCodes", $"wrongCodes must be between 0 and {CheckInRequest.MaxWrongCodes}.").Problem();
+        if (body?.Nonce is { } nonce && !IsNonce(nonce, 1))
+            return new Errors().Add("nonce", "nonce must be base64url (no padding) of 1 to 64 bytes.").Problem();
         if (body is { AppliedSeq: < 0 }) return new Errors().Add("appliedSeq", "appliedSeq must be 0 or more.").Problem();
         var auth = await reader.AuthenticateAsync(db, request.Headers.Authorization.ToString(), ct);
         if (auth.Row is not { } row) return auth.Problem(request.HttpContext.Response);
@@ -139,10 +145,15 @@ internal static class AgentApiEndpoints
                 await db.Devices.Where(d => d.Id == deviceId && (d.PushToken == null || d.PushToken != push)).ExecuteUpdateAsync(u => u.SetProperty(d => d.PushToken, push), ct);
         if (body?.WrongCodes is { } wrong && wrong != row.WrongCodes) // resolved only then: check-in allocates nothing it does not need
             await request.HttpContext.RequestServices.GetRequiredService<WrongCodeReports>().RecordAsync(deviceId, row.TokenEpoch, row.WrongCodes, wrong, now, ct);
-        return new CheckInAnswer(row.LeaseSeq, row.LeaseJws, CheckInAnswer.TrustKeys(row.TrustKeysJson),
-            NextCheckIn(now, row.LeaseMode, row.LeaseUnlockedUntil), now,
+        return new CheckInAnswer(row.LeaseSeq, row.LeaseJws, CheckInAnswer.KeySet(row.KeySetJson),
+            NextCheckIn(now, row.LeaseMode, row.LeaseUnlockedUntil), now, body?.Nonce, answerKeys, deviceId, row.TokenEpoch,
             tokens.DueForRenewal(auth.ExpiresUnix) ? tokens.Issue(deviceId, row.TokenEpoch) : null);
     }
+
+    /// <summary>A device-chosen nonce: canonical base64url (no padding) of <paramref name="minBytes"/> to 64 bytes.</summary>
+    internal static bool IsNonce(string nonce, int minBytes) =>
+        nonce.Length <= 86 && Base64Url.IsValid(nonce, out var bytes) && bytes >= minBytes && bytes <= 64
+        && Base64Url.EncodeToString(Base64Url.DecodeFromChars(nonce)) == nonce;
 
     private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> Ack(HttpRequest request, LeaseAck body, CheckInReader reader,
         LienDb db, AppliedLeases applied, CancellationToken ct)

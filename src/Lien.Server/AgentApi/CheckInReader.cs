@@ -25,11 +25,11 @@ internal readonly record struct DeviceAuth(DeviceRefusal Refusal, Guid Id = defa
 }
 
 /// <summary>What the device endpoints read of a device: <see cref="WrongCodes"/> so that a check-in writes its report only when it changed.</summary>
-internal sealed record CheckInRow(int TokenEpoch, long LeaseSeq, string LeaseJws, LeaseMode LeaseMode, DateTimeOffset? LeaseUnlockedUntil, long AppliedSeq, string TrustKeysJson,
+internal sealed record CheckInRow(int TokenEpoch, long LeaseSeq, string LeaseJws, LeaseMode LeaseMode, DateTimeOffset? LeaseUnlockedUntil, long AppliedSeq, string KeySetJson,
     int WrongCodes = 0);
 
 /// <summary>
-/// The check-in's one read: the device's lease and its lender's trust keys. On SQLite it bypasses EF — every fleet
+/// The check-in's one read: the device's lease and its lender's key-set statement. On SQLite it bypasses EF — every fleet
 /// device checks in, so this is the server's hottest statement — and runs one prepared statement per connection of a
 /// small pool of its own, read-only, reading the file through mmap so all connections share the OS page cache instead
 /// of each warming a private one. On PostgreSQL a compiled EF query.
@@ -38,7 +38,7 @@ internal sealed class CheckInReader(DeviceTokens tokens, RateLimits limits) : ID
 {
     private const int MaxIdle = 32;
     private const string Sql = """
-        SELECT d."TokenEpoch", d."LeaseSeq", d."LeaseJws", d."LeaseMode", d."LeaseUnlockedUntil", d."AppliedSeq", l."TrustKeysJson", d."WrongCodes"
+        SELECT d."TokenEpoch", d."LeaseSeq", d."LeaseJws", d."LeaseMode", d."LeaseUnlockedUntil", d."AppliedSeq", l."KeySetJson", d."WrongCodes"
         FROM "Devices" AS d
         INNER JOIN "Lenders" AS l ON d."LenderId" = l."Id"
         WHERE d."Id" = $id
@@ -156,7 +156,7 @@ internal sealed class CheckInReader(DeviceTokens tokens, RateLimits limits) : ID
     {
         public static readonly Func<TDb, Guid, CancellationToken, Task<CheckInRow?>> Run = EF.CompileAsyncQuery((TDb db, Guid id, CancellationToken ct) =>
             db.Devices.Where(d => d.Id == id)
-                .Join(db.Lenders, d => d.LenderId, l => l.Id, (d, l) => new CheckInRow(d.TokenEpoch, d.LeaseSeq, d.LeaseJws, d.LeaseMode, d.LeaseUnlockedUntil, d.AppliedSeq, l.TrustKeysJson, d.WrongCodes))
+                .Join(db.Lenders, d => d.LenderId, l => l.Id, (d, l) => new CheckInRow(d.TokenEpoch, d.LeaseSeq, d.LeaseJws, d.LeaseMode, d.LeaseUnlockedUntil, d.AppliedSeq, l.KeySetJson, d.WrongCodes))
                 .FirstOrDefault());
     }
 }

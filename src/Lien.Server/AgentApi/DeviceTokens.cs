@@ -4,7 +4,6 @@ using System.Security.Cryptography;
 using System.Text;
 using Lien.Server.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Lien.Server.AgentApi;
@@ -33,21 +32,7 @@ internal sealed class DeviceTokens(TimeProvider time, IOptions<DeviceOptions> op
 
     public TimeSpan Lifetime => options.Value.TokenLifetime;
 
-    public async Task LoadAsync(IServiceProvider services)
-    {
-        await using var scope = services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<LienDb>();
-        var box = scope.ServiceProvider.GetRequiredService<SecretBox>();
-        var row = await db.ServerSecrets.AsNoTracking().FirstOrDefaultAsync(s => s.Name == SecretName);
-        if (row is null)
-        {
-            db.ServerSecrets.Add(new ServerSecret { Name = SecretName, Sealed = box.Seal(RandomNumberGenerator.GetBytes(32), SecretName) });
-            try { await db.SaveChangesAsync(); }
-            catch (DbUpdateException e) when (Transactions.IsUniqueViolation(e)) { db.ChangeTracker.Clear(); } // another node made it first
-            row = await db.ServerSecrets.AsNoTracking().FirstAsync(s => s.Name == SecretName);
-        }
-        _key = box.Open(row.Sealed, SecretName);
-    }
+    public async Task LoadAsync(IServiceProvider services) => _key = await ServerSecret.LoadOrCreateAsync(services, SecretName);
 
     /// <summary>A token for the device's enrollment <paramref name="epoch"/>, good for <see cref="Lifetime"/> from now.</summary>
     public string Issue(Guid deviceId, int epoch) => Issue(deviceId, epoch, out _);

@@ -11,7 +11,8 @@ namespace Lien.Server.AgentApi;
 /// <summary>What became of an enrollment whose proof of key possession held.</summary>
 internal abstract record EnrollmentOutcome
 {
-    public sealed record Enrolled(EnrollResponse Answer) : EnrollmentOutcome;
+    /// <summary>Enrolled: the answer, to be signed by <paramref name="SigningKey"/> (the lender's active key).</summary>
+    public sealed record Enrolled(EnrollResponse Answer, LenderKey SigningKey) : EnrollmentOutcome;
 
     /// <summary>No lender ever registered these IMEIs.</summary>
     public sealed record NotRegistered : EnrollmentOutcome;
@@ -33,12 +34,12 @@ internal sealed record EnrollmentClaim(IReadOnlyList<string> Imeis, byte[] Publi
 
 /// <summary>
 /// A device enrolling by its IMEIs with a fresh key. When it shows what its lender's <see cref="EnrollmentPolicy"/>
-/// asks for, it gets its current lease, a token for the new key, the lender's trust keys and (sealed to that key)
-/// its offline-code secret, and the earlier enrollment's token and stream end. When it does not, nothing changes: the
+/// asks for, it gets its current lease, a token for the new key, the lender's key-set statement and (sealed to that key)
+/// its offline-code secret and check-in answer key, and the earlier enrollment's token and stream end. When it does not, nothing changes: the
 /// genuine phone's token, stream and secret stay as they were.
 /// </summary>
 internal sealed class DeviceEnrollment(LienDb db, DeviceTokens tokens, CodeIssuer codes, EnrollmentTokenIssuer enrollmentTokens, AuditTrail audit,
-    StreamHub hub, TimeProvider time)
+    StreamHub hub, AnswerKeys answerKeys, TimeProvider time)
 {
     public Task<EnrollmentOutcome> EnrollAsync(EnrollmentClaim claim, CancellationToken ct) =>
         db.InTransactionAsync<EnrollmentOutcome>(async () =>
@@ -77,9 +78,11 @@ internal sealed class DeviceEnrollment(LienDb db, DeviceTokens tokens, CodeIssue
             // A fresh code secret for each enrollment; it travels only here, sealed to the key that just proved itself.
             var offline = new OfflineCodes(SealedCodeSecret.Seal(codes.NewSecret(device), claim.PublicKey, device.Id), device.CodeStartingCode,
                 device.CodeCount, lender.CodeRestrictedDigitSet, lender.CodeTimeDivider);
+            var signingKey = await SigningKeys.ActiveAsync(db, lender.Id, ct);
             return new EnrollmentOutcome.Enrolled(new EnrollResponse(device.Id, device.LenderId, tokens.Issue(device.Id, device.TokenEpoch),
-                device.LeaseSeq, device.LeaseJws, lender.TrustKeys(), AgentApiEndpoints.NextCheckIn(now, device.LeaseMode, device.LeaseUnlockedUntil),
-                now, offline, claim.Nonce));
+                device.LeaseSeq, device.LeaseJws, SigningKeys.Statement(lender.KeySetJson),
+                AgentApiEndpoints.NextCheckIn(now, device.LeaseMode, device.LeaseUnlockedUntil), now, offline,
+                answerKeys.Seal(device.Id, device.TokenEpoch, claim.PublicKey), claim.Nonce), signingKey);
         }, ct);
 
     /// <summary>Records a refused enrollment on the lender's audit trail, in a unit of work of its own (the refused one changed nothing).</summary>

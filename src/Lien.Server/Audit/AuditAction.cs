@@ -17,6 +17,7 @@ internal sealed record AuditAction
     public static readonly AuditAction LenderCreated = new("lender.created");
     public static readonly AuditAction LenderUpdated = new("lender.updated");
     public static readonly AuditAction LenderKeyRotated = new("lender.key-rotated");
+    public static readonly AuditAction LenderKeyRevoked = new("lender.key-revoked");
     public static readonly AuditAction ApiKeyCreated = new("api-key.created");
     public static readonly AuditAction ApiKeyRevoked = new("api-key.revoked");
     public static readonly AuditAction DeviceRegistered = new("device.registered");
@@ -40,7 +41,7 @@ internal sealed record AuditAction
     /// <summary>Every action, in catalogue order.</summary>
     public static readonly IReadOnlyList<AuditAction> All =
     [
-        LenderCreated, LenderUpdated, LenderKeyRotated, ApiKeyCreated, ApiKeyRevoked, DeviceRegistered, DeviceEnrolled,
+        LenderCreated, LenderUpdated, LenderKeyRotated, LenderKeyRevoked, ApiKeyCreated, ApiKeyRevoked, DeviceRegistered, DeviceEnrolled,
         DeviceReEnrolled, DeviceEnrollmentRefused, EnrollmentTokenIssued, DeviceUnlocked, DeviceLocked, DeviceReleased, LeaseRenewed, PlanCreated,
         PlanCancelled, PlanPaidOff, PaymentRecorded, PaymentReversed, CodeIssued, CodeApprovalGranted, DeviceWrongCodes,
     ];

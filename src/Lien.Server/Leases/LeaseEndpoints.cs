@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text.Json;
 using Lien.Protocol;
 using Lien.Server.Api;
+using Lien.Server.Lenders;
 using Lien.Server.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -18,6 +19,7 @@ internal static class LeaseEndpoints
     {
         services.AddSingleton<LeaseSigner>();
         services.AddScoped<LeaseIssuer>();
+        services.AddScoped<IRevokedKeyLeases>(sp => sp.GetRequiredService<LeaseIssuer>());
         return services;
     }
 

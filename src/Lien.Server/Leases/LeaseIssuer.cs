@@ -14,7 +14,7 @@ namespace Lien.Server.Leases;
 /// the caller's unit of work — the same transaction as its cause (a payment, a reversal, a plan change, a review) —
 /// and hands it to <see cref="ILeaseDelivery"/>.
 /// </summary>
-internal sealed class LeaseIssuer(LienDb db, LeaseSigner signer, AuditTrail audit, ILeaseDelivery delivery, TimeProvider time)
+internal sealed class LeaseIssuer(LienDb db, LeaseSigner signer, AuditTrail audit, ILeaseDelivery delivery, TimeProvider time) : IRevokedKeyLeases
 {
     private readonly Dictionary<Guid, LenderKey> _activeKeys = [];
 
@@ -59,6 +59,23 @@ internal sealed class LeaseIssuer(LienDb db, LeaseSigner signer, AuditTrail audi
         }
         if (decision.IssueNewLease) await IssueAsync(device, lender, decision, now, cause, actor, ct);
         return decision;
+    }
+
+    /// <summary>
+    /// Issues again each lease of <paramref name="lender"/>'s devices that <paramref name="kid"/> signed, unchanged but for
+    /// seq, issuedAt and the signing key (the active one): what a device needs when the key that signed its lease is
+    /// revoked. No policy runs, so nothing the borrower sees changes.
+    /// </summary>
+    public async Task<int> ResignAsync(Lender lender, string kid, string actor, CancellationToken ct)
+    {
+        var signed = await db.Devices.Where(d => d.LenderId == lender.Id && d.LeaseSeq > 0)
+            .Join(db.Leases, d => new { d.Id, Seq = d.LeaseSeq }, x => new { Id = x.DeviceId, x.Seq }, (d, x) => new { Device = d, Lease = x })
+            .Where(x => x.Lease.Kid == kid).ToListAsync(ct);
+        var now = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds());
+        foreach (var (device, held) in signed.Select(x => (x.Device, Held(x.Lease))))
+            await IssueAsync(device, lender, new PolicyDecision(null, held.Mode, held.UnlockedUntil, held.Screen, held.Reason, true, null), now,
+                $"key {kid} revoked", actor, ct);
+        return signed.Count;
     }
 
     private async Task IssueAsync(Device device, Lender lender, PolicyDecision decision, DateTimeOffset now, string cause, string actor, CancellationToken ct)

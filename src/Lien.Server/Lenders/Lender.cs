@@ -31,6 +31,15 @@ internal sealed class Lender
     /// <summary>The published lease-signing keys as JSON (a copy of LenderKeys, kept here for the check-in hot path).</summary>
     public string TrustKeysJson { get; set; } = "[]";
 
+    /// <summary>
+    /// The lender's current key-set statement (a <see cref="KeySetStatement"/> as JSON), re-made and re-signed at every
+    /// rotation and revocation; check-in and enrollment answers carry it as it is.
+    /// </summary>
+    public string KeySetJson { get; set; } = "";
+
+    /// <summary>The version of <see cref="KeySetJson"/>: raised by every rotation and revocation.</summary>
+    public long KeySetVersion { get; set; }
+
     /// <summary>The keys a device or auditor trusts for this lender's leases (see <see cref="SigningKeys"/>).</summary>
     public IReadOnlyList<TrustKey> TrustKeys() => SigningKeys.Published(TrustKeysJson);
 

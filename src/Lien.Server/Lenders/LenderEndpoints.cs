@@ -11,6 +11,8 @@ namespace Lien.Server.Lenders;
 
 /// <summary>The lender as its staff see it; <see cref="Warnings"/> names what makes the lender's setup unsafe (open enrollment).</summary>
 internal sealed record LenderView(Guid Id, LenderSettings Settings, IReadOnlyList<TrustKey> TrustKeys, DateTimeOffset CreatedAt, IReadOnlyList<string> Warnings);
+/// <summary>A JWK Set (RFC 7517 §5): the lender's lease-signing keys that are not revoked.</summary>
+internal sealed record JwkSet(IReadOnlyList<TrustKey> Keys);
 internal sealed record NewApiKey(string? Name, ApiRole? Role);
 internal sealed record ApiKeyView(string Id, string Name, ApiRole Role, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt);
 internal sealed record CreatedApiKey(string Id, string Name, ApiRole Role, string Token);
@@ -38,9 +40,14 @@ internal static class LenderEndpoints
         lender.MapGet("", Get).RequireAuthorization(Roles.Viewer);
         lender.MapPatch("", Update).RequireAuthorization(Roles.Admin);
         lender.MapPost("/keys/rotate", Rotate).RequireAuthorization(Roles.Admin);
+        lender.MapPost("/keys/{kid}/revoke", RevokeSigningKey).RequireAuthorization(Roles.Admin)
+            .WithDescription("Revokes a retired lease-signing key: it leaves the signed key set, and devices whose lease it signed get the same lease re-signed. The active key cannot be revoked: rotate first.");
 
         // Published for anyone who must verify a lease: agents, auditors, regulators.
-        app.MapGet("/v1/lenders/{lenderId:guid}/keys", PublicKeys).WithTags("Lender").AllowAnonymous();
+        app.MapGet("/v1/lenders/{lenderId:guid}/keys", PublicKeys).WithTags("Lender").AllowAnonymous()
+            .WithDescription("A JWK Set of the lender's lease-signing keys that are not revoked.");
+        app.MapGet("/v1/lenders/{lenderId:guid}/keyset", KeySet).WithTags("Lender").AllowAnonymous()
+            .WithDescription("The lender's current key-set statement (JWS General JSON Serialization), as devices receive it.");
 
         var keys = app.MapGroup("/v1/api-keys").WithTags("API keys").RequireAuthorization(Roles.Admin);
         keys.MapGet("", ListKeys);
@@ -66,10 +73,32 @@ internal static class LenderEndpoints
     private static async Task<Ok<LenderView>> Rotate(ClaimsPrincipal user, LenderSetup setup, CancellationToken ct) =>
         TypedResults.Ok(View(await setup.RotateKeyAsync(user.LenderId(), user.Actor(), ct)));
 
-    private static async Task<Results<Ok<IReadOnlyList<TrustKey>>, ProblemHttpResult>> PublicKeys(Guid lenderId, LienDb db, CancellationToken ct)
+    private static async Task<Results<Ok<LenderView>, ValidationProblem, ProblemHttpResult>> RevokeSigningKey(string kid, ClaimsPrincipal user,
+        LenderSetup setup, AuditCheckpointer checkpointer, CancellationToken ct)
+    {
+        var errors = new Errors().Text(kid, "kid", 40, required: true);
+        if (errors.Any) return errors.Problem();
+        var (outcome, lender) = await setup.RevokeKeyAsync(user.LenderId(), kid, user.Actor(), ct);
+        // Checkpoints the revoked key signed no longer count: the chain head, with the revocation, is signed again at once.
+        if (outcome == KeyRevocation.Revoked) await checkpointer.CheckpointAsync(lender.Id, ct);
+        return outcome switch
+        {
+            KeyRevocation.Revoked or KeyRevocation.AlreadyRevoked => TypedResults.Ok(View(lender)),
+            KeyRevocation.Active => Problems.Conflict($"Key {kid} is the active signing key; rotate (POST /v1/lender/keys/rotate) first, then revoke it."),
+            _ => Problems.NotFound("No such signing key."),
+        };
+    }
+
+    private static async Task<Results<Ok<JwkSet>, ProblemHttpResult>> PublicKeys(Guid lenderId, LienDb db, CancellationToken ct)
     {
         var json = await db.Lenders.Where(l => l.Id == lenderId).Select(l => l.TrustKeysJson).FirstOrDefaultAsync(ct);
-        return json is null ? Problems.NotFound("No such lender.") : TypedResults.Ok(SigningKeys.Published(json));
+        return json is null ? Problems.NotFound("No such lender.") : TypedResults.Ok(new JwkSet(SigningKeys.Published(json)));
+    }
+
+    private static async Task<Results<Ok<KeySetStatement>, ProblemHttpResult>> KeySet(Guid lenderId, LienDb db, CancellationToken ct)
+    {
+        var json = await db.Lenders.Where(l => l.Id == lenderId).Select(l => l.KeySetJson).FirstOrDefaultAsync(ct);
+        return json is null ? Problems.NotFound("No such lender.") : TypedResults.Ok(SigningKeys.Statement(json));
     }
 
     private static async Task<Ok<List<ApiKeyView>>> ListKeys(ClaimsPrincipal user, LienDb db, CancellationToken ct) =>

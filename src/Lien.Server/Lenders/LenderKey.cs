@@ -3,7 +3,10 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace Lien.Server.Lenders;
 
-/// <summary>A lender's P-256 lease-signing key. The private half is sealed at rest; retired keys stay published.</summary>
+/// <summary>
+/// A lender's P-256 lease-signing key. The private half is sealed at rest; retired keys stay published until revoked,
+/// and a revoked key is trusted for nothing again.
+/// </summary>
 internal sealed class LenderKey
 {
     public required string Kid { get; set; }
@@ -12,6 +15,7 @@ internal sealed class LenderKey
     public required byte[] SealedPrivateKey { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? RetiredAt { get; set; }
+    public DateTimeOffset? RevokedAt { get; set; }
 }
 
 internal sealed class LenderKeyConfiguration : IEntityTypeConfiguration<LenderKey>

@@ -6,9 +6,9 @@ namespace Lien.Server.Lenders;
 
 /// <summary>
 /// A lender's own set-up: the lender made (with its first signing key and admin API key), its settings, its signing
-/// key rotated, its API keys made and revoked. Each change is audited in the same transaction.
+/// key rotated and retired keys revoked, its API keys made and revoked. Each change is audited in the same transaction.
 /// </summary>
-internal sealed class LenderSetup(LienDb db, SecretBox box, AuditTrail audit, TimeProvider time)
+internal sealed class LenderSetup(LienDb db, SigningKeys keys, IRevokedKeyLeases leases, AuditTrail audit, TimeProvider time)
 {
     /// <summary>
     /// Creates a lender with its first signing key and an admin API key, in the caller's transaction; returns the key's
@@ -28,8 +28,8 @@ internal sealed class LenderSetup(LienDb db, SecretBox box, AuditTrail audit, Ti
             CreatedAt = now,
         };
         settings.ApplyTo(lender);
-        var key = SigningKeys.Create(lender.Id, box, now);
-        SigningKeys.Publish(lender, [key]);
+        var key = keys.Create(lender.Id, now);
+        keys.Publish(lender, [key], now);
         db.Lenders.Add(lender);
         db.LenderKeys.Add(key);
         await audit.RecordAsync(lender.Id, actor, AuditAction.LenderCreated, $"lender:{lender.Id}", data: LenderSettings.Of(lender), ct: ct);
@@ -55,9 +55,26 @@ internal sealed class LenderSetup(LienDb db, SecretBox box, AuditTrail audit, Ti
         {
             await db.LockLenderIfRedoingAsync(lenderId, ct);
             var l = await db.Lenders.FirstAsync(x => x.Id == lenderId, ct);
-            var key = await SigningKeys.RotateAsync(db, box, l, time.GetUtcNow(), ct);
+            var key = await keys.RotateAsync(db, l, time.GetUtcNow(), ct);
             await audit.RecordAsync(l.Id, actor, AuditAction.LenderKeyRotated, $"key:{key.Kid}", ct: ct);
             return l;
+        }, ct);
+
+    /// <summary>
+    /// Revokes the retired signing key <paramref name="kid"/>. Every device whose current lease that key signed gets the
+    /// same lease again, re-signed by the active key, in the same transaction: a phone that follows the revocation still
+    /// holds (and, after a reset, is given) a lease it can verify.
+    /// </summary>
+    public Task<(KeyRevocation Outcome, Lender Lender)> RevokeKeyAsync(Guid lenderId, string kid, string actor, CancellationToken ct) =>
+        db.InTransactionAsync(async () =>
+        {
+            await db.LockLenderIfRedoingAsync(lenderId, ct);
+            var l = await db.Lenders.FirstAsync(x => x.Id == lenderId, ct);
+            var outcome = await keys.RevokeAsync(db, l, kid, time.GetUtcNow(), ct);
+            if (outcome != KeyRevocation.Revoked) return (outcome, l);
+            await audit.RecordAsync(l.Id, actor, AuditAction.LenderKeyRevoked, $"key:{kid}", ct: ct);
+            await leases.ResignAsync(l, kid, actor, ct);
+            return (outcome, l);
         }, ct);
 
     /// <summary>Makes an API key; the token is returned once and only its hash is kept.</summary>

@@ -8,8 +8,9 @@ using Microsoft.EntityFrameworkCore;
 namespace Lien.Server.Lenders;
 
 /// <summary>
-/// The one home of lenders' lease-signing keys: made, rotated, the active one found, the public halves published, and
-/// the private halves opened (kept in memory once opened: a key never changes once made).
+/// The one home of lenders' lease-signing keys: made, rotated, revoked, the active one found, the public halves published
+/// (as a plain list and as the signed key-set statement devices follow), and the private halves opened (kept in memory
+/// once opened: a key never changes once made).
 /// </summary>
 internal sealed class SigningKeys(SecretBox box)
 {
@@ -25,7 +26,7 @@ internal sealed class SigningKeys(SecretBox box)
     });
 
     /// <summary>A fresh P-256 key for the lender, its private half sealed.</summary>
-    public static LenderKey Create(Guid lenderId, SecretBox box, DateTimeOffset now)
+    public LenderKey Create(Guid lenderId, DateTimeOffset now)
     {
         using var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         return new LenderKey
@@ -38,32 +39,105 @@ internal sealed class SigningKeys(SecretBox box)
         };
     }
 
-    /// <summary>Adds a new signing key; the old ones are retired but stay published so leases they signed still verify.</summary>
-    public static async Task<LenderKey> RotateAsync(LienDb db, SecretBox box, Lender lender, DateTimeOffset now, CancellationToken ct)
+    /// <summary>
+    /// Adds a new signing key; the old ones are retired but stay published (and keep signing the key set) so leases they
+    /// signed still verify, until they are revoked.
+    /// </summary>
+    public async Task<LenderKey> RotateAsync(LienDb db, Lender lender, DateTimeOffset now, CancellationToken ct)
     {
         var keys = await db.LenderKeys.Where(k => k.LenderId == lender.Id).ToListAsync(ct);
         foreach (var k in keys.Where(k => k.RetiredAt is null)) k.RetiredAt = now;
-        var key = Create(lender.Id, box, now);
+        var key = Create(lender.Id, now);
         db.LenderKeys.Add(key);
-        Publish(lender, [.. keys, key]);
+        Publish(lender, [.. keys, key], now);
         return key;
+    }
+
+    /// <summary>
+    /// Revokes the lender's retired key <paramref name="kid"/>: it leaves the key set (which it no longer signs) and is
+    /// named in its <c>revoked</c> list for ever. Revoking a revoked key changes nothing.
+    /// </summary>
+    public async Task<KeyRevocation> RevokeAsync(LienDb db, Lender lender, string kid, DateTimeOffset now, CancellationToken ct)
+    {
+        var keys = await db.LenderKeys.Where(k => k.LenderId == lender.Id).ToListAsync(ct);
+        var key = keys.FirstOrDefault(k => k.Kid == kid);
+        if (key is null) return KeyRevocation.Unknown;
+        if (key.RevokedAt is not null) return KeyRevocation.AlreadyRevoked;
+        if (key.RetiredAt is null) return KeyRevocation.Active;
+        key.RevokedAt = now;
+        Publish(lender, keys, now, revoking: key);
+        return KeyRevocation.Revoked;
+    }
+
+    /// <summary>
+    /// Gives each lender made before key-set statements existed its first one (run once at start; a lender made since has
+    /// one from its creation). Without it such a lender's devices could not enroll or check in.
+    /// </summary>
+    public async Task PublishMissingAsync(IServiceProvider services)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<LienDb>();
+        var now = scope.ServiceProvider.GetRequiredService<TimeProvider>().GetUtcNow();
+        using (await db.WriteGateAsync(CancellationToken.None))
+        {
+            var lenders = await db.Lenders.Where(l => l.KeySetJson == "").ToListAsync();
+            foreach (var lender in lenders) Publish(lender, await db.LenderKeys.Where(k => k.LenderId == lender.Id).ToListAsync(), now);
+            if (lenders.Count > 0) await db.SaveChangesAsync();
+        }
     }
 
     /// <summary>The key that signs the lender's new leases.</summary>
     public static Task<LenderKey> ActiveAsync(LienDb db, Guid lenderId, CancellationToken ct) =>
         db.LenderKeys.Where(k => k.LenderId == lenderId && k.RetiredAt == null).OrderByDescending(k => k.CreatedAt).FirstAsync(ct);
 
-    /// <summary>Writes the public halves of <paramref name="keys"/> onto the lender, where check-ins read them.</summary>
-    public static void Publish(Lender lender, IEnumerable<LenderKey> keys) =>
-        lender.TrustKeysJson = JsonSerializer.Serialize(TrustKeysOf(keys), Api.Json.Options);
+    /// <summary>
+    /// Writes the public halves of <paramref name="keys"/> onto the lender, where check-ins and auditors read them: the
+    /// keys not revoked (<see cref="Lender.TrustKeysJson"/>) and the next key-set statement, signed by each of them
+    /// (<see cref="Lender.KeySetJson"/>). The statement that revokes a key carries that key's signature too, its last: a
+    /// device that missed the rotation before it, and so trusts only the revoked key, can still follow.
+    /// </summary>
+    public void Publish(Lender lender, IReadOnlyList<LenderKey> keys, DateTimeOffset now, LenderKey? revoking = null)
+    {
+        var good = keys.Where(k => k.RevokedAt is null).OrderBy(k => k.CreatedAt).ToList();
+        var trusted = TrustKeysOf(good);
+        lender.TrustKeysJson = JsonSerializer.Serialize(trusted, Api.Json.Options);
+        lender.KeySetVersion++;
+        var claims = new KeySetClaims(KeySetClaims.Type, lender.Id, lender.KeySetVersion, now.ToUnixTimeSeconds(), trusted,
+            [.. keys.Where(k => k.RevokedAt is not null).OrderBy(k => k.RevokedAt).Select(k => k.Kid)]);
+        var signers = good.Append(revoking).OfType<LenderKey>().Select(k => (k.Kid, Key: Open(k))).ToList();
+        // ECDsa is not thread-safe and leases are signed with the same opened keys: hold each while the set is signed.
+        foreach (var (_, key) in signers) Monitor.Enter(key);
+        try
+        {
+            lender.KeySetJson = JsonSerializer.Serialize(KeySetStatement.Sign(claims, signers), Api.Json.Options);
+        }
+        finally
+        {
+            foreach (var (_, key) in signers) Monitor.Exit(key);
+        }
+    }
+
+    /// <summary>The key-set statement, read back from <see cref="Lender.KeySetJson"/>.</summary>
+    public static KeySetStatement Statement(string json) =>
+        JsonSerializer.Deserialize<KeySetStatement>(json, Api.Json.Options) ?? throw new InvalidOperationException("The lender has no key set.");
 
     /// <summary>The published keys, read back from <see cref="Lender.TrustKeysJson"/>.</summary>
     public static IReadOnlyList<TrustKey> Published(string json) => JsonSerializer.Deserialize<List<TrustKey>>(json, Api.Json.Options) ?? [];
 
-    private static List<TrustKey> TrustKeysOf(IEnumerable<LenderKey> keys) => keys.OrderBy(k => k.CreatedAt).Select(k =>
+    private static List<TrustKey> TrustKeysOf(IEnumerable<LenderKey> keys) => keys.Select(k =>
     {
         using var ecdsa = ECDsa.Create();
         ecdsa.ImportSubjectPublicKeyInfo(k.PublicKey, out _);
         return TrustKey.From(k.Kid, ecdsa);
     }).ToList();
+}
+
+/// <summary>What a revocation found.</summary>
+internal enum KeyRevocation
+{
+    Revoked,
+    AlreadyRevoked,
+    /// <summary>The key still signs new leases: rotate first.</summary>
+    Active,
+    Unknown,
 }

@@ -182,7 +182,8 @@ public abstract class AuditChainTests(LienServer server)
         Assert.NotNull(first);
         Assert.Null(await checkpointer.CheckpointAsync(a.LenderId, TestContext.Current.CancellationToken)); // nothing new to sign
         var keys = (await Server.Client().GetAsync($"/v1/lenders/{a.LenderId}/keys")).Content;
-        var trust = JsonSerializer.Deserialize<List<Protocol.TrustKey>>(await keys.ReadAsStringAsync(TestContext.Current.CancellationToken), Protocol.LeaseClaims.Json)!;
+        var trust = JsonSerializer.Deserialize<JsonElement>(await keys.ReadAsStringAsync(TestContext.Current.CancellationToken)).GetProperty("keys")
+            .Deserialize<List<Protocol.TrustKey>>(Protocol.LeaseClaims.Json)!;
         var claims = Protocol.AuditCheckpointClaims.Verify(first.Jws, trust);
         Assert.NotNull(claims);
         Assert.Equal((a.LenderId, events, first.Hash), (claims.LenderId, claims.Seq, claims.Hash));

@@ -463,6 +463,13 @@ namespace Lien.Server.Storage.Migrations.Postgres
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
 
+                    b.Property<string>("KeySetJson")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<long>("KeySetVersion")
+                        .HasColumnType("bigint");
+
                     b.Property<string>("LogoUrl")
                         .HasColumnType("text");
 
@@ -519,6 +526,9 @@ namespace Lien.Server.Storage.Migrations.Postgres
                         .HasColumnType("bytea");
 
                     b.Property<DateTimeOffset?>("RetiredAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("RevokedAt")
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<byte[]>("SealedPrivateKey")

@@ -454,6 +454,13 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("KeySetJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("KeySetVersion")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("LogoUrl")
                         .HasColumnType("TEXT");
 
@@ -510,6 +517,9 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                         .HasColumnType("BLOB");
 
                     b.Property<long?>("RetiredAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("RevokedAt")
                         .HasColumnType("INTEGER");
 
                     b.Property<byte[]>("SealedPrivateKey")

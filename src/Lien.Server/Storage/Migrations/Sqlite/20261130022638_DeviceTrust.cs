@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 namespace Lien.Server.Storage.Migrations.Sqlite
 {
     /// <inheritdoc />
-    public partial class EnrollmentAuthorization : Migration
+    public partial class DeviceTrust : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
@@ -20,10 +20,64 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                 defaultValue: "");
 
             migrationBuilder.AddColumn<string>(
+                name: "KeySetJson",
+                table: "Lenders",
+                type: "TEXT",
+                nullable: false,
+                defaultValue: "");
+
+            migrationBuilder.AddColumn<long>(
+                name: "KeySetVersion",
+                table: "Lenders",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: 0L);
+
+            migrationBuilder.AddColumn<long>(
+                name: "RevokedAt",
+                table: "LenderKeys",
+                type: "INTEGER",
+                nullable: true);
+
+            migrationBuilder.AddColumn<int>(
+                name: "SecretVersion",
+                table: "IssuedCodes",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: 1); // codes issued before: made with the secret their device holds, version 1 below
+
+            migrationBuilder.AddColumn<int>(
+                name: "CodeSecretVersion",
+                table: "Devices",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: 0);
+
+            migrationBuilder.AddColumn<string>(
                 name: "EnrolledWith",
                 table: "Devices",
                 type: "TEXT",
                 maxLength: 200,
+                nullable: true);
+
+            migrationBuilder.AddColumn<int>(
+                name: "RefusedAcks",
+                table: "Devices",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: 0);
+
+            migrationBuilder.AddColumn<int>(
+                name: "WrongCodes",
+                table: "Devices",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: 0);
+
+            migrationBuilder.AddColumn<long>(
+                name: "WrongCodesReportedAt",
+                table: "Devices",
+                type: "INTEGER",
                 nullable: true);
 
             migrationBuilder.CreateTable(
@@ -77,6 +131,9 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                 name: "IX_SpentChallenges_ExpiresAt",
                 table: "SpentChallenges",
                 column: "ExpiresAt");
+
+            // A device enrolled before fresh secrets per enrollment holds its first secret: version 1, as its codes are.
+            migrationBuilder.Sql("""UPDATE "Devices" SET "CodeSecretVersion" = 1 WHERE "CodeSecretSealed" IS NOT NULL""");
         }
 
         /// <inheritdoc />
@@ -93,7 +150,39 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                 table: "Lenders");
 
             migrationBuilder.DropColumn(
+                name: "KeySetJson",
+                table: "Lenders");
+
+            migrationBuilder.DropColumn(
+                name: "KeySetVersion",
+                table: "Lenders");
+
+            migrationBuilder.DropColumn(
+                name: "RevokedAt",
+                table: "LenderKeys");
+
+            migrationBuilder.DropColumn(
+                name: "SecretVersion",
+                table: "IssuedCodes");
+
+            migrationBuilder.DropColumn(
+                name: "CodeSecretVersion",
+                table: "Devices");
+
+            migrationBuilder.DropColumn(
                 name: "EnrolledWith",
+                table: "Devices");
+
+            migrationBuilder.DropColumn(
+                name: "RefusedAcks",
+                table: "Devices");
+
+            migrationBuilder.DropColumn(
+                name: "WrongCodes",
+                table: "Devices");
+
+            migrationBuilder.DropColumn(
+                name: "WrongCodesReportedAt",
                 table: "Devices");
         }
     }

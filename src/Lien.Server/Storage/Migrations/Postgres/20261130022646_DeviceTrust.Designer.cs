@@ -12,8 +12,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Lien.Server.Storage.Migrations.Postgres
 {
     [DbContext(typeof(PostgresLienDb))]
-    [Migration("20261130014919_FreshCodeSecretsWrongCodes")]
-    partial class FreshCodeSecretsWrongCodes
+    [Migration("20261130022646_DeviceTrust")]
+    partial class DeviceTrust
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -169,6 +169,61 @@ namespace Lien.Server.Storage.Migrations.Postgres
                     b.ToTable("IssuedCodes");
                 });
 
+            modelBuilder.Entity("Lien.Server.DeviceTrust.EnrollmentToken", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("DeviceId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<byte[]>("Hash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("bytea");
+
+                    b.Property<Guid>("LenderId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset?>("RevokedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("SpentAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DeviceId");
+
+                    b.HasIndex("Hash")
+                        .IsUnique();
+
+                    b.ToTable("EnrollmentTokens");
+                });
+
+            modelBuilder.Entity("Lien.Server.DeviceTrust.SpentChallenge", b =>
+                {
+                    b.Property<byte[]>("Id")
+                        .HasMaxLength(31)
+                        .HasColumnType("bytea");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("SpentChallenges");
+                });
+
             modelBuilder.Entity("Lien.Server.Devices.Device", b =>
                 {
                     b.Property<Guid>("Id")
@@ -197,6 +252,10 @@ namespace Lien.Server.Storage.Migrations.Postgres
 
                     b.Property<DateTimeOffset?>("EnrolledAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("EnrolledWith")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
 
                     b.Property<string>("Imei")
                         .IsRequired()
@@ -237,6 +296,9 @@ namespace Lien.Server.Storage.Migrations.Postgres
                     b.Property<string>("PushToken")
                         .HasMaxLength(1024)
                         .HasColumnType("character varying(1024)");
+
+                    b.Property<int>("RefusedAcks")
+                        .HasColumnType("integer");
 
                     b.Property<DateTimeOffset?>("ReleasedAt")
                         .HasColumnType("timestamp with time zone");
@@ -399,6 +461,18 @@ namespace Lien.Server.Storage.Migrations.Postgres
                         .HasMaxLength(3)
                         .HasColumnType("character varying(3)");
 
+                    b.Property<string>("EnrollmentPolicy")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("KeySetJson")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<long>("KeySetVersion")
+                        .HasColumnType("bigint");
+
                     b.Property<string>("LogoUrl")
                         .HasColumnType("text");
 
@@ -455,6 +529,9 @@ namespace Lien.Server.Storage.Migrations.Postgres
                         .HasColumnType("bytea");
 
                     b.Property<DateTimeOffset?>("RetiredAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("RevokedAt")
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<byte[]>("SealedPrivateKey")
@@ -689,6 +766,15 @@ namespace Lien.Server.Storage.Migrations.Postgres
                 });
 
             modelBuilder.Entity("Lien.Server.Codes.IssuedCode", b =>
+                {
+                    b.HasOne("Lien.Server.Devices.Device", null)
+                        .WithMany()
+                        .HasForeignKey("DeviceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Lien.Server.DeviceTrust.EnrollmentToken", b =>
                 {
                     b.HasOne("Lien.Server.Devices.Device", null)
                         .WithMany()
