@@ -348,6 +348,25 @@ public abstract class EnrollmentAuthorizationTests(LienServer server)
     }
 
     [Fact]
+    public async Task Attacker_UnderOpenEnrollment_EnrollsAsThePhone_WhichIsWhyOpenIsLabelled()
+    {
+        // The third policy, for the record: open enrollment lets whoever knows the IMEI in, retiring the genuine phone's
+        // token and taking a fresh secret. That is what the label on every open lender says.
+        var (lender, imei, deviceId) = await RegisteredAsync("open");
+        using var genuineKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var genuine = (await (await PostAsync(await Server.Client().EnrollmentAsync(genuineKey, [imei], attest: false))).Json(HttpStatusCode.OK))
+            .Deserialize<EnrollResponse>(LeaseClaims.Json)!;
+        using var attacker = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var taken = (await (await PostAsync(await Server.Client().EnrollmentAsync(attacker, [imei], attest: false))).Json(HttpStatusCode.OK))
+            .Deserialize<EnrollResponse>(LeaseClaims.Json)!;
+        Assert.Equal(deviceId, taken.DeviceId);
+        Assert.NotNull(taken.Codes!.Secret.Open(attacker, deviceId));
+        await (await Server.Client().CheckInAsync(genuine.DeviceToken, genuine.Seq)).Problem(HttpStatusCode.Unauthorized);
+        Assert.Contains((await lender.Admin.ReadAsync("/v1/lender")).GetProperty("warnings").EnumerateArray(),
+            w => w.GetString() == "Open enrollment: anyone who knows a registered IMEI can enroll as that phone and take its offline-code secret. For development and demos only.");
+    }
+
+    [Fact]
     public async Task Attested_NoChainSent_RefusedSayingWhy()
     {
         var (_, imei, _) = await RegisteredAsync("attested");
