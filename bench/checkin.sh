@@ -37,13 +37,17 @@ mkdir -p "$data"
 [ -s "$data/master-key" ] || head -c 32 /dev/urandom | base64 > "$data/master-key"
 export Lien__MasterKey=$(cat "$data/master-key")
 
-if [ -s "$tokens" ] && [ -s "$data/lien.db" ]; then
+# A seed is reused only by the code that made it: the schema, the seeder and the token format, hashed.
+seed_key=$(cat "$root"/src/Lien.Server/Storage/Migrations/Sqlite/*.cs "$root"/bench/Lien.Bench.CheckIn/*.cs \
+  "$root"/src/Lien.Server/AgentApi/DeviceTokens.cs | sha256sum | cut -c1-16)
+if [ -s "$tokens" ] && [ -s "$data/lien.db" ] && [ "$(cat "$data/seed-key" 2>/dev/null)" = "$seed_key" ]; then
   echo "== seed: reusing $data ($(cat "$data/seed.txt" 2>/dev/null || echo 'no seed record'))"
 else
   echo "== seed: $devices devices into $data"
   rm -f "$data"/lien.db*
   dotnet "$bench_dll" seed --data "$data" --devices "$devices" --tokens "$tokens" | tee "$data/seed.log"
   tail -n 1 "$data/seed.log" > "$data/seed.txt"
+  echo "$seed_key" > "$data/seed-key"
 fi
 echo "   database: $(du -h "$data/lien.db" | cut -f1)"
 

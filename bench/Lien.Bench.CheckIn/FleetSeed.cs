@@ -7,6 +7,7 @@ using Lien.Server.AgentApi;
 using Lien.Server.Audit;
 using Lien.Server.Leases;
 using Lien.Server.Lenders;
+using Lien.Server.Push;
 using Lien.Server.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -38,6 +39,10 @@ internal static class FleetSeed
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddAudit(builder.Configuration);
         builder.Services.AddLenders();
+        // LenderSetup reaches the lease issuer (re-signing on key revocation), which delivers through the device API.
+        builder.Services.AddLeases();
+        builder.Services.AddAgentApi(builder.Configuration);
+        builder.Services.AddPush(builder.Configuration);
         using var host = builder.Build();
         var services = host.Services;
         await services.MigrateStorageAsync();
