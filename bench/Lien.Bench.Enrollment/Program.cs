@@ -37,6 +37,11 @@ try
     [
         new("Lien__Attestation__TrustedRoots", rootsFile),
         new("Lien__Attestation__StatusListUrl", statusList.Url),
+        // A factory line enrolls in bursts from one address and re-flashes phones: its operator raises these limits
+        // (README, Lien:RateLimits:*); the bench measures enrollment, not the limiter.
+        new("Lien__RateLimits__EnrollPerAddress__Limit", "1000000000"),
+        new("Lien__RateLimits__ChallengePerAddress__Limit", "1000000000"),
+        new("Lien__RateLimits__EnrollPerImei__Limit", "1000000000"),
     ]);
     return await RunAsync(bench);
 }

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Lien.Protocol;
+using Microsoft.EntityFrameworkCore;
 
 namespace Lien.Server.Tests;
 
@@ -55,6 +56,21 @@ public abstract class EnrollmentAuthorizationTests(LienServer server)
         Assert.Equal("https://lien.dev/problems/enrollment-refused", p.Str("type"));
         Assert.Contains("challenge was used", p.Str("detail"));
         Assert.Equal(HttpStatusCode.OK, (await Server.Client().CheckInAsync(first.DeviceToken, first.Seq)).StatusCode);
+    }
+
+    [Fact]
+    public async Task SpentChallenges_KeptUntilTheyExpire_ThenCleared()
+    {
+        if (Server.Clock != Server.Time) return; // moves the server's clock
+        var (_, imei, _) = await RegisteredAsync("open");
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var first = await Server.Client().EnrollmentAsync(key, [imei]);
+        await (await PostAsync(first)).Json(HttpStatusCode.OK);
+        var id = Base64Url.DecodeFromChars(first.Challenge)[9..];
+        Assert.True(await Server.WithDbAsync(db => db.SpentChallenges.AnyAsync(c => c.Id == id)));
+        Server.Time.Advance(TimeSpan.FromMinutes(21)); // past its expiry, and past the sweep's pause
+        await (await PostAsync(await Server.Client().EnrollmentAsync(key, [imei]))).Json(HttpStatusCode.OK);
+        Assert.False(await Server.WithDbAsync(db => db.SpentChallenges.AnyAsync(c => c.Id == id)));
     }
 
     [Fact]

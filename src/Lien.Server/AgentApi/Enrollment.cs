@@ -39,7 +39,7 @@ internal sealed record EnrollmentClaim(IReadOnlyList<string> Imeis, byte[] Publi
 /// genuine phone's token, stream and secret stay as they were.
 /// </summary>
 internal sealed class DeviceEnrollment(LienDb db, DeviceTokens tokens, CodeIssuer codes, EnrollmentTokenIssuer enrollmentTokens, AuditTrail audit,
-    StreamHub hub, AnswerKeys answerKeys, TimeProvider time)
+    StreamHub hub, AnswerKeys answerKeys, EnrollmentChallenges challenges, TimeProvider time)
 {
     public Task<EnrollmentOutcome> EnrollAsync(EnrollmentClaim claim, CancellationToken ct) =>
         db.InTransactionAsync<EnrollmentOutcome>(async () =>
@@ -63,7 +63,8 @@ internal sealed class DeviceEnrollment(LienDb db, DeviceTokens tokens, CodeIssue
                 refusal = await enrollmentTokens.SpendAsync(device.Id, claim.EnrollmentToken, ct);
             if (refusal is not null) return new EnrollmentOutcome.Refused(lender.Id, device.Id, refusal);
             var now = time.GetUtcNow();
-            await db.SpentChallenges.Where(c => c.ExpiresAt < now).ExecuteDeleteAsync(ct);
+            // Spent challenges are kept until they expire; the expired are cleared now and then, not by every enrollment.
+            if (challenges.SweepDue(now)) await db.SpentChallenges.Where(c => c.ExpiresAt < now).ExecuteDeleteAsync(ct);
             db.SpentChallenges.Add(new SpentChallenge { Id = challengeId, ExpiresAt = claim.ChallengeExpiresAt });
 
             var reenroll = device.EnrolledAt is not null;

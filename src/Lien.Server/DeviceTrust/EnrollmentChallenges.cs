@@ -20,6 +20,14 @@ internal sealed class EnrollmentChallenges(SecretBox box, TimeProvider time)
     private const int Bytes = 40, MacBytes = 16, SignedBytes = Bytes - MacBytes;
 
     private readonly byte[] _key = box.DeriveKey("enrollment-challenge");
+    private long _lastSweep = time.GetUtcNow().UtcTicks;
+
+    /// <summary>True at most once per <see cref="Lifetime"/>: time for an enrollment to clear the expired spent challenges.</summary>
+    public bool SweepDue(DateTimeOffset now)
+    {
+        var swept = Interlocked.Read(ref _lastSweep);
+        return now.UtcTicks - swept >= Lifetime.Ticks && Interlocked.CompareExchange(ref _lastSweep, now.UtcTicks, swept) == swept;
+    }
 
     public EnrollmentChallenge Issue()
     {
