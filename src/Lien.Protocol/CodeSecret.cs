@@ -64,7 +64,8 @@ internal static class DeviceSeal
     {
         using var device = ECDiffieHellman.Create();
         device.ImportSubjectPublicKeyInfo(devicePublicKeySpki, out _);
-        var key = DeriveKey(ephemeral, device.PublicKey, info);
+        using var devicePublic = device.PublicKey; // a key object of its own: disposed here, not left to the finalizer
+        var key = DeriveKey(ephemeral, devicePublic, info);
         var ciphertext = new byte[secret.Length + 16];
         using (var aes = new AesGcm(key, 16))
             aes.Encrypt(nonce, secret, ciphertext.AsSpan(0, secret.Length), ciphertext.AsSpan(secret.Length), deviceId.ToByteArray(bigEndian: true));
@@ -76,7 +77,8 @@ internal static class DeviceSeal
         using var device = ECDiffieHellman.Create(deviceKey.ExportParameters(includePrivateParameters: true));
         using var ephemeral = ECDiffieHellman.Create();
         ephemeral.ImportSubjectPublicKeyInfo(Convert.FromBase64String(ephemeralPublicKey), out _);
-        var key = DeriveKey(device, ephemeral.PublicKey, info);
+        using var ephemeralPublic = ephemeral.PublicKey;
+        var key = DeriveKey(device, ephemeralPublic, info);
         var data = Convert.FromBase64String(ciphertext);
         if (data.Length < 16) throw new CryptographicException("Sealed secret is too short.");
         var secret = new byte[data.Length - 16];
