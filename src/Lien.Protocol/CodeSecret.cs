@@ -12,7 +12,7 @@ namespace Lien.Protocol;
 /// </summary>
 public sealed record SealedCodeSecret(string EphemeralPublicKey, string Nonce, string Ciphertext)
 {
-    private static readonly byte[] Info = Encoding.ASCII.GetBytes("lien-code-secret-v1");
+    internal static readonly byte[] Info = Encoding.ASCII.GetBytes("lien-code-secret-v1");
 
     /// <summary>Encrypts <paramref name="secret"/> to the holder of <paramref name="devicePublicKeySpki"/>; <paramref name="deviceId"/> is bound as associated data.</summary>
     public static SealedCodeSecret Seal(ReadOnlySpan<byte> secret, byte[] devicePublicKeySpki, Guid deviceId)
@@ -38,7 +38,7 @@ public sealed record SealedCodeSecret(string EphemeralPublicKey, string Nonce, s
 /// </summary>
 public sealed record SealedAnswerKey(string EphemeralPublicKey, string Nonce, string Ciphertext)
 {
-    private static readonly byte[] Info = Encoding.ASCII.GetBytes("lien-answer-key-v1");
+    internal static readonly byte[] Info = Encoding.ASCII.GetBytes("lien-answer-key-v1");
 
     /// <summary>Encrypts <paramref name="answerKey"/> to the holder of <paramref name="devicePublicKeySpki"/>; <paramref name="deviceId"/> is bound as associated data.</summary>
     public static SealedAnswerKey Seal(ReadOnlySpan<byte> answerKey, byte[] devicePublicKeySpki, Guid deviceId)
@@ -50,6 +50,49 @@ public sealed record SealedAnswerKey(string EphemeralPublicKey, string Nonce, st
 
     /// <summary>Decrypts with the device's private key; throws <see cref="CryptographicException"/> when it is not for this key or device.</summary>
     public byte[] Open(ECDsa deviceKey, Guid deviceId) => DeviceSeal.Open(EphemeralPublicKey, Nonce, Ciphertext, deviceKey, deviceId, Info);
+}
+
+/// <summary>
+/// Seals several secrets to one device key with one ECDH agreement: one one-time key, one shared secret, and for each
+/// secret its own HKDF key (its purpose's info) and nonce — what the enrollment answer needs for the code secret and the
+/// answer key, at the cost of one. Each sealed value is exactly what sealing it alone writes (same format, same
+/// <c>Open</c>); they share the ephemeral public key.
+/// </summary>
+public sealed class DeviceSealer : IDisposable
+{
+    private readonly ECDiffieHellman _ephemeral = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
+    private readonly byte[] _shared;
+    private readonly string _ephemeralPublicKey;
+
+    /// <summary>A sealer to the holder of <paramref name="devicePublicKeySpki"/> (a P-256 SubjectPublicKeyInfo).</summary>
+    public DeviceSealer(byte[] devicePublicKeySpki)
+    {
+        using var device = ECDiffieHellman.Create();
+        device.ImportSubjectPublicKeyInfo(devicePublicKeySpki, out _);
+        using var devicePublic = device.PublicKey;
+        _shared = _ephemeral.DeriveRawSecretAgreement(devicePublic);
+        _ephemeralPublicKey = Convert.ToBase64String(_ephemeral.ExportSubjectPublicKeyInfo());
+    }
+
+    /// <summary>The offline-code secret, sealed (as <see cref="SealedCodeSecret.Seal(ReadOnlySpan{byte}, byte[], Guid)"/> does).</summary>
+    public SealedCodeSecret CodeSecret(ReadOnlySpan<byte> secret, Guid deviceId)
+    {
+        var (nonce, ciphertext) = DeviceSeal.Encrypt(_shared, SealedCodeSecret.Info, secret, deviceId, RandomNumberGenerator.GetBytes(12));
+        return new SealedCodeSecret(_ephemeralPublicKey, nonce, ciphertext);
+    }
+
+    /// <summary>The check-in answer key, sealed (as <see cref="SealedAnswerKey.Seal"/> does).</summary>
+    public SealedAnswerKey AnswerKey(ReadOnlySpan<byte> answerKey, Guid deviceId)
+    {
+        var (nonce, ciphertext) = DeviceSeal.Encrypt(_shared, SealedAnswerKey.Info, answerKey, deviceId, RandomNumberGenerator.GetBytes(12));
+        return new SealedAnswerKey(_ephemeralPublicKey, nonce, ciphertext);
+    }
+
+    public void Dispose()
+    {
+        CryptographicOperations.ZeroMemory(_shared);
+        _ephemeral.Dispose();
+    }
 }
 
 /// <summary>
@@ -65,11 +108,18 @@ internal static class DeviceSeal
         using var device = ECDiffieHellman.Create();
         device.ImportSubjectPublicKeyInfo(devicePublicKeySpki, out _);
         using var devicePublic = device.PublicKey; // a key object of its own: disposed here, not left to the finalizer
-        var key = DeriveKey(ephemeral, devicePublic, info);
+        var (n, c) = Encrypt(ephemeral.DeriveRawSecretAgreement(devicePublic), info, secret, deviceId, nonce);
+        return (Convert.ToBase64String(ephemeral.ExportSubjectPublicKeyInfo()), n, c);
+    }
+
+    /// <summary>HKDF-SHA256 of the shared secret under <paramref name="info"/>, then AES-256-GCM; base64 nonce and ciphertext||tag.</summary>
+    public static (string Nonce, string Ciphertext) Encrypt(byte[] shared, byte[] info, ReadOnlySpan<byte> secret, Guid deviceId, byte[] nonce)
+    {
+        var key = HKDF.DeriveKey(HashAlgorithmName.SHA256, shared, 32, salt: [], info: info);
         var ciphertext = new byte[secret.Length + 16];
         using (var aes = new AesGcm(key, 16))
             aes.Encrypt(nonce, secret, ciphertext.AsSpan(0, secret.Length), ciphertext.AsSpan(secret.Length), deviceId.ToByteArray(bigEndian: true));
-        return (Convert.ToBase64String(ephemeral.ExportSubjectPublicKeyInfo()), Convert.ToBase64String(nonce), Convert.ToBase64String(ciphertext));
+        return (Convert.ToBase64String(nonce), Convert.ToBase64String(ciphertext));
     }
 
     public static byte[] Open(string ephemeralPublicKey, string nonce, string ciphertext, ECDsa deviceKey, Guid deviceId, byte[] info)

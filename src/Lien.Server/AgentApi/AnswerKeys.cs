@@ -48,4 +48,12 @@ internal sealed class AnswerKeys : IDisposable
         Derive(deviceId, epoch, key);
         return SealedAnswerKey.Seal(key, devicePublicKey, deviceId);
     }
+
+    /// <summary>The answer key of <paramref name="deviceId"/>'s enrollment <paramref name="epoch"/>, sealed by <paramref name="sealer"/> (one ECDH for the whole answer).</summary>
+    public SealedAnswerKey Seal(Guid deviceId, int epoch, DeviceSealer sealer)
+    {
+        Span<byte> key = stackalloc byte[AnswerSignature.AnswerKeyBytes];
+        Derive(deviceId, epoch, key);
+        return sealer.AnswerKey(key, deviceId);
+    }
 }

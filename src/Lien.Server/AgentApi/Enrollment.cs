@@ -39,24 +39,27 @@ internal sealed record EnrollmentClaim(IReadOnlyList<string> Imeis, byte[] Publi
 /// genuine phone's token, stream and secret stay as they were.
 /// </summary>
 internal sealed class DeviceEnrollment(LienDb db, DeviceTokens tokens, CodeIssuer codes, EnrollmentTokenIssuer enrollmentTokens, AuditTrail audit,
-    StreamHub hub, AnswerKeys answerKeys, EnrollmentChallenges challenges, TimeProvider time)
+    StreamHub hub, AnswerKeys answerKeys, EnrollmentChallenges challenges, SigningKeys signingKeys, TimeProvider time)
 {
     public Task<EnrollmentOutcome> EnrollAsync(EnrollmentClaim claim, CancellationToken ct) =>
         db.InTransactionAsync<EnrollmentOutcome>(async () =>
         {
             var imeis = claim.Imeis;
-            var claims = await db.DeviceImeis.AsNoTracking().Where(c => imeis.Contains(c.Imei)).ToListAsync(ct);
-            var live = claims.Where(c => c.ReleasedAt is null).Select(c => c.DeviceId).Distinct().ToList();
+            // The live registration of these IMEIs, in one round trip (two: the registration is ambiguous).
+            var live = await (from c in db.DeviceImeis
+                              where c.ReleasedAt == null && imeis.Contains(c.Imei)
+                              join d in db.Devices on c.DeviceId equals d.Id
+                              select d).Distinct().Take(2).ToListAsync(ct);
             if (live.Count > 1) return new EnrollmentOutcome.Ambiguous();
             // No live registration: a released phone is told it is free (the most recent release wins).
-            var deviceId = live.Count == 1 ? live[0] : claims.OrderByDescending(c => c.ReleasedAt).Select(c => (Guid?)c.DeviceId).FirstOrDefault();
-            if (deviceId is null) return new EnrollmentOutcome.NotRegistered();
-            var device = await db.Devices.FirstAsync(d => d.Id == deviceId, ct);
+            var device = live.Count == 1 ? live[0] : await ReleasedAsync(imeis, ct);
+            if (device is null) return new EnrollmentOutcome.NotRegistered();
             var lender = await db.Lenders.AsNoTracking().FirstAsync(l => l.Id == device.LenderId, ct);
 
-            // A challenge lets one enrollment in; a captured request presented again is refused.
+            // A challenge lets one enrollment in; a captured request presented again is refused. Looked for only when this
+            // unit of work is redone: the first time, spending it (a row with the challenge as key) conflicts if it was spent.
             var challengeId = claim.Challenge[9..];
-            if (await db.SpentChallenges.AnyAsync(c => c.Id == challengeId, ct))
+            if (db.Redoing && await db.SpentChallenges.AnyAsync(c => c.Id == challengeId, ct))
                 return new EnrollmentOutcome.Refused(lender.Id, device.Id, "the challenge was used by an earlier enrollment; ask for a new one.");
             var refusal = Refusal(lender.EnrollmentPolicy, device, claim);
             if (refusal is null && lender.EnrollmentPolicy == EnrollmentPolicy.EnrollmentToken && device.ReleasedAt is null)
@@ -76,15 +79,24 @@ internal sealed class DeviceEnrollment(LienDb db, DeviceTokens tokens, CodeIssue
             await audit.RecordAsync(device.LenderId, $"device:{device.Id}", reenroll ? AuditAction.DeviceReEnrolled : AuditAction.DeviceEnrolled,
                 $"device:{device.Id}", reenroll ? "The device enrolled again with a new key (factory reset or reinstall)." : null,
                 data: new { with = device.EnrolledWith }, ct: ct);
-            // A fresh code secret for each enrollment; it travels only here, sealed to the key that just proved itself.
-            var offline = new OfflineCodes(SealedCodeSecret.Seal(codes.NewSecret(device), claim.PublicKey, device.Id), device.CodeStartingCode,
+            // A fresh code secret for each enrollment; it travels only here, sealed to the key that just proved itself (with
+            // the answer key: one agreement for both).
+            using var sealer = new DeviceSealer(claim.PublicKey);
+            var offline = new OfflineCodes(sealer.CodeSecret(codes.NewSecret(device), device.Id), device.CodeStartingCode,
                 device.CodeCount, lender.CodeRestrictedDigitSet, lender.CodeTimeDivider);
-            var signingKey = await SigningKeys.ActiveAsync(db, lender.Id, ct);
+            var signingKey = await signingKeys.ActiveAsync(db, lender, ct);
             return new EnrollmentOutcome.Enrolled(new EnrollResponse(device.Id, device.LenderId, tokens.Issue(device.Id, device.TokenEpoch),
                 device.LeaseSeq, device.LeaseJws, SigningKeys.Statement(lender.KeySetJson),
                 AgentApiEndpoints.NextCheckIn(now, device.LeaseMode, device.LeaseUnlockedUntil), now, offline,
-                answerKeys.Seal(device.Id, device.TokenEpoch, claim.PublicKey), claim.Nonce), signingKey);
+                answerKeys.Seal(device.Id, device.TokenEpoch, sealer), claim.Nonce), signingKey);
         }, ct);
+
+    private async Task<Devices.Device?> ReleasedAsync(IReadOnlyList<string> imeis, CancellationToken ct)
+    {
+        var released = await db.DeviceImeis.AsNoTracking().Where(c => imeis.Contains(c.Imei) && c.ReleasedAt != null)
+            .OrderByDescending(c => c.ReleasedAt).Select(c => (Guid?)c.DeviceId).FirstOrDefaultAsync(ct);
+        return released is { } id ? await db.Devices.FirstAsync(d => d.Id == id, ct) : null;
+    }
 
     /// <summary>Records a refused enrollment on the lender's audit trail, in a unit of work of its own (the refused one changed nothing).</summary>
     public Task RecordRefusalAsync(EnrollmentOutcome.Refused refused, CancellationToken ct) =>

@@ -86,6 +86,20 @@ internal sealed class SigningKeys(SecretBox box)
         }
     }
 
+    // The active key per lender, as of a key-set version: every rotation and revocation raises the version, so a key
+    // taken from here is never one that another node has since retired or revoked.
+    private readonly ConcurrentDictionary<Guid, (long Version, LenderKey Key)> _active = new();
+
+    /// <summary>The key that signs <paramref name="lender"/>'s answers now (read once per key-set version of the lender).</summary>
+    public async Task<LenderKey> ActiveAsync(LienDb db, Lender lender, CancellationToken ct)
+    {
+        if (_active.TryGetValue(lender.Id, out var held) && held.Version == lender.KeySetVersion) return held.Key;
+        var key = await db.LenderKeys.AsNoTracking().Where(k => k.LenderId == lender.Id && k.RetiredAt == null).OrderByDescending(k => k.CreatedAt).FirstAsync(ct);
+        if (_active.Count > 100_000) _active.Clear();
+        _active[lender.Id] = (lender.KeySetVersion, key);
+        return key;
+    }
+
     /// <summary>The key that signs the lender's new leases.</summary>
     public static Task<LenderKey> ActiveAsync(LienDb db, Guid lenderId, CancellationToken ct) =>
         db.LenderKeys.Where(k => k.LenderId == lenderId && k.RetiredAt == null).OrderByDescending(k => k.CreatedAt).FirstAsync(ct);
