@@ -21,7 +21,44 @@ internal static class AttestationCommands
         var attestation = new Command("attestation", "Android Key Attestation certificate chains");
         attestation.Subcommands.Add(Verify());
         attestation.Subcommands.Add(Conformance());
+        attestation.Subcommands.Add(Authority());
         return attestation;
+    }
+
+    private static Command Authority()
+    {
+        var authorityFile = new Argument<FileInfo>("authority") { Description = "Where to write the authority (its attestation key and certificates, PEM): for lien simulate --attest-with" };
+        var rootFile = new Argument<FileInfo>("root") { Description = "Where to write its root public key (PEM): for the server's Lien:Attestation:TrustedRoots" };
+        var command = new Command("authority", "Make a test attestation authority: simulated phones attest their keys with it, a server trusts it only where configured")
+        {
+            authorityFile, rootFile,
+        };
+        command.SetAction(parseResult =>
+        {
+            var output = parseResult.InvocationConfiguration.Output;
+            var error = parseResult.InvocationConfiguration.Error;
+            var (authorityPath, rootPath) = (parseResult.GetValue(authorityFile)!.FullName, parseResult.GetValue(rootFile)!.FullName);
+            if (File.Exists(authorityPath))
+            {
+                error.WriteLine($"lien: {authorityPath} exists; an authority is not overwritten (phones it attested would no longer verify).");
+                return BadInput;
+            }
+            using var authority = AttestationAuthority.Create(TimeProvider.System);
+            try
+            {
+                File.WriteAllText(authorityPath, authority.ExportPem());
+                File.WriteAllText(rootPath, new string(System.Security.Cryptography.PemEncoding.Write("PUBLIC KEY", authority.RootPublicKey)) + "\n");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                error.WriteLine($"lien: cannot write the authority: {e.Message}");
+                return BadInput;
+            }
+            output.WriteLine($"authority written to {authorityPath} (keep it private: it can attest any key)");
+            output.WriteLine($"root key written to {rootPath}: start the server with Lien__Attestation__TrustedRoots={rootPath} to trust it");
+            return 0;
+        });
+        return command;
     }
 
     private static Command Verify()

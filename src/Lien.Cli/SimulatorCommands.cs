@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Lien.Agent;
+using Lien.Attestation;
 using Lien.Cli.Client;
 using Lien.Protocol;
 
@@ -21,7 +22,11 @@ internal static class SimulatorCommands
         var interval = new Option<string>("--interval") { Description = "Status line every … (5s)", DefaultValueFactory = _ => "5s" };
         var payAfter = new Option<string?>("--pay-after") { Description = "After this long, pay the overdue plans in full and press Refresh on those devices" };
         var watch = new Option<string?>("--watch") { Description = "Run one agent for this (registered) IMEI and show its lock screen live" };
-        var command = new Command("simulate", "Run virtual devices (each a real agent) against the server") { devices, overdue, duration, interval, payAfter, watch };
+        var attestWith = new Option<FileInfo?>("--attest-with")
+        {
+            Description = "A test attestation authority (lien attestation authority) the phones attest their keys with; the server must trust its root (Lien:Attestation:TrustedRoots)",
+        };
+        var command = new Command("simulate", "Run virtual devices (each a real agent) against the server") { devices, overdue, duration, interval, payAfter, watch, attestWith };
         command.SetAction(async (r, ct) =>
         {
             var output = r.InvocationConfiguration.Output;
@@ -37,6 +42,19 @@ internal static class SimulatorCommands
                 await error.WriteLineAsync("error: durations are a number and a unit: 30s, 5m, 1h");
                 return 2;
             }
+            IKeyAttestation? hardware = null;
+            if (r.GetValue(attestWith) is { } authorityFile)
+            {
+                try
+                {
+                    hardware = new AuthorityAttestation(AttestationAuthority.ImportPem(await File.ReadAllTextAsync(authorityFile.FullName, ct), TimeProvider.System));
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or System.Security.Cryptography.CryptographicException)
+                {
+                    await error.WriteLineAsync($"error: --attest-with {authorityFile.FullName} is not an attestation authority (lien attestation authority makes one): {e.Message}");
+                    return 2;
+                }
+            }
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
             // One client for the lender API, one shared by the agents (each request carries its own device token).
             using var api = new HttpClient { BaseAddress = server, Timeout = TimeSpan.FromSeconds(100) };
@@ -46,7 +64,7 @@ internal static class SimulatorCommands
                 if (r.GetValue(watch) is { } imei)
                 {
                     stop.CancelAfter(runFor);
-                    return await WatchAsync(http, imei, every, output, error, stop.Token);
+                    return await WatchAsync(http, imei, every, hardware, output, error, stop.Token);
                 }
                 var count = r.GetValue(devices);
                 if (count is < 1 or > 10_000)
@@ -55,9 +73,9 @@ internal static class SimulatorCommands
                     return 2;
                 }
                 var client = new LienClient(api, r.GetValue<string?>("--key"));
-                var fleet = await RegisterAsync(client, count, Math.Clamp(r.GetValue(overdue) ?? count / 2, 0, count), output, stop.Token);
+                var fleet = await RegisterAsync(client, count, Math.Clamp(r.GetValue(overdue) ?? count / 2, 0, count), hardware is not null, output, stop.Token);
                 stop.CancelAfter(runFor); // --duration is how long the devices run, after they are registered
-                await RunAsync(http, client, fleet, every, r.GetValue(payAfter) is { } pay ? Duration(pay) : null, output, stop.Token);
+                await RunAsync(http, client, fleet, every, r.GetValue(payAfter) is { } pay ? Duration(pay) : null, hardware, output, stop.Token);
                 return 0;
             }
             catch (LienApiException e)
@@ -84,12 +102,13 @@ internal static class SimulatorCommands
         public AgentRuntime? Agent { get; set; }
     }
 
-    private static async Task<List<SimDevice>> RegisterAsync(LienClient client, int count, int overdue, TextWriter output, CancellationToken ct)
+    private static async Task<List<SimDevice>> RegisterAsync(LienClient client, int count, int overdue, bool attested, TextWriter output, CancellationToken ct)
     {
         var lender = await client.GetLenderAsync(ct);
-        if (lender.Settings.EnrollmentPolicy == "Attested")
-            throw new UserError($"{lender.Settings.Name} enrolls only phones with hardware key attestation, which simulated phones do not have. " +
-                                                "Simulate against a lender whose enrollment policy is EnrollmentToken (each phone gets a token, as from its QR code) or Open.");
+        if (lender.Settings.EnrollmentPolicy == "Attested" && !attested)
+            throw new UserError($"{lender.Settings.Name} enrolls only phones with hardware key attestation, which simulated phones do not have " +
+                                "unless --attest-with names a test attestation authority the server trusts (lien attestation authority). " +
+                                "Or simulate against a lender whose enrollment policy is EnrollmentToken (each phone gets a token, as from its QR code) or Open.");
         var currency = lender.Settings.Currency ?? "KES";
         var each = 1_450 * (long)Math.Pow(10, Currencies.Exponent(currency) ?? 2);
         var today = DateOnly.FromDateTime(TimeProvider.System.GetUtcNow().UtcDateTime);
@@ -110,12 +129,13 @@ internal static class SimulatorCommands
         return fleet;
     }
 
-    private static async Task RunAsync(HttpClient http, LienClient client, List<SimDevice> fleet, TimeSpan every, TimeSpan? payAfter, TextWriter output, CancellationToken ct)
+    private static async Task RunAsync(HttpClient http, LienClient client, List<SimDevice> fleet, TimeSpan every, TimeSpan? payAfter, IKeyAttestation? hardware,
+        TextWriter output, CancellationToken ct)
     {
         var started = TimeProvider.System.GetTimestamp();
         var runs = fleet.Select(d =>
         {
-            d.Agent = NewAgent(http, d.Imei, d.EnrollmentToken);
+            d.Agent = NewAgent(http, d.Imei, d.EnrollmentToken, hardware);
             return d.Agent.RunAsync(ct);
         }).ToList();
         var paying = payAfter is { } after ? PayLaterAsync(client, fleet, after, output, ct) : Task.CompletedTask;
@@ -163,14 +183,15 @@ internal static class SimulatorCommands
             $"[{at:mm\\:ss}] devices {fleet.Count}  enrolled {states.Count(s => s.Enrollment is not null)}  Unlocked {Count(LeaseMode.Unlocked)}  Locked {Count(LeaseMode.Locked)}  Released {Count(LeaseMode.Released)}  applied seq {seqs}  refused {states.Sum(s => s.Refusals.Values.Sum())}");
     }
 
-    private static async Task<int> WatchAsync(HttpClient http, string imei, TimeSpan every, TextWriter output, TextWriter error, CancellationToken ct)
+    private static async Task<int> WatchAsync(HttpClient http, string imei, TimeSpan every, IKeyAttestation? hardware, TextWriter output, TextWriter error,
+        CancellationToken ct)
     {
         if (Imei.Problem(imei) is { } problem)
         {
             await error.WriteLineAsync("error: " + problem);
             return 2;
         }
-        var agent = NewAgent(http, imei);
+        var agent = NewAgent(http, imei, hardware: hardware);
         var redraw = new SemaphoreSlim(0);
         agent.Effect += e => { if (e is ScreenChanged or LockNow or UnlockNow) redraw.Release(); };
         var run = agent.RunAsync(ct);
@@ -201,9 +222,22 @@ internal static class SimulatorCommands
         return string.Join(Environment.NewLine, lines) + Environment.NewLine;
     }
 
-    private static AgentRuntime NewAgent(HttpClient http, string imei, string? enrollmentToken = null) =>
+    private static AgentRuntime NewAgent(HttpClient http, string imei, string? enrollmentToken = null, IKeyAttestation? hardware = null) =>
         new(http, new MemoryAgentStore(), new SystemDeviceClock(TimeProvider.System), TimeProvider.System, Random.Shared, [imei],
-            provisioning: new AgentProvisioning(enrollmentToken));
+            provisioning: new AgentProvisioning(enrollmentToken, Attestation: hardware));
+
+    /// <summary>A simulated phone's secure hardware: the test authority attests its keys, IMEIs included.</summary>
+    private sealed class AuthorityAttestation(AttestationAuthority authority) : IKeyAttestation
+    {
+        private readonly Lock _lock = new();
+
+        public IReadOnlyList<string>? Attest(byte[] publicKey, byte[] challenge, IReadOnlyList<string> imeis)
+        {
+            lock (_lock) // one attestation key object, many agents
+                return [.. authority.Issue(new AttestationRequest(publicKey, challenge) { Imei = imeis.FirstOrDefault(), SecondImei = imeis.Skip(1).FirstOrDefault() })
+                    .Select(Convert.ToBase64String)];
+        }
+    }
 
     private static string NewImei() => Imei.WithCheckDigit("35" + Random.Shared.NextInt64(0, 1_000_000_000_000).ToString("000000000000", CultureInfo.InvariantCulture));
 

@@ -35,6 +35,52 @@ public sealed class SimulatorTests : IClassFixture<SqliteServer>
     }
 
     [Fact]
+    public async Task Simulate_AttestedLenderWithATrustedAuthority_PhonesEnrollAttested()
+    {
+        // The server trusts the tests' attestation authority (Lien:Attestation:TrustedRoots); simulated phones attest with it.
+        var a = await _server.NewLenderAsync(enrollment: "attested");
+        var authority = Path.Combine(Path.GetTempPath(), $"lien-authority-{Guid.NewGuid():N}.pem");
+        await File.WriteAllTextAsync(authority, TestAttestation.Authority.ExportPem());
+        try
+        {
+            var (code, output, error) = await LienCommand.RunAsync("simulate", "--server", Url, "--key", a.Token, "--devices", "2", "--overdue", "1",
+                "--duration", "3s", "--interval", "1s", "--attest-with", authority);
+            Assert.True(code == 0, error + output);
+            var final = output.Split('\n').Single(l => l.StartsWith("final ", StringComparison.Ordinal));
+            Assert.Contains("enrolled 2  Unlocked 1  Locked 1", final);
+            var devices = (await a.Admin.ReadAsync("/v1/devices")).GetProperty("items").EnumerateArray().ToList();
+            Assert.All(devices, d => Assert.StartsWith("attested: TrustedEnvironment", d.Str("enrolledWith")));
+        }
+        finally
+        {
+            File.Delete(authority);
+        }
+    }
+
+    [Fact]
+    public async Task Attestation_AuthorityCommand_WritesAnAuthorityAndItsRootKey()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"lien-authority-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        try
+        {
+            var (authority, root) = (Path.Combine(dir, "authority.pem"), Path.Combine(dir, "root.pem"));
+            var (code, output, error) = await LienCommand.RunAsync("attestation", "authority", authority, root);
+            Assert.True(code == 0, error);
+            Assert.Contains("Lien__Attestation__TrustedRoots", output);
+            using var made = Lien.Attestation.AttestationAuthority.ImportPem(await File.ReadAllTextAsync(authority), TimeProvider.System);
+            Assert.Contains(Convert.ToBase64String(made.RootPublicKey), (await File.ReadAllTextAsync(root)).ReplaceLineEndings(""));
+            (code, _, error) = await LienCommand.RunAsync("attestation", "authority", authority, root);
+            Assert.Equal(2, code);
+            Assert.Contains("not overwritten", error);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Simulate_AttestedLender_PlainMessageSayingWhatToUse()
     {
         var a = await _server.NewLenderAsync(enrollment: "attested");
