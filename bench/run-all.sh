@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# One short run of every benchmark, in a fixed configuration (about 10 minutes on the 2-core machine), then the table
+# for docs/BENCHMARKS.md with the commit and the CPU the figures come from. PostgreSQL must be running
+# (pg_ctlcluster 15 main start; user postgres, password lien — or LIEN_BENCH_POSTGRES). Logs stay in the folder it names.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+out=$(mktemp -d -t lien-bench-XXXXXX)
+commit=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src bench || echo " with uncommitted changes")
+cpu=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+pg=${LIEN_BENCH_POSTGRES:-"Host=127.0.0.1;Username=postgres;Password=lien"}
+
+echo "== build (Release)"
+dotnet build -c Release -warnaserror -nologo -v q src/Lien.Server || exit 1
+
+failed=()
+run() {
+  local name=$1; shift
+  echo "== $name: $*"
+  if ! "$@" > "$out/$name.log" 2>&1; then failed+=("$name"); echo "   exited non-zero; see $out/$name.log"; fi
+}
+run checkin env DEVICES=100000 ROUNDS=1 DURATION=15s WARMUP=5s bench/checkin.sh
+run latency dotnet run -c Release --project bench/Lien.Bench.Latency -- --devices 10000 --rate 200 --seconds 20 --warmup 10
+run payments-sqlite dotnet run -c Release --project bench/Lien.Bench.Payments -- --sqlite --concurrency 32 --seconds 15 --warmup 5
+run payments-postgres dotnet run -c Release --project bench/Lien.Bench.Payments -- --postgres "$pg" --concurrency 32 --seconds 15 --warmup 5
+run enrollment-sqlite dotnet run -c Release --project bench/Lien.Bench.Enrollment -- --concurrency 8 --seconds 15 --warmup 5
+run enrollment-postgres dotnet run -c Release --project bench/Lien.Bench.Enrollment -- --postgres "$pg" --concurrency 8 --seconds 15 --warmup 5
+run attestation dotnet run -c Release --project bench/Lien.Bench.Attestation -- cpu 3
+
+row() { grep -h "^| $2 |" "$out/$1.log" | tail -n 1; }
+echo
+echo "Commit $commit, $cpu, $(nproc) cores, load average at the end $(cut -d' ' -f1-3 /proc/loadavg); logs in $out"
+echo
+echo "| benchmark | figure |"
+echo "|---|---|"
+echo "| check-in, 100,000 devices (share of bare Kestrel, 1 round) | $(grep -h 'ratio of medians' "$out/checkin.log" | sed 's/.*: //') |"
+echo "| check-in server CPU µs per request | $(grep -hE '^ +1 +server' "$out/checkin.log" | awk '{print $NF}') |"
+latency=$(grep -h -A1 '^| devices | payments/s' "$out/latency.log" | tail -n 1)
+echo "| payment → applied, 10,000 streams, 200/s (devices, payments/s, applied, p50, p99, max ms) | $(echo "$latency" | cut -d'|' -f2-7 | tr -s ' ') |"
+for store in SQLite PostgreSQL; do
+  log=payments-$( [ $store = SQLite ] && echo sqlite || echo postgres)
+  echo "| payments, one lender, 32-way, $store (payments/s, p50, p99, max ms, errors, server cores, server CPU ms per payment) | $(row "$log" $store | cut -d'|' -f4-11 | tr -s ' ') |"
+done
+for store in SQLite PostgreSQL; do
+  log=enrollment-$( [ $store = SQLite ] && echo sqlite || echo postgres)
+  echo "| attested enrollments, 8-way, $store (per s, p50, p99, max ms, errors, server cores, CPU ms each, per server CPU-second) | $(row "$log" $store | cut -d'|' -f4-11 | tr -s ' ') |"
+done
+grep -h "per CPU-second" "$out/attestation.log" | sed 's/^\(.*\): .*, \([0-9]*\) per CPU-second.*/| attestation chains verified, \1 | \2 per CPU-second |/'
+if [ ${#failed[@]} -gt 0 ]; then echo; echo "FAILED: ${failed[*]}"; exit 1; fi
