@@ -50,6 +50,12 @@ if (!await MasterKeyCheck.FitsAsync(app.Services))
     return 1;
 }
 await app.Services.GetRequiredService<DeviceTokens>().LoadAsync(app.Services);
+if (AttestationCheck.SettingsProblem(app.Services) is { } attestationSettings)
+{
+    // A trusted-roots file that cannot be read would fail every attested enrollment: one line now, not a 500 later.
+    await Console.Error.WriteLineAsync($"Lien could not start: {attestationSettings}");
+    return 1;
+}
 await app.Services.GetRequiredService<AnswerKeys>().LoadAsync(app.Services);
 await app.Services.GetRequiredService<SigningKeys>().PublishMissingAsync(app.Services);
 if (demo) await app.AnnounceDemoAsync();

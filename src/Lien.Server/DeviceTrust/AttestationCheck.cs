@@ -64,7 +64,12 @@ internal sealed class AttestationCheck
     {
         var o = options.Value;
         var anchors = AttestationTrustAnchors.Google;
-        if (o.TrustedRoots is { Length: > 0 } path) anchors = anchors.WithHardwareRoots(RootKeys(File.ReadAllText(path)));
+        if (o.TrustedRoots is { Length: > 0 } path)
+        {
+            var roots = RootKeys(File.ReadAllText(path));
+            if (roots.Count == 0) throw new FormatException("it holds no CERTIFICATE or PUBLIC KEY block.");
+            anchors = anchors.WithHardwareRoots(roots);
+        }
         _verifier = new AttestationVerifier(anchors);
         _status = new AttestationStatusClient(http.CreateClient(nameof(AttestationCheck)), new Uri(o.StatusListUrl), o.StatusListRefresh, time);
         _policy = new AttestationPolicy
@@ -75,6 +80,23 @@ internal sealed class AttestationCheck
                 : new HashSet<VerifiedBootState> { VerifiedBootState.Verified },
         };
         _time = time;
+    }
+
+    /// <summary>What is wrong with the <c>Lien:Attestation</c> settings (the trusted-roots file, the status list's address), or null.</summary>
+    public static string? SettingsProblem(IServiceProvider services)
+    {
+        try
+        {
+            services.GetRequiredService<AttestationCheck>();
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or CryptographicException)
+        {
+            var o = services.GetRequiredService<IOptions<AttestationOptions>>().Value;
+            return e is UriFormatException
+                ? $"Lien:Attestation:StatusListUrl ({o.StatusListUrl}) is not an absolute address: {e.Message}"
+                : $"Lien:Attestation:TrustedRoots ({o.TrustedRoots}) cannot be read as PEM certificates or public keys: {e.Message}";
+        }
     }
 
     /// <summary>The root keys (SubjectPublicKeyInfo DER) of a PEM file: each CERTIFICATE's key, and each PUBLIC KEY as it is.</summary>
