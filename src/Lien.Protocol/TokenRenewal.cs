@@ -17,9 +17,6 @@ public sealed record RenewResponse(string DeviceToken, DateTimeOffset ExpiresAt)
 /// <summary>Token renewal's signature, both sides: what the agent signs and what the server checks.</summary>
 public static class TokenRenewal
 {
-    /// <summary>How far <see cref="RenewRequest.SignedAt"/> may be from the server's clock, either way.</summary>
-    public static readonly TimeSpan Window = TimeSpan.FromMinutes(5);
-
     /// <summary>The exact bytes (UTF-8) the device signs: <c>lien-renew-v1\n{deviceId:D}\n{signedAt}</c>.</summary>
     public static string SigningInput(Guid deviceId, long signedAt) =>
         string.Create(CultureInfo.InvariantCulture, $"lien-renew-v1\n{deviceId:D}\n{signedAt}");
@@ -34,7 +31,7 @@ public static class TokenRenewal
 
     /// <summary>
     /// True when <paramref name="request"/>'s signature verifies with <paramref name="publicKey"/> (the device's enrolled
-    /// DER SubjectPublicKeyInfo). Checks neither the time nor the device: both belong to the caller. Never throws on input.
+    /// DER SubjectPublicKeyInfo). Checks neither the time (<see cref="SignedAt"/>) nor the device: both belong to the caller. Never throws on input.
     /// </summary>
     public static bool Verify(RenewRequest request, byte[] publicKey)
     {

@@ -72,7 +72,7 @@ internal static class AgentApiEndpoints
         errors.Text(body.PublicKey, "publicKey", 512, required: true).Text(body.Signature, "signature", 256, required: true)
             .Text(body.Challenge, "challenge", 64, required: true).Text(body.EnrollmentToken, "enrollmentToken", 64)
             .Check(body.Nonce is { } n && IsNonce(n, 16), "nonce", "nonce must be base64url (no padding) of 16 to 64 random bytes.")
-            .Check(Math.Abs(body.SignedAt - time.GetUtcNow().ToUnixTimeSeconds()) <= EnrollmentOptions.SignedAtWindow.TotalSeconds, "signedAt",
+            .Check(SignedAt.IsCurrent(body.SignedAt, time.GetUtcNow()), "signedAt",
                 "signedAt must be within 5 minutes of the server's time (unix seconds); sign with the serverTime of the challenge answer.");
         var chain = AttestationCheck.Decode(body.Attestation, errors);
         if (errors.Any) return errors.Problem();
@@ -185,7 +185,7 @@ internal static class AgentApiEndpoints
         var device = await db.Devices.AsNoTracking().Where(d => d.Id == body.DeviceId && d.PublicKey != null)
             .Select(d => new { d.PublicKey, d.TokenEpoch }).FirstOrDefaultAsync(ct);
         // One answer for every refusal, so it tells a guesser nothing: the device enrolls again.
-        if (device is null || Math.Abs(now.ToUnixTimeSeconds() - body.SignedAt) > (long)TokenRenewal.Window.TotalSeconds
+        if (device is null || !SignedAt.IsCurrent(body.SignedAt, now)
             || !TokenRenewal.Verify(body, device.PublicKey!))
             return TypedResults.Problem(statusCode: 401, type: "https://lien.dev/problems/renewal-refused", title: "Renewal refused",
                 detail: "The renewal is not signed by the device's current key, or signedAt is more than 5 minutes from the server's time; enroll again.");

@@ -13,9 +13,6 @@ namespace Lien.Server.DeviceTrust;
 internal sealed class EnrollmentOptions
 {
     public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromDays(7);
-
-    /// <summary>How far <c>signedAt</c> of an enrollment may be from the server's clock.</summary>
-    public static readonly TimeSpan SignedAtWindow = TimeSpan.FromMinutes(5);
 }
 
 /// <summary>What became of a request for a device's enrollment token.</summary>
