@@ -17,15 +17,15 @@ public sealed record SealedCodeSecret(string EphemeralPublicKey, string Nonce, s
     /// <summary>Encrypts <paramref name="secret"/> to the holder of <paramref name="devicePublicKeySpki"/>; <paramref name="deviceId"/> is bound as associated data.</summary>
     public static SealedCodeSecret Seal(ReadOnlySpan<byte> secret, byte[] devicePublicKeySpki, Guid deviceId)
     {
-        using var ephemeral = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
-        return Seal(secret, devicePublicKeySpki, deviceId, ephemeral, RandomNumberGenerator.GetBytes(12));
+        using var sealer = new DeviceSealer(devicePublicKeySpki);
+        return sealer.CodeSecret(secret, deviceId);
     }
 
     // With the one-time key and nonce given: for the worked vector in docs/PROTOCOL.md §7, never with a key used twice.
     internal static SealedCodeSecret Seal(ReadOnlySpan<byte> secret, byte[] devicePublicKeySpki, Guid deviceId, ECDiffieHellman ephemeral, byte[] nonce)
     {
-        var (e, n, c) = DeviceSeal.Seal(secret, devicePublicKeySpki, deviceId, Info, ephemeral, nonce);
-        return new SealedCodeSecret(e, n, c);
+        using var sealer = new DeviceSealer(devicePublicKeySpki, ephemeral, ownsEphemeral: false);
+        return sealer.CodeSecret(secret, deviceId, nonce);
     }
 
     /// <summary>Decrypts with the device's private key; throws <see cref="CryptographicException"/> when it is not for this key or device.</summary>
@@ -43,9 +43,8 @@ public sealed record SealedAnswerKey(string EphemeralPublicKey, string Nonce, st
     /// <summary>Encrypts <paramref name="answerKey"/> to the holder of <paramref name="devicePublicKeySpki"/>; <paramref name="deviceId"/> is bound as associated data.</summary>
     public static SealedAnswerKey Seal(ReadOnlySpan<byte> answerKey, byte[] devicePublicKeySpki, Guid deviceId)
     {
-        using var ephemeral = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
-        var (e, n, c) = DeviceSeal.Seal(answerKey, devicePublicKeySpki, deviceId, Info, ephemeral, RandomNumberGenerator.GetBytes(12));
-        return new SealedAnswerKey(e, n, c);
+        using var sealer = new DeviceSealer(devicePublicKeySpki);
+        return sealer.AnswerKey(answerKey, deviceId);
     }
 
     /// <summary>Decrypts with the device's private key; throws <see cref="CryptographicException"/> when it is not for this key or device.</summary>
@@ -60,25 +59,33 @@ public sealed record SealedAnswerKey(string EphemeralPublicKey, string Nonce, st
 /// </summary>
 public sealed class DeviceSealer : IDisposable
 {
-    private readonly ECDiffieHellman _ephemeral = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
+    private readonly ECDiffieHellman _ephemeral;
+    private readonly bool _ownsEphemeral;
     private readonly byte[] _shared;
     private readonly string _ephemeralPublicKey;
 
-    /// <summary>A sealer to the holder of <paramref name="devicePublicKeySpki"/> (a P-256 SubjectPublicKeyInfo).</summary>
-    public DeviceSealer(byte[] devicePublicKeySpki)
+    /// <summary>A sealer to the holder of <paramref name="devicePublicKeySpki"/> (a P-256 SubjectPublicKeyInfo), with a fresh one-time key.</summary>
+    public DeviceSealer(byte[] devicePublicKeySpki) : this(devicePublicKeySpki, ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256), ownsEphemeral: true)
     {
+    }
+
+    internal DeviceSealer(byte[] devicePublicKeySpki, ECDiffieHellman ephemeral, bool ownsEphemeral)
+    {
+        (_ephemeral, _ownsEphemeral) = (ephemeral, ownsEphemeral);
         using var device = ECDiffieHellman.Create();
         device.ImportSubjectPublicKeyInfo(devicePublicKeySpki, out _);
-        using var devicePublic = device.PublicKey;
-        _shared = _ephemeral.DeriveRawSecretAgreement(devicePublic);
-        _ephemeralPublicKey = Convert.ToBase64String(_ephemeral.ExportSubjectPublicKeyInfo());
+        using var devicePublic = device.PublicKey; // a key object of its own: disposed here, not left to the finalizer
+        _shared = ephemeral.DeriveRawSecretAgreement(devicePublic);
+        _ephemeralPublicKey = Convert.ToBase64String(ephemeral.ExportSubjectPublicKeyInfo());
     }
 
     /// <summary>The offline-code secret, sealed (as <see cref="SealedCodeSecret.Seal(ReadOnlySpan{byte}, byte[], Guid)"/> does).</summary>
-    public SealedCodeSecret CodeSecret(ReadOnlySpan<byte> secret, Guid deviceId)
+    public SealedCodeSecret CodeSecret(ReadOnlySpan<byte> secret, Guid deviceId) => CodeSecret(secret, deviceId, RandomNumberGenerator.GetBytes(12));
+
+    internal SealedCodeSecret CodeSecret(ReadOnlySpan<byte> secret, Guid deviceId, byte[] nonce)
     {
-        var (nonce, ciphertext) = DeviceSeal.Encrypt(_shared, SealedCodeSecret.Info, secret, deviceId, RandomNumberGenerator.GetBytes(12));
-        return new SealedCodeSecret(_ephemeralPublicKey, nonce, ciphertext);
+        var (n, ciphertext) = DeviceSeal.Encrypt(_shared, SealedCodeSecret.Info, secret, deviceId, nonce);
+        return new SealedCodeSecret(_ephemeralPublicKey, n, ciphertext);
     }
 
     /// <summary>The check-in answer key, sealed (as <see cref="SealedAnswerKey.Seal"/> does).</summary>
@@ -91,27 +98,17 @@ public sealed class DeviceSealer : IDisposable
     public void Dispose()
     {
         CryptographicOperations.ZeroMemory(_shared);
-        _ephemeral.Dispose();
+        if (_ownsEphemeral) _ephemeral.Dispose();
     }
 }
 
 /// <summary>
-/// Sealing to a device's own P-256 key: ECDH with a one-time server key, HKDF-SHA256 (empty salt, the purpose's info),
+/// Sealing to a device's own P-256 key (<see cref="DeviceSealer"/> makes the agreement): ECDH with a one-time server key, HKDF-SHA256 (empty salt, the purpose's info),
 /// AES-256-GCM with the device id (16 bytes, big-endian) as associated data; base64 (standard) ephemeral SPKI, nonce, and
 /// ciphertext with its 16-byte tag appended.
 /// </summary>
 internal static class DeviceSeal
 {
-    public static (string Ephemeral, string Nonce, string Ciphertext) Seal(ReadOnlySpan<byte> secret, byte[] devicePublicKeySpki, Guid deviceId, byte[] info,
-        ECDiffieHellman ephemeral, byte[] nonce)
-    {
-        using var device = ECDiffieHellman.Create();
-        device.ImportSubjectPublicKeyInfo(devicePublicKeySpki, out _);
-        using var devicePublic = device.PublicKey; // a key object of its own: disposed here, not left to the finalizer
-        var (n, c) = Encrypt(ephemeral.DeriveRawSecretAgreement(devicePublic), info, secret, deviceId, nonce);
-        return (Convert.ToBase64String(ephemeral.ExportSubjectPublicKeyInfo()), n, c);
-    }
-
     /// <summary>HKDF-SHA256 of the shared secret under <paramref name="info"/>, then AES-256-GCM; base64 nonce and ciphertext||tag.</summary>
     public static (string Nonce, string Ciphertext) Encrypt(byte[] shared, byte[] info, ReadOnlySpan<byte> secret, Guid deviceId, byte[] nonce)
     {

@@ -41,14 +41,6 @@ internal sealed class AnswerKeys : IDisposable
         mac.GetHashAndReset(key);
     }
 
-    /// <summary>The answer key of <paramref name="deviceId"/>'s enrollment <paramref name="epoch"/>, sealed to <paramref name="devicePublicKey"/>.</summary>
-    public SealedAnswerKey Seal(Guid deviceId, int epoch, byte[] devicePublicKey)
-    {
-        Span<byte> key = stackalloc byte[AnswerSignature.AnswerKeyBytes];
-        Derive(deviceId, epoch, key);
-        return SealedAnswerKey.Seal(key, devicePublicKey, deviceId);
-    }
-
     /// <summary>The answer key of <paramref name="deviceId"/>'s enrollment <paramref name="epoch"/>, sealed by <paramref name="sealer"/> (one ECDH for the whole answer).</summary>
     public SealedAnswerKey Seal(Guid deviceId, int epoch, DeviceSealer sealer)
     {
