@@ -94,15 +94,17 @@ internal sealed class SigningKeys(SecretBox box)
     public async Task<LenderKey> ActiveAsync(LienDb db, Lender lender, CancellationToken ct)
     {
         if (_active.TryGetValue(lender.Id, out var held) && held.Version == lender.KeySetVersion) return held.Key;
-        var key = await db.LenderKeys.AsNoTracking().Where(k => k.LenderId == lender.Id && k.RetiredAt == null).OrderByDescending(k => k.CreatedAt).FirstAsync(ct);
+        var key = await Active(db, lender.Id).AsNoTracking().FirstAsync(ct);
         if (_active.Count > 100_000) _active.Clear();
         _active[lender.Id] = (lender.KeySetVersion, key);
         return key;
     }
 
     /// <summary>The key that signs the lender's new leases.</summary>
-    public static Task<LenderKey> ActiveAsync(LienDb db, Guid lenderId, CancellationToken ct) =>
-        db.LenderKeys.Where(k => k.LenderId == lenderId && k.RetiredAt == null).OrderByDescending(k => k.CreatedAt).FirstAsync(ct);
+    public static Task<LenderKey> ActiveAsync(LienDb db, Guid lenderId, CancellationToken ct) => Active(db, lenderId).FirstAsync(ct);
+
+    private static IQueryable<LenderKey> Active(LienDb db, Guid lenderId) =>
+        db.LenderKeys.Where(k => k.LenderId == lenderId && k.RetiredAt == null).OrderByDescending(k => k.CreatedAt);
 
     /// <summary>
     /// Writes the public halves of <paramref name="keys"/> onto the lender, where check-ins and auditors read them: the
