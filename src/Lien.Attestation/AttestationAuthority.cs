@@ -27,6 +27,10 @@ public sealed record AttestationRequest(byte[] SubjectPublicKeyInfo, byte[] Chal
 
     /// <summary>The key's creationDateTime; the authority's clock when null.</summary>
     public DateTimeOffset? CreatedAt { get; init; }
+
+    /// <summary>A phone's request: its key, the server's challenge, and its one or two IMEIs attested (none: no device-ID attestation).</summary>
+    public static AttestationRequest ForPhone(byte[] subjectPublicKeyInfo, byte[] challenge, IReadOnlyList<string> imeis) =>
+        new(subjectPublicKeyInfo, challenge) { Imei = imeis.FirstOrDefault(), SecondImei = imeis.Skip(1).FirstOrDefault() };
 }
 
 /// <summary>

@@ -234,8 +234,7 @@ internal static class SimulatorCommands
         public IReadOnlyList<string>? Attest(byte[] publicKey, byte[] challenge, IReadOnlyList<string> imeis)
         {
             lock (_lock) // one attestation key object, many agents
-                return [.. authority.Issue(new AttestationRequest(publicKey, challenge) { Imei = imeis.FirstOrDefault(), SecondImei = imeis.Skip(1).FirstOrDefault() })
-                    .Select(Convert.ToBase64String)];
+                return [.. authority.Issue(AttestationRequest.ForPhone(publicKey, challenge, imeis)).Select(Convert.ToBase64String)];
         }
     }
 

@@ -49,7 +49,7 @@ public static class TestAttestation
     public static IReadOnlyList<string> Chain(byte[] publicKey, byte[] challenge, IReadOnlyList<string> imeis, AttestationAuthority? by = null,
         Func<AttestationRequest, AttestationRequest>? adjust = null)
     {
-        var request = new AttestationRequest(publicKey, challenge) { Imei = imeis.FirstOrDefault(), SecondImei = imeis.Skip(1).FirstOrDefault() };
+        var request = AttestationRequest.ForPhone(publicKey, challenge, imeis);
         return [.. (by ?? Authority).Issue(adjust?.Invoke(request) ?? request).Select(Convert.ToBase64String)];
     }
 
