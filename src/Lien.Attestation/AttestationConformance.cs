@@ -44,6 +44,56 @@ public static class AttestationPem
         return true;
     }
 
+    /// <summary>
+    /// The root keys (SubjectPublicKeyInfo DER) a PEM text names for a verifier to trust: each CERTIFICATE's key, and each
+    /// PUBLIC KEY as it is (what <c>lien attestation authority</c> writes); false with a reason when there is none, or a
+    /// block is damaged or of another kind.
+    /// </summary>
+    public static bool TryReadRootKeys(string text, [NotNullWhen(true)] out IReadOnlyList<byte[]>? keys, [NotNullWhen(false)] out string? error)
+    {
+        var found = new List<byte[]>();
+        var rest = text.AsMemory();
+        (keys, error) = (null, null);
+        while (PemEncoding.TryFind(rest.Span, out var fields))
+        {
+            var label = rest.Span[fields.Label];
+            var der = new byte[fields.DecodedDataLength];
+            if (!Convert.TryFromBase64Chars(rest.Span[fields.Base64Data], der, out var written))
+            {
+                error = $"block {found.Count} is not valid base64";
+                return false;
+            }
+            der = der[..written];
+            if (label.SequenceEqual("PUBLIC KEY")) found.Add(der);
+            else if (!label.SequenceEqual("CERTIFICATE"))
+            {
+                error = $"a PEM block labelled {label} where a CERTIFICATE or PUBLIC KEY was expected";
+                return false;
+            }
+            else
+            {
+                try
+                {
+                    using var certificate = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(der);
+                    found.Add(certificate.PublicKey.ExportSubjectPublicKeyInfo());
+                }
+                catch (CryptographicException e)
+                {
+                    error = $"certificate {found.Count} cannot be read: {e.Message}";
+                    return false;
+                }
+            }
+            rest = rest[fields.Location.End..];
+        }
+        if (found.Count == 0)
+        {
+            error = "it holds no CERTIFICATE or PUBLIC KEY block";
+            return false;
+        }
+        keys = found;
+        return true;
+    }
+
     /// <summary>A chain as PEM, leaf first.</summary>
     public static string Write(IEnumerable<byte[]> chain) =>
         string.Concat(chain.Select(der => new string(PemEncoding.Write("CERTIFICATE", der)) + "\n"));

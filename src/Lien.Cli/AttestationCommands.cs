@@ -106,16 +106,11 @@ internal static class AttestationCommands
             var anchors = AttestationTrustAnchors.Google;
             foreach (var root in parseResult.GetValue(roots) ?? [])
             {
-                if (!TryReadChain(root.FullName, error, out var rootChain)) return BadInput;
-                var keys = new List<byte[]>();
-                foreach (var der in rootChain)
+                if (!TryReadText(root.FullName, error, out var text)) return BadInput;
+                if (!AttestationPem.TryReadRootKeys(text, out var keys, out var rootError))
                 {
-                    if (!TryPublicKey(der, out var key))
-                    {
-                        error.WriteLine($"lien: {root.FullName} holds a certificate that cannot be read.");
-                        return BadInput;
-                    }
-                    keys.Add(key);
+                    error.WriteLine($"lien: {root.FullName}: {rootError}.");
+                    return BadInput;
                 }
                 anchors = anchors.WithHardwareRoots(keys);
             }
@@ -184,19 +179,25 @@ internal static class AttestationCommands
         return command;
     }
 
-    private static bool TryReadChain(string path, TextWriter error, out IReadOnlyList<byte[]> chain)
+    private static bool TryReadText(string path, TextWriter error, out string text)
     {
-        chain = [];
-        string text;
         try
         {
             text = File.ReadAllText(path);
+            return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             error.WriteLine($"lien: cannot read {path}: {e.Message}");
+            text = "";
             return false;
         }
+    }
+
+    private static bool TryReadChain(string path, TextWriter error, out IReadOnlyList<byte[]> chain)
+    {
+        chain = [];
+        if (!TryReadText(path, error, out var text)) return false;
         if (!AttestationPem.TryRead(text, out var read, out var pemError))
         {
             error.WriteLine($"lien: {path} is not a PEM certificate chain: {pemError}.");
@@ -204,21 +205,6 @@ internal static class AttestationCommands
         }
         chain = read;
         return true;
-    }
-
-    private static bool TryPublicKey(byte[] der, out byte[] subjectPublicKeyInfo)
-    {
-        try
-        {
-            using var certificate = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(der);
-            subjectPublicKeyInfo = certificate.PublicKey.ExportSubjectPublicKeyInfo();
-            return true;
-        }
-        catch (System.Security.Cryptography.CryptographicException)
-        {
-            subjectPublicKeyInfo = [];
-            return false;
-        }
     }
 
     private static async Task<AttestationStatusList?> ReadStatusList(string source, TextWriter error, CancellationToken cancellationToken)

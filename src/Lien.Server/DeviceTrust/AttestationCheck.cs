@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using Lien.Attestation;
 using Lien.Server.Api;
 using Microsoft.Extensions.Options;
@@ -66,8 +65,7 @@ internal sealed class AttestationCheck
         var anchors = AttestationTrustAnchors.Google;
         if (o.TrustedRoots is { Length: > 0 } path)
         {
-            var roots = RootKeys(File.ReadAllText(path));
-            if (roots.Count == 0) throw new FormatException("it holds no CERTIFICATE or PUBLIC KEY block.");
+            if (!AttestationPem.TryReadRootKeys(File.ReadAllText(path), out var roots, out var problem)) throw new FormatException(problem + ".");
             anchors = anchors.WithHardwareRoots(roots);
         }
         _verifier = new AttestationVerifier(anchors);
@@ -97,29 +95,6 @@ internal sealed class AttestationCheck
                 ? $"Lien:Attestation:StatusListUrl ({o.StatusListUrl}) is not an absolute address: {e.Message}"
                 : $"Lien:Attestation:TrustedRoots ({o.TrustedRoots}) cannot be read as PEM certificates or public keys: {e.Message}";
         }
-    }
-
-    /// <summary>The root keys (SubjectPublicKeyInfo DER) of a PEM file: each CERTIFICATE's key, and each PUBLIC KEY as it is.</summary>
-    public static IReadOnlyList<byte[]> RootKeys(string pem)
-    {
-        var keys = new List<byte[]>();
-        var rest = pem.AsSpan();
-        while (PemEncoding.TryFind(rest, out var fields))
-        {
-            var der = Convert.FromBase64String(rest[fields.Base64Data].ToString());
-            var label = rest[fields.Label];
-            if (label.SequenceEqual("CERTIFICATE"))
-            {
-                using var certificate = X509CertificateLoader.LoadCertificate(der);
-                keys.Add(certificate.PublicKey.ExportSubjectPublicKeyInfo());
-            }
-            else if (label.SequenceEqual("PUBLIC KEY"))
-            {
-                keys.Add(der);
-            }
-            rest = rest[fields.Location.End..];
-        }
-        return keys;
     }
 
     /// <summary>

@@ -131,6 +131,25 @@ public sealed class AttestationCommandsTests : IDisposable
     }
 
     [Fact]
+    public async Task Verify_RootGivenAsThePublicKeyTheAuthorityCommandWrites_IsTrusted()
+    {
+        var (authorityFile, rootFile) = (Path.Combine(_temp, "authority.pem"), Path.Combine(_temp, "root-key.pem"));
+        Assert.Equal(0, (await Run("attestation", "authority", authorityFile, rootFile)).Item1);
+        using var authority = AttestationAuthority.ImportPem(File.ReadAllText(authorityFile), TimeProvider.System);
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var chainFile = Path.Combine(_temp, "chain.pem");
+        File.WriteAllText(chainFile, AttestationPem.Write(authority.Issue(AttestationRequest.ForPhone(key.ExportSubjectPublicKeyInfo(), [1, 2, 3], ["490154203237518"]))));
+
+        var (code, output, error) = await Run("attestation", "verify", chainFile, "--root", rootFile, "--challenge", "AQID", "--imei", "490154203237518");
+        Assert.True(code == 0, error + output);
+
+        File.WriteAllText(rootFile, File.ReadAllText(authorityFile)); // the authority itself, private key and all: not a root file
+        var (refused, _, refusal) = await Run("attestation", "verify", chainFile, "--root", rootFile);
+        Assert.Equal(2, refused);
+        Assert.Contains("PRIVATE KEY", refusal);
+    }
+
+    [Fact]
     public async Task Verify_UnusableInput_SaysWhyInOneLineExitTwo()
     {
         var notPem = Path.Combine(_temp, "notes.txt");
