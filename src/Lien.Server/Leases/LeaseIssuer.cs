@@ -18,22 +18,38 @@ internal sealed class LeaseIssuer(LienDb db, LeaseSigner signer, AuditTrail audi
 {
     private readonly Dictionary<Guid, LenderKey> _activeKeys = [];
 
+    // The device, its lender and the lease it holds, in one query: what every review of a plan starts from.
+    private static readonly CompiledQuery<Func<LienDb, Guid, CancellationToken, Task<ReviewSubject?>>> SubjectOf = new(() => EF.CompileAsyncQuery(
+        (LienDb db, Guid deviceId, CancellationToken ct) =>
+            (from d in db.Devices.AsTracking()
+             where d.Id == deviceId
+             join l in db.Lenders on d.LenderId equals l.Id
+             // A plain join on the lease's key: a FirstOrDefault here would rank every lease of the table.
+             join x in db.Leases on new { d.Id, Seq = d.LeaseSeq } equals new { Id = x.DeviceId, x.Seq } into held
+             from x in held.DefaultIfEmpty()
+             select new ReviewSubject(d, l, x))
+            .FirstOrDefault()));
+
+    private static readonly CompiledQuery<Func<LienDb, Guid, long, CancellationToken, Task<LeaseRecord?>>> LeaseAt = new(() => EF.CompileAsyncQuery(
+        (LienDb db, Guid deviceId, long seq, CancellationToken ct) => db.Leases.AsNoTracking().FirstOrDefault(l => l.DeviceId == deviceId && l.Seq == seq)));
+
+    private sealed record ReviewSubject(Device Device, Lender Lender, LeaseRecord? Held);
+
     /// <summary>Reviews a plan: loads its device and lender (tracked, in the caller's unit of work), then <see cref="ReviewAsync"/>.</summary>
     public async Task<(PolicyDecision Decision, Device Device, Lender Lender)> ReviewPlanAsync(Plan plan, string cause, string actor, CancellationToken ct)
     {
-        var device = await db.Devices.FirstAsync(d => d.Id == plan.DeviceId, ct);
-        var lender = await db.Lenders.FirstAsync(l => l.Id == plan.LenderId, ct);
-        var decision = await ReviewAsync(device, lender, plan, cause, actor, ct);
+        var (device, lender, held) = await SubjectOf.For(db)(db, plan.DeviceId, ct) ?? throw new InvalidOperationException($"Plan {plan.Id} names no device.");
+        var decision = await DecideAsync(device, lender, plan, held, cause, actor, ct);
         return (decision, device, lender);
     }
 
-    public async Task<PolicyDecision> ReviewAsync(Device device, Lender lender, Plan? plan, string cause, string actor, CancellationToken ct)
+    public async Task<PolicyDecision> ReviewAsync(Device device, Lender lender, Plan? plan, string cause, string actor, CancellationToken ct) =>
+        await DecideAsync(device, lender, plan, device.LeaseSeq == 0 ? null : await LeaseAt.For(db)(db, device.Id, device.LeaseSeq, ct), cause, actor, ct);
+
+    private async Task<PolicyDecision> DecideAsync(Device device, Lender lender, Plan? plan, LeaseRecord? held, string cause, string actor, CancellationToken ct)
     {
         // Whole seconds: what the device is told is what the database keeps.
         var now = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds());
-        var held = device.LeaseSeq == 0
-            ? null
-            : await db.Leases.AsNoTracking().FirstOrDefaultAsync(l => l.DeviceId == device.Id && l.Seq == device.LeaseSeq, ct);
         var input = new PolicyInput(lender.Terms(), plan?.Terms(), plan?.PaidTotal ?? 0,
             device.ReleasedAt is not null, held is null ? null : Held(held));
         var decision = Policy.Evaluate(input, now);

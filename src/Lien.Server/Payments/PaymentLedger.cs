@@ -32,17 +32,28 @@ internal enum LedgerRefusal { UnknownPlan, WrongCurrency, PlanCancelled, Differe
 /// </summary>
 internal sealed class PaymentLedger(LienDb db, LeaseIssuer leases, AuditTrail audit, TimeProvider time)
 {
+    // The payment path's queries, compiled once: no expression tree is built or looked up per payment.
+    private static readonly CompiledQuery<Func<LienDb, Guid, Guid, CancellationToken, Task<Plan?>>> PlanById = new(() => EF.CompileAsyncQuery(
+        (LienDb db, Guid lenderId, Guid id, CancellationToken ct) => db.Plans.Include(p => p.Installments).FirstOrDefault(p => p.LenderId == lenderId && p.Id == id)));
+
+    private static readonly CompiledQuery<Func<LienDb, Guid, string, CancellationToken, Task<Plan?>>> PlanByReference = new(() => EF.CompileAsyncQuery(
+        (LienDb db, Guid lenderId, string reference, CancellationToken ct) => db.Plans.Include(p => p.Installments).FirstOrDefault(p => p.LenderId == lenderId && p.Reference == reference)));
+
+    private static readonly CompiledQuery<Func<LienDb, Guid, string, string, CancellationToken, Task<Payment?>>> Existing = new(() => EF.CompileAsyncQuery(
+        (LienDb db, Guid lenderId, string provider, string transactionId, CancellationToken ct) => db.Payments.AsNoTracking()
+            .FirstOrDefault(p => p.LenderId == lenderId && p.Provider == provider && p.ProviderTransactionId == transactionId)));
+
     public Task<LedgerOutcome> RecordAsync(Guid lenderId, PaymentInput input, string actor, CancellationToken ct) =>
         db.InTransactionAsync<LedgerOutcome>(async () =>
         {
             await db.LockLenderIfRedoingAsync(lenderId, ct);
             var now = time.GetUtcNow();
-            var existing = await db.Payments.AsNoTracking().FirstOrDefaultAsync(p => p.LenderId == lenderId && p.Provider == input.Provider
-                && p.ProviderTransactionId == input.ProviderTransactionId, ct);
-            var reference = input.PlanReference?.Trim().ToUpperInvariant();
-            var plan = await db.Plans.Include(p => p.Installments).FirstOrDefaultAsync(p => p.LenderId == lenderId
-                && (input.PlanId != null ? p.Id == input.PlanId : p.Reference == reference), ct);
-            if (existing is not null)
+            var plan = input.PlanId is { } planId
+                ? await PlanById.For(db)(db, lenderId, planId, ct)
+                : await PlanByReference.For(db)(db, lenderId, input.PlanReference!.Trim().ToUpperInvariant(), ct);
+            // A repeat is rare: the first attempt goes straight to the insert, and the unique key on (lender, provider,
+            // transaction) turns a repeat into a conflict, redone with this lookup (so it sees the row that won).
+            if (db.Redoing && await Existing.For(db)(db, lenderId, input.Provider, input.ProviderTransactionId, ct) is { } existing)
             {
                 if (existing.PlanId != plan?.Id || existing.Amount != input.Amount || existing.Currency != input.Currency)
                     return new LedgerOutcome.Refused(LedgerRefusal.DifferentRepeat,

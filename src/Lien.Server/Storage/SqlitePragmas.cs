@@ -24,7 +24,8 @@ internal sealed class SqlitePragmas(string synchronous) : DbConnectionIntercepto
     // No checkpoint on the commit path: SqliteCheckpointer does it in the background, so no payment waits for one.
     private string Sql => $"PRAGMA synchronous = {synchronous}; PRAGMA wal_autocheckpoint = 0;";
 
-    private void Apply(DbConnection connection)
+    /// <summary>Applies the settings to a connection opened outside EF (the writer's).</summary>
+    internal void Apply(DbConnection connection)
     {
         using var command = connection.CreateCommand();
         command.CommandText = Sql;

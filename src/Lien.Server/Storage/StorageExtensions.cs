@@ -22,7 +22,9 @@ internal static class StorageExtensions
                 if (string.IsNullOrEmpty(cs)) cs = $"Data Source={Path.Combine(dataDir, "lien.db")};Default Timeout=30";
                 services.AddSingleton(new DataFolder(dataDir, DataFolder.DatabaseFile(cs)));
                 var pragmas = new SqlitePragmas(SqlitePragmas.Validate(config["Lien:Sqlite:Synchronous"]));
-                services.AddDbContextPool<SqliteLienDb>(o => QuietConflicts(o.UseSqlite(cs).AddInterceptors(pragmas)));
+                var writer = new SqliteWriter(cs, pragmas);
+                services.AddSingleton(writer);
+                services.AddDbContextPool<SqliteLienDb>(o => QuietConflicts(o.UseSqlite(cs).AddInterceptors(pragmas, writer)));
                 ReserveThreads(config);
                 services.AddHostedService<SqliteCheckpointer>();
                 services.AddScoped<LienDb>(sp => sp.GetRequiredService<SqliteLienDb>());

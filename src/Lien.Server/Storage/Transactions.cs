@@ -8,27 +8,12 @@ internal static class Transactions
 {
     private const int Attempts = 8;
 
-    // SQLite takes one writer at a time and makes the others poll (Microsoft.Data.Sqlite sleeps 150 ms between tries),
-    // which turns a queue of writers into seconds of latency. One node owns a SQLite file, so its writers queue here
-    // instead, in order, and never meet a busy database. PostgreSQL needs no gate.
-    private static readonly SemaphoreSlim SqliteWriter = new(1, 1);
-
-    /// <summary>Holds the SQLite writer gate for a write outside <see cref="InTransactionAsync{T}"/>; a no-op on PostgreSQL.</summary>
-    public static async Task<IDisposable> WriteGateAsync(this LienDb db, CancellationToken ct = default)
-    {
-        if (!db.IsSqlite) return NoGate.Instance;
-        await SqliteWriter.WaitAsync(ct);
-        return new Gate();
-    }
-
-    private sealed class Gate : IDisposable
-    {
-        private int _released;
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref _released, 1) == 0) SqliteWriter.Release();
-        }
-    }
+    /// <summary>
+    /// Takes the SQLite file's writer for a write outside <see cref="InTransactionAsync{T}"/> (see <see cref="SqliteWriter"/>);
+    /// a no-op on PostgreSQL, which needs no gate.
+    /// </summary>
+    public static async Task<IDisposable> WriteGateAsync(this LienDb db, CancellationToken ct = default) =>
+        db.IsSqlite ? await SqliteWriter.Of(db).EnterAsync(ct) : NoGate.Instance;
 
     private sealed class NoGate : IDisposable
     {
@@ -43,11 +28,11 @@ internal static class Transactions
     /// </summary>
     public static async Task<T> InTransactionAsync<T>(this LienDb db, Func<Task<T>> work, CancellationToken ct = default)
     {
+        if (db.IsSqlite) return await SqliteWriter.Of(db).RunAsync(db, work, Attempts, ct);
         for (var attempt = 1; ; attempt++)
         {
             db.DiscardAfterCommit();
             db.Redoing = attempt > 1;
-            using var gate = await db.WriteGateAsync(ct);
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             try
             {

@@ -1,0 +1,269 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+
+namespace Lien.Server.Storage;
+
+/// <summary>
+/// The one writer of a SQLite file, with group commit. SQLite takes one writer at a time and makes the others poll
+/// (Microsoft.Data.Sqlite sleeps 150 ms between tries), so one node's writers take turns here instead, in order, and
+/// never meet a busy database. Units of work (<see cref="Transactions.InTransactionAsync{T}"/>) run one after another on
+/// one connection inside one open transaction, each in a savepoint of its own (a unit that fails or conflicts is rolled
+/// back to it, alone); when no other unit is waiting, or <see cref="MaxBatch"/> have run, the transaction commits and
+/// every unit in it is answered. A unit is answered only after the commit that holds it, so nothing acknowledged can be
+/// lost, and the writer never idles while requests wait: the next unit starts while the ones before it are still being
+/// answered. A writer that needs the file to itself (<see cref="EnterAsync"/>) first commits what is open.
+/// </summary>
+internal sealed class SqliteWriter(string connectionString, SqlitePragmas pragmas) : IInterceptor, IDisposable
+{
+    /// <summary>The most units one transaction holds; a long queue is committed in slices so none waits long.</summary>
+    public const int MaxBatch = 16;
+
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private int _waiting; // units queued for the gate, which the unit before them leaves the transaction open for
+    private SqliteConnection? _connection;
+    private SqliteTransaction? _transaction;
+    private Batch? _batch;
+    private long _commits;
+
+    /// <summary>Transactions committed so far: fewer than the units of work they held when writers queue.</summary>
+    public long Commits => Interlocked.Read(ref _commits);
+
+    /// <summary>The transaction units of work share: answered when it commits (or fails).</summary>
+    internal sealed class Batch
+    {
+        public readonly TaskCompletionSource Committed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public int Units;
+    }
+
+    /// <summary>The writer of <paramref name="db"/>'s file (it travels in the context's options).</summary>
+    public static SqliteWriter Of(LienDb db) =>
+        db.GetService<IDbContextOptions>().FindExtension<CoreOptionsExtension>()?.Interceptors?.OfType<SqliteWriter>().FirstOrDefault()
+        ?? throw new InvalidOperationException("This SQLite context was configured without its writer.");
+
+    /// <summary>
+    /// Runs <paramref name="work"/> as one unit of work in the open transaction and returns once the transaction that
+    /// holds it has committed: redone from the start when another writer's row conflicts with it (a unique key, a
+    /// version), or when the transaction it joined failed because of another unit.
+    /// </summary>
+    public async Task<T> RunAsync<T>(LienDb db, Func<Task<T>> work, int attempts, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            db.DiscardAfterCommit();
+            db.Redoing = attempt > 1;
+            var (batch, result) = await RunInBatchAsync(db, work, attempts, ct);
+            try
+            {
+                await batch.Committed.Task;
+            }
+            catch (BatchFailedException) when (attempt < attempts)
+            {
+                db.ChangeTracker.Clear();
+                continue; // another unit broke the transaction this one was in; nothing of this one was kept
+            }
+            db.RunAfterCommit();
+            return result;
+        }
+    }
+
+    private async Task<(Batch, T)> RunInBatchAsync<T>(LienDb db, Func<Task<T>> work, int attempts, CancellationToken ct)
+    {
+        await WaitForTurnAsync(ct);
+        try
+        {
+            var (connection, transaction, batch) = Open();
+            var original = db.Database.GetConnectionString();
+            db.Database.SetDbConnection(connection, contextOwnsConnection: false);
+            await db.Database.UseTransactionAsync(transaction, ct);
+            db.Database.AutoSavepointsEnabled = false; // the unit's own savepoint is the one to roll back to
+            try
+            {
+                for (var conflicts = 1; ; conflicts++)
+                {
+                    transaction.Save("unit");
+                    try
+                    {
+                        var result = await work();
+                        await db.SaveNowAsync(ct);
+                        transaction.Release("unit");
+                        batch.Units++;
+                        return (batch, result);
+                    }
+                    catch (Exception e)
+                    {
+                        if (!RolledBackAlone(transaction))
+                        {
+                            Fail(e); // the transaction itself is broken: the units before this one are redone by their callers
+                            throw;
+                        }
+                        if (conflicts >= attempts || !Transactions.IsConflict(e)) throw;
+                        db.ChangeTracker.Clear();
+                        db.DiscardAfterCommit();
+                        db.Redoing = true;
+                    }
+                }
+            }
+            finally
+            {
+                db.Database.AutoSavepointsEnabled = true;
+                await db.Database.UseTransactionAsync(null, CancellationToken.None);
+                db.Database.SetDbConnection(null, contextOwnsConnection: true);
+                db.Database.SetConnectionString(original);
+            }
+        }
+        finally
+        {
+            if (_batch is not null && (Volatile.Read(ref _waiting) == 0 || _batch.Units >= MaxBatch)) Commit();
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Rolls the open transaction back to the unit's savepoint; false when that is no longer possible.</summary>
+    private static bool RolledBackAlone(SqliteTransaction transaction)
+    {
+        try
+        {
+            transaction.Rollback("unit");
+            transaction.Release("unit");
+            return true;
+        }
+        catch (SqliteException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Waits for the writer; a unit that gives up waiting commits what the unit before it left open for it.</summary>
+    private async Task WaitForTurnAsync(CancellationToken ct)
+    {
+        Interlocked.Increment(ref _waiting);
+        try
+        {
+            await _gate.WaitAsync(ct);
+        }
+        catch (OperationCanceledException)
+        {
+            if (Interlocked.Decrement(ref _waiting) == 0) await CommitOpenAsync();
+            throw;
+        }
+        Interlocked.Decrement(ref _waiting);
+    }
+
+    private async Task CommitOpenAsync()
+    {
+        await _gate.WaitAsync(CancellationToken.None);
+        try
+        {
+            if (_batch is not null && Volatile.Read(ref _waiting) == 0) Commit();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Takes the file for a write of its own (on another connection, outside any unit of work): what units left open is
+    /// committed first. Dispose the result to let the next writer in.
+    /// </summary>
+    public async Task<IDisposable> EnterAsync(CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            if (_batch is not null) Commit();
+        }
+        catch
+        {
+            _gate.Release();
+            throw;
+        }
+        return new Turn(_gate);
+    }
+
+    private sealed class Turn(SemaphoreSlim gate) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0) gate.Release();
+        }
+    }
+
+    private (SqliteConnection, SqliteTransaction, Batch) Open()
+    {
+        if (_connection is null)
+        {
+            var connection = new SqliteConnection(connectionString);
+            connection.Open();
+            pragmas.Apply(connection);
+            // Each unit's savepoint journals the pages it changes; in memory, not in a temporary file.
+            using (var command = connection.CreateCommand())
+            {
+                command.CommandText = "PRAGMA temp_store = MEMORY;";
+                command.ExecuteNonQuery();
+            }
+            _connection = connection;
+        }
+        // IMMEDIATE: the write lock is taken now, so no statement of the batch meets a reader upgrading to a writer.
+        _transaction ??= _connection.BeginTransaction(deferred: false);
+        _batch ??= new Batch();
+        return (_connection, _transaction, _batch);
+    }
+
+    private void Commit()
+    {
+        var batch = _batch!;
+        try
+        {
+            _transaction!.Commit();
+        }
+        catch (Exception e)
+        {
+            Fail(e);
+            return;
+        }
+        Reset();
+        Interlocked.Increment(ref _commits);
+        batch.Committed.SetResult();
+    }
+
+    private void Fail(Exception e)
+    {
+        var batch = _batch;
+        try
+        {
+            _transaction?.Rollback();
+        }
+        catch (SqliteException)
+        {
+            // already rolled back by SQLite itself
+        }
+        Reset();
+        // A broken connection is not reused.
+        _connection?.Dispose();
+        _connection = null;
+        batch?.Committed.SetException(new BatchFailedException(e));
+    }
+
+    private void Reset()
+    {
+        _transaction?.Dispose();
+        _transaction = null;
+        _batch = null;
+    }
+
+    public void Dispose()
+    {
+        _transaction?.Dispose();
+        _connection?.Dispose();
+        _gate.Dispose();
+    }
+}
+
+/// <summary>The shared transaction a unit of work was in did not commit; nothing of the unit was kept.</summary>
+internal sealed class BatchFailedException(Exception cause)
+    : Exception("The SQLite transaction this unit of work was in could not commit; nothing of it was kept.", cause);

@@ -1,0 +1,100 @@
+// The scratch tables are named by the tests themselves (a fixed prefix and a GUID): nothing user-given reaches SQL.
+#pragma warning disable EF1002, EF1003
+
+using Lien.Server.Storage;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Lien.Server.Tests.Storage;
+
+/// <summary>
+/// Group commit on SQLite: units of work queued for the writer share a transaction, each in a savepoint of its own, and
+/// each is answered only once the transaction holding it has committed.
+/// </summary>
+public sealed class SqliteWriterTests(SqliteServer server) : IClassFixture<SqliteServer>
+{
+    private static readonly CancellationToken Ct = CancellationToken.None;
+
+    [Fact]
+    public async Task ConcurrentUnits_ShareCommits_EachVisibleToOtherConnectionsWhenAnswered()
+    {
+        var table = await ScratchTableAsync();
+        var writer = server.Services.GetRequiredService<SqliteWriter>();
+        var commitsBefore = writer.Commits;
+        var notYetVisible = 0;
+        await Parallel.ForEachAsync(Enumerable.Range(1, 256), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (i, _) =>
+        {
+            await server.WithDbAsync(db => db.InTransactionAsync(() => db.Database.ExecuteSqlRawAsync("INSERT INTO " + table + " (k) VALUES ({0})", [i], Ct), Ct));
+            // Read on a connection of its own, outside the writer: what was answered has committed.
+            if (await CountOutsideAsync(table, $"k = {i}") != 1) Interlocked.Increment(ref notYetVisible);
+        });
+        Assert.Equal(0, notYetVisible);
+        Assert.Equal(256, await CountOutsideAsync(table, "1 = 1"));
+        var commits = writer.Commits - commitsBefore;
+        Assert.True(commits < 256, $"{commits} commits for 256 units queued 32 at a time: no two shared a transaction");
+    }
+
+    [Fact]
+    public async Task FailingUnit_AmongOthersInItsTransaction_IsRolledBackAloneAndTheOthersKept()
+    {
+        var table = await ScratchTableAsync();
+        var outcomes = await Task.WhenAll(Enumerable.Range(1, 40).Select(i => server.WithDbAsync(async db =>
+        {
+            try
+            {
+                return await db.InTransactionAsync(async () =>
+                {
+                    await db.Database.ExecuteSqlRawAsync("INSERT INTO " + table + " (k) VALUES ({0})", [i], Ct);
+                    if (i % 7 == 0) throw new InvalidOperationException($"unit {i} fails after its insert");
+                    return "kept";
+                }, Ct);
+            }
+            catch (InvalidOperationException)
+            {
+                return "failed";
+            }
+        })));
+        Assert.Equal(5, outcomes.Count(o => o == "failed"));
+        Assert.Equal(35, await CountOutsideAsync(table, "1 = 1"));
+        Assert.Equal(0, await CountOutsideAsync(table, "k % 7 = 0"));
+    }
+
+    [Fact]
+    public async Task ConflictingUnit_RolledBackToItsSavepointAndRedone_SeesTheRowThatWon()
+    {
+        var table = await ScratchTableAsync();
+        await server.WithDbAsync(db => db.InTransactionAsync(() => db.Database.ExecuteSqlRawAsync("INSERT INTO " + table + " (k) VALUES (1)", Ct), Ct));
+        var attempts = 0;
+        var answer = await server.WithDbAsync(db => db.InTransactionAsync(async () =>
+        {
+            attempts++;
+            if (db.Redoing) return await db.Database.SqlQueryRaw<int>("SELECT count(*) AS \"Value\" FROM " + table + " WHERE k = 1").SingleAsync(Ct);
+            await db.Database.ExecuteSqlRawAsync("INSERT INTO " + table + " (k) VALUES (2)", Ct); // rolled back with the unit's attempt
+            await db.Database.ExecuteSqlRawAsync("INSERT INTO " + table + " (k) VALUES (1)", Ct); // the unique key: a conflict
+            return -1;
+        }, Ct));
+        Assert.Equal((1, 2), (answer, attempts));
+        Assert.Equal(0, await CountOutsideAsync(table, "k = 2"));
+    }
+
+    private async Task<string> ScratchTableAsync()
+    {
+        var table = "scratch_" + Guid.NewGuid().ToString("N")[..12];
+        await server.WithDbAsync(async db =>
+        {
+            using var gate = await db.WriteGateAsync(Ct);
+            return await db.Database.ExecuteSqlRawAsync("CREATE TABLE " + table + " (k INTEGER PRIMARY KEY)", Ct);
+        });
+        return table;
+    }
+
+    private Task<int> CountOutsideAsync(string table, string where) => server.WithDbAsync(async db =>
+    {
+        await using var connection = new SqliteConnection(db.Database.GetConnectionString());
+        await connection.OpenAsync(Ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT count(*) FROM {table} WHERE {where}";
+        return Convert.ToInt32(await command.ExecuteScalarAsync(Ct));
+    });
+}
