@@ -21,8 +21,8 @@ run() {
 }
 run checkin env DEVICES=100000 ROUNDS=1 DURATION=15s WARMUP=5s bench/checkin.sh
 run latency dotnet run -c Release --project bench/Lien.Bench.Latency -- --devices 10000 --rate 200 --seconds 20 --warmup 10
-run payments-sqlite dotnet run -c Release --project bench/Lien.Bench.Payments -- --sqlite --concurrency 32 --seconds 15 --warmup 5
-run payments-postgres dotnet run -c Release --project bench/Lien.Bench.Payments -- --postgres "$pg" --concurrency 32 --seconds 15 --warmup 5
+run payments-sqlite dotnet run -c Release --project bench/Lien.Bench.Payments -- --sqlite --concurrency 32 --devices 1024 --seconds 15 --warmup 5
+run payments-postgres dotnet run -c Release --project bench/Lien.Bench.Payments -- --postgres "$pg" --concurrency 32 --devices 1024 --seconds 15 --warmup 5
 run enrollment-sqlite dotnet run -c Release --project bench/Lien.Bench.Enrollment -- --concurrency 8 --seconds 15 --warmup 5
 run enrollment-postgres dotnet run -c Release --project bench/Lien.Bench.Enrollment -- --postgres "$pg" --concurrency 8 --seconds 15 --warmup 5
 run attestation dotnet run -c Release --project bench/Lien.Bench.Attestation -- cpu 3
@@ -39,7 +39,7 @@ latency=$(grep -h -A1 '^| devices | payments/s' "$out/latency.log" | tail -n 1)
 echo "| payment → applied, 10,000 streams, 200/s (devices, payments/s, applied, p50, p99, max ms) | $(echo "$latency" | cut -d'|' -f2-7 | tr -s ' ') |"
 for store in SQLite PostgreSQL; do
   log=payments-$( [ $store = SQLite ] && echo sqlite || echo postgres)
-  echo "| payments, one lender, 32-way, $store (payments/s, p50, p99, max ms, errors, server cores, server CPU ms per payment) | $(row "$log" $store | cut -d'|' -f4-11 | tr -s ' ') |"
+  echo "| payments, one lender, 32-way, every lease delivered to 1,024 streaming devices, $store (payments/s, p50, p99, max ms, errors, server cores, server CPU ms per payment, streams, lease delivered p50, p99 ms after the 201, last lease held) | $(row "$log" $store | cut -d'|' -f4-14 | tr -s ' ') |"
 done
 for store in SQLite PostgreSQL; do
   log=enrollment-$( [ $store = SQLite ] && echo sqlite || echo postgres)

@@ -15,6 +15,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Lien.Bench;
 using Lien.Protocol;
 
 var options = Args.Parse(args);
@@ -67,17 +68,8 @@ await Parallel.ForEachAsync(deviceIds, new ParallelOptions { MaxDegreeOfParallel
     r.EnsureSuccessStatusCode();
     plans[id] = (await r.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("id").GetGuid();
 });
-var devices = new ConcurrentBag<Device>();
-await Parallel.ForEachAsync(imeis, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (imei, ct) =>
-{
-    using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-    var challenge = (await (await api.PostAsJsonAsync("/v1/device/enroll/challenge", new { }, ct)).Content.ReadFromJsonAsync<EnrollmentChallenge>(LeaseClaims.Json, ct))!;
-    var r = await api.PostAsJsonAsync("/v1/device/enroll",
-        EnrollmentProof.Sign([imei], key, challenge.ServerTime.ToUnixTimeSeconds(), EnrollmentProof.NewNonce(), challenge.Challenge), ct);
-    r.EnsureSuccessStatusCode();
-    var e = (await r.Content.ReadFromJsonAsync<EnrollResponse>(LeaseClaims.Json, ct))!;
-    devices.Add(new Device(e.DeviceId, e.DeviceToken, e.Seq, e.KeySet.Verify(e.LenderId, out _)!.Keys.Select(k => (k.Kid, k.ToECDsa())).ToDictionary(), plans[e.DeviceId]));
-});
+var devices = new ConcurrentBag<StreamingDevice>();
+await Parallel.ForEachAsync(imeis, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (imei, ct) => devices.Add(await StreamingDevice.EnrollAsync(api, imei, ct)));
 Console.WriteLine($"setup: {options.Devices} devices registered, planned and enrolled in {sw.Elapsed.TotalSeconds:F0} s");
 
 // Memory per idle stream: the server's resident set before and after every device holds its stream open.
@@ -93,15 +85,16 @@ var benchStart = Stopwatch.GetTimestamp();
 var benchStartUtc = time.GetUtcNow();
 var stop = new CancellationTokenSource();
 var list = devices.ToList();
-var connected = 0;
-var readers = new List<Task>();
-foreach (var chunk in list.Chunk(500))
+// The lease a device was waiting for: the payment's latency runs to here, the lease verified and acknowledged.
+await StreamingDevice.StreamAllAsync(list, streamClient, ackClient, (d, _, _) =>
 {
-    var opened = chunk.Select(d => d.OpenAsync(streamClient, stop.Token)).ToArray();
-    await Task.WhenAll(opened);
-    connected += opened.Length;
-    readers.AddRange(chunk.Select(d => d.ReadAsync(ackClient, pending, recorder, benchStart, stop.Token)));
-}
+    if (!pending.TryRemove(d.Id, out var started)) return;
+    var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+    var phase = recorder.Current!;
+    phase.Latencies.Add(ms);
+    if (ms > 50) phase.Slow.Add((Stopwatch.GetElapsedTime(benchStart, started).TotalSeconds, ms));
+}, stop.Token);
+var connected = list.Count;
 await Task.Delay(TimeSpan.FromSeconds(10), time);
 var after = Rss(server);
 var heapAfter = await LiveHeapAsync(server);
@@ -130,13 +123,13 @@ async Task<(Phase Phase, TimeSpan Elapsed)> PaymentsAsync(string name, int secon
         var due = start + (long)(i * interval * Stopwatch.Frequency);
         var wait = (due - Stopwatch.GetTimestamp()) * 1000.0 / Stopwatch.Frequency;
         if (wait >= 1) await Task.Delay(TimeSpan.FromMilliseconds(wait), time); // no spinning: the server needs the cores
-        Device d;
+        StreamingDevice d;
         do d = list[Random.Shared.Next(list.Count)]; while (!pending.TryAdd(d.Id, Stopwatch.GetTimestamp()));
         var txId = $"{name}-{i}";
         Interlocked.Increment(ref phase.Posted);
         inFlight.Add(Task.Run(async () =>
         {
-            var r = await api.PostAsJsonAsync("/v1/payments", new { planId = d.PlanId, amount = 100, currency = "KES", provider = "bench", providerTransactionId = txId });
+            var r = await api.PostAsJsonAsync("/v1/payments", new { planId = plans[d.Id], amount = 100, currency = "KES", provider = "bench", providerTransactionId = txId });
             if (!r.IsSuccessStatusCode) { Interlocked.Increment(ref failures); pending.TryRemove(d.Id, out _); }
             Interlocked.Increment(ref posted);
         }));
@@ -270,56 +263,5 @@ internal sealed record Args(int Devices, int Rate, int Seconds, int Warmup, stri
         return new Args(int.Parse(Get("--devices") ?? "10000", CultureInfo.InvariantCulture), int.Parse(Get("--rate") ?? "200", CultureInfo.InvariantCulture),
             int.Parse(Get("--seconds") ?? "30", CultureInfo.InvariantCulture), int.Parse(Get("--warmup") ?? "10", CultureInfo.InvariantCulture),
             Get("--server-dll") ?? Path.GetFullPath("src/Lien.Server/bin/Release/net10.0/Lien.Server.dll"), args.Contains("--workstation-gc"), args.Contains("--client-gc"));
-    }
-}
-
-/// <summary>One simulated device: its stream, its lease verification and its acknowledgements.</summary>
-internal sealed class Device(Guid id, string token, long seq, Dictionary<string, ECDsa> keys, Guid planId)
-{
-    private StreamReader? _reader;
-    public Guid Id { get; } = id;
-    public Guid PlanId { get; } = planId;
-    private long _seq = seq;
-
-    public async Task OpenAsync(HttpClient client, CancellationToken ct)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/device/stream?appliedSeq={_seq}");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Device", token);
-        var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
-        response.EnsureSuccessStatusCode();
-        _reader = new StreamReader(await response.Content.ReadAsStreamAsync(ct), System.Text.Encoding.UTF8, false, bufferSize: 512);
-        if (await _reader.ReadLineAsync(ct) != ": connected") throw new InvalidOperationException("stream did not connect");
-    }
-
-    public async Task ReadAsync(HttpClient acks, ConcurrentDictionary<Guid, long> pending, Recorder recorder, long benchStart, CancellationToken ct)
-    {
-        try
-        {
-            while (await _reader!.ReadLineAsync(ct) is { } line)
-            {
-                if (!line.StartsWith("data: ", StringComparison.Ordinal)) continue;
-                var data = JsonDocument.Parse(line[6..]).RootElement;
-                var seq = data.GetProperty("seq").GetInt64();
-                var jws = data.GetProperty("lease").GetString()!;
-                var verified = Jws.Verify(jws, kid => keys.GetValueOrDefault(kid), LeaseClaims.MediaType);
-                if (!verified.Valid || seq < _seq) continue;
-                // The lease it holds, again: the server missed an ack. Acknowledge it again, as PROTOCOL §4 asks.
-                var fresh = seq > _seq;
-                _seq = seq;
-                var request = new HttpRequestMessage(HttpMethod.Post, "/v1/device/ack") { Content = JsonContent.Create(new { seq }) };
-                request.Headers.Authorization = new AuthenticationHeaderValue("Device", token);
-                (await acks.SendAsync(request, ct)).EnsureSuccessStatusCode();
-                if (fresh && pending.TryRemove(Id, out var started))
-                {
-                    var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-                    var phase = recorder.Current!;
-                    phase.Latencies.Add(ms);
-                    if (ms > 50) phase.Slow.Add((Stopwatch.GetElapsedTime(benchStart, started).TotalSeconds, ms));
-                }
-            }
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-        }
     }
 }

@@ -156,10 +156,15 @@ internal sealed class BenchServer : IDisposable
         return api;
     }
 
-    /// <summary>A client of the started server with no credentials (what a phone calls the device API with), a connection per worker.</summary>
-    public HttpClient NewClient() =>
-        new(new SocketsHttpHandler { MaxConnectionsPerServer = options.Concurrency + 8, PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
+    /// <summary>A client of the started server with no credentials (what a phone calls the device API with), a connection per worker unless <paramref name="connections"/> says otherwise.</summary>
+    public HttpClient NewClient(int? connections = null) =>
+        new(new SocketsHttpHandler { MaxConnectionsPerServer = connections ?? options.Concurrency + 8, PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
         { BaseAddress = address ?? throw new InvalidOperationException("the server is not started"), Timeout = TimeSpan.FromSeconds(60) };
+
+    /// <summary>A client for the devices' lease streams: a connection each, open as long as the bench runs.</summary>
+    public HttpClient NewStreamClient() =>
+        new(new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue, PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
+        { BaseAddress = address ?? throw new InvalidOperationException("the server is not started"), Timeout = Timeout.InfiniteTimeSpan };
 
     /// <summary>Registers <paramref name="count"/> devices (fresh valid IMEIs) by CSV import; answers each one's IMEI and id.</summary>
     public static async Task<(string Imei, Guid Id)[]> ImportDevicesAsync(HttpClient api, int count)
@@ -276,6 +281,9 @@ internal readonly record struct Attempt(int Status, double Ms, string? Problem, 
 /// </summary>
 internal sealed class ClosedLoop(BenchServer server, BenchOptions options, Work work)
 {
+    private long _warmupEnd;
+    private long _end;
+
     public Phase Warmup { get; } = new("warm-up", work);
     public Phase Measured { get; } = new("measured", work);
     public Phase Drain { get; } = new("after the window", work);
@@ -283,14 +291,16 @@ internal sealed class ClosedLoop(BenchServer server, BenchOptions options, Work 
     /// <summary>Error answers in every phase.</summary>
     public int Errors => Warmup.Errors + Measured.Errors + Drain.Errors;
 
+    /// <summary>The phase an answer that arrives at <paramref name="timestamp"/> (a <see cref="Stopwatch"/> one) counts in, once <see cref="RunAsync"/> has started.</summary>
+    public Phase PhaseAt(long timestamp) => timestamp < _warmupEnd ? Warmup : timestamp < _end ? Measured : Drain;
+
     /// <summary>Runs <see cref="BenchOptions.Concurrency"/> workers, worker i calling <paramref name="attempt"/>(i) back to back; prints each phase's summary.</summary>
     public async Task RunAsync(Func<int, Task<Attempt>> attempt)
     {
         var errorBodies = 0;
         var start = Stopwatch.GetTimestamp();
-        var warmupEnd = start + (long)(options.Warmup * (double)Stopwatch.Frequency);
-        var end = warmupEnd + (long)(options.Seconds * (double)Stopwatch.Frequency);
-        Phase PhaseAt(long t) => t < warmupEnd ? Warmup : t < end ? Measured : Drain;
+        var warmupEnd = _warmupEnd = start + (long)(options.Warmup * (double)Stopwatch.Frequency);
+        var end = _end = warmupEnd + (long)(options.Seconds * (double)Stopwatch.Frequency);
         using var observer = server.Database is null ? null : new PostgresObserver(options.Postgres, server.Database);
         var observing = Task.Run(async () =>
         {
@@ -450,9 +460,8 @@ internal sealed class ServerLog
 /// <summary>One phase of the run: every attempt's latency, answer and stage times, the CPU each side used, the database's activity.</summary>
 internal sealed class Phase(string name, Work work)
 {
-    private readonly ConcurrentQueue<double> _latencies = new();
+    private readonly Samples _latencies = new();
     private readonly ConcurrentDictionary<string, (double Sum, int Count)> _stages = new();
-    private double[]? _sorted;
 
     public string Name { get; } = name;
     public ConcurrentDictionary<int, int> Answers { get; } = new();
@@ -470,7 +479,7 @@ internal sealed class Phase(string name, Work work)
     public void Record(Attempt attempt)
     {
         Answers.AddOrUpdate(attempt.Status, 1, (_, n) => n + 1);
-        _latencies.Enqueue(attempt.Ms);
+        _latencies.Add(attempt.Ms);
         foreach (var (stage, ms) in attempt.Stages ?? [])
             _stages.AddOrUpdate(stage, (ms, 1), (_, s) => (s.Sum + ms, s.Count + 1));
     }
@@ -488,11 +497,7 @@ internal sealed class Phase(string name, Work work)
     public IEnumerable<(string Stage, double MeanMs)> Stages => _stages.Select(kv => (kv.Key, kv.Value.Sum / kv.Value.Count));
 
     /// <summary>Latency quantile over every answer of the phase (errors included), nearest rank.</summary>
-    public double P(double q)
-    {
-        var sorted = _sorted ??= [.. _latencies.Order()];
-        return sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, Math.Max(0, (int)Math.Ceiling(q * sorted.Length) - 1))];
-    }
+    public double P(double q) => _latencies.P(q);
 
     public string Summary(int concurrency)
     {
@@ -504,6 +509,24 @@ internal sealed class Phase(string name, Work work)
         if (Activity.Samples > 0)
             summary += $"; PostgreSQL backends of the bench database {PostgresCores:F2} cores, on average {Activity}";
         return summary;
+    }
+}
+
+/// <summary>Times in milliseconds, added from any thread, and their quantiles once they are all in.</summary>
+internal sealed class Samples
+{
+    private readonly ConcurrentQueue<double> _values = new();
+    private double[]? _sorted;
+
+    public int Count => _values.Count;
+
+    public void Add(double ms) => _values.Enqueue(ms);
+
+    /// <summary>Quantile <paramref name="q"/> (1: the maximum), nearest rank; NaN when there are none. Read once every sample is in.</summary>
+    public double P(double q)
+    {
+        var sorted = _sorted ??= [.. _values.Order()];
+        return sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, Math.Max(0, (int)Math.Ceiling(q * sorted.Length) - 1))];
     }
 }
 
