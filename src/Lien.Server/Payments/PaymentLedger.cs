@@ -30,14 +30,14 @@ internal enum LedgerRefusal { UnknownPlan, WrongCurrency, PlanCancelled, Differe
 /// The installment ledger: records payments once per provider transaction and reverses them by appending, in one
 /// transaction with the plan's new paid total, its review and the lease that follows. The ledger is never edited.
 /// </summary>
-internal sealed class PaymentLedger(LienDb db, LeaseIssuer leases, AuditTrail audit, TimeProvider time)
+internal sealed class PaymentLedger(LienDb db, LeaseIssuer leases, AuditTrail audit, Schedules schedules, TimeProvider time)
 {
     // The payment path's queries, compiled once: no expression tree is built or looked up per payment.
     private static readonly CompiledQuery<Func<LienDb, Guid, Guid, CancellationToken, Task<Plan?>>> PlanById = new(() => EF.CompileAsyncQuery(
-        (LienDb db, Guid lenderId, Guid id, CancellationToken ct) => db.Plans.Include(p => p.Installments).FirstOrDefault(p => p.LenderId == lenderId && p.Id == id)));
+        (LienDb db, Guid lenderId, Guid id, CancellationToken ct) => db.Plans.FirstOrDefault(p => p.LenderId == lenderId && p.Id == id)));
 
     private static readonly CompiledQuery<Func<LienDb, Guid, string, CancellationToken, Task<Plan?>>> PlanByReference = new(() => EF.CompileAsyncQuery(
-        (LienDb db, Guid lenderId, string reference, CancellationToken ct) => db.Plans.Include(p => p.Installments).FirstOrDefault(p => p.LenderId == lenderId && p.Reference == reference)));
+        (LienDb db, Guid lenderId, string reference, CancellationToken ct) => db.Plans.FirstOrDefault(p => p.LenderId == lenderId && p.Reference == reference)));
 
     private static readonly CompiledQuery<Func<LienDb, Guid, string, string, CancellationToken, Task<Payment?>>> Existing = new(() => EF.CompileAsyncQuery(
         (LienDb db, Guid lenderId, string provider, string transactionId, CancellationToken ct) => db.Payments.AsNoTracking()
@@ -61,6 +61,7 @@ internal sealed class PaymentLedger(LienDb db, LeaseIssuer leases, AuditTrail au
                 var held = await db.Devices.AsNoTracking().FirstAsync(x => x.Id == plan!.DeviceId, ct);
                 return new LedgerOutcome.AlreadyRecorded(existing, held);
             }
+            if (plan is not null) plan.Schedule = await schedules.OfAsync(db, plan.Id, ct);
             if (plan is null) return new LedgerOutcome.Refused(LedgerRefusal.UnknownPlan, "The payment names no plan of this lender; nothing was recorded.");
             if (plan.Currency != input.Currency)
                 return new LedgerOutcome.Refused(LedgerRefusal.WrongCurrency,

@@ -30,9 +30,15 @@ internal sealed class Plan
 
     public List<PlanInstallment> Installments { get; set; } = [];
 
+    /// <summary>
+    /// The schedule read without tracking (<see cref="Schedules"/>), for a path that never changes it and would
+    /// rather not track a row per installment; when null, <see cref="Installments"/> is the schedule.
+    /// </summary>
+    public IReadOnlyList<Installment>? Schedule { get; set; }
+
     /// <summary>What the policy needs to know of the plan: its schedule, currency, whether it is cancelled, its pay reference.</summary>
     public PlanTerms Terms() => new(
-        Installments.OrderBy(i => i.Number).Select(i => new Installment(i.Number, i.DueDate, i.Amount)).ToList(),
+        Schedule?.ToList() ?? Installments.OrderBy(i => i.Number).Select(i => new Installment(i.Number, i.DueDate, i.Amount)).ToList(),
         Currency, Lifecycle == PlanLifecycle.Cancelled, Reference, PayUrl: null);
 
     /// <summary>The plan's standing now, in the lender's time zone.</summary>
@@ -47,6 +53,7 @@ internal sealed class PlanConfiguration : IEntityTypeConfiguration<Plan>
         e.Property(x => x.Reference).HasMaxLength(16);
         e.Property(x => x.Currency).HasMaxLength(3);
         e.Property(x => x.Version).IsConcurrencyToken();
+        e.Ignore(x => x.Schedule);
         e.HasIndex(x => x.Reference).IsUnique();
         e.HasIndex(x => x.DeviceId).IsUnique().HasFilter("\"Lifecycle\" = 'Active'").HasDatabaseName("IX_Plans_DeviceId_Active");
         e.HasIndex(x => new { x.LenderId, x.CreatedAt });

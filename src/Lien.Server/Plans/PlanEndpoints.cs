@@ -22,7 +22,7 @@ internal sealed record PlanView(
 
 internal static class PlanEndpoints
 {
-    public static IServiceCollection AddPlans(this IServiceCollection services) => services.AddScoped<PlanBook>();
+    public static IServiceCollection AddPlans(this IServiceCollection services) => services.AddScoped<PlanBook>().AddSingleton<Schedules>();
 
     public static IEndpointRouteBuilder MapPlans(this IEndpointRouteBuilder app)
     {
