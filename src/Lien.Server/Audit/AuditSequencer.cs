@@ -27,6 +27,7 @@ internal sealed class AuditSequencer(IServiceScopeFactory scopes, AuditChain cha
     : BackgroundService
 {
     private const long LockKey = 0x4C69_656E_4175_6469; // "LienAudi": one key for the whole database
+    private static readonly TimeSpan Spacing = TimeSpan.FromMilliseconds(20);
 
     // Waiting here is on the database's progress, not on the lending clock: the system clock, also when tests fake the other.
     private static readonly TimeProvider Clock = TimeProvider.System;
@@ -70,12 +71,17 @@ internal sealed class AuditSequencer(IServiceScopeFactory scopes, AuditChain cha
         var idle = options.Value.SequencerInterval;
         var next = TimeSpan.Zero; // a pass at start chains what was written while no server ran (an operator command, say)
         var retry = TimeSpan.Zero;
+        var lastPass = Clock.GetTimestamp();
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
                 if (next > TimeSpan.Zero) await WakeOrAfterAsync(next, stoppingToken);
+                // Under a stream of commits, passes a little apart chain more events each for the same few statements;
+                // nobody waits for them (a reader catches up itself).
+                if (Clock.GetElapsedTime(lastPass) is var since && since < Spacing) await Task.Delay(Spacing - since, Clock, stoppingToken);
                 var pass = await PassAsync(stoppingToken);
+                lastPass = Clock.GetTimestamp();
                 // Events left waiting for an older transaction are looked at again soon (backing off): its end may wake nobody.
                 retry = pass.OldestWaiting is null ? TimeSpan.Zero : retry == TimeSpan.Zero ? TimeSpan.FromMilliseconds(10) : Min(retry * 2, idle);
                 next = retry == TimeSpan.Zero ? idle : retry;
