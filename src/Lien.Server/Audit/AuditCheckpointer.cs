@@ -11,7 +11,7 @@ namespace Lien.Server.Audit;
 /// its last checkpoint. Events newer than the newest checkpoint can still be deleted without trace by someone who can
 /// write the database; older ones cannot (see docs/ARCHITECTURE.md, "The audit trail").
 /// </summary>
-internal sealed class AuditCheckpointer(IServiceScopeFactory scopes, TimeProvider time, IOptions<AuditOptions> options,
+internal sealed class AuditCheckpointer(IServiceScopeFactory scopes, AuditSequencer sequencer, TimeProvider time, IOptions<AuditOptions> options,
     ILogger<AuditCheckpointer> log) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -40,20 +40,27 @@ internal sealed class AuditCheckpointer(IServiceScopeFactory scopes, TimeProvide
         List<Guid> lenders;
         await using (var scope = scopes.CreateAsyncScope())
             lenders = await scope.ServiceProvider.GetRequiredService<LienDb>().Lenders.AsNoTracking().Select(l => l.Id).ToListAsync(ct);
+        await sequencer.CatchUpAsync(ct);
         var written = 0;
         foreach (var lenderId in lenders)
-            if (await CheckpointAsync(lenderId, ct) is not null) written++;
+            if (await CheckpointChainedAsync(lenderId, ct) is not null) written++;
         return written;
     }
 
-    /// <summary>Signs the lender's chain head now, unless the newest checkpoint already covers it.</summary>
+    /// <summary>Signs the lender's chain head now (once what was committed before is chained), unless the newest checkpoint already covers it.</summary>
     public async Task<AuditCheckpoint?> CheckpointAsync(Guid lenderId, CancellationToken ct)
+    {
+        await sequencer.CatchUpAsync(ct);
+        return await CheckpointChainedAsync(lenderId, ct);
+    }
+
+    private async Task<AuditCheckpoint?> CheckpointChainedAsync(Guid lenderId, CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<LienDb>();
         var signer = scope.ServiceProvider.GetRequiredService<IAuditSigner>();
-        var head = await db.AuditEvents.AsNoTracking().Where(e => e.LenderId == lenderId).OrderByDescending(e => e.Seq)
-            .Select(e => new { e.Seq, e.Hash }).FirstOrDefaultAsync(ct);
+        var head = await db.AuditEvents.AsNoTracking().Where(e => e.LenderId == lenderId && e.Seq != null).OrderByDescending(e => e.Seq)
+            .Select(e => new { Seq = e.Seq!.Value, Hash = e.Hash! }).FirstOrDefaultAsync(ct);
         if (head is null) return null;
         if (await CoveredAsync(db, lenderId, head.Seq, ct)) return null;
         var at = AuditChain.Stored(time.GetUtcNow());

@@ -76,7 +76,7 @@ internal sealed class DeviceRegistry(LienDb db, LeaseIssuer leases, AuditTrail a
             outcomes.Add(new Outcome(line, device, null));
             if (rows.Count > FlushEvery && outcomes.Count % FlushEvery == 0)
             {
-                await db.SaveNowAsync(ct);
+                await db.SaveChangesAsync(ct);
                 db.ChangeTracker.Clear();
             }
         }

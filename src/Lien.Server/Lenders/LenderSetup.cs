@@ -34,7 +34,7 @@ internal sealed class LenderSetup(LienDb db, SigningKeys keys, IRevokedKeyLeases
         db.LenderKeys.Add(key);
         await audit.RecordAsync(lender.Id, actor, AuditAction.LenderCreated, $"lender:{lender.Id}", data: LenderSettings.Of(lender), ct: ct);
         var (_, token) = await AddApiKeyAsync(lender.Id, "first admin key", ApiRole.Admin, actor, ct);
-        await db.SaveNowAsync(ct); // within the caller's transaction: what follows may sign leases with the key
+        await db.SaveChangesAsync(ct); // within the caller's transaction: what follows may sign leases with the key
         return (lender, token);
     }
 

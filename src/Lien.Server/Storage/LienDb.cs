@@ -39,29 +39,14 @@ internal abstract class LienDb(DbContextOptions options) : DbContext(options)
     // Work to do once the current unit of work has committed (e.g. wake a device's stream); dropped on rollback.
     private readonly List<Action> _afterCommit = [];
 
-    // The lenders whose write lock this unit of work holds (see Transactions.LockLenderAsync).
+    // The lenders whose write lock this unit of work holds (see Transactions.LockLenderIfRedoingAsync).
     internal HashSet<Guid> LockedLenders { get; } = [];
 
-    // Steps to run just before the unit of work saves (e.g. sequence its audit events), in the order registered.
-    private readonly List<Func<CancellationToken, Task>> _beforeSave = [];
-
-    /// <summary>Counts units of work (attempts included): what a unit queued under an older number was rolled back.</summary>
+    /// <summary>Counts units of work (attempts included): what a unit arranged under an older number was rolled back or committed.</summary>
     internal long UnitOfWork { get; private set; }
 
     /// <summary>True while a unit of work is being redone after a conflict.</summary>
     internal bool Redoing { get; set; }
-
-    /// <summary>Runs <paramref name="step"/> just before the unit of work saves; dropped on rollback.</summary>
-    public void BeforeSave(Func<CancellationToken, Task> step) => _beforeSave.Add(step);
-
-    /// <summary>Runs the before-save steps, then saves: for a unit of work that must write part of its rows early.</summary>
-    public async Task SaveNowAsync(CancellationToken ct)
-    {
-        var steps = _beforeSave.ToArray();
-        _beforeSave.Clear();
-        foreach (var step in steps) await step(ct);
-        await SaveChangesAsync(ct);
-    }
 
     public void AfterCommit(Action action) => _afterCommit.Add(action);
 
@@ -69,7 +54,6 @@ internal abstract class LienDb(DbContextOptions options) : DbContext(options)
     internal void DiscardAfterCommit()
     {
         _afterCommit.Clear();
-        _beforeSave.Clear();
         LockedLenders.Clear();
         UnitOfWork++;
     }
@@ -106,4 +90,11 @@ internal sealed class SqliteLienDb(DbContextOptions<SqliteLienDb> options) : Lie
 internal sealed class PostgresLienDb(DbContextOptions<PostgresLienDb> options) : LienDb(options)
 {
     public override bool IsSqlite => false;
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        base.OnModelCreating(modelBuilder);
+        // The inserting transaction's id, which only PostgreSQL has (and only its audit sequencer needs).
+        AuditEvent.ConfigurePostgres(modelBuilder.Entity<AuditEvent>());
+    }
 }

@@ -86,7 +86,7 @@ internal sealed class SqliteWriter(string connectionString, SqlitePragmas pragma
                     try
                     {
                         var result = await work();
-                        await db.SaveNowAsync(ct);
+                        await db.SaveChangesAsync(ct);
                         transaction.Release("unit");
                         batch.Units++;
                         return (batch, result);

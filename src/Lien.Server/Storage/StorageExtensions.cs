@@ -23,7 +23,7 @@ internal static class StorageExtensions
                 services.AddSingleton(new DataFolder(dataDir, DataFolder.DatabaseFile(cs)));
                 var pragmas = new SqlitePragmas(SqlitePragmas.Validate(config["Lien:Sqlite:Synchronous"]));
                 var writer = new SqliteWriter(cs, pragmas);
-                services.AddSingleton(writer);
+                services.AddSingleton(_ => writer); // made by a factory, so the container disposes it (and its connection) at the end
                 services.AddDbContextPool<SqliteLienDb>(o => QuietConflicts(o.UseSqlite(cs).AddInterceptors(pragmas, writer)));
                 ReserveThreads(config);
                 services.AddHostedService<SqliteCheckpointer>();

@@ -37,7 +37,7 @@ internal static class Transactions
             try
             {
                 var result = await work();
-                await db.SaveNowAsync(ct);
+                await db.SaveChangesAsync(ct);
                 await tx.CommitAsync(ct);
                 db.RunAfterCommit();
                 return result;
@@ -53,24 +53,16 @@ internal static class Transactions
     }
 
     /// <summary>
-    /// Takes the lender's write lock for the rest of the unit of work (PostgreSQL: <c>SELECT … FOR UPDATE</c> on the
-    /// lender's row; SQLite: nothing, its writers already take turns). A lender's audit events are sequenced under it,
-    /// so the lender's writers queue for the next seq instead of racing for it and failing.
+    /// Takes the lender's write lock at the start of a unit of work that is being redone after a conflict (PostgreSQL:
+    /// <c>SELECT … FOR UPDATE</c> on the lender's row; SQLite: nothing, its writers already take turns). A first attempt
+    /// takes no lock at all, so a lender's writers never queue; the units that lost a race — many payments of one plan
+    /// at once, say — redo one after another instead of racing one another again until their attempts run out.
     /// </summary>
-    public static async Task LockLenderAsync(this LienDb db, Guid lenderId, CancellationToken ct = default)
+    public static async Task LockLenderIfRedoingAsync(this LienDb db, Guid lenderId, CancellationToken ct = default)
     {
-        if (db.IsSqlite || db.Database.CurrentTransaction is null || !db.LockedLenders.Add(lenderId)) return;
+        if (!db.Redoing || db.IsSqlite || db.Database.CurrentTransaction is null || !db.LockedLenders.Add(lenderId)) return;
         await db.Database.ExecuteSqlAsync($"SELECT 1 FROM \"Lenders\" WHERE \"Id\" = {lenderId} FOR UPDATE", ct);
     }
-
-    /// <summary>
-    /// Takes the lender's write lock at the start of a unit of work that is being redone after a conflict. The first
-    /// attempt reads without it (its audit events take it only when they are sequenced, just before the save, so the lock
-    /// is held for the last few statements and the commit); a unit that lost a race — two payments of one plan, say —
-    /// then waits its turn and reads what the winner wrote, instead of racing again.
-    /// </summary>
-    public static Task LockLenderIfRedoingAsync(this LienDb db, Guid lenderId, CancellationToken ct = default) =>
-        db.Redoing ? db.LockLenderAsync(lenderId, ct) : Task.CompletedTask;
 
     public static bool IsConflict(Exception e) => e switch
     {

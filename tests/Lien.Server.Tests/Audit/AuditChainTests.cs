@@ -55,7 +55,7 @@ public abstract class AuditChainTests(LienServer server)
         Assert.Contains(instants, t => t.Millisecond != 0 || t.UtcTicks % TimeSpan.TicksPerSecond != 0);
     }
 
-    public static TheoryData<string> Fields => ["actor", "action", "subject", "reason", "policy", "data", "at", "prevHash", "hash", "seq"];
+    public static TheoryData<string> Fields => ["actor", "action", "subject", "reason", "policy", "data", "at", "eventId", "mac", "macRemoved", "prevHash", "hash", "seq"];
 
     [Theory]
     [MemberData(nameof(Fields))]
@@ -74,6 +74,9 @@ public abstract class AuditChainTests(LienServer server)
                 case "policy": e.Policy = e.Policy is null ? "rbi-2026" : null; break;
                 case "data": e.Data = "{\"amount\":999999999}"; break;
                 case "at": e.At = e.At.AddMilliseconds(1); break;
+                case "eventId": e.EventId = Guid.CreateVersion7(); break;
+                case "mac": e.Mac = new string('0', 64); break;
+                case "macRemoved": e.Mac = null; break; // passed off as an event from before MACs
                 case "prevHash": e.PrevHash = new string('0', 64); break;
                 case "hash": e.Hash = new string('f', 64); break;
                 case "seq": e.Seq = events + 100; break;
@@ -103,7 +106,7 @@ public abstract class AuditChainTests(LienServer server)
             for (var s = events; s >= seq; s--)
                 await db.AuditEvents.Where(e => e.LenderId == a.LenderId && e.Seq == s).ExecuteUpdateAsync(u => u.SetProperty(e => e.Seq, e => e.Seq + 1));
             var prev = await db.AuditEvents.FirstAsync(e => e.LenderId == a.LenderId && e.Seq == seq - 1);
-            db.AuditEvents.Add(Forged(a.LenderId, seq, prev.Hash));
+            db.AuditEvents.Add(Forged(a.LenderId, seq, prev.Hash!));
             return await db.SaveChangesAsync();
         });
         AssertBrokenAt(await VerifyAsync(a), seq);
@@ -116,7 +119,7 @@ public abstract class AuditChainTests(LienServer server)
         await Server.WithDbAsync(async db =>
         {
             var head = await db.AuditEvents.FirstAsync(e => e.LenderId == a.LenderId && e.Seq == events);
-            db.AuditEvents.Add(Forged(a.LenderId, events + 1, head.Hash));
+            db.AuditEvents.Add(Forged(a.LenderId, events + 1, head.Hash!));
             return await db.SaveChangesAsync();
         });
         AssertBrokenAt(await VerifyAsync(a), events + 1);
@@ -163,9 +166,9 @@ public abstract class AuditChainTests(LienServer server)
         {
             await db.AuditEvents.Where(e => e.LenderId == a.LenderId && e.Seq > events - 3).ExecuteDeleteAsync();
             // A newer "checkpoint" for the truncated head, with a signature the lender's keys do not make.
-            var head = await db.AuditEvents.Where(e => e.LenderId == a.LenderId).OrderByDescending(e => e.Seq).FirstAsync();
+            var head = await db.AuditEvents.Where(e => e.LenderId == a.LenderId && e.Seq != null).OrderByDescending(e => e.Seq).FirstAsync();
             var genuine = await db.AuditCheckpoints.FirstAsync(c => c.LenderId == a.LenderId);
-            db.AuditCheckpoints.Add(new AuditCheckpoint { LenderId = a.LenderId, Seq = head.Seq + 100, Hash = head.Hash, At = genuine.At, Jws = genuine.Jws });
+            db.AuditCheckpoints.Add(new AuditCheckpoint { LenderId = a.LenderId, Seq = head.Seq!.Value + 100, Hash = head.Hash!, At = genuine.At, Jws = genuine.Jws });
             return await db.SaveChangesAsync();
         });
         var check = await VerifyAsync(a);

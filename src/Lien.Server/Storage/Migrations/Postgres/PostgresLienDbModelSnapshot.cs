@@ -92,31 +92,48 @@ namespace Lien.Server.Storage.Migrations.Postgres
                     b.Property<string>("Data")
                         .HasColumnType("text");
 
+                    b.Property<Guid?>("EventId")
+                        .HasColumnType("uuid");
+
                     b.Property<string>("Hash")
-                        .IsRequired()
                         .HasColumnType("text");
 
                     b.Property<Guid>("LenderId")
                         .HasColumnType("uuid");
 
+                    b.Property<string>("Mac")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<string>("Policy")
                         .HasColumnType("text");
 
                     b.Property<string>("PrevHash")
-                        .IsRequired()
                         .HasColumnType("text");
 
                     b.Property<string>("Reason")
                         .HasColumnType("text");
 
-                    b.Property<long>("Seq")
+                    b.Property<long?>("Seq")
                         .HasColumnType("bigint");
 
                     b.Property<string>("Subject")
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<long?>("Xid")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasDefaultValueSql("pg_current_xact_id()::text::bigint");
+
                     b.HasKey("Id");
+
+                    b.HasIndex("EventId")
+                        .IsUnique();
+
+                    b.HasIndex("Id")
+                        .HasDatabaseName("IX_AuditEvents_Unsequenced")
+                        .HasFilter("\"Seq\" IS NULL");
 
                     b.HasIndex("LenderId", "Seq")
                         .IsUnique();

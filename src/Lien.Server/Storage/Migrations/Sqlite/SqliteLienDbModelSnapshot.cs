@@ -83,24 +83,29 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.Property<string>("Data")
                         .HasColumnType("TEXT");
 
+                    b.Property<Guid?>("EventId")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Hash")
-                        .IsRequired()
                         .HasColumnType("TEXT");
 
                     b.Property<Guid>("LenderId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Mac")
+                        .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Policy")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("PrevHash")
-                        .IsRequired()
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Reason")
                         .HasColumnType("TEXT");
 
-                    b.Property<long>("Seq")
+                    b.Property<long?>("Seq")
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("Subject")
@@ -108,6 +113,13 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("EventId")
+                        .IsUnique();
+
+                    b.HasIndex("Id")
+                        .HasDatabaseName("IX_AuditEvents_Unsequenced")
+                        .HasFilter("\"Seq\" IS NULL");
 
                     b.HasIndex("LenderId", "Seq")
                         .IsUnique();
