@@ -36,6 +36,7 @@ internal static class AgentApiEndpoints
         services.AddHostedService(sp => sp.GetRequiredService<LastSeenRecorder>());
         services.AddSingleton<StreamHub>();
         services.AddSingleton<AppliedLeases>();
+        services.AddSingleton<LeaseAnnouncements>();
         services.AddHostedService<PostgresLeaseListener>();
         services.AddSingleton<ILeaseDelivery, LeaseDelivery>();
         services.AddScoped<DeviceEnrollment>();

@@ -75,7 +75,7 @@ internal sealed class DeviceEnrollment(LienDb db, DeviceTokens tokens, CodeIssue
             device.EnrolledAt = now;
             device.EnrolledWith = claim.Attestation?.Summary() ?? (lender.EnrollmentPolicy == EnrollmentPolicy.EnrollmentToken ? "enrollment token" : "open");
             device.TokenEpoch++;
-            await hub.EnrolledAsync(db, device.Id, device.TokenEpoch, ct); // the earlier enrollment's stream ends on commit
+            hub.Enrolled(db, device.Id, device.TokenEpoch); // the earlier enrollment's stream ends on commit
             await audit.RecordAsync(device.LenderId, $"device:{device.Id}", reenroll ? AuditAction.DeviceReEnrolled : AuditAction.DeviceEnrolled,
                 $"device:{device.Id}", reenroll ? "The device enrolled again with a new key (factory reset or reinstall)." : null,
                 data: new { with = device.EnrolledWith }, ct: ct);

@@ -2,7 +2,6 @@ using Lien.Server.Devices;
 using Lien.Server.Leases;
 using Lien.Server.Push;
 using Lien.Server.Storage;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Lien.Server.AgentApi;
@@ -12,14 +11,19 @@ namespace Lien.Server.AgentApi;
 /// through PostgreSQL NOTIFY (delivered only if, and when, the transaction commits), and a push in the outbox that wakes
 /// the device to check in if no stream has delivered it shortly.
 /// </summary>
-internal sealed class LeaseDelivery(StreamHub hub, IOptions<PushOptions> push, TimeProvider time) : ILeaseDelivery
+internal sealed class LeaseDelivery(StreamHub hub, LeaseAnnouncements announcements, IOptions<PushOptions> push, TimeProvider time) : ILeaseDelivery
 {
-    public async Task LeaseWrittenAsync(LienDb db, Device device, long seq, string jws, CancellationToken ct)
+    public Task LeaseWrittenAsync(LienDb db, Device device, long seq, string jws, CancellationToken ct)
     {
         var id = device.Id;
-        db.AfterCommit(() => hub.LeaseCommitted(id, seq, jws));
-        if (!db.IsSqlite) await db.Database.ExecuteSqlAsync($"SELECT pg_notify({PostgresLeaseListener.Channel}, {PostgresLeaseListener.Payload(id, hub)})", ct);
+        var postgres = !db.IsSqlite;
+        db.AfterCommit(() =>
+        {
+            hub.LeaseCommitted(id, seq, jws);
+            if (postgres) announcements.Committed(id);
+        });
         if (device.PushToken is not null)
             db.PushMessages.Add(new PushMessage { DeviceId = id, Seq = seq, DueAt = time.GetUtcNow() + push.Value.Delay });
+        return Task.CompletedTask;
     }
 }

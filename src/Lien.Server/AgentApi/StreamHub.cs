@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Lien.Server.Storage;
-using Microsoft.EntityFrameworkCore;
 
 namespace Lien.Server.AgentApi;
 
@@ -10,7 +9,7 @@ namespace Lien.Server.AgentApi;
 /// stream writes it without reading the database; news from elsewhere (another node's NOTIFY, a lost notification
 /// connection) makes the stream read the device's row instead. Either way a device gets only what was committed.
 /// </summary>
-internal sealed class StreamHub
+internal sealed class StreamHub(LeaseAnnouncements announcements)
 {
     private readonly ConcurrentDictionary<Guid, Subscriber> _subscribers = new();
 
@@ -109,12 +108,15 @@ internal sealed class StreamHub
     /// <summary>
     /// The device enrolled again, as token <paramref name="epoch"/>, in <paramref name="db"/>'s open transaction: once
     /// it commits, the earlier enrollment's stream ends at once — on this node directly, on the others through the
-    /// NOTIFY a lease commit sends (their stream re-reads the row, finds another epoch and ends).
+    /// notification a lease commit sends (their stream re-reads the row, finds another epoch and ends).
     /// </summary>
-    public async Task EnrolledAsync(LienDb db, Guid deviceId, int epoch, CancellationToken ct)
+    public void Enrolled(LienDb db, Guid deviceId, int epoch)
     {
-        db.AfterCommit(() => Ended(deviceId, epoch));
-        if (!db.IsSqlite) await db.Database.ExecuteSqlAsync($"SELECT pg_notify({PostgresLeaseListener.Channel}, {PostgresLeaseListener.Payload(deviceId, this)})", ct);
+        db.AfterCommit(() =>
+        {
+            Ended(deviceId, epoch);
+            if (!db.IsSqlite) announcements.Committed(deviceId);
+        });
     }
 
     /// <summary>Ends this node's stream of the device if it belongs to an enrollment before <paramref name="epoch"/>.</summary>
