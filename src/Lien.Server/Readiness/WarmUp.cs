@@ -21,7 +21,13 @@ namespace Lien.Server.Readiness;
 internal static class WarmUp
 {
     private const int Phones = 4;
-    private const int PaymentsPerPhone = 40; // each method on the way called well past the JIT's 30 calls per tier
+    private const int CheckInsPerPayment = 4;
+    // At least this many payments per phone, each method on the way called past the JIT's 30 calls per tier; then on
+    // until the JIT has almost nothing left to compile, so the hot paths reach their last tier here, not under the
+    // first borrowers (perf: without it a tenth of the first seconds' CPU went to tiering up).
+    private const int MinPaymentsPerPhone = 40;
+    private const int JitQuietRate = 20;
+    private static readonly TimeSpan SoftBudget = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan Budget = TimeSpan.FromSeconds(30);
 
     /// <summary>What is wrong with <c>Lien:WarmUp</c> (true or false, default true), in one sentence, or null: the server does not start with it.</summary>
@@ -75,6 +81,7 @@ internal static class WarmUp
             ["Lien:DataDir"] = folder,
             ["Lien:MasterKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
             [Setting] = "false",
+            ["Lien:RateLimits:DevicePerDevice:Limit"] = "0", // off: each warm-up phone is busier than any real one
             ["urls"] = "http://127.0.0.1:0",
             ["Logging:LogLevel:Default"] = "Warning",
         };
@@ -96,7 +103,10 @@ internal static class WarmUp
             var imported = await Json(await http.PostAsync("/v1/devices/import", new StringContent("imei\n" + string.Join('\n', imeis), Encoding.UTF8, "text/csv"), ct), ct);
             var deviceIds = imported.GetProperty("devices").EnumerateArray().Select(d => d.GetProperty("id").GetGuid()).ToArray();
             var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
-            var phones = deviceIds.Zip(imeis).Select((device, i) => PhoneAsync(http, device.First, device.Second, i, today, ct));
+            using var enough = new CancellationTokenSource();
+            var phones = deviceIds.Zip(imeis).Select((device, i) => PhoneAsync(http, device.First, device.Second, i, today, enough.Token, ct)).ToArray();
+            await UntilJitQuietAsync(time, ct);
+            await enough.CancelAsync();
             return (await Task.WhenAll(phones)).Sum();
         }
         finally
@@ -106,7 +116,22 @@ internal static class WarmUp
     }
 
     // One phone: a plan overdue (so every payment changes its lease), enrolled, streaming; then pay, receive, ack, check in.
-    private static async Task<int> PhoneAsync(HttpClient http, Guid deviceId, string imei, int phone, DateOnly today, CancellationToken ct)
+    // The JIT has (nearly) nothing left to do for what the phones run: fewer than JitQuietRate methods compiled over the
+    // last second (sampled every quarter second; EF Core alone makes thousands of methods, each compiled once per tier).
+    // Or SoftBudget has passed: then the rest tiers up under real traffic, as it would have without the warm-up.
+    private static async Task UntilJitQuietAsync(TimeProvider time, CancellationToken ct)
+    {
+        var started = time.GetTimestamp();
+        var window = new Queue<long>([System.Runtime.JitInfo.GetCompiledMethodCount()]);
+        while (time.GetElapsedTime(started) < SoftBudget)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(250), time, ct);
+            window.Enqueue(System.Runtime.JitInfo.GetCompiledMethodCount());
+            if (window.Count > 5 && window.Dequeue() is var second && window.Last() - second < JitQuietRate) return;
+        }
+    }
+
+    private static async Task<int> PhoneAsync(HttpClient http, Guid deviceId, string imei, int phone, DateOnly today, CancellationToken enough, CancellationToken ct)
     {
         var plan = await Json(await http.PostAsJsonAsync("/v1/plans", new
         {
@@ -125,7 +150,8 @@ internal static class WarmUp
         using var stream = await http.SendAsync(open, HttpCompletionOption.ResponseHeadersRead, ct);
         stream.EnsureSuccessStatusCode();
         using var lines = new StreamReader(await stream.Content.ReadAsStreamAsync(ct));
-        for (var i = 0; i < PaymentsPerPhone; i++)
+        var i = 0;
+        for (; i < MinPaymentsPerPhone || !enough.IsCancellationRequested; i++)
         {
             (await http.PostAsJsonAsync("/v1/payments", new
             {
@@ -139,9 +165,9 @@ internal static class WarmUp
                     break;
                 }
             await SendAsync(http, "/v1/device/ack", new { seq }, device, ct);
-            await SendAsync(http, "/v1/device/checkin", new { appliedSeq = seq }, device, ct);
+            for (var c = 0; c < CheckInsPerPayment; c++) await SendAsync(http, "/v1/device/checkin", new { appliedSeq = seq }, device, ct);
         }
-        return PaymentsPerPhone;
+        return i;
     }
 
     private static async Task SendAsync(HttpClient http, string path, object body, AuthenticationHeaderValue device, CancellationToken ct)
