@@ -41,7 +41,7 @@ internal sealed class CheckInReader(DeviceTokens tokens, RateLimits limits) : ID
     /// and from the device's current enrollment, and the device is within its rate limit; otherwise why not. Every device
     /// endpoint authenticates through this. Neither a forged token nor an expired one costs a database read.
     /// </summary>
-    public async ValueTask<DeviceAuth> AuthenticateAsync(LienDb db, string authorization, CancellationToken ct)
+    public async ValueTask<DeviceAuth> AuthenticateAsync(IServiceProvider services, string authorization, CancellationToken ct)
     {
         switch (tokens.ReadHeader(authorization, out var deviceId, out var epoch, out var expires))
         {
@@ -50,12 +50,19 @@ internal sealed class CheckInReader(DeviceTokens tokens, RateLimits limits) : ID
         }
         // Counted only for a genuine token: nobody can spend another device's allowance.
         if (!limits.TryAcquire(RateLimitPolicy.DevicePerDevice, deviceId, out var retryAfter)) return new DeviceAuth(DeviceRefusal.RateLimited, RetryAfter: retryAfter);
-        return await ReadAsync(db, deviceId, ct) is { } row && row.TokenEpoch == epoch
+        return await ReadAsync(services, deviceId, ct) is { } row && row.TokenEpoch == epoch
             ? new DeviceAuth(DeviceRefusal.None, deviceId, row, expires)
             : new DeviceAuth(DeviceRefusal.Unknown);
     }
 
-    public ValueTask<CheckInRow?> ReadAsync(LienDb db, Guid deviceId, CancellationToken ct) => db switch
+    /// <summary>
+    /// The device's row. <paramref name="services"/> (the request's, or a scope's) give a <see cref="LienDb"/> only while
+    /// needed: on SQLite, once the reader threads run, a device request rents no database context at all.
+    /// </summary>
+    public ValueTask<CheckInRow?> ReadAsync(IServiceProvider services, Guid deviceId, CancellationToken ct) =>
+        Volatile.Read(ref _sqlite) is { } threads ? threads.ReadAsync(deviceId) : ReadAsync(services.GetRequiredService<LienDb>(), deviceId, ct);
+
+    private ValueTask<CheckInRow?> ReadAsync(LienDb db, Guid deviceId, CancellationToken ct) => db switch
     {
         SqliteLienDb sqlite => Threads(sqlite).ReadAsync(deviceId),
         PostgresLienDb postgres => new ValueTask<CheckInRow?>(CheckInQuery<PostgresLienDb>.Run(postgres, deviceId, ct)),
