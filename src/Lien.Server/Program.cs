@@ -31,8 +31,10 @@ if (!await MasterKeyCheck.FitsAsync(app.Services))
     await Console.Error.WriteLineAsync("Lien could not start: the master key (Lien:MasterKey, or master.key in the data folder) is not the key this database's secrets were sealed with. Start it with the database's own master key.");
     return 1;
 }
-// A trusted-roots file that cannot be read would fail every attested enrollment: one line now, not a 500 later.
-if ((AttestationCheck.SettingsProblem(app.Services) ?? WarmUp.SettingsProblem(app.Configuration)) is { } settingsProblem)
+// A setting that cannot work stops the start with one line (a trusted-roots file that cannot be read would fail every
+// attested enrollment: one line now, not a 500 later).
+if ((AttestationCheck.SettingsProblem(app.Services) ?? WarmUp.SettingsProblem(app.Configuration) ?? StorageExtensions.ThreadsProblem(app.Configuration))
+    is { } settingsProblem)
 {
     await Console.Error.WriteLineAsync($"Lien could not start: {settingsProblem}");
     return 1;
