@@ -5,6 +5,7 @@
 #   bench/checkin.sh                 # 1,000,000 devices; 3 rounds of server then bare, each 10 s warm-up + 30 s measured,
 #                                    # wrk with 2 threads and 64 connections
 #   DEVICES=100000 ROUNDS=1 DURATION=10s bench/checkin.sh
+#   SERVER_ENV="Lien__Sqlite__MinThreads=16 DOTNET_TieredPGO=0" bench/checkin.sh   # settings for the server process only
 #
 # Rounds alternate the two so that load from elsewhere on the machine falls on both; the summary takes the median.
 set -euo pipefail
@@ -19,6 +20,7 @@ connections=${CONNECTIONS:-64}
 warmup=${WARMUP:-10s}
 duration=${DURATION:-30s}
 rounds=${ROUNDS:-3}
+read -r -a server_env <<< "${SERVER_ENV:-}"
 tokens=$data/tokens.txt
 lua=$root/bench/checkin.lua
 bench_dll=$root/bench/Lien.Bench.CheckIn/bin/Release/net10.0/Lien.Bench.CheckIn.dll
@@ -87,8 +89,8 @@ measure() {
 }
 
 for round in $(seq 1 "$rounds"); do
-  echo "== round $round/$rounds: server on 127.0.0.1:$port"
-  Lien__DataDir=$data Logging__LogLevel__Default=Warning ASPNETCORE_ENVIRONMENT=Production \
+  echo "== round $round/$rounds: server on 127.0.0.1:$port${SERVER_ENV:+ with $SERVER_ENV}"
+  env Lien__DataDir="$data" Logging__LogLevel__Default=Warning ASPNETCORE_ENVIRONMENT=Production "${server_env[@]}" \
     dotnet "$server_dll" --urls "http://127.0.0.1:$port" &
   pids=($!)
   wait_for "http://127.0.0.1:$port/v1/device/checkin" "${checkin[@]}"

@@ -194,7 +194,13 @@ static async Task WaitReadyAsync(HttpClient api)
 {
     for (var i = 0; i < 600; i++)
     {
-        try { if ((await api.GetAsync("/v1/lender")).IsSuccessStatusCode) return; }
+        // Ready only after the server's warm-up: nothing is timed against a server still compiling its hot paths. (A
+        // server from before /readyz answers it 404: then an API call is the sign, so old builds can be compared.)
+        try
+        {
+            var ready = await api.GetAsync("/readyz");
+            if (ready.IsSuccessStatusCode || ready.StatusCode == HttpStatusCode.NotFound && (await api.GetAsync("/v1/lender")).IsSuccessStatusCode) return;
+        }
         catch (HttpRequestException) { }
         await Task.Delay(100);
     }

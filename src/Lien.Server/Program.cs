@@ -10,6 +10,7 @@ using Lien.Server.Lenders;
 using Lien.Server.Payments;
 using Lien.Server.Plans;
 using Lien.Server.Push;
+using Lien.Server.Readiness;
 using Lien.Server.Scheduling;
 using Lien.Server.Storage;
 using Microsoft.AspNetCore.Connections;
@@ -20,26 +21,7 @@ var demo = args.Contains("--demo");
 // `lenders …` is checked whole before anything is built: a refused command leaves no data folder, key or database behind.
 LenderCommand? command = null;
 if (args is ["lenders", .. var commandArgs] && (command = LenderCommand.Parse(commandArgs, Console.Error)) is null) return 2;
-var builder = WebApplication.CreateBuilder(command is null ? args.Where(a => a != "--demo").ToArray() : []);
-
-builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.AddStorage(builder.Configuration, builder.Environment);
-builder.Services.AddProblems();
-builder.Services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
-builder.Services.AddOpenApi();
-builder.Services.AddAudit(builder.Configuration);
-builder.Services.AddLenders();
-builder.Services.AddDevices();
-builder.Services.AddPlans();
-builder.Services.AddPayments();
-builder.Services.AddLeases();
-builder.Services.AddCodes();
-builder.Services.AddDeviceTrust(builder.Configuration);
-builder.Services.AddAgentApi(builder.Configuration);
-builder.Services.AddPush(builder.Configuration);
-builder.Services.AddScheduling(builder.Configuration);
-
-var app = builder.Build();
+var app = Build(command is null ? args.Where(a => a != "--demo").ToArray() : []);
 if (command is null && ListenAddresses.FirstInUse(app.Configuration) is { } taken) return AddressInUse(taken);
 await app.Services.MigrateStorageAsync();
 if (command is not null) return await command.RunAsync(app.Services, Console.Out, Console.Error);
@@ -49,34 +31,25 @@ if (!await MasterKeyCheck.FitsAsync(app.Services))
     await Console.Error.WriteLineAsync("Lien could not start: the master key (Lien:MasterKey, or master.key in the data folder) is not the key this database's secrets were sealed with. Start it with the database's own master key.");
     return 1;
 }
-await app.Services.GetRequiredService<DeviceTokens>().LoadAsync(app.Services);
-if (AttestationCheck.SettingsProblem(app.Services) is { } attestationSettings)
+// A setting that cannot work stops the start with one line (a trusted-roots file that cannot be read would fail every
+// attested enrollment: one line now, not a 500 later).
+if ((AttestationCheck.SettingsProblem(app.Services) ?? WarmUp.SettingsProblem(app.Configuration) ?? StorageExtensions.ThreadsProblem(app.Configuration))
+    is { } settingsProblem)
 {
-    // A trusted-roots file that cannot be read would fail every attested enrollment: one line now, not a 500 later.
-    await Console.Error.WriteLineAsync($"Lien could not start: {attestationSettings}");
+    await Console.Error.WriteLineAsync($"Lien could not start: {settingsProblem}");
     return 1;
 }
-await app.Services.GetRequiredService<AnswerKeys>().LoadAsync(app.Services);
-await app.Services.GetRequiredService<SigningKeys>().PublishMissingAsync(app.Services);
+await LoadKeysAsync(app.Services);
 if (demo) await app.AnnounceDemoAsync();
-
-app.UseExceptionHandler();
-app.UseStatusCodePages();
-app.UseAuthentication();
-app.UseAuthorization();
-
-app.MapOpenApi("/openapi/{documentName}.json");
-app.MapScalarApiReference("/reference");
-app.MapGet("/", () => Results.Redirect("/reference")).ExcludeFromDescription();
-app.MapLenders();
-app.MapDevices();
-app.MapPlans();
-app.MapPayments();
-app.MapLeases();
-app.MapCodes();
-app.MapAudit();
-app.MapDeviceTrust();
-app.MapAgentApi();
+// Before it listens, the server runs its hot paths on a throwaway server of its own (Lien:WarmUp), so its first
+// borrowers do not wait for the JIT and EF's query compiler.
+await WarmUp.RunAsync(app, async settings =>
+{
+    var throwaway = Build([], settings);
+    await throwaway.Services.MigrateStorageAsync();
+    await LoadKeysAsync(throwaway.Services);
+    return throwaway;
+});
 
 try
 {
@@ -87,6 +60,58 @@ catch (IOException e) when (e.InnerException is AddressInUseException)
     return AddressInUse(app.Urls.FirstOrDefault() ?? "its address"); // taken between the check and the start
 }
 return 0;
+
+// The whole server, services and routes: the one that serves and the warm-up's throwaway one are built alike.
+static WebApplication Build(string[] args, IEnumerable<KeyValuePair<string, string?>>? settings = null)
+{
+    var builder = WebApplication.CreateBuilder(args);
+    if (settings is not null) builder.Configuration.AddInMemoryCollection(settings);
+    builder.Services.AddSingleton(TimeProvider.System);
+    builder.Services.AddStorage(builder.Configuration, builder.Environment);
+    builder.Services.AddProblems();
+    builder.Services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
+    builder.Services.AddOpenApi();
+    builder.Services.AddAudit(builder.Configuration);
+    builder.Services.AddLenders();
+    builder.Services.AddDevices();
+    builder.Services.AddPlans();
+    builder.Services.AddPayments();
+    builder.Services.AddLeases();
+    builder.Services.AddCodes();
+    builder.Services.AddDeviceTrust(builder.Configuration);
+    builder.Services.AddAgentApi(builder.Configuration);
+    builder.Services.AddPush(builder.Configuration);
+    builder.Services.AddScheduling(builder.Configuration);
+
+    var app = builder.Build();
+    app.UseExceptionHandler();
+    app.UseStatusCodePages();
+    app.UseAuthentication();
+    app.UseAuthorization();
+
+    app.MapOpenApi("/openapi/{documentName}.json");
+    app.MapScalarApiReference("/reference");
+    app.MapGet("/", () => Results.Redirect("/reference")).ExcludeFromDescription();
+    app.MapReadiness();
+    app.MapLenders();
+    app.MapDevices();
+    app.MapPlans();
+    app.MapPayments();
+    app.MapLeases();
+    app.MapCodes();
+    app.MapAudit();
+    app.MapDeviceTrust();
+    app.MapAgentApi();
+    return app;
+}
+
+// The secrets every request may need, read (or made) once at start.
+static async Task LoadKeysAsync(IServiceProvider services)
+{
+    await services.GetRequiredService<DeviceTokens>().LoadAsync(services);
+    await services.GetRequiredService<AnswerKeys>().LoadAsync(services);
+    await services.GetRequiredService<SigningKeys>().PublishMissingAsync(services);
+}
 
 // Another program holds the port: one line saying so and how to choose another, not a stack trace.
 static int AddressInUse(string url)

@@ -66,6 +66,7 @@ public abstract class LienServer(Store store, bool realClock = false) : WebAppli
         builder.UseSetting("Database:Provider", Store == Store.Sqlite ? "sqlite" : "postgres");
         if (Store == Store.Postgres) builder.UseSetting("ConnectionStrings:Lien", PostgresConnection);
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        builder.UseSetting("Lien:WarmUp", "false"); // a test's server is new for one class: warming it would only slow the suite
         foreach (var (key, value) in ExtraSettings) builder.UseSetting(key, value);
         foreach (var (key, value) in TestAttestation.SettingsAsync().GetAwaiter().GetResult()) builder.UseSetting(key, value);
         builder.ConfigureTestServices(s =>

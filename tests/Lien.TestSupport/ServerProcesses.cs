@@ -21,7 +21,10 @@ public sealed partial class ServerProcesses : IAsyncDisposable
     private ServerProcesses() { }
 
     /// <summary>Settings every process gets, on top of the database's (e.g. <c>Lien__Stream__Heartbeat</c>).</summary>
-    public Dictionary<string, string> Environment { get; } = new() { ["Logging__LogLevel__Default"] = "Warning", ["ASPNETCORE_ENVIRONMENT"] = "Production" };
+    public Dictionary<string, string> Environment { get; } = new()
+    {
+        ["Logging__LogLevel__Default"] = "Warning", ["ASPNETCORE_ENVIRONMENT"] = "Production", ["Lien__WarmUp"] = "false", // tests/Lien.Server.Tests/Readiness warm up
+    };
 
     private string Connection => new NpgsqlConnectionStringBuilder(LienServer.PostgresAdmin) { Database = _database }.ConnectionString;
 

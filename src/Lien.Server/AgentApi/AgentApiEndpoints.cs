@@ -118,7 +118,8 @@ internal static class AgentApiEndpoints
     private static ProblemHttpResult Refused(string reason) => TypedResults.Problem(statusCode: 403, title: "Enrollment refused",
         detail: "Enrollment refused: " + reason, type: "https://lien.dev/problems/enrollment-refused");
 
-    private static async Task<Results<CheckInAnswer, ValidationProblem, ProblemHttpResult>> CheckIn(CheckInRequest? body, HttpRequest request, LienDb db,
+    // No LienDb parameter: a check-in that writes nothing (nearly all) rents no database context (CheckInReader.ReadAsync).
+    private static async Task<Results<CheckInAnswer, ValidationProblem, ProblemHttpResult>> CheckIn(CheckInRequest? body, HttpRequest request,
         CheckInReader reader, DeviceTokens tokens, AnswerKeys answerKeys, LastSeenRecorder lastSeen, AppliedLeases applied, TimeProvider time,
         CancellationToken ct)
     {
@@ -129,23 +130,27 @@ internal static class AgentApiEndpoints
         if (body?.Nonce is { } nonce && !IsNonce(nonce, 1))
             return new Errors().Add("nonce", "nonce must be base64url (no padding) of 1 to 64 bytes.").Problem();
         if (body is { AppliedSeq: < 0 }) return new Errors().Add("appliedSeq", "appliedSeq must be 0 or more.").Problem();
-        var auth = await reader.AuthenticateAsync(db, request.Headers.Authorization.ToString(), ct);
+        var services = request.HttpContext.RequestServices;
+        var auth = await reader.AuthenticateAsync(services, request.Headers.Authorization.ToString(), ct);
         if (auth.Row is not { } row) return auth.Problem(request.HttpContext.Response);
         var deviceId = auth.Id;
         var now = time.GetUtcNow();
         lastSeen.Saw(deviceId, now);
         if (body is { AppliedSeq: var seq } && seq > row.LeaseSeq)
         {
-            await applied.RefuseAsync(db, deviceId, ct);
+            await applied.RefuseAsync(services.GetRequiredService<LienDb>(), deviceId, ct);
             return AboveIssued(seq, row.LeaseSeq);
         }
         if (body is not null && body.AppliedSeq > row.AppliedSeq)
-            await applied.RecordAsync(db, deviceId, body.AppliedSeq, ct);
+            await applied.RecordAsync(services.GetRequiredService<LienDb>(), deviceId, body.AppliedSeq, ct);
         if (body?.PushToken is { Length: > 0 } push)
+        {
+            var db = services.GetRequiredService<LienDb>();
             using (await db.WriteGateAsync(ct))
                 await db.Devices.Where(d => d.Id == deviceId && (d.PushToken == null || d.PushToken != push)).ExecuteUpdateAsync(u => u.SetProperty(d => d.PushToken, push), ct);
+        }
         if (body?.WrongCodes is { } wrong && wrong != row.WrongCodes) // resolved only then: check-in allocates nothing it does not need
-            await request.HttpContext.RequestServices.GetRequiredService<WrongCodeReports>().RecordAsync(deviceId, row.TokenEpoch, row.WrongCodes, wrong, now, ct);
+            await services.GetRequiredService<WrongCodeReports>().RecordAsync(deviceId, row.TokenEpoch, row.WrongCodes, wrong, now, ct);
         return new CheckInAnswer(row.LeaseSeq, row.LeaseJws, CheckInAnswer.KeySet(row.KeySetJson),
             NextCheckIn(now, row.LeaseMode, row.LeaseUnlockedUntil), now, body?.Nonce, answerKeys, deviceId, row.TokenEpoch,
             tokens.DueForRenewal(auth.ExpiresUnix) ? tokens.Issue(deviceId, row.TokenEpoch) : null);
@@ -160,7 +165,7 @@ internal static class AgentApiEndpoints
         LienDb db, AppliedLeases applied, CancellationToken ct)
     {
         if (body.Seq < 1) return new Errors().Add("seq", "seq must be a lease seq, 1 or more.").Problem();
-        var auth = await reader.AuthenticateAsync(db, request.Headers.Authorization.ToString(), ct);
+        var auth = await reader.AuthenticateAsync(request.HttpContext.RequestServices, request.Headers.Authorization.ToString(), ct);
         if (auth.Row is not { } row) return auth.Problem(request.HttpContext.Response);
         if (body.Seq > row.LeaseSeq)
         {

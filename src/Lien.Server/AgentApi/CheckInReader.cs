@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Data;
 using Lien.Protocol;
 using Lien.Server.Storage;
 using Microsoft.Data.Sqlite;
@@ -30,31 +28,20 @@ internal sealed record CheckInRow(int TokenEpoch, long LeaseSeq, string LeaseJws
 
 /// <summary>
 /// The check-in's one read: the device's lease and its lender's key-set statement. On SQLite it bypasses EF — every fleet
-/// device checks in, so this is the server's hottest statement — and runs one prepared statement per connection of a
-/// small pool of its own, read-only, reading the file through mmap so all connections share the OS page cache instead
-/// of each warming a private one. On PostgreSQL a compiled EF query.
+/// device checks in, so this is the server's hottest statement — and runs on <see cref="SqliteReadThreads"/>, a few
+/// threads of its own with one prepared statement each, so a request never blocks a thread-pool thread on SQLite. On
+/// PostgreSQL a compiled EF query.
 /// </summary>
 internal sealed class CheckInReader(DeviceTokens tokens, RateLimits limits) : IDisposable
 {
-    private const int MaxIdle = 32;
-    private const string Sql = """
-        SELECT d."TokenEpoch", d."LeaseSeq", d."LeaseJws", d."LeaseMode", d."LeaseUnlockedUntil", d."AppliedSeq", l."KeySetJson", d."WrongCodes"
-        FROM "Devices" AS d
-        INNER JOIN "Lenders" AS l ON d."LenderId" = l."Id"
-        WHERE d."Id" = $id
-        LIMIT 1
-        """;
-
-    private readonly ConcurrentQueue<Statement> _idle = new();
-    private int _idleCount;
-    private string? _connectionString;
+    private SqliteReadThreads? _sqlite;
 
     /// <summary>
     /// The device an <c>Authorization: Device {token}</c> header names, with its row, when the token is genuine, unexpired
     /// and from the device's current enrollment, and the device is within its rate limit; otherwise why not. Every device
     /// endpoint authenticates through this. Neither a forged token nor an expired one costs a database read.
     /// </summary>
-    public async ValueTask<DeviceAuth> AuthenticateAsync(LienDb db, string authorization, CancellationToken ct)
+    public async ValueTask<DeviceAuth> AuthenticateAsync(IServiceProvider services, string authorization, CancellationToken ct)
     {
         switch (tokens.ReadHeader(authorization, out var deviceId, out var epoch, out var expires))
         {
@@ -63,93 +50,39 @@ internal sealed class CheckInReader(DeviceTokens tokens, RateLimits limits) : ID
         }
         // Counted only for a genuine token: nobody can spend another device's allowance.
         if (!limits.TryAcquire(RateLimitPolicy.DevicePerDevice, deviceId, out var retryAfter)) return new DeviceAuth(DeviceRefusal.RateLimited, RetryAfter: retryAfter);
-        return await ReadAsync(db, deviceId, ct) is { } row && row.TokenEpoch == epoch
+        return await ReadAsync(services, deviceId, ct) is { } row && row.TokenEpoch == epoch
             ? new DeviceAuth(DeviceRefusal.None, deviceId, row, expires)
             : new DeviceAuth(DeviceRefusal.Unknown);
     }
 
-    public ValueTask<CheckInRow?> ReadAsync(LienDb db, Guid deviceId, CancellationToken ct) => db switch
+    /// <summary>
+    /// The device's row. <paramref name="services"/> (the request's, or a scope's) give a <see cref="LienDb"/> only while
+    /// needed: on SQLite, once the reader threads run, a device request rents no database context at all.
+    /// </summary>
+    public ValueTask<CheckInRow?> ReadAsync(IServiceProvider services, Guid deviceId, CancellationToken ct) =>
+        Volatile.Read(ref _sqlite) is { } threads ? threads.ReadAsync(deviceId) : ReadAsync(services.GetRequiredService<LienDb>(), deviceId, ct);
+
+    private ValueTask<CheckInRow?> ReadAsync(LienDb db, Guid deviceId, CancellationToken ct) => db switch
     {
-        SqliteLienDb sqlite => ValueTask.FromResult(Read(sqlite, deviceId)),
+        SqliteLienDb sqlite => Threads(sqlite).ReadAsync(deviceId),
         PostgresLienDb postgres => new ValueTask<CheckInRow?>(CheckInQuery<PostgresLienDb>.Run(postgres, deviceId, ct)),
         _ => throw new NotSupportedException($"No check-in read for {db.GetType().Name}."),
     };
 
-    private CheckInRow? Read(SqliteLienDb db, Guid deviceId)
+    // Started by the first read, which knows the database: a server on PostgreSQL never starts them.
+    private SqliteReadThreads Threads(SqliteLienDb db)
     {
-        var statement = Rent(db);
-        try
+        if (Volatile.Read(ref _sqlite) is { } started) return started;
+        var threads = new SqliteReadThreads(SqliteDirect.ConnectionString(db), Math.Clamp(Environment.ProcessorCount, 1, 4));
+        if (Interlocked.CompareExchange(ref _sqlite, threads, null) is { } other)
         {
-            statement.Id.Value = deviceId;
-            CheckInRow? row = null;
-            using (var r = statement.Command.ExecuteReader(CommandBehavior.SingleRow))
-                if (r.Read())
-                    row = new CheckInRow(r.GetInt32(0), r.GetInt64(1), r.GetString(2), Enum.Parse<LeaseMode>(r.GetString(3)),
-                        r.IsDBNull(4) ? null : SqliteDirect.Instant(r.GetInt64(4)), r.GetInt64(5), r.GetString(6), r.GetInt32(7));
-            Return(statement);
-            return row;
+            threads.Dispose();
+            return other;
         }
-        catch
-        {
-            statement.Dispose();
-            throw;
-        }
+        return threads;
     }
 
-    private Statement Rent(SqliteLienDb db)
-    {
-        if (_idle.TryDequeue(out var statement))
-        {
-            Interlocked.Decrement(ref _idleCount);
-            return statement;
-        }
-        return new Statement(_connectionString ??= SqliteDirect.ConnectionString(db));
-    }
-
-    private void Return(Statement statement)
-    {
-        if (Interlocked.Increment(ref _idleCount) <= MaxIdle)
-        {
-            _idle.Enqueue(statement);
-            return;
-        }
-        Interlocked.Decrement(ref _idleCount);
-        statement.Dispose();
-    }
-
-    public void Dispose()
-    {
-        while (_idle.TryDequeue(out var statement)) statement.Dispose();
-    }
-
-    private sealed class Statement : IDisposable
-    {
-        public readonly SqliteConnection Connection;
-        public readonly SqliteCommand Command;
-        public readonly SqliteParameter Id;
-
-        public Statement(string connectionString)
-        {
-            Connection = new SqliteConnection(connectionString);
-            Connection.Open();
-            using (var pragmas = Connection.CreateCommand())
-            {
-                // query_only: this connection can never write. mmap: page reads are memory reads from the OS cache.
-                pragmas.CommandText = "PRAGMA query_only = 1; PRAGMA mmap_size = 2147418112; PRAGMA cache_size = -8192;";
-                pragmas.ExecuteNonQuery();
-            }
-            Command = Connection.CreateCommand();
-            Command.CommandText = Sql;
-            Id = Command.Parameters.Add("$id", SqliteType.Text);
-            Command.Prepare();
-        }
-
-        public void Dispose()
-        {
-            Command.Dispose();
-            Connection.Dispose();
-        }
-    }
+    public void Dispose() => _sqlite?.Dispose();
 
     // The compiled query for PostgreSQL: the hot path skips LINQ translation entirely.
     private static class CheckInQuery<TDb> where TDb : LienDb

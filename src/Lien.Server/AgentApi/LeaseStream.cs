@@ -13,14 +13,14 @@ internal static class LeaseStream
     private static async Task<DeviceAuth> AuthenticateAsync(HttpRequest request, CheckInReader reader, IServiceScopeFactory scopes, CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
-        return await reader.AuthenticateAsync(scope.ServiceProvider.GetRequiredService<LienDb>(), request.Headers.Authorization.ToString(), ct);
+        return await reader.AuthenticateAsync(scope.ServiceProvider, request.Headers.Authorization.ToString(), ct);
     }
 
     // A short scope per read (the check-in's prepared read): an idle stream holds no database connection or context.
     private static async Task<CheckInRow?> ReadAsync(CheckInReader reader, IServiceScopeFactory scopes, Guid id, CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
-        return await reader.ReadAsync(scope.ServiceProvider.GetRequiredService<LienDb>(), id, ct);
+        return await reader.ReadAsync(scope.ServiceProvider, id, ct);
     }
 
     public static async Task<IResult> Stream(HttpContext http, long? appliedSeq, CheckInReader reader, IServiceScopeFactory scopes,

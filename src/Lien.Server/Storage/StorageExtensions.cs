@@ -74,17 +74,31 @@ internal static class StorageExtensions
     }
 
     /// <summary>
-    /// SQLite calls are synchronous: each one in flight holds a thread-pool thread, which would otherwise start from as
-    /// many threads as cores and, after a lull, add one only every half second while requests queue (a second or more of
-    /// added latency when payments resume). <c>Lien:Sqlite:MinThreads</c> (default 16) threads are kept ready instead.
+    /// SQLite calls are synchronous: one run on a thread-pool thread holds it for the whole call, and the pool, which
+    /// starts from one thread per core, adds one only every half second when all are held. The device API's reads run
+    /// on threads of their own (<c>AgentApi/SqliteReadThreads</c>) and writes queue on the writer gate, so the pool keeps
+    /// the runtime's own minimum by default: every thread kept ready beyond the cores is one the pool runs at once when
+    /// requests queue, and on two cores shared with SQLite and the load that cost a third of the check-in rate.
+    /// <c>Lien:Sqlite:MinThreads</c> (1 to 1024) raises it where the pool's threads are held long (a slow disk).
     /// </summary>
     private static void ReserveThreads(IConfiguration config)
     {
-        var wanted = config.GetValue("Lien:Sqlite:MinThreads", 16);
-        if (wanted is < 1 or > 1024) throw new InvalidOperationException($"Lien:Sqlite:MinThreads {wanted} must be between 1 and 1024.");
+        if (MinThreads(config) is not { } wanted) return; // unset, or refused at start by ThreadsProblem
         ThreadPool.GetMinThreads(out var workers, out var io);
         if (workers < wanted) ThreadPool.SetMinThreads(wanted, io);
     }
+
+    /// <summary>What is wrong with <c>Lien:Sqlite:MinThreads</c>, in one sentence, or null: the server does not start with it.</summary>
+    public static string? ThreadsProblem(IConfiguration config) =>
+        config[MinThreadsSetting] is { } setting && MinThreads(config) is null
+            ? $"{MinThreadsSetting} '{setting}' must be a whole number from 1 to 1024, or unset (one thread per core)."
+            : null;
+
+    private const string MinThreadsSetting = "Lien:Sqlite:MinThreads";
+
+    private static int? MinThreads(IConfiguration config) =>
+        config[MinThreadsSetting] is { } setting && int.TryParse(setting, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n)
+            && n is >= 1 and <= 1024 ? n : null;
 
     /// <summary>Secures the data folder, then creates or migrates the schema. Runs before the server takes requests.</summary>
     public static async Task MigrateStorageAsync(this IServiceProvider services)

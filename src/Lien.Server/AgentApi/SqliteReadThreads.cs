@@ -1,0 +1,175 @@
+using System.Collections.Concurrent;
+using System.Data;
+using System.Threading.Tasks.Sources;
+using Lien.Protocol;
+using Microsoft.Data.Sqlite;
+
+namespace Lien.Server.AgentApi;
+
+/// <summary>
+/// The device API's SQLite reads (<see cref="CheckInReader"/>: check-ins, acks, streams) on a few threads of their own,
+/// each with one read-only connection and the prepared statement. SQLite calls are synchronous: run on the request's
+/// thread, each would hold a thread-pool thread for its whole call, and under load the pool would either starve (it adds
+/// a thread only every half second) or, kept large, run more ready threads than there are cores. Here a request queues
+/// its read and gives its thread back; the reader threads drain the queue and hand each row back to the thread pool.
+/// Few connections also matter to SQLite itself: every write to the database makes each reading connection drop its
+/// page cache and its memory map of the file at its next read, so the fewer connections, the less is mapped again.
+/// </summary>
+internal sealed class SqliteReadThreads : IDisposable
+{
+    private const string Sql = """
+        SELECT d."TokenEpoch", d."LeaseSeq", d."LeaseJws", d."LeaseMode", d."LeaseUnlockedUntil", d."AppliedSeq", l."KeySetJson", d."WrongCodes"
+        FROM "Devices" AS d
+        INNER JOIN "Lenders" AS l ON d."LenderId" = l."Id"
+        WHERE d."Id" = $id
+        LIMIT 1
+        """;
+
+    private readonly string _connectionString;
+    private readonly ConcurrentQueue<PendingRead> _queue = new();
+    private readonly ConcurrentBag<PendingRead> _spare = [];
+    private readonly object _gate = new(); // Monitor.Wait and Pulse, which System.Threading.Lock has not
+    private readonly Thread[] _threads;
+    private int _sleeping;
+    private volatile bool _stopping;
+
+    public SqliteReadThreads(string connectionString, int threads)
+    {
+        _connectionString = connectionString;
+        _threads = new Thread[threads];
+        for (var i = 0; i < threads; i++)
+        {
+            _threads[i] = new Thread(Run) { IsBackground = true, Name = $"Lien SQLite reader {i + 1}" };
+            _threads[i].Start();
+        }
+    }
+
+    /// <summary>The check-in row of <paramref name="deviceId"/>, read on a reader thread; the caller continues on the thread pool.</summary>
+    public ValueTask<CheckInRow?> ReadAsync(Guid deviceId)
+    {
+        ObjectDisposedException.ThrowIf(_stopping, this);
+        if (!_spare.TryTake(out var read)) read = new PendingRead(this);
+        read.DeviceId = deviceId;
+        var task = read.Task;
+        _queue.Enqueue(read);
+        // Enqueue is a full fence, as is a reader's increment before it looks at the queue again: either it sees this
+        // read, or this sees it asleep and wakes it.
+        if (Volatile.Read(ref _sleeping) > 0)
+            lock (_gate) Monitor.Pulse(_gate);
+        return task;
+    }
+
+    private void Run()
+    {
+        Statement? statement = null;
+        try
+        {
+            while (true)
+            {
+                while (_queue.TryDequeue(out var read))
+                {
+                    try
+                    {
+                        statement ??= new Statement(_connectionString);
+                        read.Complete(statement.Read(read.DeviceId));
+                    }
+                    catch (Exception e)
+                    {
+                        // A connection that failed is not trusted again: the next read opens a fresh one.
+                        statement?.Dispose();
+                        statement = null;
+                        read.Fail(e);
+                    }
+                }
+                lock (_gate)
+                {
+                    Interlocked.Increment(ref _sleeping);
+                    if (_queue.IsEmpty && !_stopping) Monitor.Wait(_gate);
+                    Interlocked.Decrement(ref _sleeping);
+                }
+                if (_stopping) break;
+            }
+        }
+        finally
+        {
+            statement?.Dispose();
+            while (_queue.TryDequeue(out var read)) read.Fail(new ObjectDisposedException(nameof(SqliteReadThreads)));
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_stopping) return;
+        _stopping = true;
+        lock (_gate) Monitor.PulseAll(_gate);
+        foreach (var thread in _threads) thread.Join();
+    }
+
+    /// <summary>One queued read, reused: its continuation always runs on the thread pool, never on a reader thread.</summary>
+    private sealed class PendingRead(SqliteReadThreads owner) : IValueTaskSource<CheckInRow?>
+    {
+        private ManualResetValueTaskSourceCore<CheckInRow?> _core = new() { RunContinuationsAsynchronously = true };
+        public Guid DeviceId;
+
+        public ValueTask<CheckInRow?> Task => new(this, _core.Version);
+        public void Complete(CheckInRow? row) => _core.SetResult(row);
+        public void Fail(Exception e) => _core.SetException(e);
+
+        public CheckInRow? GetResult(short token)
+        {
+            try
+            {
+                return _core.GetResult(token);
+            }
+            finally
+            {
+                _core.Reset();
+                owner._spare.Add(this);
+            }
+        }
+
+        public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+        public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+            _core.OnCompleted(continuation, state, token, flags);
+    }
+
+    private sealed class Statement : IDisposable
+    {
+        private readonly SqliteConnection _connection;
+        private readonly SqliteCommand _command;
+        private readonly SqliteParameter _id;
+
+        public Statement(string connectionString)
+        {
+            _connection = new SqliteConnection(connectionString);
+            _connection.Open();
+            using (var pragmas = _connection.CreateCommand())
+            {
+                // query_only: this connection can never write. mmap: page reads are memory reads from the OS cache.
+                pragmas.CommandText = "PRAGMA query_only = 1; PRAGMA mmap_size = 2147418112; PRAGMA cache_size = -8192;";
+                pragmas.ExecuteNonQuery();
+            }
+            _command = _connection.CreateCommand();
+            _command.CommandText = Sql;
+            _id = _command.Parameters.Add("$id", SqliteType.Text);
+            _command.Prepare();
+        }
+
+        public CheckInRow? Read(Guid deviceId)
+        {
+            _id.Value = deviceId;
+            using var r = _command.ExecuteReader(CommandBehavior.SingleRow);
+            return r.Read()
+                ? new CheckInRow(r.GetInt32(0), r.GetInt64(1), r.GetString(2), Enum.Parse<LeaseMode>(r.GetString(3)),
+                    r.IsDBNull(4) ? null : SqliteDirect.Instant(r.GetInt64(4)), r.GetInt64(5), r.GetString(6), r.GetInt32(7))
+                : null;
+        }
+
+        public void Dispose()
+        {
+            _command.Dispose();
+            _connection.Dispose();
+        }
+    }
+}

@@ -1,0 +1,189 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Lien.Protocol;
+using Lien.Server.Lenders;
+using Lien.Server.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Lien.Server.Readiness;
+
+/// <summary>
+/// Before the server listens, its hot paths run on a throwaway server of its own: the same services and routes
+/// (<c>Program.Build</c>) on a fresh SQLite database in a temporary folder under a key of its own, listening on a loopback
+/// port of its own. A few phones enroll, open their streams, and each pays, receives its lease, acknowledges it and checks
+/// in, over real HTTP. What carries over is only what the process shares: compiled code (the JIT's tiers and the
+/// PGO they gather) and EF Core's compiled queries and model. No lender, device or row of the real database is read or
+/// written, and the folder is deleted after. A failed warm-up is logged and the server starts anyway.
+/// </summary>
+internal static class WarmUp
+{
+    private const int Phones = 4;
+    private const int CheckInsPerPayment = 4;
+    // At least this many payments per phone, each method on the way called past the JIT's 30 calls per tier; then on
+    // until the JIT has almost nothing left to compile, so the hot paths reach their last tier here, not under the
+    // first borrowers (perf: without it a tenth of the first seconds' CPU went to tiering up).
+    private const int MinPaymentsPerPhone = 40;
+    private const int JitQuietRate = 20;
+    private static readonly TimeSpan SoftBudget = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan Budget = TimeSpan.FromSeconds(30);
+
+    /// <summary>What is wrong with <c>Lien:WarmUp</c> (true or false, default true), in one sentence, or null: the server does not start with it.</summary>
+    public static string? SettingsProblem(IConfiguration config) => Enabled(config) is null ? $"Lien:WarmUp '{config[Setting]}' must be true or false." : null;
+
+    private const string Setting = "Lien:WarmUp";
+
+    // Read by hand rather than bound, so a bad value is named in one line (SettingsProblem) instead of a binder's stack trace.
+    private static bool? Enabled(IConfiguration config) => config[Setting] is not { } value ? true : bool.TryParse(value, out var on) ? on : null;
+
+    /// <summary>Runs the warm-up when <c>Lien:WarmUp</c> is on; <paramref name="buildThrowaway"/> makes a migrated, keyed server from settings.</summary>
+    public static async Task RunAsync(WebApplication app, Func<IReadOnlyDictionary<string, string?>, Task<WebApplication>> buildThrowaway)
+    {
+        if (Enabled(app.Configuration) != true) return;
+        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(WarmUp));
+        var time = app.Services.GetRequiredService<TimeProvider>();
+        var started = time.GetTimestamp();
+        var folder = Path.Combine(Path.GetTempPath(), "lien-warm-up-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            using var budget = new CancellationTokenSource(Budget, time);
+            var payments = await RunThrowawayAsync(folder, buildThrowaway, time, budget.Token);
+            log.LogInformation("Warmed up in {Seconds:F1} s on a throwaway database: {Payments} payments streamed, acknowledged and checked in.",
+                time.GetElapsedTime(started).TotalSeconds, payments);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            log.LogWarning(e, "The warm-up failed after {Seconds:F1} s; the server starts without it (its first requests are slower).",
+                time.GetElapsedTime(started).TotalSeconds);
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools(); // only idle connections: the throwaway file's, so its folder can go
+            try
+            {
+                if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+            }
+            catch (IOException e)
+            {
+                log.LogWarning(e, "Could not delete the warm-up's folder {Folder}.", folder);
+            }
+        }
+    }
+
+    private static async Task<int> RunThrowawayAsync(string folder, Func<IReadOnlyDictionary<string, string?>, Task<WebApplication>> buildThrowaway, TimeProvider time, CancellationToken ct)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Database:Provider"] = "sqlite",
+            ["ConnectionStrings:Lien"] = "",
+            ["Lien:DataDir"] = folder,
+            ["Lien:MasterKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+            [Setting] = "false",
+            ["Lien:RateLimits:DevicePerDevice:Limit"] = "0", // off: each warm-up phone is busier than any real one
+            ["urls"] = "http://127.0.0.1:0",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        await using var throwaway = await buildThrowaway(settings);
+        await throwaway.StartAsync(ct);
+        try
+        {
+            string adminKey;
+            await using (var scope = throwaway.Services.CreateAsyncScope())
+            {
+                var lenderSettings = new LenderSettings("Warm-up", null, null, null, null, "Africa/Nairobi", "KES", "standard", null,
+                    EnrollmentPolicy: EnrollmentPolicy.Open);
+                var db = scope.ServiceProvider.GetRequiredService<LienDb>();
+                (_, adminKey) = await db.InTransactionAsync(() => scope.ServiceProvider.GetRequiredService<LenderSetup>().CreateAsync(lenderSettings, "warm-up", ct), ct);
+            }
+            using var http = new HttpClient { BaseAddress = new Uri(throwaway.Urls.First()), Timeout = Budget };
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", adminKey);
+            var imeis = Enumerable.Range(0, Phones).Select(i => Imei.WithCheckDigit(string.Create(CultureInfo.InvariantCulture, $"35999999{i:000000}"))).ToArray();
+            var imported = await Json(await http.PostAsync("/v1/devices/import", new StringContent("imei\n" + string.Join('\n', imeis), Encoding.UTF8, "text/csv"), ct), ct);
+            var deviceIds = imported.GetProperty("devices").EnumerateArray().Select(d => d.GetProperty("id").GetGuid()).ToArray();
+            var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
+            using var enough = new CancellationTokenSource();
+            var phones = deviceIds.Zip(imeis).Select((device, i) => PhoneAsync(http, device.First, device.Second, i, today, enough.Token, ct)).ToArray();
+            await UntilJitQuietAsync(time, ct);
+            await enough.CancelAsync();
+            return (await Task.WhenAll(phones)).Sum();
+        }
+        finally
+        {
+            await throwaway.StopAsync(CancellationToken.None);
+        }
+    }
+
+    // One phone: a plan overdue (so every payment changes its lease), enrolled, streaming; then pay, receive, ack, check in.
+    // The JIT has (nearly) nothing left to do for what the phones run: fewer than JitQuietRate methods compiled over the
+    // last second (sampled every quarter second; EF Core alone makes thousands of methods, each compiled once per tier).
+    // Or SoftBudget has passed: then the rest tiers up under real traffic, as it would have without the warm-up.
+    private static async Task UntilJitQuietAsync(TimeProvider time, CancellationToken ct)
+    {
+        var started = time.GetTimestamp();
+        var window = new Queue<long>([System.Runtime.JitInfo.GetCompiledMethodCount()]);
+        while (time.GetElapsedTime(started) < SoftBudget)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(250), time, ct);
+            window.Enqueue(System.Runtime.JitInfo.GetCompiledMethodCount());
+            if (window.Count > 5 && window.Dequeue() is var second && window.Last() - second < JitQuietRate) return;
+        }
+    }
+
+    private static async Task<int> PhoneAsync(HttpClient http, Guid deviceId, string imei, int phone, DateOnly today, CancellationToken enough, CancellationToken ct)
+    {
+        var plan = await Json(await http.PostAsJsonAsync("/v1/plans", new
+        {
+            deviceId, price = 1_200_000, currency = "KES", generate = new { count = 12, frequency = "Monthly", firstDueDate = today.AddDays(-40) },
+        }, ct), ct);
+        var planId = plan.GetProperty("id").GetGuid();
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var challenge = await Json(await http.PostAsJsonAsync("/v1/device/enroll/challenge", new { }, ct), ct);
+        var enrolled = await Json(await http.PostAsJsonAsync("/v1/device/enroll", EnrollmentProof.Sign([imei], key,
+            challenge.GetProperty("serverTime").GetDateTimeOffset().ToUnixTimeSeconds(), EnrollmentProof.NewNonce(),
+            challenge.GetProperty("challenge").GetString()!), LeaseClaims.Json, ct), ct);
+        var device = new AuthenticationHeaderValue("Device", enrolled.GetProperty("deviceToken").GetString());
+        var seq = enrolled.GetProperty("seq").GetInt64();
+
+        using var open = new HttpRequestMessage(HttpMethod.Get, $"/v1/device/stream?appliedSeq={seq}") { Headers = { Authorization = device } };
+        using var stream = await http.SendAsync(open, HttpCompletionOption.ResponseHeadersRead, ct);
+        stream.EnsureSuccessStatusCode();
+        using var lines = new StreamReader(await stream.Content.ReadAsStreamAsync(ct));
+        var i = 0;
+        for (; i < MinPaymentsPerPhone || !enough.IsCancellationRequested; i++)
+        {
+            (await http.PostAsJsonAsync("/v1/payments", new
+            {
+                planId, amount = 100, currency = "KES", provider = "warm-up", providerTransactionId = string.Create(CultureInfo.InvariantCulture, $"warm-up-{phone}-{i}"),
+            }, ct)).EnsureSuccessStatusCode();
+            while (await lines.ReadLineAsync(ct) is { } line)
+                if (line.StartsWith("data: ", StringComparison.Ordinal)
+                    && JsonDocument.Parse(line[6..]).RootElement.GetProperty("seq").GetInt64() is var streamed && streamed > seq)
+                {
+                    seq = streamed;
+                    break;
+                }
+            await SendAsync(http, "/v1/device/ack", new { seq }, device, ct);
+            for (var c = 0; c < CheckInsPerPayment; c++) await SendAsync(http, "/v1/device/checkin", new { appliedSeq = seq }, device, ct);
+        }
+        return i;
+    }
+
+    private static async Task SendAsync(HttpClient http, string path, object body, AuthenticationHeaderValue device, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body), Headers = { Authorization = device } };
+        using var response = await http.SendAsync(request, ct);
+        response.EnsureSuccessStatusCode();
+    }
+
+    private static async Task<JsonElement> Json(HttpResponseMessage response, CancellationToken ct)
+    {
+        using (response)
+        {
+            if (!response.IsSuccessStatusCode)
+                throw new InvalidOperationException($"{response.RequestMessage?.RequestUri?.AbsolutePath} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(ct)}");
+            return (await response.Content.ReadFromJsonAsync<JsonElement>(ct)).Clone();
+        }
+    }
+}

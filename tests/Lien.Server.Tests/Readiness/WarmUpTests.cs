@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using Microsoft.Data.Sqlite;
+
+namespace Lien.Server.Tests.Readiness;
+
+/// <summary>
+/// The warm-up (<c>Lien:WarmUp</c>, on by default) as an operator meets it: the real server in a process of its own runs its
+/// hot paths on a throwaway database before it listens, and leaves nothing behind in its own database or anywhere else.
+/// </summary>
+public sealed class WarmUpTests : IDisposable
+{
+    private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "lien-warm-up-test-" + Guid.NewGuid().ToString("N"));
+    private readonly string _tempDir = Path.Combine(Path.GetTempPath(), "lien-warm-up-tmp-" + Guid.NewGuid().ToString("N"));
+
+    [Fact]
+    public async Task Start_Default_WarmsUpBeforeListeningAndWritesNothingAnyLenderSees()
+    {
+        Directory.CreateDirectory(_tempDir);
+        var port = ServerProcesses.FreePort();
+        var output = new StringBuilder();
+        using var process = ServerProcess.Start(["--urls", $"http://127.0.0.1:{port}"],
+            new Dictionary<string, string> { ["Lien__DataDir"] = _dataDir, ["TMPDIR"] = _tempDir + "/" });
+        process.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        process.BeginOutputReadLine();
+        try
+        {
+            using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            var ready = await ReadyAsync(client, process);
+            Assert.Equal("ready", ready);
+            var log = await LoggedAsync(output, "Now listening on");
+            var warmedUp = log.IndexOf("Warmed up in", StringComparison.Ordinal);
+            Assert.True(warmedUp >= 0, "no warm-up was logged:\n" + log);
+            Assert.True(warmedUp < log.IndexOf("Now listening on", StringComparison.Ordinal), "the server listened before its warm-up ended:\n" + log);
+            Assert.Matches(@"Warmed up in [0-9.]+ s on a throwaway database: [0-9]+ payments streamed, acknowledged and checked in", log);
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+        }
+
+        // The server's own database holds no trace of the warm-up's lender, phones, payments or audit events.
+        await using (var db = new SqliteConnection($"Data Source={Path.Combine(_dataDir, "lien.db")};Pooling=False"))
+        {
+            await db.OpenAsync(TestContext.Current.CancellationToken);
+            foreach (var table in new[] { "Lenders", "ApiKeys", "Devices", "Plans", "Payments", "Leases", "AuditEvents", "DeviceSightings" })
+            {
+                await using var count = db.CreateCommand();
+                count.CommandText = $"SELECT COUNT(*) FROM \"{table}\"";
+                Assert.True(0L == (long)(await count.ExecuteScalarAsync(TestContext.Current.CancellationToken))!, $"{table} has rows after the warm-up");
+            }
+        }
+        // And its throwaway folder is gone (the runtime's own diagnostic pipes may stay in the temporary folder).
+        Assert.Empty(Directory.GetDirectories(_tempDir, "lien-warm-up-*"));
+    }
+
+    [Theory]
+    [InlineData("maybe")]
+    [InlineData("1")]
+    public async Task Start_WarmUpNeitherTrueNorFalse_ExitsWithOneLineNamingIt(string value)
+    {
+        var (code, _, stderr) = await ServerProcess.RunAsync(["--urls", "http://127.0.0.1:0"],
+            new Dictionary<string, string> { ["Lien__DataDir"] = _dataDir, ["Lien__WarmUp"] = value });
+        Assert.Equal(1, code);
+        var line = Assert.Single(stderr.Trim().Split('\n'));
+        Assert.Contains($"Lien:WarmUp '{value}' must be true or false", line);
+    }
+
+    private static async Task<string> ReadyAsync(HttpClient client, Process process)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromMinutes(2))
+        {
+            Assert.False(process.HasExited, "the server exited");
+            try
+            {
+                using var answer = await client.GetAsync("/readyz", TestContext.Current.CancellationToken);
+                if (answer.StatusCode == HttpStatusCode.OK) return await answer.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+            }
+            catch (HttpRequestException)
+            {
+                // not listening yet: warming up
+            }
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+        throw new TimeoutException("the server never answered /readyz");
+    }
+
+    // What the server has printed, once it holds `text` (its log reaches the pipe a moment after it happens).
+    private static async Task<string> LoggedAsync(StringBuilder output, string text)
+    {
+        for (var i = 0; i < 100; i++)
+        {
+            lock (output)
+                if (output.ToString().Contains(text, StringComparison.Ordinal)) return output.ToString();
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+        lock (output) return output.ToString();
+    }
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        foreach (var dir in new[] { _dataDir, _tempDir })
+            if (Directory.Exists(dir)) Directory.Delete(dir, true);
+    }
+}
