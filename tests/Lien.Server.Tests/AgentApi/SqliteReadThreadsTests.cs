@@ -19,11 +19,8 @@ public sealed class SqliteReadThreadsTests(SqliteServer server) : IClassFixture<
         var device = await a.Admin.RegisterAsync();
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var enrolled = await server.Client().EnrollAsync(key, device.Str("imei"));
-        string connectionString;
-        await using (var scope = server.Services.CreateAsyncScope())
-            connectionString = SqliteDirect.ConnectionString((SqliteLienDb)scope.ServiceProvider.GetRequiredService<LienDb>());
 
-        using var threads = new SqliteReadThreads(connectionString, 2);
+        using var threads = new SqliteReadThreads(await ConnectionStringAsync(), 2);
         var reads = await Task.WhenAll(Enumerable.Range(0, 400).Select(async i =>
         {
             var row = await threads.ReadAsync(i % 2 == 0 ? enrolled.DeviceId : Guid.NewGuid());
@@ -41,12 +38,16 @@ public sealed class SqliteReadThreadsTests(SqliteServer server) : IClassFixture<
     [Fact]
     public async Task ReadAsync_AfterDispose_Refused()
     {
-        string connectionString;
-        await using (var scope = server.Services.CreateAsyncScope())
-            connectionString = SqliteDirect.ConnectionString((SqliteLienDb)scope.ServiceProvider.GetRequiredService<LienDb>());
-        var threads = new SqliteReadThreads(connectionString, 1);
+        var threads = new SqliteReadThreads(await ConnectionStringAsync(), 1);
         Assert.Null(await threads.ReadAsync(Guid.NewGuid()));
         threads.Dispose();
         Assert.Throws<ObjectDisposedException>(() => threads.ReadAsync(Guid.NewGuid()));
+    }
+
+    // The server's database, as the device API's own connections open it.
+    private async Task<string> ConnectionStringAsync()
+    {
+        await using var scope = server.Services.CreateAsyncScope();
+        return SqliteDirect.ConnectionString((SqliteLienDb)scope.ServiceProvider.GetRequiredService<LienDb>());
     }
 }
