@@ -62,6 +62,9 @@ internal static class FleetSeed
         var (lender, _) = await db.InTransactionAsync(() =>
             scope.ServiceProvider.GetRequiredService<LenderSetup>().CreateAsync(settings, "bench"));
         var key = await SigningKeys.ActiveAsync(db, lender.Id, default);
+        // The rows below are written on a connection of the seed's own, in another journal mode: the file to itself.
+        await scope.ServiceProvider.GetRequiredService<SqliteWriter>().CloseAsync(default);
+        SqliteConnection.ClearAllPools();
         // What registration decides for a device without a plan: its first lease, Unlocked.
         var decision = Policy.Evaluate(new PolicyInput(lender.Terms(), null, 0, false, null), now);
         var screenJson = JsonSerializer.Serialize(decision.Screen, LeaseClaims.Json);

@@ -183,6 +183,17 @@ internal sealed class SqliteWriter(string connectionString, SqlitePragmas pragma
         return new Turn(_gate);
     }
 
+    /// <summary>
+    /// Commits what is open and closes the writer's connection (the next unit opens it again): for a tool that needs the
+    /// file to itself, e.g. to change its journal mode, which SQLite allows only with no other connection open.
+    /// </summary>
+    public async Task CloseAsync(CancellationToken ct)
+    {
+        using var turn = await EnterAsync(ct);
+        _connection?.Dispose();
+        _connection = null;
+    }
+
     private sealed class Turn(SemaphoreSlim gate) : IDisposable
     {
         private int _released;
