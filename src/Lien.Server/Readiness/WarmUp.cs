@@ -60,7 +60,7 @@ internal static class WarmUp
         }
         finally
         {
-            SqliteConnection.ClearAllPools(); // only idle connections: the throwaway file's, so its folder can go
+            SqliteConnection.ClearAllPools(); // idle pooled connections only (the real database's reopen when used), so the folder can go
             try
             {
                 if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);

@@ -75,23 +75,26 @@ internal static class StorageExtensions
 
     /// <summary>
     /// SQLite calls are synchronous: one run on a thread-pool thread holds it for the whole call, and the pool, which
-    /// starts from one thread per core, adds one only every half second when all are held. The device API's reads run
-    /// on threads of their own (<c>AgentApi/SqliteReadThreads</c>) and writes queue on the writer gate, so the pool keeps
-    /// the runtime's own minimum by default: every thread kept ready beyond the cores is one the pool runs at once when
-    /// requests queue, and on two cores shared with SQLite and the load that cost a third of the check-in rate.
-    /// <c>Lien:Sqlite:MinThreads</c> (1 to 1024) raises it where the pool's threads are held long (a slow disk).
+    /// starts from one thread per core, adds one only every half second when all are held. The device API's reads run on
+    /// threads of their own (<c>AgentApi/SqliteReadThreads</c>), but the payment path's EF work on SQLite still holds
+    /// pool threads: without a reserve, payments after a lull stalled 1-3 s again (the latency bench's first seconds, two
+    /// runs of four). So up to <c>Lien:Sqlite:MinThreads</c> (default 16, 1 to 1024) threads may run before the pool
+    /// waits. While check-in reads ran on the pool the reserve cost a third of their rate on two cores; with the reads
+    /// on their own threads it no longer measurably does.
     /// </summary>
     private static void ReserveThreads(IConfiguration config)
     {
-        if (MinThreads(config) is not { } wanted) return; // unset, or refused at start by ThreadsProblem
+        var wanted = MinThreads(config) ?? DefaultMinThreads; // a bad value is refused at start by ThreadsProblem
         ThreadPool.GetMinThreads(out var workers, out var io);
         if (workers < wanted) ThreadPool.SetMinThreads(wanted, io);
     }
 
+    private const int DefaultMinThreads = 16;
+
     /// <summary>What is wrong with <c>Lien:Sqlite:MinThreads</c>, in one sentence, or null: the server does not start with it.</summary>
     public static string? ThreadsProblem(IConfiguration config) =>
         config[MinThreadsSetting] is { } setting && MinThreads(config) is null
-            ? $"{MinThreadsSetting} '{setting}' must be a whole number from 1 to 1024, or unset (one thread per core)."
+            ? $"{MinThreadsSetting} '{setting}' must be a whole number from 1 to 1024 (default {DefaultMinThreads})."
             : null;
 
     private const string MinThreadsSetting = "Lien:Sqlite:MinThreads";

@@ -1,6 +1,6 @@
 namespace Lien.Server.Tests.Storage;
 
-/// <summary><c>Lien:Sqlite:MinThreads</c>: unset by default (the runtime's one thread per core); a value that cannot work stops the start with one line.</summary>
+/// <summary><c>Lien:Sqlite:MinThreads</c> (default 16): a value that cannot work stops the start with one line.</summary>
 public sealed class MinThreadsSettingTests : IDisposable
 {
     private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "lien-min-threads-" + Guid.NewGuid().ToString("N"));
