@@ -33,7 +33,8 @@ if (!await MasterKeyCheck.FitsAsync(app.Services))
 }
 // A setting that cannot work stops the start with one line (a trusted-roots file that cannot be read would fail every
 // attested enrollment: one line now, not a 500 later).
-if ((AttestationCheck.SettingsProblem(app.Services) ?? WarmUp.SettingsProblem(app.Configuration) ?? StorageExtensions.ThreadsProblem(app.Configuration))
+if ((AttestationCheck.SettingsProblem(app.Services) ?? WarmUp.SettingsProblem(app.Configuration) ?? StorageExtensions.ThreadsProblem(app.Configuration)
+    ?? ApiKeyCache.SettingsProblem(app.Configuration))
     is { } settingsProblem)
 {
     await Console.Error.WriteLineAsync($"Lien could not start: {settingsProblem}");

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Lien.Protocol;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Lien.Server.Tests;
@@ -71,6 +72,13 @@ public abstract class DeviceApiTests(LienServer server)
         Assert.Equal(newer.Seq, view.Long("appliedSeq"));
         Assert.NotNull(view.GetProperty("enrolledAt").GetString());
         Assert.True((await a.Admin.ReadAsync($"/v1/devices/{device.Id()}/lease")).GetProperty("applied").GetBoolean());
+
+        // The lease's apply time is written once (read back as the model stores it), and a repeated ack keeps it.
+        var appliedAt = await Server.WithDbAsync(db => db.Leases.Where(l => l.DeviceId == device.Id() && l.Seq == newer.Seq).Select(l => l.AppliedAt).SingleAsync());
+        Assert.Equal(Server.Time.GetUtcNow(), appliedAt);
+        Server.Time.Advance(TimeSpan.FromMinutes(5));
+        await (await Server.Client().CheckInAsync(enrolled.DeviceToken, newer.Seq)).Json(HttpStatusCode.OK);
+        Assert.Equal(appliedAt, await Server.WithDbAsync(db => db.Leases.Where(l => l.DeviceId == device.Id() && l.Seq == newer.Seq).Select(l => l.AppliedAt).SingleAsync()));
     }
 
     [Fact]

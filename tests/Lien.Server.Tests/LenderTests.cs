@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.EntityFrameworkCore;
 
 namespace Lien.Server.Tests;
 
@@ -64,6 +65,21 @@ public abstract class LenderTests(LienServer server)
         Assert.Equal(HttpStatusCode.Unauthorized, (await viewer.GetAsync("/v1/devices")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await Server.Client("lien_ak000000000000_" + new string('0', 64)).GetAsync("/v1/devices")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await Server.Client().GetAsync("/v1/devices")).StatusCode);
+    }
+
+    [Fact]
+    public async Task RevokedByAnotherNode_KeyHeldAtMostTheCacheTime()
+    {
+        // Another node revoking writes only the database: this node stops accepting the key once its hold (5 s) ends.
+        var a = await Server.NewLenderAsync();
+        var viewer = await a.KeyAsync("Viewer", Server);
+        Assert.True((await viewer.GetAsync("/v1/devices")).IsSuccessStatusCode);
+        var viewerId = (await a.Admin.ReadAsync("/v1/api-keys")).EnumerateArray().First(k => k.Str("role") == "Viewer").Str("id");
+        await Server.WithDbAsync(async db => await db.ApiKeys.Where(k => k.Id == viewerId)
+            .ExecuteUpdateAsync(u => u.SetProperty(k => k.RevokedAt, Server.Time.GetUtcNow())));
+        Assert.True((await viewer.GetAsync("/v1/devices")).IsSuccessStatusCode);
+        Server.Time.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await viewer.GetAsync("/v1/devices")).StatusCode);
     }
 }
 

@@ -1,4 +1,6 @@
 using System.Diagnostics.Metrics;
+using Lien.Server.Devices;
+using Lien.Server.Leases;
 using Lien.Server.Storage;
 using Microsoft.EntityFrameworkCore;
 
@@ -30,19 +32,25 @@ internal sealed class AppliedLeases(TimeProvider time, IMeterFactory meters, Str
     /// <summary>Records the ack once (a repeat, or a seq never issued, changes nothing) and stops the device's stream resending.</summary>
     public async Task RecordAsync(LienDb db, Guid deviceId, long seq, CancellationToken ct)
     {
-        // One transaction for both rows: the device's applied seq and the lease's apply time.
+        // One transaction for both rows: the device's applied seq and the lease's apply time. Two hand-written statements
+        // (every payment's lease ends in one of these acks): the device's seq moves only forward, and only to a seq issued.
         var latency = await db.InTransactionAsync(async () =>
         {
-            var moved = await db.Devices.Where(d => d.Id == deviceId && d.AppliedSeq < seq && d.LeaseSeq >= seq)
-                .ExecuteUpdateAsync(u => u.SetProperty(d => d.AppliedSeq, seq), ct);
-            if (moved == 0) return null; // a repeat, or a seq the server never issued
+            using (var device = new RawCommand<Device>(db, """
+                UPDATE "Devices" SET "AppliedSeq" = @AppliedSeq WHERE "Id" = @Id AND "AppliedSeq" < @AppliedSeq AND "LeaseSeq" >= @AppliedSeq
+                """).With(nameof(Device.Id), deviceId).With(nameof(Device.AppliedSeq), seq))
+            {
+                if (await device.ExecuteAsync(ct) == 0) return null; // a repeat, or a seq the server never issued
+            }
             var now = time.GetUtcNow();
-            var lease = await db.Leases.AsNoTracking().Where(l => l.DeviceId == deviceId && l.Seq == seq)
-                .Select(l => new { l.CreatedAt, l.Cause, l.AppliedAt }).FirstOrDefaultAsync(ct);
-            if (lease is null || lease.AppliedAt is not null) return null;
-            await db.Leases.Where(l => l.DeviceId == deviceId && l.Seq == seq && l.AppliedAt == null)
-                .ExecuteUpdateAsync(u => u.SetProperty(l => l.AppliedAt, now), ct);
-            return ((now - lease.CreatedAt).TotalMilliseconds, lease.Cause) as (double Ms, string Cause)?;
+            using var lease = new RawCommand<LeaseRecord>(db, """
+                UPDATE "Leases" SET "AppliedAt" = @AppliedAt WHERE "DeviceId" = @DeviceId AND "Seq" = @Seq AND "AppliedAt" IS NULL
+                RETURNING "CreatedAt", "Cause"
+                """).With(nameof(LeaseRecord.DeviceId), deviceId).With(nameof(LeaseRecord.Seq), seq).With(nameof(LeaseRecord.AppliedAt), now);
+            await using var row = await lease.ReadAsync(ct);
+            if (!await row.ReadAsync(ct)) return null;
+            var createdAt = lease.Column<DateTimeOffset>(row, 0, nameof(LeaseRecord.CreatedAt));
+            return ((now - createdAt).TotalMilliseconds, row.GetString(1)) as (double Ms, string Cause)?;
         }, ct);
         if (latency is not { } l) return;
         _latency.Record(Math.Max(0, l.Ms), new KeyValuePair<string, object?>("cause", l.Cause));

@@ -14,7 +14,7 @@ namespace Lien.Server.Leases;
 /// the caller's unit of work — the same transaction as its cause (a payment, a reversal, a plan change, a review) —
 /// and hands it to <see cref="ILeaseDelivery"/>.
 /// </summary>
-internal sealed class LeaseIssuer(LienDb db, LeaseSigner signer, AuditTrail audit, ILeaseDelivery delivery, TimeProvider time) : IRevokedKeyLeases
+internal sealed class LeaseIssuer(LienDb db, LeaseSigner signer, SigningKeys signingKeys, AuditTrail audit, ILeaseDelivery delivery, TimeProvider time) : IRevokedKeyLeases
 {
     private readonly Dictionary<Guid, LenderKey> _activeKeys = [];
 
@@ -97,7 +97,7 @@ internal sealed class LeaseIssuer(LienDb db, LeaseSigner signer, AuditTrail audi
     private async Task IssueAsync(Device device, Lender lender, PolicyDecision decision, DateTimeOffset now, string cause, string actor, CancellationToken ct)
     {
         if (!_activeKeys.TryGetValue(lender.Id, out var key))
-            _activeKeys[lender.Id] = key = await SigningKeys.ActiveAsync(db, lender.Id, ct);
+            _activeKeys[lender.Id] = key = await signingKeys.ActiveAsync(db, lender, ct);
         var seq = device.LeaseSeq + 1;
         var claims = new LeaseClaims(lender.Id, device.Id, device.Imeis, seq, now, decision.Mode, decision.UnlockedUntil, decision.Screen, decision.Reason);
         var jws = signer.Sign(key, claims);

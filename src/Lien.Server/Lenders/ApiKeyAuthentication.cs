@@ -20,17 +20,27 @@ internal sealed class ApiKeyAuthentication(
 {
     public const string SchemeName = "ApiKey";
 
+    private static readonly CompiledQuery<Func<LienDb, string, CancellationToken, Task<ApiKey?>>> KeyById = new(() => EF.CompileAsyncQuery(
+        (LienDb db, string id, CancellationToken ct) => db.ApiKeys.AsNoTracking().FirstOrDefault(k => k.Id == id)));
+
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var header = Request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.Ordinal)) return AuthenticateResult.NoResult();
         if (!TryParse(header["Bearer ".Length..].Trim(), out var id, out var secret))
             return AuthenticateResult.Fail("Malformed API key.");
-        // Resolved only for requests that carry a key: device traffic never rents a database context here.
-        var db = Context.RequestServices.GetRequiredService<LienDb>();
-        var key = await db.ApiKeys.AsNoTracking().FirstOrDefaultAsync(k => k.Id == id, Context.RequestAborted);
+        var cache = Context.RequestServices.GetRequiredService<ApiKeyCache>();
+        var key = cache.Find(id);
+        var held = key is not null;
+        if (!held)
+        {
+            // Resolved only for requests that carry a key the cache does not hold: device traffic never rents a database context here.
+            var db = Context.RequestServices.GetRequiredService<LienDb>();
+            key = await KeyById.For(db)(db, id, Context.RequestAborted);
+        }
         if (key is null || key.RevokedAt is not null || !CryptographicOperations.FixedTimeEquals(key.SecretHash, Hash(secret)))
             return AuthenticateResult.Fail("Unknown or revoked API key.");
+        if (!held) cache.Hold(key);
         var identity = new ClaimsIdentity(
         [
             new Claim(Principals.LenderClaim, key.LenderId.ToString()),

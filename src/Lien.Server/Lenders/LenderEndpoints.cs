@@ -30,6 +30,7 @@ internal static class LenderEndpoints
             .AddPolicy(Roles.Admin, p => p.RequireRole(nameof(ApiRole.Admin)));
         services.AddScoped<LenderSetup>();
         services.AddSingleton<SigningKeys>();
+        services.AddSingleton<ApiKeyCache>();
         services.AddSingleton<IAuditSigner, LenderAuditSigner>();
         return services;
     }

@@ -8,7 +8,7 @@ namespace Lien.Server.Lenders;
 /// A lender's own set-up: the lender made (with its first signing key and admin API key), its settings, its signing
 /// key rotated and retired keys revoked, its API keys made and revoked. Each change is audited in the same transaction.
 /// </summary>
-internal sealed class LenderSetup(LienDb db, SigningKeys keys, IRevokedKeyLeases leases, AuditTrail audit, TimeProvider time)
+internal sealed class LenderSetup(LienDb db, SigningKeys keys, IRevokedKeyLeases leases, AuditTrail audit, ApiKeyCache apiKeys, TimeProvider time)
 {
     /// <summary>
     /// Creates a lender with its first signing key and an admin API key, in the caller's transaction; returns the key's
@@ -91,6 +91,7 @@ internal sealed class LenderSetup(LienDb db, SigningKeys keys, IRevokedKeyLeases
             {
                 key.RevokedAt = time.GetUtcNow();
                 await audit.RecordAsync(key.LenderId, actor, AuditAction.ApiKeyRevoked, $"api-key:{id}", ct: ct);
+                db.AfterCommit(() => apiKeys.Forget(id));
             }
             return true;
         }, ct);

@@ -93,12 +93,20 @@ internal sealed class SigningKeys(SecretBox box)
     /// <summary>The key that signs <paramref name="lender"/>'s answers now (read once per key-set version of the lender).</summary>
     public async Task<LenderKey> ActiveAsync(LienDb db, Lender lender, CancellationToken ct)
     {
-        if (_active.TryGetValue(lender.Id, out var held) && held.Version == lender.KeySetVersion) return held.Key;
-        var key = await Active(db, lender.Id).AsNoTracking().FirstAsync(ct);
+        // A lender changed in this unit of work (a rotation, a revocation) may yet roll back: its version is not settled,
+        // so neither taken from nor put in the cache.
+        var settled = db.Entry(lender).State is EntityState.Unchanged or EntityState.Detached;
+        if (settled && _active.TryGetValue(lender.Id, out var held) && held.Version == lender.KeySetVersion) return held.Key;
+        var key = await ActiveKey.For(db)(db, lender.Id, ct);
+        if (!settled) return key;
         if (_active.Count > 100_000) _active.Clear();
         _active[lender.Id] = (lender.KeySetVersion, key);
         return key;
     }
+
+    private static readonly CompiledQuery<Func<LienDb, Guid, CancellationToken, Task<LenderKey>>> ActiveKey = new(() => EF.CompileAsyncQuery(
+        (LienDb db, Guid lenderId, CancellationToken ct) => db.LenderKeys.AsNoTracking()
+            .Where(k => k.LenderId == lenderId && k.RetiredAt == null).OrderByDescending(k => k.CreatedAt).First()));
 
     /// <summary>The key that signs the lender's new leases.</summary>
     public static Task<LenderKey> ActiveAsync(LienDb db, Guid lenderId, CancellationToken ct) => Active(db, lenderId).FirstAsync(ct);
