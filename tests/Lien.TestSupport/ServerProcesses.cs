@@ -26,7 +26,8 @@ public sealed partial class ServerProcesses : IAsyncDisposable
         ["Logging__LogLevel__Default"] = "Warning", ["ASPNETCORE_ENVIRONMENT"] = "Production", ["Lien__WarmUp"] = "false", // tests/Lien.Server.Tests/Readiness warm up
     };
 
-    private string Connection => new NpgsqlConnectionStringBuilder(LienServer.PostgresAdmin) { Database = _database }.ConnectionString;
+    /// <summary>The nodes' database, for a test that seeds or inspects it directly.</summary>
+    public string Connection => new NpgsqlConnectionStringBuilder(LienServer.PostgresAdmin) { Database = _database }.ConnectionString;
 
     /// <summary>A fresh database; skips the test, visibly, when PostgreSQL is not configured.</summary>
     public static async Task<ServerProcesses> CreateAsync()

@@ -5,5 +5,6 @@ internal sealed class ReviewOptions
 {
     /// <summary>How often the scheduler looks for plans whose next review instant has come.</summary>
     public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(15);
-    public int BatchSize { get; set; } = 200;
+    /// <summary>How many due plans one unit of work claims and reviews (on SQLite it holds the writer for the batch).</summary>
+    public int BatchSize { get; set; } = 100;
 }
