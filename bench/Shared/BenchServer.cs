@@ -118,6 +118,9 @@ internal sealed class BenchServer : IDisposable
     /// <summary>The bench's PostgreSQL database, or null on SQLite.</summary>
     public string? Database { get; }
 
+    /// <summary>The server's connection string to <see cref="Database"/>, or null on SQLite.</summary>
+    public string? ConnectionString => Database is null ? null : env["ConnectionStrings__Lien"];
+
     public ServerLog Log { get; } = new();
 
     public Process? Process { get; private set; }
@@ -429,9 +432,13 @@ internal sealed class ServerLog
     /// <summary>The first error and warning lines with the few lines after each (the category, message and stack).</summary>
     public IEnumerable<string> Sample => _sample;
 
+    /// <summary>Every line the server writes, as it comes (a bench that waits for one).</summary>
+    public event Action<string>? Line;
+
     public void Add(string? line)
     {
         if (line is null) return;
+        Line?.Invoke(line);
         var error = line.Contains("fail:", StringComparison.Ordinal) || line.Contains("crit:", StringComparison.Ordinal);
         var warning = !error && line.Contains("warn:", StringComparison.Ordinal);
         if (error) Interlocked.Increment(ref _errors);
