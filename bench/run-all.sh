@@ -26,6 +26,7 @@ run payments-postgres dotnet run -c Release --project bench/Lien.Bench.Payments 
 run enrollment-sqlite dotnet run -c Release --project bench/Lien.Bench.Enrollment -- --concurrency 8 --seconds 15 --warmup 5
 run enrollment-postgres dotnet run -c Release --project bench/Lien.Bench.Enrollment -- --postgres "$pg" --concurrency 8 --seconds 15 --warmup 5
 run attestation dotnet run -c Release --project bench/Lien.Bench.Attestation -- cpu 3
+run sweep dotnet run -c Release --project bench/Lien.Bench.Sweep -- --fleets 100000,1000000 --due 10000 --warm 5000
 
 row() { grep -h "^| $2 |" "$out/$1.log" | tail -n 1; }
 echo
@@ -44,6 +45,9 @@ done
 for store in SQLite PostgreSQL; do
   log=enrollment-$( [ $store = SQLite ] && echo sqlite || echo postgres)
   echo "| attested enrollments, 8-way, $store (per s, p50, p99, max ms, errors, server cores, CPU ms each, per server CPU-second) | $(row "$log" $store | cut -d'|' -f4-11 | tr -s ' ') |"
+done
+grep -h "^| SQLite | " "$out/sweep.log" | while IFS='|' read -r _ _ fleet due seconds rate cpu _; do
+  echo "| scheduler sweep of $(echo $due) due plans in a fleet of $(echo $fleet), SQLite (s, plans/s, server CPU ms per plan) | $(echo $seconds) s, $(echo $rate)/s, $(echo $cpu) ms |"
 done
 grep -h "per CPU-second" "$out/attestation.log" | sed 's/^\(.*\): .*, \([0-9]*\) per CPU-second.*/| attestation chains verified, \1 | \2 per CPU-second |/'
 if [ ${#failed[@]} -gt 0 ]; then echo; echo "FAILED: ${failed[*]}"; exit 1; fi

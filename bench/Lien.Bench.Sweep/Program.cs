@@ -16,10 +16,10 @@ using Microsoft.Data.Sqlite;
 using Npgsql;
 
 var options = BenchOptions.Parse(args, sqliteByDefault: true, (Concurrency: 1, Seconds: 1, Warmup: 0), ["--fleets", "--due", "--warm"],
-    "--sqlite (default), --postgres [CS], --fleets N,N (default 100000,1000000), --due N (default 10000), --warm N (default 1000), --server PATH, --env=KEY=VALUE");
+    "--sqlite (default), --postgres [CS], --fleets N,N (default 100000,1000000), --due N (default 10000), --warm N (default 5000), --server PATH, --env=KEY=VALUE");
 var fleets = (options.Values.GetValueOrDefault("--fleets") ?? "100000,1000000").Split(',').Select(f => int.Parse(f, CultureInfo.InvariantCulture)).ToArray();
 var due = options.Int("--due", 10_000, 1);
-var warm = options.Int("--warm", 1_000, 1);
+var warm = options.Int("--warm", 5_000, 1);
 var perRound = due + warm;
 if (fleets.Zip(fleets.Skip(1)).Any(p => p.First >= p.Second) || fleets[0] <= fleets.Length * perRound)
     throw new ArgumentException($"--fleets must grow, and the first must exceed {fleets.Length} × (--due + --warm) = {fleets.Length * perRound}");
