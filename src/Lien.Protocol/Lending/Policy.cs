@@ -132,7 +132,9 @@ public static class Policy
         {
             var oldest = unpaid[0].Installment;
             var earliest = EarliestLock(oldest, lender, holds, now);
-            if (input.Current?.Mode == LeaseMode.Locked && now >= earliest)
+            // A lock goes on while the installment it was for is unpaid and nothing holds it back (a lock from before
+            // notices existed has no notice, and goes on too); once that installment is paid, the next one starts its own chain.
+            if (input.Current?.Mode == LeaseMode.Locked && now >= earliest && (heldNotice is null || heldNotice.Installment == oldest.Number))
                 return Locked(input, state, unpaid, oldest, now, wakes);
             step = Escalate(lender, plan, state, unpaid, oldest, earliest, disputeEnd, heldNotice, now, wakes);
             if (step.Lock)
@@ -235,7 +237,8 @@ public static class Policy
             var sendAt = window.NoticeTimeAtOrAfter(Max(window.NoticeTime(oldest.DueDate.AddDays(formal[index].DaysPastDue), zone), after ?? DateTimeOffset.MinValue), zone);
             if (now < sendAt)
                 return Wait(sendAt, $"No lock before the formal notices; the next is due on {Local(sendAt, zone)}.");
-            var deadline = EndOfDay(LocalDate(now, zone).AddDays(formal[index].DaysToPay), zone);
+            // The end of the local day the waiting time ends on: never less than the whole days, whatever daylight saving does.
+            var deadline = EndOfDay(LocalDate(now.AddDays(formal[index].DaysToPay), zone), zone);
             var kind = index == 0 ? NoticeKind.FirstNotice : NoticeKind.SecondNotice;
             var words = index == 0 ? "Notice" : "Second notice";
             var notice = new Notice(kind, oldest.Number, now, state.AmountOverdue, plan.Currency, deadline,
@@ -276,16 +279,15 @@ public static class Policy
     {
         var lender = input.Lender;
         var plan = input.Plan!;
-        var due = DueToAvoidLockAt(unpaid, lender, now);
+        // What unlocks it: the installment it is locked for (paying it unlocks at once; a later overdue one then gets its own notices).
+        var due = unpaid[0].Outstanding;
         var reason = string.Create(CultureInfo.InvariantCulture,
             $"Installment {oldest.Number} was due on {oldest.DueDate:yyyy-MM-dd} and is {state.DaysPastDue} days overdue.");
         var message = "This device is locked due to an overdue installment payment.";
         var screen = Screen(lender, plan, due, plan.Currency, message);
         var notice = Carry(input.Current?.Notice, new Notice(NoticeKind.Locked, oldest.Number, now, due, plan.Currency, null,
             $"{message} Pay {new Money(due, plan.Currency)} with account {plan.PayReference} to unlock it."));
-        // Reviewed again at the next local midnight: the days overdue change, and so does the amount due once a later
-        // installment passes its own lock instant (always at the end of a day). Without it a locked phone would keep
-        // asking for the amount of the day it locked.
+        // Reviewed again at the next local midnight: the days overdue in its reason change.
         var same = input.Current is { Mode: LeaseMode.Locked } c && c.Screen == screen && c.Reason == reason && c.Notice == notice;
         wakes.Add(EndOfDay(LocalDate(now, lender.TimeZone), lender.TimeZone));
         return new PolicyDecision(state, LeaseMode.Locked, null, screen, reason, !same, Earliest(wakes, null, now), notice);
@@ -399,7 +401,7 @@ public static class Policy
                 "This device has been offline too long. Connect to the internet, or ask your lender for an unlock code.");
             return (offline, Reason(state, plan.Currency, "Payments are current"));
         }
-        var due = DueToAvoidLockAt(unpaid, lender, until);
+        var due = unpaid[0].Outstanding;
         var screen = Screen(lender, plan, due, plan.Currency, "This device is locked due to an overdue installment payment.");
         return (screen, Reason(state, plan.Currency, state.Status == PlanStatus.Overdue ? "Payment overdue, within grace" : "Payments are current"));
     }
@@ -408,10 +410,6 @@ public static class Policy
         state.NextDueDate is { } next
             ? string.Create(CultureInfo.InvariantCulture, $"{lead}; next installment {new Money(state.NextDueAmount, currency)} due on {next:yyyy-MM-dd}.")
             : string.Create(CultureInfo.InvariantCulture, $"{lead}; {new Money(state.AmountOverdue, currency)} overdue.");
-
-    // What must be paid so that no installment's lock instant has passed at `at`.
-    private static long DueToAvoidLockAt(List<AllocatedInstallment> unpaid, LenderTerms lender, DateTimeOffset at) =>
-        unpaid.Where(i => LockInstant(i.Installment, lender) <= at).Sum(i => i.Outstanding);
 
     private static LockScreen Screen(LenderTerms l, PlanTerms? plan, long due, string currency, string message) =>
         new(l.Name, l.LogoUrl, l.SupportPhone, l.ShortCode, l.SupportUrl, due, currency, plan?.PayReference, plan?.PayUrl, message);

@@ -81,13 +81,22 @@ public class PolicyTests
     }
 
     [Fact]
-    public void Evaluate_StillLockedWhenTheNextInstallmentLocks_AsksForBoth()
+    public void Evaluate_LockedThroughTheNextDueDate_AsksForWhatUnlocksIt_ThenTheNextInstallmentGetsItsOwnNotices()
     {
-        var log = PolicyWalk.Run(Lender, Plan(), Utc("2026-03-01T00:00:00Z"), Utc("2026-04-15T00:00:00Z"));
-        Assert.All(log.SkipWhile(l => l.Decision.Mode != LeaseMode.Locked), l => Assert.Equal(LeaseMode.Locked, l.Decision.Mode));
-        Assert.Equal(100, log.First(l => l.Decision.Mode == LeaseMode.Locked).Decision.Screen.AmountDueMinor);
-        Assert.Equal(200, log.Last().Decision.Screen.AmountDueMinor);
-        Assert.Contains("days overdue", log.Last().Decision.Reason);
+        var april = Utc("2026-04-15T09:00:00Z");
+        var log = PolicyWalk.Run(Lender, Plan(), Utc("2026-03-01T00:00:00Z"), Utc("2026-04-30T00:00:00Z"), [(april, 100)]);
+        var locked = log.Where(l => l.At < april && l.Decision.Mode == LeaseMode.Locked).ToList();
+        Assert.Equal(Utc("2026-03-14T05:00:00Z"), locked[0].At);
+        Assert.All(locked, l => Assert.Equal(100, l.Decision.Screen.AmountDueMinor)); // the March installment, also after April's passed
+        Assert.Contains("36 days overdue", locked[^1].Decision.Reason); // reviewed at the local midnight that began 15 April
+        var paid = log.Single(l => l.At == april);
+        Assert.Equal(LeaseMode.Unlocked, paid.Decision.Mode); // April's installment is past its grace too, but no one has warned of a lock for it
+        Assert.Equal(NoticeKind.LockWarning, paid.Decision.Notice!.Kind); // so it is warned of now, 24 hours ahead
+        Assert.Equal(2, paid.Decision.Notice.Installment);
+        var next = log.First(l => l.At > april && l.Decision.Mode == LeaseMode.Locked);
+        var warning = log.Last(l => l.At < next.At && l.Decision.Notice?.Kind == NoticeKind.LockWarning);
+        Assert.Equal(2, warning.Decision.Notice!.Installment);
+        Assert.True(next.At >= warning.Decision.Notice.At.AddHours(24));
     }
 
     [Fact]
