@@ -50,6 +50,14 @@ internal sealed class LeaseIssuer(LienDb db, LeaseSigner signer, AuditTrail audi
         return (decision, device, lender);
     }
 
+    /// <summary>What the policy would decide for <paramref name="plan"/> now under <paramref name="holds"/>, writing nothing.</summary>
+    public async Task<PolicyDecision> PreviewPlanAsync(Plan plan, PlanHolds holds, CancellationToken ct)
+    {
+        var (device, lender, held) = await SubjectOf.For(db)(db, plan.DeviceId, ct) ?? throw new InvalidOperationException($"Plan {plan.Id} names no device.");
+        var now = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds());
+        return Policy.Evaluate(new PolicyInput(lender.Terms(), plan.Terms(), plan.PaidTotal, device.ReleasedAt is not null, held is null ? null : Held(held), holds), now);
+    }
+
     public async Task<PolicyDecision> ReviewAsync(Device device, Lender lender, Plan? plan, string cause, string actor, CancellationToken ct) =>
         await DecideAsync(device, lender, plan, device.LeaseSeq == 0 ? null : await LeaseAt.For(db)(db, device.Id, device.LeaseSeq, ct), cause, actor, ct);
 

@@ -1,3 +1,4 @@
+using Lien.Server.Disputes;
 using Lien.Server.Leases;
 using Lien.Server.Plans;
 using Lien.Server.Storage;
@@ -66,6 +67,7 @@ internal sealed class ReviewService(IServiceScopeFactory scopes, TimeProvider ti
             var plan = await db.Plans.Include(p => p.Installments).FirstAsync(p => p.Id == planId, ct);
             // Another writer (a payment, another node) may have reviewed it already.
             if (plan.Lifecycle != PlanLifecycle.Active || plan.NextReviewAt is null || plan.NextReviewAt > now) return false;
+            await scope.ServiceProvider.GetRequiredService<DisputeDesk>().ExpireIfDueAsync(plan, ct);
             await leases.ReviewPlanAsync(plan, "scheduled review", "scheduler", ct);
             return true;
         }, ct);
