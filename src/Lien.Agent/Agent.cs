@@ -63,6 +63,9 @@ public sealed record UnlockNow : AgentEffect;
 /// <summary>The lock screen's content changed; redraw it.</summary>
 public sealed record ScreenChanged(LockScreenView Screen) : AgentEffect;
 
+/// <summary>Raise a notification: the applied lease brought a new notice (another kind, installment or deadline than the one held).</summary>
+public sealed record NoticeShown(Notice Notice) : AgentEffect;
+
 /// <summary>A lease was refused; it changed nothing.</summary>
 public sealed record LeaseRefused(RefusalReason Reason, string Detail) : AgentEffect;
 
@@ -210,6 +213,10 @@ public static class Agent
         // from the signed floor, so a wall clock once set forward cannot keep a current phone locked for ever.
         var floor = state.Anchor?.FloorAt(at.Elapsed) is { } f && f > claims.IssuedAt ? f : claims.IssuedAt;
         effects.Add(new Ack(claims.Seq));
+        // A notice is raised once: a renewal carrying the same notice (or only a new amount) raises nothing.
+        var before = state.Lease?.Claims.Notice;
+        if (claims.Notice is { } notice && (before is null || notice.Kind != before.Kind || notice.Installment != before.Installment || notice.Deadline != before.Deadline))
+            effects.Add(new NoticeShown(notice));
         return state with
         {
             Lease = new AppliedLease(jws, claims),

@@ -78,3 +78,12 @@ public sealed record CheckInResponse(
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public string? DeviceToken { get; init; }
 }
+
+/// <summary>
+/// A dispute the borrower opens from the lock screen's Contact/Help (<c>POST /v1/device/dispute</c>): <see cref="Kind"/> is
+/// <c>Paid</c> ("I have paid", with <see cref="TransactionReference"/>) or <c>Other</c> (with <see cref="Text"/>).
+/// </summary>
+public sealed record DisputeMessage(string Kind, string? TransactionReference, string? Text);
+
+/// <summary>The server's answer to a dispute: its id, when it was opened, and the latest instant it holds a new lock back.</summary>
+public sealed record DisputeAnswer(Guid Id, DateTimeOffset OpenedAt, DateTimeOffset HoldsLockUntil);

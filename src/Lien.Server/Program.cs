@@ -5,6 +5,8 @@ using Lien.Server.Codes;
 using Lien.Server.Demo;
 using Lien.Server.DeviceTrust;
 using Lien.Server.Devices;
+using Lien.Server.Disputes;
+using Lien.Server.Interventions;
 using Lien.Server.Leases;
 using Lien.Server.Lenders;
 using Lien.Server.Payments;
@@ -78,6 +80,8 @@ static WebApplication Build(string[] args, IEnumerable<KeyValuePair<string, stri
     builder.Services.AddPlans();
     builder.Services.AddPayments();
     builder.Services.AddLeases();
+    builder.Services.AddDisputes();
+    builder.Services.AddInterventions();
     builder.Services.AddCodes();
     builder.Services.AddDeviceTrust(builder.Configuration);
     builder.Services.AddAgentApi(builder.Configuration);
@@ -99,6 +103,8 @@ static WebApplication Build(string[] args, IEnumerable<KeyValuePair<string, stri
     app.MapPlans();
     app.MapPayments();
     app.MapLeases();
+    app.MapDisputes();
+    app.MapInterventions();
     app.MapCodes();
     app.MapAudit();
     app.MapDeviceTrust();

@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using Lien.Protocol;
 using Lien.Server.DeviceTrust;
 using Lien.Server.Api;
+using Lien.Server.Disputes;
 using Lien.Server.Codes;
 using Lien.Server.Leases;
 using Lien.Server.Lenders;
@@ -54,6 +55,8 @@ internal static class AgentApiEndpoints
         g.MapGet("/stream", LeaseStream.Stream)
             .WithDescription("Server-Sent Events: `event: lease` with `data: {\"seq\":N,\"lease\":\"<jws>\"}`. Authorization: Device {token}.");
         g.MapPost("/ack", Ack).WithDescription("The device applied lease `seq`. Authorization: Device {token}.");
+        g.MapPost("/dispute", Dispute).WithDescription(
+            "The borrower disputes the plan from the phone's Contact/Help: kind Paid (\"I have paid\", with transactionReference) or Other (with text). Authorization: Device {token}.");
         g.MapPost("/renew", Renew).WithDescription("A fresh device token for an expired one, signed by the device's enrolled key.");
         return app;
     }
@@ -174,6 +177,17 @@ internal static class AgentApiEndpoints
         }
         await applied.RecordAsync(db, auth.Id, body.Seq, ct); // and the stream stops resending
         return TypedResults.NoContent();
+    }
+
+    private static async Task<Results<Created<DisputeAnswer>, ValidationProblem, ProblemHttpResult>> Dispute(HttpRequest request, DisputeRequest body,
+        CheckInReader reader, DisputeDesk desk, CancellationToken ct)
+    {
+        var errors = body.Validate();
+        if (errors.Any) return errors.Problem();
+        var auth = await reader.AuthenticateAsync(request.HttpContext.RequestServices, request.Headers.Authorization.ToString(), ct);
+        if (auth.Row is null) return auth.Problem(request.HttpContext.Response);
+        return DisputeEndpoints.Map(await desk.OpenForDeviceAsync(auth.Id, body, ct),
+            d => TypedResults.Created($"/v1/device/dispute/{d.Id}", new DisputeAnswer(d.Id, d.OpenedAt, d.ExpiresAt)));
     }
 
     /// <summary>A device claiming a seq the server never issued: refused, and counted by the caller.</summary>

@@ -37,6 +37,15 @@ internal sealed record AuditAction
     public static readonly AuditAction CodeIssued = new("code.issued");
     public static readonly AuditAction CodeApprovalGranted = new("code.approval-granted");
     public static readonly AuditAction DeviceWrongCodes = new("device.wrong-codes");
+    public static readonly AuditAction DisputeOpened = new("dispute.opened");
+    public static readonly AuditAction DisputeResolved = new("dispute.resolved");
+    public static readonly AuditAction DisputeExpired = new("dispute.expired");
+    public static readonly AuditAction PlanPromiseToPay = new("plan.promise-to-pay");
+    public static readonly AuditAction DeviceGoodwillUnlock = new("device.goodwill-unlock");
+    public static readonly AuditAction DeviceLockedByStaff = new("device.locked-by-staff");
+    public static readonly AuditAction DeviceReleasedEarly = new("device.released-early");
+    public static readonly AuditAction DeviceRepossessed = new("device.repossessed");
+    public static readonly AuditAction DeviceRestocked = new("device.restocked");
 
     /// <summary>Every action, in catalogue order.</summary>
     public static readonly IReadOnlyList<AuditAction> All =
@@ -44,6 +53,8 @@ internal sealed record AuditAction
         LenderCreated, LenderUpdated, LenderKeyRotated, LenderKeyRevoked, ApiKeyCreated, ApiKeyRevoked, DeviceRegistered, DeviceEnrolled,
         DeviceReEnrolled, DeviceEnrollmentRefused, EnrollmentTokenIssued, DeviceUnlocked, DeviceLocked, DeviceReleased, LeaseRenewed, PlanCreated,
         PlanCancelled, PlanPaidOff, PaymentRecorded, PaymentReversed, CodeIssued, CodeApprovalGranted, DeviceWrongCodes,
+        DisputeOpened, DisputeResolved, DisputeExpired, PlanPromiseToPay, DeviceGoodwillUnlock, DeviceLockedByStaff, DeviceReleasedEarly,
+        DeviceRepossessed, DeviceRestocked,
     ];
 
     /// <summary>The action of a lease that puts the device in <paramref name="mode"/>.</summary>

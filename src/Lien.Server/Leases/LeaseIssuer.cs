@@ -14,9 +14,16 @@ namespace Lien.Server.Leases;
 /// the caller's unit of work — the same transaction as its cause (a payment, a reversal, a plan change, a review) —
 /// and hands it to <see cref="ILeaseDelivery"/>.
 /// </summary>
-internal sealed class LeaseIssuer(LienDb db, LeaseSigner signer, SigningKeys signingKeys, AuditTrail audit, ILeaseDelivery delivery, TimeProvider time) : IRevokedKeyLeases
+internal sealed class LeaseIssuer(LienDb db, LeaseSigner signer, SigningKeys signingKeys, AuditTrail audit, ILeaseDelivery delivery,
+    IEnumerable<INoticeListener> noticeListeners, TimeProvider time) : IRevokedKeyLeases
 {
     private readonly Dictionary<Guid, LenderKey> _activeKeys = [];
+    private readonly INoticeListener[] _listeners = [.. noticeListeners];
+
+    // A notice is new when it says something else (another kind, installment or deadline); a changed amount or a
+    // renewal that carries it again is not news to send again.
+    private static bool IsNew(Notice notice, Notice? held) =>
+        held is null || held.Kind != notice.Kind || held.Installment != notice.Installment || held.Deadline != notice.Deadline;
 
     // The device, its lender and the lease it holds, in one query: what every review of a plan starts from.
     private static readonly CompiledQuery<Func<LienDb, Guid, CancellationToken, Task<ReviewSubject?>>> SubjectOf = new(() => EF.CompileAsyncQuery(
@@ -43,6 +50,14 @@ internal sealed class LeaseIssuer(LienDb db, LeaseSigner signer, SigningKeys sig
         return (decision, device, lender);
     }
 
+    /// <summary>What the policy would decide for <paramref name="plan"/> now under <paramref name="holds"/>, writing nothing.</summary>
+    public async Task<PolicyDecision> PreviewPlanAsync(Plan plan, PlanHolds holds, CancellationToken ct)
+    {
+        var (device, lender, held) = await SubjectOf.For(db)(db, plan.DeviceId, ct) ?? throw new InvalidOperationException($"Plan {plan.Id} names no device.");
+        var now = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds());
+        return Policy.Evaluate(new PolicyInput(lender.Terms(), plan.Terms(), plan.PaidTotal, device.ReleasedAt is not null, held is null ? null : Held(held), holds), now);
+    }
+
     public async Task<PolicyDecision> ReviewAsync(Device device, Lender lender, Plan? plan, string cause, string actor, CancellationToken ct) =>
         await DecideAsync(device, lender, plan, device.LeaseSeq == 0 ? null : await LeaseAt.For(db)(db, device.Id, device.LeaseSeq, ct), cause, actor, ct);
 
@@ -50,8 +65,9 @@ internal sealed class LeaseIssuer(LienDb db, LeaseSigner signer, SigningKeys sig
     {
         // Whole seconds: what the device is told is what the database keeps.
         var now = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds());
+        var current = held is null ? null : Held(held);
         var input = new PolicyInput(lender.Terms(), plan?.Terms(), plan?.PaidTotal ?? 0,
-            device.ReleasedAt is not null, held is null ? null : Held(held));
+            device.ReleasedAt is not null, current, plan?.Holds());
         var decision = Policy.Evaluate(input, now);
 
         if (plan is not null)
@@ -73,7 +89,14 @@ internal sealed class LeaseIssuer(LienDb db, LeaseSigner signer, SigningKeys sig
             if (claims.Count == 0) claims = await db.DeviceImeis.Where(c => c.DeviceId == device.Id).ToListAsync(ct);
             foreach (var claim in claims) claim.ReleasedAt = now;
         }
-        if (decision.IssueNewLease) await IssueAsync(device, lender, decision, now, cause, actor, ct);
+        if (decision.IssueNewLease)
+        {
+            await IssueAsync(device, lender, decision, now, cause, actor, ct);
+            if (plan is not null && decision.Notice is { } notice && IsNew(notice, current?.Notice))
+                foreach (var listener in _listeners)
+                    await listener.NoticeIssuedAsync(db, new NoticeIssued(lender.Id, device.Id, plan.Id, notice.Kind, now, notice.AmountMinor,
+                        notice.Currency, notice.Deadline, device.LeaseSeq), ct);
+        }
         return decision;
     }
 
@@ -89,7 +112,7 @@ internal sealed class LeaseIssuer(LienDb db, LeaseSigner signer, SigningKeys sig
             .Where(x => x.Lease.Kid == kid).ToListAsync(ct);
         var now = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds());
         foreach (var (device, held) in signed.Select(x => (x.Device, Held(x.Lease))))
-            await IssueAsync(device, lender, new PolicyDecision(null, held.Mode, held.UnlockedUntil, held.Screen, held.Reason, true, null), now,
+            await IssueAsync(device, lender, new PolicyDecision(null, held.Mode, held.UnlockedUntil, held.Screen, held.Reason, true, null, held.Notice), now,
                 $"key {kid} revoked", actor, ct);
         return signed.Count;
     }
@@ -99,7 +122,7 @@ internal sealed class LeaseIssuer(LienDb db, LeaseSigner signer, SigningKeys sig
         if (!_activeKeys.TryGetValue(lender.Id, out var key))
             _activeKeys[lender.Id] = key = await signingKeys.ActiveAsync(db, lender, ct);
         var seq = device.LeaseSeq + 1;
-        var claims = new LeaseClaims(lender.Id, device.Id, device.Imeis, seq, now, decision.Mode, decision.UnlockedUntil, decision.Screen, decision.Reason);
+        var claims = new LeaseClaims(lender.Id, device.Id, device.Imeis, seq, now, decision.Mode, decision.UnlockedUntil, decision.Screen, decision.Reason, decision.Notice);
         var jws = signer.Sign(key, claims);
         db.Leases.Add(new LeaseRecord
         {
@@ -111,6 +134,7 @@ internal sealed class LeaseIssuer(LienDb db, LeaseSigner signer, SigningKeys sig
             UnlockedUntil = decision.UnlockedUntil,
             ScreenJson = JsonSerializer.Serialize(decision.Screen, LeaseClaims.Json),
             Reason = decision.Reason,
+            NoticeJson = decision.Notice is null ? null : JsonSerializer.Serialize(decision.Notice, LeaseClaims.Json),
             Cause = cause,
             Kid = key.Kid,
             Jws = jws,
@@ -128,5 +152,6 @@ internal sealed class LeaseIssuer(LienDb db, LeaseSigner signer, SigningKeys sig
     }
 
     private static HeldLease Held(LeaseRecord l) =>
-        new(l.Mode, l.UnlockedUntil, JsonSerializer.Deserialize<LockScreen>(l.ScreenJson, LeaseClaims.Json)!, l.Reason);
+        new(l.Mode, l.UnlockedUntil, JsonSerializer.Deserialize<LockScreen>(l.ScreenJson, LeaseClaims.Json)!, l.Reason,
+            l.NoticeJson is null ? null : JsonSerializer.Deserialize<Notice>(l.NoticeJson, LeaseClaims.Json));
 }

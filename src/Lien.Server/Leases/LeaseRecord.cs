@@ -16,6 +16,9 @@ internal sealed class LeaseRecord
     public DateTimeOffset? UnlockedUntil { get; set; }
     public required string ScreenJson { get; set; }
     public required string Reason { get; set; }
+
+    /// <summary>The lease's notice (<see cref="Notice"/> as JSON), null when it carries none.</summary>
+    public string? NoticeJson { get; set; }
     public required string Cause { get; set; }
     public required string Kid { get; set; }
     public required string Jws { get; set; }

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
 using Lien.Protocol;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
@@ -17,6 +19,9 @@ internal sealed class Lender
     public required string Currency { get; set; }
     public required string PolicyProfile { get; set; }
     public long OfflineAllowanceSeconds { get; set; }
+
+    /// <summary>The lender's changes to its profile (<see cref="ProfileOverrides"/> as JSON), null for none.</summary>
+    public string? PolicyOverridesJson { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
 
     /// <summary>Offline codes for keypad phones: written with the keys 1-4 only (15 digits instead of 9).</summary>
@@ -45,8 +50,17 @@ internal sealed class Lender
 
     /// <summary>What the policy needs to know of the lender: its lock screen, time zone, offline allowance and profile.</summary>
     public LenderTerms Terms() => new(Name, LogoUrl, SupportPhone, ShortCode, SupportUrl,
-        TimeZoneInfo.FindSystemTimeZoneById(TimeZone), TimeSpan.FromSeconds(OfflineAllowanceSeconds),
-        Protocol.Lending.PolicyProfile.Find(PolicyProfile) ?? Protocol.Lending.PolicyProfile.Standard);
+        TimeZoneInfo.FindSystemTimeZoneById(TimeZone), TimeSpan.FromSeconds(OfflineAllowanceSeconds), Profile());
+
+    /// <summary>The lender's profile with its overrides (read once per distinct setting: every review of a plan asks for it).</summary>
+    public Protocol.Lending.PolicyProfile Profile() => Profiles.GetOrAdd((PolicyProfile, PolicyOverridesJson), static k =>
+        Protocol.Lending.PolicyProfile.Resolve(k.Name, Overrides(k.Json)) ?? Protocol.Lending.PolicyProfile.Standard);
+
+    /// <summary>The stored overrides, or null.</summary>
+    public static ProfileOverrides? Overrides(string? json) =>
+        json is null ? null : JsonSerializer.Deserialize<ProfileOverrides>(json, Api.Json.Options);
+
+    private static readonly ConcurrentDictionary<(string Name, string? Json), Protocol.Lending.PolicyProfile> Profiles = new();
 }
 
 internal sealed class LenderConfiguration : IEntityTypeConfiguration<Lender>
@@ -57,5 +71,6 @@ internal sealed class LenderConfiguration : IEntityTypeConfiguration<Lender>
         e.Property(x => x.TimeZone).HasMaxLength(64);
         e.Property(x => x.Currency).HasMaxLength(3);
         e.Property(x => x.PolicyProfile).HasMaxLength(32);
+        e.Property(x => x.PolicyOverridesJson).HasMaxLength(4000);
     }
 }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Lien.Protocol;
 using Lien.Server.Api;
 
@@ -16,7 +17,8 @@ internal sealed record LenderSettings(
     int? OfflineAllowanceHours,
     bool? CodeRestrictedDigitSet = null,
     int? CodeTimeDivider = null,
-    EnrollmentPolicy? EnrollmentPolicy = null)
+    EnrollmentPolicy? EnrollmentPolicy = null,
+    ProfileOverrides? Policy = null)
 {
     public const int DefaultOfflineAllowanceHours = 7 * 24;
 
@@ -38,6 +40,14 @@ internal sealed record LenderSettings(
         if (PolicyProfile is not null || creating)
             errors.Check(Protocol.Lending.PolicyProfile.Find(PolicyProfile ?? "standard") is not null, "policyProfile",
                 $"policyProfile must be one of: {string.Join(", ", Protocol.Lending.PolicyProfile.Names)}.");
+        // Overrides are judged against the profile they change, so they come with its name; a new name alone starts from its defaults.
+        if (Policy is not null)
+        {
+            errors.Check(PolicyProfile is not null, "policy", "policy overrides are set together with policyProfile (the profile they change).");
+            if (PolicyProfile is not null && Protocol.Lending.PolicyProfile.Find(PolicyProfile) is not null)
+                foreach (var (field, message) in Protocol.Lending.PolicyProfile.Problems(PolicyProfile, Policy))
+                    errors.Add(field, message);
+        }
         if (OfflineAllowanceHours is { } h)
             errors.Check(h is >= 1 and <= 90 * 24, "offlineAllowanceHours", "offlineAllowanceHours must be between 1 and 2160 (90 days).");
         if (CodeTimeDivider is { } d)
@@ -54,7 +64,11 @@ internal sealed record LenderSettings(
         if (SupportUrl is not null) l.SupportUrl = SupportUrl.Length == 0 ? null : SupportUrl;
         if (TimeZone is not null) l.TimeZone = TimeZone;
         if (Currency is not null) l.Currency = Currency;
-        if (PolicyProfile is not null) l.PolicyProfile = PolicyProfile;
+        if (PolicyProfile is not null)
+        {
+            l.PolicyProfile = PolicyProfile;
+            l.PolicyOverridesJson = Policy is null ? null : JsonSerializer.Serialize(Policy, Json.Options);
+        }
         if (OfflineAllowanceHours is { } h) l.OfflineAllowanceSeconds = h * 3600L;
         if (CodeRestrictedDigitSet is { } r) l.CodeRestrictedDigitSet = r;
         if (CodeTimeDivider is { } d) l.CodeTimeDivider = d;
@@ -62,5 +76,6 @@ internal sealed record LenderSettings(
     }
 
     public static LenderSettings Of(Lender l) => new(l.Name, l.LogoUrl, l.SupportPhone, l.ShortCode, l.SupportUrl,
-        l.TimeZone, l.Currency, l.PolicyProfile, (int)(l.OfflineAllowanceSeconds / 3600), l.CodeRestrictedDigitSet, l.CodeTimeDivider, l.EnrollmentPolicy);
+        l.TimeZone, l.Currency, l.PolicyProfile, (int)(l.OfflineAllowanceSeconds / 3600), l.CodeRestrictedDigitSet, l.CodeTimeDivider, l.EnrollmentPolicy,
+        Lender.Overrides(l.PolicyOverridesJson));
 }

@@ -25,6 +25,20 @@ internal sealed class Plan
     public string? CloseReason { get; set; }
     public DateTimeOffset? NextReviewAt { get; set; }
 
+    /// <summary>When the plan's open dispute was opened (null: none open); copied here so a review reads no other table.</summary>
+    public DateTimeOffset? DisputeOpenedAt { get; set; }
+
+    /// <summary>A promise-to-pay staff granted: no lock before the end of this date.</summary>
+    public DateOnly? PromisedUntil { get; set; }
+
+    /// <summary>A goodwill unlock staff granted: no lock before this instant.</summary>
+    public DateTimeOffset? GoodwillUntil { get; set; }
+
+    /// <summary>What holds a lock back, as the policy reads it.</summary>
+    public PlanHolds Holds() => DisputeOpenedAt is null && PromisedUntil is null && GoodwillUntil is null
+        ? PlanHolds.None
+        : new PlanHolds(DisputeOpenedAt, PromisedUntil, GoodwillUntil);
+
     /// <summary>Bumped on every change so two concurrent writers cannot both win.</summary>
     public int Version { get; set; }
 

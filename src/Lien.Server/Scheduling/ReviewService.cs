@@ -1,3 +1,4 @@
+using Lien.Server.Disputes;
 using Lien.Server.Leases;
 using Lien.Server.Plans;
 using Lien.Server.Storage;
@@ -118,6 +119,7 @@ internal sealed class ReviewService(IServiceScopeFactory scopes, TimeProvider ti
         if (ids.Count == 0) return 0;
         var leases = services.GetRequiredService<LeaseIssuer>();
         var schedules = services.GetRequiredService<Schedules>();
+        var disputes = services.GetRequiredService<DisputeDesk>();
         var plans = await db.Plans.Where(p => ids.Contains(p.Id)).ToListAsync(ct);
         var reviewed = 0;
         foreach (var plan in plans.OrderBy(p => p.NextReviewAt))
@@ -125,6 +127,7 @@ internal sealed class ReviewService(IServiceScopeFactory scopes, TimeProvider ti
             // Another writer (a payment, another node on SQLite's file) may have reviewed it since it was claimed.
             if (plan.Lifecycle != PlanLifecycle.Active || plan.NextReviewAt is null || plan.NextReviewAt > now) continue;
             plan.Schedule = await schedules.OfAsync(db, plan.Id, ct);
+            await disputes.ExpireIfDueAsync(plan, ct);
             await leases.ReviewPlanAsync(plan, "scheduled review", "scheduler", ct);
             reviewed++;
         }

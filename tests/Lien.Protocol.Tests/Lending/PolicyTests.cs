@@ -1,4 +1,3 @@
-using CsCheck;
 using Lien.Protocol.Lending;
 
 namespace Lien.Protocol.Tests.Lending;
@@ -12,77 +11,101 @@ public class PolicyTests
     private static PlanTerms Plan(bool cancelled = false) =>
         new([new Installment(1, new DateOnly(2026, 3, 10), 100), new Installment(2, new DateOnly(2026, 4, 10), 100)], "KES", cancelled, "LN-TEST01", null);
 
-    private static readonly DateTimeOffset LockAt = new(2026, 3, 13, 21, 0, 0, TimeSpan.Zero);
+    private static DateTimeOffset Utc(string s) => DateTimeOffset.Parse(s, System.Globalization.CultureInfo.InvariantCulture);
 
-    public static TheoryData<string, long, string, LeaseMode, string?, PlanStatus?> Cases => new()
-    {
-        // now (UTC), paid, expected mode, expected unlockedUntil (UTC; "" none), expected status
-        { "2026-03-01T00:00:00Z", 0, "far before due: offline allowance bounds the lease", LeaseMode.Unlocked, "2026-03-04T00:00:00Z", PlanStatus.Current },
-        { "2026-03-10T20:59:59Z", 0, "last second of the due date", LeaseMode.Unlocked, "2026-03-13T20:59:59Z", PlanStatus.Current },
-        { "2026-03-10T21:00:00Z", 0, "due date over: overdue, within grace", LeaseMode.Unlocked, "2026-03-13T21:00:00Z", PlanStatus.Overdue },
-        { "2026-03-13T20:59:59Z", 0, "last second of grace", LeaseMode.Unlocked, "2026-03-13T21:00:00Z", PlanStatus.Overdue },
-        { "2026-03-13T21:00:00Z", 0, "grace over: locked", LeaseMode.Locked, null, PlanStatus.Overdue },
-        { "2026-03-13T21:00:00Z", 100, "first installment paid: current, next due in April", LeaseMode.Unlocked, "2026-03-16T21:00:00Z", PlanStatus.Current },
-        { "2026-03-13T21:00:00Z", 99, "one short of the first installment: locked", LeaseMode.Locked, null, PlanStatus.Overdue },
-        { "2026-03-13T21:00:00Z", 200, "paid off: released", LeaseMode.Released, null, PlanStatus.PaidOff },
-        { "2026-05-30T00:00:00Z", 250, "overpaid: released, credit kept", LeaseMode.Released, null, PlanStatus.PaidOff },
-    };
+    // 10 March 2026 is a Tuesday. Nairobi is UTC+3, so 08:00 there is 05:00 UTC.
+    private static readonly (string At, string Kind, LeaseMode Mode, string? Deadline)[] StandardWalk =
+    [
+        // when the lease is issued (UTC), its notice kind, its mode, the instant it names
+        ("2026-03-01T00:00:00Z", "", LeaseMode.Unlocked, null),
+        ("2026-03-07T05:00:00Z", NoticeKind.Reminder, LeaseMode.Unlocked, "2026-03-10T21:00:00Z"),  // 3 days before, 08:00 local
+        ("2026-03-10T05:00:00Z", NoticeKind.DueToday, LeaseMode.Unlocked, "2026-03-10T21:00:00Z"),  // on the day
+        ("2026-03-11T05:00:00Z", NoticeKind.Overdue, LeaseMode.Unlocked, "2026-03-13T21:00:00Z"),   // the day after: overdue, grace ends at the end of 13 March
+        ("2026-03-13T05:00:00Z", NoticeKind.LockWarning, LeaseMode.Unlocked, "2026-03-14T05:00:00Z"), // 24 h before the first window instant after grace
+        ("2026-03-14T05:00:00Z", NoticeKind.Locked, LeaseMode.Locked, null),                         // Saturday 08:00: inside the window
+    ];
 
-    [Theory]
-    [MemberData(nameof(Cases))]
-    public void Evaluate_Deadlines_FollowTheStandardProfile(string now, long paid, string why, LeaseMode mode, string? until, PlanStatus? status)
+    [Fact]
+    public void Evaluate_StandardProfile_NoticesOnTheirDaysThenLocksInsideTheWindow()
     {
-        var d = Policy.Evaluate(new PolicyInput(Lender, Plan(), paid, false, null), DateTimeOffset.Parse(now, System.Globalization.CultureInfo.InvariantCulture));
-        Assert.True(mode == d.Mode, why);
-        Assert.Equal(until is null ? null : DateTimeOffset.Parse(until, System.Globalization.CultureInfo.InvariantCulture), d.UnlockedUntil);
-        Assert.Equal(status, d.Plan?.Status);
-        Assert.True(d.IssueNewLease);
+        var log = PolicyWalk.Run(Lender, Plan(), Utc("2026-03-01T00:00:00Z"), Utc("2026-03-14T12:00:00Z"));
+        var changes = log.Where((l, i) => i == 0 || l.Decision.Notice?.Kind != log[i - 1].Decision.Notice?.Kind || l.Decision.Mode != log[i - 1].Decision.Mode).ToList();
+        Assert.Equal(StandardWalk.Select(e => (Utc(e.At), e.Kind, e.Mode, e.Deadline is null ? (DateTimeOffset?)null : Utc(e.Deadline))),
+            changes.Select(c => (c.At, c.Decision.Notice?.Kind ?? "", c.Decision.Mode, c.Decision.Notice?.Deadline)));
+        var warning = changes.Single(c => c.Decision.Notice?.Kind == NoticeKind.LockWarning);
+        Assert.Equal(Utc("2026-03-14T05:00:00Z"), warning.Decision.UnlockedUntil); // the device, offline, locks at the warned instant
+        Assert.Contains("2026-03-14 08:00", warning.Decision.Notice!.Text);
+        Assert.Contains("unless KES 1 is paid", warning.Decision.Notice.Text);
     }
 
     [Fact]
-    public void Evaluate_Locked_ShowsWhatToPayToUnlock()
+    public void Evaluate_GraceEndsOnSaturdayNight_LockWaitsForMondayMorning()
     {
-        var d = Policy.Evaluate(new PolicyInput(Lender, Plan(), 30, false, null), LockAt);
-        Assert.Equal(70, d.Screen.AmountDueMinor);
-        Assert.Equal("KES", d.Screen.Currency);
-        Assert.Equal("LN-TEST01", d.Screen.PayReference);
-        Assert.Equal("*483*7#", d.Screen.ShortCode);
-        Assert.Contains("Installment 1 was due on 2026-03-10 and is 4 days overdue", d.Reason); // the due date, then 11, 12 and 13 March of grace
-        Assert.Equal(LockAt.AddDays(1), d.NextReviewAt); // the next local midnight: the end of 14 March in Nairobi
+        // Due Wednesday 11 March: grace ends at midnight into Sunday 15 March, outside the window (Monday to Saturday).
+        var plan = new PlanTerms([new Installment(1, new DateOnly(2026, 3, 11), 100)], "KES", false, "LN-TEST01", null);
+        var log = PolicyWalk.Run(Lender, plan, Utc("2026-03-01T00:00:00Z"), Utc("2026-03-20T00:00:00Z"));
+        var locked = log.First(l => l.Decision.Mode == LeaseMode.Locked);
+        Assert.Equal(Utc("2026-03-16T05:00:00Z"), locked.At);
+        var warning = log.Last(l => l.Decision.Notice?.Kind == NoticeKind.LockWarning && l.At < locked.At);
+        Assert.Equal(Utc("2026-03-15T05:00:00Z"), warning.Decision.Notice!.At);
     }
 
     [Fact]
-    public void Evaluate_StillLockedWhenTheNextInstallmentLocks_AsksForBoth()
+    public void Evaluate_ReviewLateOutsideTheWindow_DoesNotLockUntilItOpens()
     {
-        var locked = Policy.Evaluate(new PolicyInput(Lender, Plan(), 0, false, null), LockAt);
-        var held = new HeldLease(locked.Mode, locked.UnlockedUntil, locked.Screen, locked.Reason);
-
-        // A day later only the reason's day count moves; once April's installment is past its grace, its amount is due too.
-        var nextDay = Policy.Evaluate(new PolicyInput(Lender, Plan(), 0, false, held), locked.NextReviewAt!.Value);
-        Assert.Equal(100, nextDay.Screen.AmountDueMinor);
-        Assert.Contains("5 days overdue", nextDay.Reason);
-        Assert.True(nextDay.IssueNewLease);
-        var aprilLock = new DateTimeOffset(2026, 4, 13, 21, 0, 0, TimeSpan.Zero);
-        var april = Policy.Evaluate(new PolicyInput(Lender, Plan(), 0, false, held), aprilLock);
-        Assert.Equal(LeaseMode.Locked, april.Mode);
-        Assert.Equal(200, april.Screen.AmountDueMinor);
+        var warned = PolicyWalk.Run(Lender, Plan(), Utc("2026-03-01T00:00:00Z"), Utc("2026-03-13T06:00:00Z")).Last();
+        var held = new HeldLease(warned.Decision.Mode, warned.Decision.UnlockedUntil, warned.Decision.Screen, warned.Decision.Reason, warned.Decision.Notice);
+        // The scheduler was down and reviews at 20:00 local on Saturday, past the warned instant and outside the window.
+        var late = Policy.Evaluate(new PolicyInput(Lender, Plan(), 0, false, held), Utc("2026-03-14T17:00:00Z"));
+        Assert.Equal(LeaseMode.Unlocked, late.Mode);
+        Assert.Equal(Utc("2026-03-16T05:00:00Z"), late.Notice!.Deadline); // Monday 08:00: Sunday is outside the window
+        Assert.Equal(late.Notice.Deadline, late.UnlockedUntil);
+        Assert.Equal(warned.Decision.Notice!.At, late.Notice.At);
+        var monday = Policy.Evaluate(new PolicyInput(Lender, Plan(), 0, false, held with { Notice = late.Notice, UnlockedUntil = late.UnlockedUntil }), Utc("2026-03-16T05:00:00Z"));
+        Assert.Equal(LeaseMode.Locked, monday.Mode);
     }
 
     [Fact]
-    public void Evaluate_UnlockedUntilLockInstant_ReviewsAtLockInstant()
+    public void Evaluate_Locked_ShowsWhatToPayToUnlock_AndUnlocksAtOnceOnPayment()
     {
-        var d = Policy.Evaluate(new PolicyInput(Lender, Plan(), 0, false, null), LockAt.AddHours(-10));
-        Assert.Equal(LockAt, d.UnlockedUntil);
-        Assert.Equal(LockAt, d.NextReviewAt);
-        Assert.Equal(100, d.Screen.AmountDueMinor); // what the device shows if it locks offline
+        var log = PolicyWalk.Run(Lender, Plan(), Utc("2026-03-01T00:00:00Z"), Utc("2026-03-20T00:00:00Z"), [(Utc("2026-03-15T09:30:00Z"), 30), (Utc("2026-03-15T21:30:00Z"), 70)]);
+        var locked = log.Last(l => l.Decision.Mode == LeaseMode.Locked);
+        Assert.Equal(70, locked.Decision.Screen.AmountDueMinor);
+        Assert.Equal("LN-TEST01", locked.Decision.Screen.PayReference);
+        Assert.Equal("*483*7#", locked.Decision.Screen.ShortCode);
+        Assert.Contains("Installment 1 was due on 2026-03-10", locked.Decision.Reason);
+        var unlocked = log.Single(l => l.At == Utc("2026-03-15T21:30:00Z"));  // Sunday night: unlocks never wait for the window
+        Assert.Equal(LeaseMode.Unlocked, unlocked.Decision.Mode);
+        Assert.Equal(NoticeKind.Unlocked, unlocked.Decision.Notice!.Kind);
+        Assert.Equal(PlanStatus.Current, unlocked.Decision.Plan!.Status);
+    }
+
+    [Fact]
+    public void Evaluate_LockedThroughTheNextDueDate_AsksForWhatUnlocksIt_ThenTheNextInstallmentGetsItsOwnNotices()
+    {
+        var april = Utc("2026-04-15T09:00:00Z");
+        var log = PolicyWalk.Run(Lender, Plan(), Utc("2026-03-01T00:00:00Z"), Utc("2026-04-30T00:00:00Z"), [(april, 100)]);
+        var locked = log.Where(l => l.At < april && l.Decision.Mode == LeaseMode.Locked).ToList();
+        Assert.Equal(Utc("2026-03-14T05:00:00Z"), locked[0].At);
+        Assert.All(locked, l => Assert.Equal(100, l.Decision.Screen.AmountDueMinor)); // the March installment, also after April's passed
+        Assert.Contains("36 days overdue", locked[^1].Decision.Reason); // reviewed at the local midnight that began 15 April
+        var paid = log.Single(l => l.At == april);
+        Assert.Equal(LeaseMode.Unlocked, paid.Decision.Mode); // April's installment is past its grace too, but no one has warned of a lock for it
+        Assert.Equal(NoticeKind.LockWarning, paid.Decision.Notice!.Kind); // so it is warned of now, 24 hours ahead
+        Assert.Equal(2, paid.Decision.Notice.Installment);
+        var next = log.First(l => l.At > april && l.Decision.Mode == LeaseMode.Locked);
+        var warning = log.Last(l => l.At < next.At && l.Decision.Notice?.Kind == NoticeKind.LockWarning);
+        Assert.Equal(2, warning.Decision.Notice!.Installment);
+        Assert.True(next.At >= warning.Decision.Notice.At.AddHours(24));
     }
 
     [Fact]
     public void Evaluate_HeldLeaseStillGood_IsKeptUntilHalfTheAllowanceIsLeft()
     {
-        var t0 = new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero);
+        var t0 = Utc("2026-03-02T06:00:00Z"); // Monday 09:00 local, inside the window, no notice due
         var first = Policy.Evaluate(new PolicyInput(Lender, Plan(), 0, false, null), t0);
-        var held = new HeldLease(first.Mode, first.UnlockedUntil, first.Screen, first.Reason);
+        var held = new HeldLease(first.Mode, first.UnlockedUntil, first.Screen, first.Reason, first.Notice);
+        Assert.Equal(t0.AddHours(72), first.UnlockedUntil);
         Assert.Equal(t0.AddHours(36), first.NextReviewAt);
 
         var later = Policy.Evaluate(new PolicyInput(Lender, Plan(), 0, false, held), t0.AddHours(35));
@@ -91,13 +114,23 @@ public class PolicyTests
 
         var renewal = Policy.Evaluate(new PolicyInput(Lender, Plan(), 0, false, held), t0.AddHours(36));
         Assert.True(renewal.IssueNewLease);
-        Assert.Equal(t0.AddHours(36 + 72), renewal.UnlockedUntil);
+        // 72 h after the renewal is Friday 21:00 local, outside the lock window: the allowance runs to Saturday 08:00.
+        Assert.Equal(Utc("2026-03-07T05:00:00Z"), renewal.UnlockedUntil);
+    }
+
+    [Fact]
+    public void Evaluate_OfflineAllowanceEndingOnSunday_EndsWhenTheWindowOpens()
+    {
+        var saturday = Utc("2026-03-07T14:00:00Z"); // 17:00 local; +72 h is Tuesday, fine; +24 h allowance is Sunday
+        var d = Policy.Evaluate(new PolicyInput(Lender with { OfflineAllowance = TimeSpan.FromHours(24) }, Plan(), 0, false, null), saturday);
+        Assert.Equal(Utc("2026-03-09T05:00:00Z"), d.UnlockedUntil);
+        Assert.Contains("offline too long", d.Screen.Message);
     }
 
     [Fact]
     public void Evaluate_CancelledPlan_UnlockedWithoutDeadline()
     {
-        var d = Policy.Evaluate(new PolicyInput(Lender, Plan(cancelled: true), 0, false, null), LockAt.AddDays(30));
+        var d = Policy.Evaluate(new PolicyInput(Lender, Plan(cancelled: true), 0, false, null), Utc("2026-04-12T00:00:00Z"));
         Assert.Equal(LeaseMode.Unlocked, d.Mode);
         Assert.Null(d.UnlockedUntil);
         Assert.Equal(PlanStatus.Cancelled, d.Plan?.Status);
@@ -106,9 +139,9 @@ public class PolicyTests
     [Fact]
     public void Evaluate_ReleasedDevice_StaysReleasedWhateverIsOwed()
     {
-        var d = Policy.Evaluate(new PolicyInput(Lender, Plan(), 0, true, null), LockAt.AddDays(30));
+        var d = Policy.Evaluate(new PolicyInput(Lender, Plan(), 0, true, null), Utc("2026-04-12T00:00:00Z"));
         Assert.Equal(LeaseMode.Released, d.Mode);
-        var again = Policy.Evaluate(new PolicyInput(Lender, Plan(), 0, true, new HeldLease(d.Mode, null, d.Screen, d.Reason)), LockAt.AddDays(31));
+        var again = Policy.Evaluate(new PolicyInput(Lender, Plan(), 0, true, new HeldLease(d.Mode, null, d.Screen, d.Reason, d.Notice)), Utc("2026-04-13T00:00:00Z"));
         Assert.False(again.IssueNewLease);
     }
 
@@ -134,38 +167,5 @@ public class PolicyTests
             Assert.True(DateOnly.FromDateTime(local.DateTime) == d.AddDays(1), $"{d}: ends {local}");
             Assert.True(local.TimeOfDay < TimeSpan.FromHours(2), $"{d}: ends {local}");
         }
-    }
-
-    // The consumer-safety invariants, over random plans, payments, instants and held leases.
-    [Fact]
-    public void Evaluate_AnyPlan_CurrentIsNeverLockedAndLocksOnlyPastGrace()
-    {
-        var gen = from count in Gen.Int[1, 12]
-                  from weekly in Gen.Bool
-                  from amount in Gen.Long[1, 50_000]
-                  from paidShare in Gen.Double[0, 1.2]
-                  from offsetHours in Gen.Int[-24 * 40, 24 * 400]
-                  from heldHoursAgo in Gen.Int[0, 24 * 10]
-                  from allowanceHours in Gen.Int[1, 24 * 30]
-                  select (count, weekly, amount, paidShare, offsetHours, heldHoursAgo, allowanceHours);
-        gen.Sample(t =>
-        {
-            var lender = Lender with { OfflineAllowance = TimeSpan.FromHours(t.allowanceHours) };
-            var first = new DateOnly(2026, 2, 1);
-            var schedule = Schedule.Generate(t.amount * t.count, t.count, t.weekly ? Frequency.Weekly : Frequency.Monthly, first);
-            var plan = new PlanTerms(schedule, "KES", false, "LN-P", null);
-            var paid = (long)(t.amount * t.count * t.paidShare);
-            var now = new DateTimeOffset(2026, 2, 1, 0, 0, 0, TimeSpan.Zero).AddHours(t.offsetHours);
-            var earlier = Policy.Evaluate(new PolicyInput(lender, plan, paid, false, null), now.AddHours(-t.heldHoursAgo));
-            var held = new HeldLease(earlier.Mode, earlier.UnlockedUntil, earlier.Screen, earlier.Reason);
-            var d = Policy.Evaluate(new PolicyInput(lender, plan, paid, false, held), now);
-            var state = Policy.StateOf(plan, paid, Nairobi, now);
-            var firstUnpaid = state.Allocation.Installments.FirstOrDefault(i => i.Outstanding > 0);
-            return (state.Status != PlanStatus.Current || (d.Mode == LeaseMode.Unlocked && d.UnlockedUntil > now))
-                   && (d.Mode != LeaseMode.Locked || (firstUnpaid is not null && now >= Policy.LockInstant(firstUnpaid.Installment, lender)))
-                   && (d.Mode != LeaseMode.Released || state.Status == PlanStatus.PaidOff)
-                   && (d.NextReviewAt is null || d.NextReviewAt > now)
-                   && (d.UnlockedUntil is null || d.UnlockedUntil <= now + lender.OfflineAllowance);
-        });
     }
 }
