@@ -1,12 +1,14 @@
 using Lien.Server.AgentApi;
 using Lien.Server.Api;
 using Lien.Server.Audit;
+using Lien.Server.Certificates;
 using Lien.Server.Codes;
 using Lien.Server.Demo;
 using Lien.Server.DeviceTrust;
 using Lien.Server.Devices;
 using Lien.Server.Leases;
 using Lien.Server.Lenders;
+using Lien.Server.LienCheck;
 using Lien.Server.Payments;
 using Lien.Server.Plans;
 using Lien.Server.Push;
@@ -78,6 +80,8 @@ static WebApplication Build(string[] args, IEnumerable<KeyValuePair<string, stri
     builder.Services.AddPayments();
     builder.Services.AddLeases();
     builder.Services.AddCodes();
+    builder.Services.AddCertificates();
+    builder.Services.AddLienCheck();
     builder.Services.AddDeviceTrust(builder.Configuration);
     builder.Services.AddAgentApi(builder.Configuration);
     builder.Services.AddPush(builder.Configuration);
@@ -99,6 +103,8 @@ static WebApplication Build(string[] args, IEnumerable<KeyValuePair<string, stri
     app.MapPayments();
     app.MapLeases();
     app.MapCodes();
+    app.MapCertificates();
+    app.MapLienCheck();
     app.MapAudit();
     app.MapDeviceTrust();
     app.MapAgentApi();

@@ -26,10 +26,10 @@ public sealed class EndToEndTests(SqliteServer server) : IClassFixture<SqliteSer
     public async Task Phone_OverdueLocksPaymentUnlocksCodeUnlocksPayoffReleases()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (_, admin, _) = await server.NewLenderAsync();
+        var (_, admin, _) = await server.NewLenderAsync(settlementHoldHours: 0);
         var device = await admin.RegisterAsync();
         var (deviceId, imei) = (device.Id(), device.Str("imei"));
-        var planId = (await admin.PlanAsync(deviceId, server.Today.AddDays(-1), count: 3)).Id(); // overdue, within grace: unlocked until the lock instant
+        var planId = (await admin.PlanAsync(deviceId, server.Today.AddDays(-1), count: 3, backdated: true)).Id(); // overdue, within grace: unlocked until the lock instant
         var clock = new FakeDeviceClock(server.Time.GetUtcNow(), TimeSpan.FromSeconds(5));
         var agent = new AgentRuntime(server.CreateClient(), new FileAgentStore(Path.Combine(_dir, "agent.json")), clock,
             new FakeTimeProvider(server.Time.GetUtcNow()), new Random(7), [imei], new OpenPaygoCodes(), new AgentProvisioning(Attestation: TestAttestation.ForAgent));

@@ -12,14 +12,14 @@ public sealed partial class CliTests(SqliteServer server) : IClassFixture<Sqlite
     [Fact]
     public async Task Cli_RegisterPlanPay_UnlocksAndShowsTheStory()
     {
-        var a = await server.NewLenderAsync();
+        var a = await server.NewLenderAsync(settlementHoldHours: 0);
         var imei = LenderApi.NewImei();
         var (code, output, error) = await LienCommand.RunAsync("devices", "register", "--imei", imei, "--model", "Spark 20", "--server", Url, "--key", a.Token);
         Assert.True(code == 0, error);
         var deviceId = DeviceIdPattern().Match(output).Groups[1].Value;
 
         (code, output, error) = await LienCommand.RunAsync("plans", "create", "--device", deviceId, "--price", "35000", "--down-payment", "5000", "--installments", "3",
-            "--first-due", "2026-01-10", "--server", Url, "--key", a.Token);
+            "--first-due", "2026-01-10", "--backdated", "--server", Url, "--key", a.Token);
         Assert.True(code == 0, error);
         Assert.Contains("Overdue", output);
         var reference = ReferencePattern().Match(output).Groups[1].Value;

@@ -8,6 +8,12 @@ public enum PlanStatus { Current, Overdue, PaidOff, Cancelled }
 /// <summary>A named set of rules deciding when a device may be locked. Consumer-safety rules are not part of it.</summary>
 public sealed record PolicyProfile(string Name, int GraceDays, IReadOnlyList<int> ReminderDaysBeforeDue)
 {
+    /// <summary>
+    /// How long a paid-off plan's device stays Unlocked (no deadline) before it is released, so a payment reversed
+    /// soon after (a typo, a charge-back) still finds the phone financed. Zero releases at once.
+    /// </summary>
+    public TimeSpan SettlementHold { get; init; } = TimeSpan.FromHours(72);
+
     /// <summary>Reminders 3 days before and on the due date; lock 3 days after it.</summary>
     public static readonly PolicyProfile Standard = new("standard", 3, [3, 0]);
 
@@ -33,8 +39,9 @@ public sealed record LenderTerms(
     TimeSpan OfflineAllowance,
     PolicyProfile Profile);
 
-/// <summary>A plan as the policy reads it.</summary>
-public sealed record PlanTerms(IReadOnlyList<Installment> Schedule, string Currency, bool Cancelled, string PayReference, string? PayUrl);
+/// <summary>A plan as the policy reads it; <paramref name="PaidOffAt"/> is when its balance reached zero (null: not yet).</summary>
+public sealed record PlanTerms(IReadOnlyList<Installment> Schedule, string Currency, bool Cancelled, string PayReference, string? PayUrl,
+    DateTimeOffset? PaidOffAt = null);
 
 /// <summary>The lease the device holds now, as far as the policy cares.</summary>
 public sealed record HeldLease(LeaseMode Mode, DateTimeOffset? UnlockedUntil, LockScreen Screen, string Reason);
@@ -84,7 +91,20 @@ public static class Policy
 
         var state = StateOf(plan, input.PaidTotal, lender.TimeZone, now);
         if (state.Status == PlanStatus.PaidOff)
-            return Final(state, LeaseMode.Released, Screen(lender, plan, 0, currency, "This device is paid off and released. It is yours."), "Paid off.", input.Current);
+        {
+            // Released only after the settlement hold: until then a reversal can still reopen the plan.
+            var releaseAt = SettlementEnds(plan.PaidOffAt ?? now, lender.Profile);
+            if (now >= releaseAt)
+                return Final(state, LeaseMode.Released, Screen(lender, plan, 0, currency, "This device is paid off and released. It is yours."), "Paid off.", input.Current);
+            var on = LocalDate(releaseAt, lender.TimeZone);
+            var settling = Screen(lender, plan, 0, currency,
+                string.Create(CultureInfo.InvariantCulture, $"Paid in full, thank you. This device will be released on {on:yyyy-MM-dd}, once the payment has settled."));
+            return Final(state, LeaseMode.Unlocked, settling,
+                string.Create(CultureInfo.InvariantCulture, $"Paid off; released at {releaseAt:yyyy-MM-ddTHH:mm:ssZ}, after the settlement hold."), input.Current) with
+            {
+                NextReviewAt = releaseAt,
+            };
+        }
 
         var unpaid = state.Allocation.Installments.Where(i => i.Outstanding > 0).ToList();
         var lockAt = LockInstant(unpaid[0].Installment, lender);
@@ -156,6 +176,9 @@ public static class Policy
     /// <summary>The instant an unpaid installment allows the device to lock: the end of the grace days after its due date.</summary>
     public static DateTimeOffset LockInstant(Installment installment, LenderTerms lender) =>
         EndOfDay(installment.DueDate.AddDays(lender.Profile.GraceDays), lender.TimeZone);
+
+    /// <summary>When a plan paid off at <paramref name="paidOffAt"/> releases its device: after the profile's settlement hold.</summary>
+    public static DateTimeOffset SettlementEnds(DateTimeOffset paidOffAt, PolicyProfile profile) => paidOffAt + profile.SettlementHold;
 
     /// <summary>The end of <paramref name="date"/> (the next local midnight) in <paramref name="zone"/>, in UTC.</summary>
     public static DateTimeOffset EndOfDay(DateOnly date, TimeZoneInfo zone)

@@ -14,7 +14,8 @@ namespace Lien.Server.Leases;
 /// the caller's unit of work — the same transaction as its cause (a payment, a reversal, a plan change, a review) —
 /// and hands it to <see cref="ILeaseDelivery"/>.
 /// </summary>
-internal sealed class LeaseIssuer(LienDb db, LeaseSigner signer, AuditTrail audit, ILeaseDelivery delivery, TimeProvider time) : IRevokedKeyLeases
+internal sealed class LeaseIssuer(LienDb db, LeaseSigner signer, AuditTrail audit, ILeaseDelivery delivery, IPayoffRelease payoff, TimeProvider time)
+    : IRevokedKeyLeases
 {
     private readonly Dictionary<Guid, LenderKey> _activeKeys = [];
 
@@ -72,6 +73,7 @@ internal sealed class LeaseIssuer(LienDb db, LeaseSigner signer, AuditTrail audi
             var claims = db.DeviceImeis.Local.Where(c => c.DeviceId == device.Id).ToList();
             if (claims.Count == 0) claims = await db.DeviceImeis.Where(c => c.DeviceId == device.Id).ToListAsync(ct);
             foreach (var claim in claims) claim.ReleasedAt = now;
+            if (plan is { Lifecycle: PlanLifecycle.PaidOff }) await payoff.ReleasedAsync(lender, plan, device, now, actor, ct);
         }
         if (decision.IssueNewLease) await IssueAsync(device, lender, decision, now, cause, actor, ct);
         return decision;

@@ -17,6 +17,9 @@ internal sealed class Lender
     public required string Currency { get; set; }
     public required string PolicyProfile { get; set; }
     public long OfflineAllowanceSeconds { get; set; }
+
+    /// <summary>The lender's own settlement hold in hours (<see cref="LenderSettings.SettlementHoldHours"/>); null: the profile's.</summary>
+    public int? SettlementHoldHours { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
 
     /// <summary>Offline codes for keypad phones: written with the keys 1-4 only (15 digits instead of 9).</summary>
@@ -45,8 +48,14 @@ internal sealed class Lender
 
     /// <summary>What the policy needs to know of the lender: its lock screen, time zone, offline allowance and profile.</summary>
     public LenderTerms Terms() => new(Name, LogoUrl, SupportPhone, ShortCode, SupportUrl,
-        TimeZoneInfo.FindSystemTimeZoneById(TimeZone), TimeSpan.FromSeconds(OfflineAllowanceSeconds),
-        Protocol.Lending.PolicyProfile.Find(PolicyProfile) ?? Protocol.Lending.PolicyProfile.Standard);
+        TimeZoneInfo.FindSystemTimeZoneById(TimeZone), TimeSpan.FromSeconds(OfflineAllowanceSeconds), Profile());
+
+    /// <summary>The lender's policy profile with its own overrides.</summary>
+    public Protocol.Lending.PolicyProfile Profile()
+    {
+        var profile = Protocol.Lending.PolicyProfile.Find(PolicyProfile) ?? Protocol.Lending.PolicyProfile.Standard;
+        return SettlementHoldHours is { } hours ? profile with { SettlementHold = TimeSpan.FromHours(hours) } : profile;
+    }
 }
 
 internal sealed class LenderConfiguration : IEntityTypeConfiguration<Lender>

@@ -46,7 +46,8 @@ internal sealed class ReviewService(IServiceScopeFactory scopes, TimeProvider ti
             await using (var scope = scopes.CreateAsyncScope())
             {
                 var db = scope.ServiceProvider.GetRequiredService<LienDb>();
-                due = await db.Plans.AsNoTracking().Where(p => p.Lifecycle == PlanLifecycle.Active && p.NextReviewAt != null && p.NextReviewAt <= now)
+                // A paid-off plan is reviewed too: its device is released at the end of the settlement hold.
+                due = await db.Plans.AsNoTracking().Where(p => p.Lifecycle != PlanLifecycle.Cancelled && p.NextReviewAt != null && p.NextReviewAt <= now)
                     .OrderBy(p => p.NextReviewAt).Select(p => p.Id).Take(options.Value.BatchSize).ToListAsync(ct);
             }
             due.RemoveAll(id => !seen.Add(id));
@@ -65,7 +66,7 @@ internal sealed class ReviewService(IServiceScopeFactory scopes, TimeProvider ti
         {
             var plan = await db.Plans.Include(p => p.Installments).FirstAsync(p => p.Id == planId, ct);
             // Another writer (a payment, another node) may have reviewed it already.
-            if (plan.Lifecycle != PlanLifecycle.Active || plan.NextReviewAt is null || plan.NextReviewAt > now) return false;
+            if (plan.Lifecycle == PlanLifecycle.Cancelled || plan.NextReviewAt is null || plan.NextReviewAt > now) return false;
             await leases.ReviewPlanAsync(plan, "scheduled review", "scheduler", ct);
             return true;
         }, ct);
