@@ -89,6 +89,40 @@ public sealed partial class CliTests(SqliteServer server) : IClassFixture<Sqlite
         Assert.Equal([kids[1]], KidPattern().Matches(output).Select(m => m.Groups[1].Value));
     }
 
+    [Theory]
+    [InlineData("01/11/2026")]
+    [InlineData("2026-1-5")]
+    [InlineData("2026-11-01T00:00")]
+    public async Task Cli_PlanCreate_DateNotIso_APlainMessageThatSaysTheFormat_NothingCreated(string date)
+    {
+        var a = await server.NewLenderAsync();
+        var device = await a.Admin.RegisterAsync();
+        var (code, _, error) = await LienCommand.RunAsync("plans", "create", "--device", device.Id().ToString(), "--price", "30000", "--installments", "3",
+            "--first-due", date, "--server", Url, "--key", a.Token);
+        Assert.NotEqual(0, code);
+        Assert.Contains($"--first-due must be an ISO 8601 date, yyyy-MM-dd (such as 2026-11-01); '{date}' is not.", error);
+        Assert.DoesNotContain("   at ", error);
+        Assert.Equal(0, (await a.Admin.ReadAsync($"/v1/plans?deviceId={device.Id()}")).GetProperty("items").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Cli_PlanCreate_FirstDuePast_RefusedWithTheExplanation_UnlessBackdated()
+    {
+        var a = await server.NewLenderAsync();
+        var device = (await a.Admin.RegisterAsync()).Id().ToString();
+        var lastWeek = server.Today.AddDays(-7).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        var (code, _, error) = await LienCommand.RunAsync("plans", "create", "--device", device, "--price", "30000", "--installments", "3",
+            "--first-due", lastWeek, "--server", Url, "--key", a.Token);
+        Assert.Equal(1, code);
+        Assert.Contains($"error: Backdated plan: The first installment falls due on {lastWeek}", error);
+        Assert.Contains("--backdated", error);
+
+        (code, var output, error) = await LienCommand.RunAsync("plans", "create", "--device", device, "--price", "30000", "--installments", "3",
+            "--first-due", lastWeek, "--backdated", "--server", Url, "--key", a.Token);
+        Assert.True(code == 0, error);
+        Assert.Contains("(backdated)", output);
+    }
+
     [GeneratedRegex(@"trust key (lk[0-9a-f]+)")]
     private static partial Regex KidPattern();
 

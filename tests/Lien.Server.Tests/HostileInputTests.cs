@@ -177,7 +177,7 @@ public abstract partial class HostileInputTests(HostileServer server)
     private Task<string> FingerprintAsync() => Server.WithDbAsync(async db => string.Join(" ",
         await db.AuditEvents.CountAsync(), await db.Devices.CountAsync(), await db.DeviceImeis.CountAsync(), await db.Plans.CountAsync(),
         await db.Payments.CountAsync(), await db.IssuedCodes.CountAsync(), await db.ApiKeys.CountAsync(), await db.Leases.CountAsync(),
-        await db.LenderKeys.CountAsync(), await db.Set<Certificates.PayoffCertificate>().CountAsync(), await db.Devices.CountAsync(d => d.PushToken != null), await db.Devices.SumAsync(d => d.AppliedSeq),
+        await db.LenderKeys.CountAsync(), await db.Set<Lien.Server.Certificates.PayoffCertificate>().CountAsync(), await db.Devices.CountAsync(d => d.PushToken != null), await db.Devices.SumAsync(d => d.AppliedSeq),
         await db.Devices.SumAsync(d => d.TokenEpoch), string.Join("|", await db.Lenders.OrderBy(l => l.Id)
             .Select(l => l.Name + l.LogoUrl + l.SupportPhone + l.ShortCode + l.SupportUrl + l.TimeZone + l.Currency + l.PolicyProfile + (l.SettlementHoldHours == null ? "" : l.SettlementHoldHours.ToString()))
             .ToListAsync())));
