@@ -126,6 +126,18 @@ public abstract class PayoffCertificateTests(LienServer server)
     }
 
     [Fact]
+    public async Task Certificate_SignedByAKeyLaterRevoked_NoLongerVerifies_NotReSigned()
+    {
+        var (a, _, _, certificate) = await PaidOffAsync();
+        await (await a.Admin.PostAsJsonAsync("/v1/lender/keys/rotate", new { })).Json(HttpStatusCode.OK);
+        await (await a.Admin.PostAsJsonAsync($"/v1/lender/keys/{certificate.Str("kid")}/revoke", new { })).Json(HttpStatusCode.OK);
+        var check = await Server.Client().ReadAsync($"/v1/certificates/{certificate.Id()}");
+        Assert.False(check.GetProperty("valid").GetBoolean());
+        Assert.Contains("unknown signing key", check.Str("problem"));
+        Assert.Equal(certificate.Str("jws"), check.Str("jws"));
+    }
+
+    [Fact]
     public async Task Certificate_LenderNameWithMarkup_IsEncodedOnThePage()
     {
         var (_, _, _, certificate) = await PaidOffAsync("<b>Duka</b> & Sons");
