@@ -34,6 +34,7 @@ internal sealed record AuditAction
     public static readonly AuditAction PlanPaidOff = new("plan.paid-off");
     public static readonly AuditAction PlanCreditRecorded = new("plan.credit-recorded");
     public static readonly AuditAction CertificateIssued = new("certificate.issued");
+    public static readonly AuditAction CertificateResigned = new("certificate.re-signed");
     public static readonly AuditAction PaymentRecorded = new("payment.recorded");
     public static readonly AuditAction PaymentReversed = new("payment.reversed");
     public static readonly AuditAction CodeIssued = new("code.issued");
@@ -45,7 +46,7 @@ internal sealed record AuditAction
     [
         LenderCreated, LenderUpdated, LenderKeyRotated, LenderKeyRevoked, ApiKeyCreated, ApiKeyRevoked, DeviceRegistered, DeviceEnrolled,
         DeviceReEnrolled, DeviceEnrollmentRefused, EnrollmentTokenIssued, DeviceUnlocked, DeviceLocked, DeviceReleased, LeaseRenewed, PlanCreated,
-        PlanCancelled, PlanPaidOff, PlanCreditRecorded, CertificateIssued, PaymentRecorded, PaymentReversed, CodeIssued, CodeApprovalGranted,
+        PlanCancelled, PlanPaidOff, PlanCreditRecorded, CertificateIssued, CertificateResigned, PaymentRecorded, PaymentReversed, CodeIssued, CodeApprovalGranted,
         DeviceWrongCodes,
     ];
 

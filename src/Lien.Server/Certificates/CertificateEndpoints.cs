@@ -5,6 +5,7 @@ using Lien.Protocol;
 using Lien.Server.AgentApi;
 using Lien.Server.Api;
 using Lien.Server.Leases;
+using Lien.Server.Lenders;
 using Lien.Server.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -23,7 +24,9 @@ internal sealed record VerifyCertificate(string? Jws);
 internal static class CertificateEndpoints
 {
     public static IServiceCollection AddCertificates(this IServiceCollection services) =>
-        services.AddScoped<PayoffCertificates>().AddScoped<IPayoffRelease>(sp => sp.GetRequiredService<PayoffCertificates>());
+        services.AddScoped<PayoffCertificates>()
+            .AddScoped<IPayoffRelease>(sp => sp.GetRequiredService<PayoffCertificates>())
+            .AddScoped<IRevokedKeyCertificates>(sp => sp.GetRequiredService<PayoffCertificates>());
 
     public static IEndpointRouteBuilder MapCertificates(this IEndpointRouteBuilder app)
     {

@@ -17,7 +17,7 @@ internal sealed record CertificateCheck(bool Valid, string? Problem, PayoffCerti
 /// Payoff certificates: issued (signed by the lender's active key, stored, audited) in the unit of work that releases a
 /// paid-off plan's device, and checked for anyone against the lender's published keys — no key needed.
 /// </summary>
-internal sealed class PayoffCertificates(LienDb db, SigningKeys keys, AuditTrail audit) : IPayoffRelease
+internal sealed class PayoffCertificates(LienDb db, SigningKeys keys, AuditTrail audit) : IPayoffRelease, IRevokedKeyCertificates
 {
     public Task ReleasedAsync(Lender lender, Plan plan, Device device, DateTimeOffset releasedAt, string actor, CancellationToken ct) =>
         IssueAsync(lender, plan, device.Imeis, releasedAt, actor, ct);
@@ -30,9 +30,6 @@ internal sealed class PayoffCertificates(LienDb db, SigningKeys keys, AuditTrail
         var zone = TimeZoneInfo.FindSystemTimeZoneById(lender.TimeZone);
         var claims = new PayoffCertificateClaims(Guid.NewGuid(), lender.Id, lender.Name, plan.Reference, imeis,
             Policy.LocalDate(plan.ClosedAt ?? releasedAt, zone), releasedAt);
-        var ecdsa = keys.Open(key);
-        string jws;
-        lock (ecdsa) jws = Jws.Sign(JsonSerializer.SerializeToUtf8Bytes(claims, LeaseClaims.Json), ecdsa, key.Kid, PayoffCertificateClaims.MediaType);
         var certificate = new PayoffCertificate
         {
             Id = claims.CertificateId,
@@ -41,12 +38,36 @@ internal sealed class PayoffCertificates(LienDb db, SigningKeys keys, AuditTrail
             DeviceId = plan.DeviceId,
             IssuedAt = releasedAt,
             Kid = key.Kid,
-            Jws = jws,
+            Jws = Sign(claims, key),
         };
         db.Set<PayoffCertificate>().Add(certificate);
         await audit.RecordAsync(lender.Id, actor, AuditAction.CertificateIssued, $"certificate:{certificate.Id}", "Paid off and released.",
             lender.PolicyProfile, new { plan = plan.Id, device = plan.DeviceId, claims.PaidOffOn, key.Kid }, ct);
         return certificate;
+    }
+
+    public async Task<int> ResignAsync(Lender lender, string kid, string actor, CancellationToken ct)
+    {
+        var signed = await db.Set<PayoffCertificate>().Where(c => c.LenderId == lender.Id && c.Kid == kid).ToListAsync(ct);
+        if (signed.Count == 0) return 0;
+        var key = await SigningKeys.ActiveAsync(db, lender.Id, ct);
+        foreach (var certificate in signed)
+        {
+            // The same claims, word for word: only the signature and its key change.
+            var claims = PayoffCertificateClaims.ReadUnverified(certificate.Jws)
+                         ?? throw new InvalidOperationException($"Certificate {certificate.Id} cannot be read.");
+            certificate.Jws = Sign(claims, key);
+            certificate.Kid = key.Kid;
+            await audit.RecordAsync(lender.Id, actor, AuditAction.CertificateResigned, $"certificate:{certificate.Id}", $"key {kid} revoked",
+                lender.PolicyProfile, new { revoked = kid, key.Kid }, ct);
+        }
+        return signed.Count;
+    }
+
+    private string Sign(PayoffCertificateClaims claims, LenderKey key)
+    {
+        var ecdsa = keys.Open(key);
+        lock (ecdsa) return Jws.Sign(JsonSerializer.SerializeToUtf8Bytes(claims, LeaseClaims.Json), ecdsa, key.Kid, PayoffCertificateClaims.MediaType);
     }
 
     /// <summary>Checks <paramref name="jws"/> against the published keys of the lender it names.</summary>

@@ -126,15 +126,27 @@ public abstract class PayoffCertificateTests(LienServer server)
     }
 
     [Fact]
-    public async Task Certificate_SignedByAKeyLaterRevoked_NoLongerVerifies_NotReSigned()
+    public async Task Certificate_ItsKeyRevoked_ReSignedByTheActiveKey_SameClaims_TheOldCopyNoLongerVerifies()
     {
         var (a, _, _, certificate) = await PaidOffAsync();
-        await (await a.Admin.PostAsJsonAsync("/v1/lender/keys/rotate", new { })).Json(HttpStatusCode.OK);
+        var rotated = await (await a.Admin.PostAsJsonAsync("/v1/lender/keys/rotate", new { })).Json(HttpStatusCode.OK);
         await (await a.Admin.PostAsJsonAsync($"/v1/lender/keys/{certificate.Str("kid")}/revoke", new { })).Json(HttpStatusCode.OK);
+
+        var now = await a.Admin.ReadAsync($"/v1/plans/{certificate.GetProperty("planId").GetGuid()}/certificate");
+        Assert.Equal(certificate.Id(), now.Id());
+        Assert.NotEqual(certificate.Str("kid"), now.Str("kid"));
+        Assert.Contains(now.Str("kid"), rotated.GetProperty("trustKeys").EnumerateArray().Select(k => k.Str("kid")));
+        Assert.Equal(certificate.GetProperty("claims").ToString(), now.GetProperty("claims").ToString());
         var check = await Server.Client().ReadAsync($"/v1/certificates/{certificate.Id()}");
-        Assert.False(check.GetProperty("valid").GetBoolean());
-        Assert.Contains("unknown signing key", check.Str("problem"));
-        Assert.Equal(certificate.Str("jws"), check.Str("jws"));
+        Assert.True(check.GetProperty("valid").GetBoolean(), check.ToString());
+        Assert.True(await TrustKeyTests.JoseVerifiesAsync(now.Str("jws"), (await JwkSetAsync(a.LenderId)).GetSigningKeys()));
+        var events = (await a.Admin.ReadAsync($"/v1/audit?subject=certificate:{certificate.Id()}")).EnumerateArray().Select(e => e.Str("action"));
+        Assert.Equal(["certificate.issued", "certificate.re-signed"], events);
+
+        // A copy printed before the revocation no longer verifies: its key is revoked.
+        var old = await (await Server.Client().PostAsJsonAsync("/v1/certificates/verify", new { jws = certificate.Str("jws") })).Json(HttpStatusCode.OK);
+        Assert.False(old.GetProperty("valid").GetBoolean());
+        Assert.Contains("unknown signing key", old.Str("problem"));
     }
 
     [Fact]
