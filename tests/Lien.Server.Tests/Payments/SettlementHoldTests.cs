@@ -119,6 +119,27 @@ public abstract class SettlementHoldTests(LienServer server)
     }
 
     [Fact]
+    public async Task HoldEnd_ReviewsAndAReversalRacing_OneConsistentOutcome()
+    {
+        var (a, device, plan, imei) = await PlanAsync(holdHours: 1);
+        var payment = await (await a.Admin.PayAsync(plan, 300_00)).Json(HttpStatusCode.Created);
+        Server.Time.Advance(TimeSpan.FromHours(1));
+        var reviews = Enumerable.Range(0, 4).Select(_ => Server.ReviewAsync()).ToList();
+        var reversal = Server.Client(a.Token).PostAsJsonAsync($"/v1/payments/{payment.Id()}/reversal", new { reason = "charge-back at the hold's end" });
+        await Task.WhenAll(reviews);
+        await (await reversal).Json(HttpStatusCode.Created);
+
+        // Whichever committed first, the plan owes again; the phone was released (with one certificate) or never was.
+        var view = await a.Admin.ReadAsync($"/v1/plans/{plan}");
+        Assert.Equal("Active", view.Str("lifecycle"));
+        Assert.Equal(300_00, view.Long("outstanding"));
+        var released = (await a.Admin.ReadAsync($"/v1/devices/{device}")).GetProperty("releasedAt").ValueKind != JsonValueKind.Null;
+        Assert.Equal(released ? 1 : 0, await Server.WithDbAsync(db => Task.FromResult(db.Set<Lien.Server.Certificates.PayoffCertificate>().Count(c => c.PlanId == plan))));
+        Assert.Equal(released, (await LeaseAsync(a, device)).Str("mode") == "Released");
+        Assert.Equal(released ? "Released" : "Financed", await LienStatusAsync(imei));
+    }
+
+    [Fact]
     public async Task Payoff_HoldOfZero_ReleasedAtOnceWithItsCertificate()
     {
         var (a, device, plan, imei) = await PlanAsync(holdHours: 0);
