@@ -64,7 +64,7 @@ var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
 var plans = new ConcurrentDictionary<Guid, Guid>();
 await Parallel.ForEachAsync(deviceIds, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (id, ct) =>
 {
-    var r = await api.PostAsJsonAsync("/v1/plans", new { deviceId = id, price = 1_200_000, generate = new { count = 12, frequency = "Monthly", firstDueDate = today.AddDays(-40) } }, ct);
+    var r = await api.PostAsJsonAsync("/v1/plans", new { deviceId = id, price = 1_200_000, generate = new { count = 12, frequency = "Monthly", firstDueDate = today.AddDays(-40) }, backdated = true }, ct);
     r.EnsureSuccessStatusCode();
     plans[id] = (await r.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("id").GetGuid();
 });

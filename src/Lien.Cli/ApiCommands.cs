@@ -138,14 +138,15 @@ internal static class ApiCommands
         var down = new Option<long>("--down-payment") { Description = "Down payment in minor units" };
         var count = new Option<int>("--installments") { Description = "Number of installments", Required = true };
         var frequency = new Option<Frequency>("--frequency") { Description = "Monthly, Weekly or Daily", DefaultValueFactory = _ => Frequency.Monthly };
-        var first = new Option<DateOnly>("--first-due") { Description = "First due date (yyyy-mm-dd)", Required = true };
+        var first = new Option<DateOnly>("--first-due") { Description = "First due date, ISO 8601: yyyy-MM-dd", Required = true, CustomParser = IsoDate };
+        var backdated = new Option<bool>("--backdated") { Description = "The first installment is already past due, on purpose (a loan moved from another system)" };
         var currency = new Option<string?>("--currency") { Description = "ISO 4217 code; the lender's by default" };
         var borrower = new Option<string?>("--borrower") { Description = "Your reference for the borrower" };
-        var create = new Command("create", "Create a plan with a generated schedule") { device, price, down, count, frequency, first, currency, borrower };
+        var create = new Command("create", "Create a plan with a generated schedule") { device, price, down, count, frequency, first, backdated, currency, borrower };
         Run(create, async (c, r, o, ct) =>
         {
             var p = await c.CreatePlanAsync(new CreatePlan(r.GetValue(device), r.GetValue(price), r.GetValue(down), r.GetValue(currency), r.GetValue(borrower),
-                Generate: new GenerateSchedule(r.GetValue(count), r.GetValue(frequency), r.GetValue(first))), ct);
+                Generate: new GenerateSchedule(r.GetValue(count), r.GetValue(frequency), r.GetValue(first)), Backdated: r.GetValue(backdated) ? true : null), ct);
             await WritePlan(o, p);
         });
 
@@ -240,10 +241,21 @@ internal static class ApiCommands
         await o.WriteLineAsync($"the saved checkpoint at event {seq} holds: the chain still has that event, unchanged");
     }
 
+    // Dates are ISO 8601 only: 01/11/2026 is 1 November to some and 11 January to others, so it is refused, not guessed.
+    private static DateOnly IsoDate(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+        if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date)) return date;
+        result.AddError($"{(result.Parent as System.CommandLine.Parsing.OptionResult)?.Option.Name ?? "The date"} must be an ISO 8601 date, yyyy-MM-dd (such as 2026-11-01); '{text}' is not.");
+        return default;
+    }
+
     private static async Task WritePlan(TextWriter o, Plan p)
     {
-        await o.WriteLineAsync($"plan {p.Id}  ref {p.Reference}  device {p.DeviceId}");
+        await o.WriteLineAsync($"plan {p.Id}  ref {p.Reference}  device {p.DeviceId}{(p.Backdated ? "  (backdated)" : "")}");
         await o.WriteLineAsync($"  {p.Lifecycle} / {p.Status}: paid {new Money(p.Paid, p.Currency)}, outstanding {new Money(p.Outstanding, p.Currency)}, overdue {new Money(p.AmountOverdue, p.Currency)} ({p.DaysPastDue} days)");
+        if (p.RefundDue > 0) await o.WriteLineAsync($"  paid beyond the plan: {new Money(p.RefundDue, p.Currency)}, flagged for refund to the borrower");
+        if (p.SettlementHoldUntil is { } hold) await o.WriteLineAsync($"  settlement hold until {hold.ToString("u", CultureInfo.InvariantCulture)}: the device is released then");
         foreach (var i in p.Installments)
             await o.WriteLineAsync($"  #{i.Number,-3} due {i.DueDate:yyyy-MM-dd}  {new Money(i.Amount, p.Currency),16}  paid {new Money(i.Paid, p.Currency)}");
     }

@@ -120,7 +120,7 @@ internal static class SimulatorCommands
             var late = i < overdue;
             // Overdue: the first installment fell due 10 days ago, past any grace. Current: it falls due in 20 days.
             var plan = await client.CreatePlanAsync(new CreatePlan(device.Id, 3 * each, Currency: currency, BorrowerReference: $"sim-{i + 1}",
-                Generate: new GenerateSchedule(3, Frequency.Monthly, today.AddDays(late ? -10 : 20))), ct);
+                Generate: new GenerateSchedule(3, Frequency.Monthly, today.AddDays(late ? -10 : 20)), Backdated: late ? true : null), ct);
             // Under the enrollment-token policy each phone gets its one-time token, as a borrower's phone scans it at the shop.
             var token = lender.Settings.EnrollmentPolicy == "EnrollmentToken" ? (await client.IssueEnrollmentTokenAsync(device.Id, ct)).Token : null;
             fleet.Add(new SimDevice(imei, plan.Id, late, plan.AmountOverdue, currency, token));

@@ -1,6 +1,7 @@
 using Lien.Server.AgentApi;
 using Lien.Server.Api;
 using Lien.Server.Audit;
+using Lien.Server.Certificates;
 using Lien.Server.Codes;
 using Lien.Server.Demo;
 using Lien.Server.DeviceTrust;
@@ -9,6 +10,7 @@ using Lien.Server.Disputes;
 using Lien.Server.Interventions;
 using Lien.Server.Leases;
 using Lien.Server.Lenders;
+using Lien.Server.LienCheck;
 using Lien.Server.Payments;
 using Lien.Server.Plans;
 using Lien.Server.Push;
@@ -83,6 +85,8 @@ static WebApplication Build(string[] args, IEnumerable<KeyValuePair<string, stri
     builder.Services.AddDisputes();
     builder.Services.AddInterventions();
     builder.Services.AddCodes();
+    builder.Services.AddCertificates();
+    builder.Services.AddLienCheck();
     builder.Services.AddDeviceTrust(builder.Configuration);
     builder.Services.AddAgentApi(builder.Configuration);
     builder.Services.AddPush(builder.Configuration);
@@ -106,6 +110,8 @@ static WebApplication Build(string[] args, IEnumerable<KeyValuePair<string, stri
     app.MapDisputes();
     app.MapInterventions();
     app.MapCodes();
+    app.MapCertificates();
+    app.MapLienCheck();
     app.MapAudit();
     app.MapDeviceTrust();
     app.MapAgentApi();

@@ -26,10 +26,10 @@ public sealed class EndToEndTests(SqliteServer server) : IClassFixture<SqliteSer
     public async Task Phone_OverdueLocksPaymentUnlocksCodeUnlocksPayoffReleases()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (_, admin, _) = await server.NewLenderAsync();
+        var (_, admin, _) = await server.NewLenderAsync(settlementHoldHours: 0);
         var device = await admin.RegisterAsync();
         var (deviceId, imei) = (device.Id(), device.Str("imei"));
-        var planId = (await admin.PlanAsync(deviceId, server.Today.AddDays(-1), count: 3)).Id(); // overdue, within grace: unlocked until the lock instant
+        var planId = (await admin.PlanAsync(deviceId, server.Today.AddDays(-1), count: 3, backdated: true)).Id(); // overdue, within grace: unlocked until the lock instant
         var clock = new FakeDeviceClock(server.Time.GetUtcNow(), TimeSpan.FromSeconds(5));
         var agent = new AgentRuntime(server.CreateClient(), new FileAgentStore(Path.Combine(_dir, "agent.json")), clock,
             new FakeTimeProvider(server.Time.GetUtcNow()), new Random(7), [imei], new OpenPaygoCodes(), new AgentProvisioning(Attestation: TestAttestation.ForAgent));
@@ -83,6 +83,34 @@ public sealed class EndToEndTests(SqliteServer server) : IClassFixture<SqliteSer
         clock.Advance(TimeSpan.FromDays(400));
         await agent.DispatchAsync(new Tick(((IDeviceClock)clock).Now), ct);
         Assert.False(agent.State.Locked);
+    }
+
+    [Fact]
+    public async Task Phone_PaidOff_UnlockedWithNoDeadlineThroughTheSettlementHold_ThenReleased()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (_, admin, _) = await server.NewLenderAsync(); // the profile's hold: 72 hours
+        var device = await admin.RegisterAsync();
+        var planId = (await admin.PlanAsync(device.Id(), server.Today.AddDays(10), count: 1)).Id();
+        var clock = new FakeDeviceClock(server.Time.GetUtcNow(), TimeSpan.FromSeconds(5));
+        var agent = new AgentRuntime(server.CreateClient(), new FileAgentStore(Path.Combine(_dir, "held.json")), clock,
+            new FakeTimeProvider(server.Time.GetUtcNow()), new Random(7), [device.Str("imei")], new OpenPaygoCodes(),
+            new AgentProvisioning(Attestation: TestAttestation.ForAgent));
+        await agent.StartAsync(ct);
+        Assert.Equal(CallOutcome.Ok, (await agent.EnrollAsync(ct)).Outcome);
+
+        await (await admin.PayAsync(planId, 100_00)).Json(HttpStatusCode.Created);
+        await agent.CheckInAsync(ct);
+        Assert.Equal(LeaseMode.Unlocked, agent.State.Lease!.Claims.Mode);
+        Assert.Null(agent.State.UnlockedUntil); // no deadline: offline, the phone never locks itself during the hold
+        clock.Advance(TimeSpan.FromDays(30));
+        await agent.DispatchAsync(new Tick(((IDeviceClock)clock).Now), ct);
+        Assert.False(agent.State.Locked);
+
+        server.Time.Advance(TimeSpan.FromHours(72));
+        await server.Services.GetRequiredService<ReviewService>().ReviewDueAsync(ct);
+        await agent.CheckInAsync(ct);
+        Assert.Equal(LeaseMode.Released, agent.State.Lease!.Claims.Mode);
     }
 
     private static async Task<long> SeqAsync(HttpClient admin, Guid deviceId) =>

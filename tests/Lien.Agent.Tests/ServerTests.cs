@@ -29,9 +29,9 @@ public sealed class ServerTests(SqliteServer server) : IClassFixture<SqliteServe
 
     private async Task<(HttpClient Admin, Guid DeviceId, string Imei, Guid PlanId)> LockedDeviceAsync()
     {
-        var (_, admin, _) = await server.NewLenderAsync();
+        var (_, admin, _) = await server.NewLenderAsync(settlementHoldHours: 0);
         var device = await admin.RegisterAsync();
-        var plan = await admin.PlanAsync(device.Id(), server.Today.AddDays(-10), count: 1);
+        var plan = await admin.PlanAsync(device.Id(), server.Today.AddDays(-10), count: 1, backdated: true);
         return (admin, device.Id(), device.Str("imei"), plan.Id());
     }
 

@@ -12,14 +12,14 @@ public sealed partial class CliTests(SqliteServer server) : IClassFixture<Sqlite
     [Fact]
     public async Task Cli_RegisterPlanPay_UnlocksAndShowsTheStory()
     {
-        var a = await server.NewLenderAsync();
+        var a = await server.NewLenderAsync(settlementHoldHours: 0);
         var imei = LenderApi.NewImei();
         var (code, output, error) = await LienCommand.RunAsync("devices", "register", "--imei", imei, "--model", "Spark 20", "--server", Url, "--key", a.Token);
         Assert.True(code == 0, error);
         var deviceId = DeviceIdPattern().Match(output).Groups[1].Value;
 
         (code, output, error) = await LienCommand.RunAsync("plans", "create", "--device", deviceId, "--price", "35000", "--down-payment", "5000", "--installments", "3",
-            "--first-due", "2026-01-10", "--server", Url, "--key", a.Token);
+            "--first-due", "2026-01-10", "--backdated", "--server", Url, "--key", a.Token);
         Assert.True(code == 0, error);
         Assert.Contains("Overdue", output);
         var reference = ReferencePattern().Match(output).Groups[1].Value;
@@ -88,6 +88,40 @@ public sealed partial class CliTests(SqliteServer server) : IClassFixture<Sqlite
         (code, output, error) = await LienCommand.RunAsync("keys", "revoke", kids[0], "--server", Url, "--key", a.Token);
         Assert.True(code == 0, error);
         Assert.Equal([kids[1]], KidPattern().Matches(output).Select(m => m.Groups[1].Value));
+    }
+
+    [Theory]
+    [InlineData("01/11/2026")]
+    [InlineData("2026-1-5")]
+    [InlineData("2026-11-01T00:00")]
+    public async Task Cli_PlanCreate_DateNotIso_APlainMessageThatSaysTheFormat_NothingCreated(string date)
+    {
+        var a = await server.NewLenderAsync();
+        var device = await a.Admin.RegisterAsync();
+        var (code, _, error) = await LienCommand.RunAsync("plans", "create", "--device", device.Id().ToString(), "--price", "30000", "--installments", "3",
+            "--first-due", date, "--server", Url, "--key", a.Token);
+        Assert.NotEqual(0, code);
+        Assert.Contains($"--first-due must be an ISO 8601 date, yyyy-MM-dd (such as 2026-11-01); '{date}' is not.", error);
+        Assert.DoesNotContain("   at ", error);
+        Assert.Equal(0, (await a.Admin.ReadAsync($"/v1/plans?deviceId={device.Id()}")).GetProperty("items").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Cli_PlanCreate_FirstDuePast_RefusedWithTheExplanation_UnlessBackdated()
+    {
+        var a = await server.NewLenderAsync();
+        var device = (await a.Admin.RegisterAsync()).Id().ToString();
+        var lastWeek = server.Today.AddDays(-7).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        var (code, _, error) = await LienCommand.RunAsync("plans", "create", "--device", device, "--price", "30000", "--installments", "3",
+            "--first-due", lastWeek, "--server", Url, "--key", a.Token);
+        Assert.Equal(1, code);
+        Assert.Contains($"error: Backdated plan: The first installment falls due on {lastWeek}", error);
+        Assert.Contains("--backdated", error);
+
+        (code, var output, error) = await LienCommand.RunAsync("plans", "create", "--device", device, "--price", "30000", "--installments", "3",
+            "--first-due", lastWeek, "--backdated", "--server", Url, "--key", a.Token);
+        Assert.True(code == 0, error);
+        Assert.Contains("(backdated)", output);
     }
 
     [GeneratedRegex(@"trust key (lk[0-9a-f]+)")]

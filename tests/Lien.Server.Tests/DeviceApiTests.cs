@@ -125,9 +125,9 @@ public abstract class DeviceApiTests(LienServer server)
     [Fact]
     public async Task Enroll_LockedThenFactoryReset_StaysLocked_ReleasedIsToldItIsFree()
     {
-        var a = await Server.NewLenderAsync();
+        var a = await Server.NewLenderAsync(settlementHoldHours: 0);
         var device = await a.Admin.RegisterAsync();
-        var plan = await a.Admin.PlanAsync(device.Id(), Server.Today.AddDays(-10), count: 1);
+        var plan = await a.Admin.PlanAsync(device.Id(), Server.Today.AddDays(-10), count: 1, backdated: true);
         await Server.WalkUntilLockedAsync(device.Id());
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var enrolled = await Server.Client().EnrollAsync(key, device.Str("imei"));

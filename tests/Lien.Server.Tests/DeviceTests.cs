@@ -26,7 +26,7 @@ public abstract class DeviceTests(LienServer server)
     [Fact]
     public async Task Register_DuplicateImei_ConflictUntilReleased()
     {
-        var a = await Server.NewLenderAsync();
+        var a = await Server.NewLenderAsync(settlementHoldHours: 0);
         var b = await Server.NewLenderAsync();
         var imei = LenderApi.NewImei();
         var second = LenderApi.NewImei();

@@ -394,7 +394,7 @@ public abstract class EnrollmentAuthorizationTests(LienServer server)
     [Fact]
     public async Task Released_PhoneEnrollsWithoutTheBar_AndIsToldItIsFree()
     {
-        var lender = await Server.NewLenderAsync(enrollment: "attested");
+        var lender = await Server.NewLenderAsync(enrollment: "attested", settlementHoldHours: 0);
         var imei = LenderApi.NewImei();
         var device = await lender.Admin.RegisterAsync(imei);
         var plan = await lender.Admin.PlanAsync(device.Id(), Server.Today.AddDays(10), count: 1);

@@ -177,9 +177,10 @@ public abstract partial class HostileInputTests(HostileServer server)
     private Task<string> FingerprintAsync() => Server.WithDbAsync(async db => string.Join(" ",
         await db.AuditEvents.CountAsync(), await db.Devices.CountAsync(), await db.DeviceImeis.CountAsync(), await db.Plans.CountAsync(),
         await db.Payments.CountAsync(), await db.IssuedCodes.CountAsync(), await db.ApiKeys.CountAsync(), await db.Leases.CountAsync(),
-        await db.LenderKeys.CountAsync(), await db.Devices.CountAsync(d => d.PushToken != null), await db.Devices.SumAsync(d => d.AppliedSeq),
+        await db.LenderKeys.CountAsync(), await db.Set<Lien.Server.Certificates.PayoffCertificate>().CountAsync(), await db.Devices.CountAsync(d => d.PushToken != null), await db.Devices.SumAsync(d => d.AppliedSeq),
         await db.Devices.SumAsync(d => d.TokenEpoch), string.Join("|", await db.Lenders.OrderBy(l => l.Id)
-            .Select(l => l.Name + l.LogoUrl + l.SupportPhone + l.ShortCode + l.SupportUrl + l.TimeZone + l.Currency + l.PolicyProfile).ToListAsync())));
+            .Select(l => l.Name + l.LogoUrl + l.SupportPhone + l.ShortCode + l.SupportUrl + l.TimeZone + l.Currency + l.PolicyProfile + (l.SettlementHoldHours == null ? "" : l.SettlementHoldHours.ToString()))
+            .ToListAsync())));
 
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
@@ -238,6 +239,7 @@ public abstract partial class HostileInputTests(HostileServer server)
             ["check-in"] = ("POST", "/v1/device/checkin", [("appliedSeq", "1")], "device"),
             ["ack"] = ("POST", "/v1/device/ack", [("seq", "1")], "device"),
             ["renew"] = ("POST", "/v1/device/renew", RenewBody, "none"),
+            ["certificate verify"] = ("POST", "/v1/certificates/verify", [("jws", "\"a.b.c\"")], "none"),
         };
         void Twist(string endpoint, string what, string key, string? json, string? names = null)
         {
@@ -389,9 +391,39 @@ public abstract partial class HostileInputTests(HostileServer server)
             Twist("plan", $"generated from {what}", "generate", generate, field);
         foreach (var date in new[] { "9999-12-31", "0001-01-01", "1999-12-31", "2101-01-01" })
             Twist("plan with installments", $"an installment due {date}", "installments", $"[{{\"dueDate\":\"{date}\",\"amount\":30000}}]", "installments[0].dueDate");
+        // ISO 8601 dates only (yyyy-MM-dd): a date written another way is refused and the answer says the format, never guessed.
+        foreach (var date in new[] { "01/11/2026", "11/01/2026", "2026-1-5", "2026-11-01T00:00", "2026/11/01", "1 Nov 2026", "20261101", " 2026-11-01" })
+        {
+            Twist("plan", $"firstDueDate {date}", "generate", $$"""{"count":3,"frequency":"Monthly","firstDueDate":"{{date}}"}""", "generate.firstDueDate");
+            Twist("plan with installments", $"dueDate {date}", "installments", $$"""[{"dueDate":"{{date}}","amount":30000}]""", "installments[0].dueDate");
+        }
+        Twist("plan", "backdated as a string", "backdated", "\"yes\"");
+        Twist("plan", "backdated as a number", "backdated", "1");
+        Twist("lender settings", "settlementHoldHours as a string", "settlementHoldHours", "\"72\"");
+        Twist("lender settings", "settlementHoldHours negative", "settlementHoldHours", "-1");
+        Twist("lender settings", "settlementHoldHours above 14 days", "settlementHoldHours", "337");
+        Twist("lender settings", "settlementHoldHours as a fraction", "settlementHoldHours", "1.5");
         foreach (var at in new[] { "\"0001-01-01\"", "\"0001-01-01T00:00:00Z\"", "\"0001-01-01T00:00:00+14:00\"", "\"1999-12-31T23:59:59Z\"",
                      "\"9999-12-31T23:59:59Z\"", "\"9999-12-31T23:59:59-14:00\"", "\"2026-02-30T00:00:00Z\"", "\"yesterday\"", "\"\"", "1772355600" })
             Twist("payment", $"receivedAt {at}", "receivedAt", at);
+
+        // The public lien check and certificates: no key, the IMEI or JWS checked before anything is read.
+        foreach (var (what, imei) in new[]
+                 {
+                     ("NUL", "35%0041000000000"), ("ESC", "%1B"), ("newline", "35410000000000%0A"), ("letters", "35410000000000A"),
+                     ("14 digits", "35410000000000"), ("16 digits", "3541000000000000"), ("a failed Luhn check", "354100000000001"),
+                     ("5000 digits", new string('3', 5000)), ("empty", ""), ("a negative number", "-35410000000000"),
+                     ("full-width digits", "%EF%BC%93" + new string('5', 14)),
+                 })
+            Add($"lien check: {what}", "GET", $"/v1/lien-check?imei={imei}", 400, names: "imei", auth: "none");
+        Add("lien check: no imei", "GET", "/v1/lien-check", 400, names: "imei", auth: "none");
+        Twist("certificate verify", "NUL in jws", "jws", "\"ab\\u0000cd\"");
+        Twist("certificate verify", "jws as a number", "jws", "5");
+        Twist("certificate verify", "jws missing", "jws", null);
+        Twist("certificate verify", "a 100 kB jws", "jws", "\"" + new string('a', 100_000) + "\"");
+        Add("certificate by id: not a UUID", "GET", "/v1/certificates/x", 404, auth: "none");
+        Add("plan certificate with no key", "GET", "/v1/plans/{plan}/certificate", 401, auth: "none");
+        Add("plan certificate of a plan not paid off", "GET", "/v1/plans/{plan}/certificate", 404);
 
         // Credentials: malformed, foreign, too weak, too long.
         foreach (var (what, header) in new[]

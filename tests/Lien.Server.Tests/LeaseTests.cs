@@ -13,7 +13,7 @@ public abstract class LeaseTests(LienServer server)
     [Fact]
     public async Task Leases_EveryChange_SeqStrictlyIncreasesAndVerifiesWithPublishedKey()
     {
-        var a = await Server.NewLenderAsync();
+        var a = await Server.NewLenderAsync(settlementHoldHours: 0);
         var device = await a.Admin.RegisterAsync();
         var plan = await a.Admin.PlanAsync(device.Id(), Server.Today.AddDays(2), count: 2);
         await Server.WalkUntilLockedAsync(device.Id()); // past due + grace, a lock warning, then the lock

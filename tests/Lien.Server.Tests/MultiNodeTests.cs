@@ -24,7 +24,7 @@ public sealed partial class MultiNodeTests
 
         var device = await adminB.RegisterAsync();
         var today = Policy.LocalDate(TimeProvider.System.GetUtcNow(), TimeZoneInfo.FindSystemTimeZoneById("Africa/Nairobi"));
-        var plan = await adminB.PlanAsync(device.Id(), today.AddDays(-10), count: 2);
+        var plan = await adminB.PlanAsync(device.Id(), today.AddDays(-10), count: 2, backdated: true);
         var enrolled = await nodeA.EnrollAsync(device.Str("imei"));
         await nodeA.AckAsync(enrolled.DeviceToken, enrolled.Seq);
 

@@ -32,7 +32,7 @@ public abstract class PaymentTests(LienServer server)
     [Fact]
     public async Task Payments_AllocationReversalAndPayoff_FollowTheLedger()
     {
-        var a = await Server.NewLenderAsync();
+        var a = await Server.NewLenderAsync(settlementHoldHours: 0);
         var device = await a.Admin.RegisterAsync();
         var plan = await a.Admin.PlanAsync(device.Id(), Server.Today.AddDays(10), count: 3, each: 100_00);
 

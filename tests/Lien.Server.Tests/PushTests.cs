@@ -102,7 +102,7 @@ public sealed class PushTests(SqlitePushServer server) : IClassFixture<SqlitePus
     {
         var a = await server.NewLenderAsync();
         var device = await a.Admin.RegisterAsync();
-        var plan = await a.Admin.PlanAsync(device.Id(), server.Today.AddDays(-10), count: 2);
+        var plan = await a.Admin.PlanAsync(device.Id(), server.Today.AddDays(-10), count: 2, backdated: true);
         var enrolled = await server.Client().EnrollAsync(device.Str("imei"));
         await (await server.Client().CheckInAsync(enrolled.DeviceToken, enrolled.Seq, pushToken)).Json(HttpStatusCode.OK);
         return (plan, enrolled, a.Admin);

@@ -96,7 +96,7 @@ public sealed class SimulatorTests : IClassFixture<SqliteServer>
         var a = await _server.NewLenderAsync(enrollment: "open"); // a simulated phone has no secure hardware to attest its key
         var device = await a.Admin.RegisterAsync();
         var today = DateOnly.FromDateTime(_server.Time.GetUtcNow().UtcDateTime);
-        await a.Admin.PlanAsync(device.Id(), today.AddDays(-10), count: 1);
+        await a.Admin.PlanAsync(device.Id(), today.AddDays(-10), count: 1, backdated: true);
 
         var (code, output, error) = await LienCommand.RunAsync("simulate", "--server", Url, "--watch", device.Str("imei"), "--duration", "2s", "--interval", "1s");
 

@@ -34,8 +34,12 @@ public static class LenderApi
     public static async Task<JsonElement> RegisterAsync(this HttpClient c, string? imei = null, string? imei2 = null) =>
         await (await c.PostAsJsonAsync("/v1/devices", new { imei = imei ?? NewImei(), imei2, serial = "SN1", make = "Tecno", model = "Spark 20" })).Json(HttpStatusCode.Created);
 
-    /// <summary>A plan of <paramref name="count"/> monthly installments of <paramref name="each"/> from <paramref name="firstDue"/>.</summary>
-    public static async Task<JsonElement> PlanAsync(this HttpClient c, Guid deviceId, DateOnly firstDue, int count = 3, long each = 100_00, long downPayment = 50_00) =>
+    /// <summary>
+    /// A plan of <paramref name="count"/> monthly installments of <paramref name="each"/> from <paramref name="firstDue"/>;
+    /// a first due date already past needs <paramref name="backdated"/>, as the API asks.
+    /// </summary>
+    public static async Task<JsonElement> PlanAsync(this HttpClient c, Guid deviceId, DateOnly firstDue, int count = 3, long each = 100_00, long downPayment = 50_00,
+        bool backdated = false) =>
         await (await c.PostAsJsonAsync("/v1/plans", new
         {
             deviceId,
@@ -43,6 +47,7 @@ public static class LenderApi
             price = count * each + downPayment,
             downPayment,
             generate = new { count, frequency = "Monthly", firstDueDate = firstDue },
+            backdated,
         })).Json(HttpStatusCode.Created);
 
     public static Task<HttpResponseMessage> PayAsync(this HttpClient c, Guid planId, long amount, string? tx = null, string currency = "KES") =>

@@ -95,15 +95,16 @@ public abstract class LienServer(Store store, bool realClock = false) : WebAppli
         GC.SuppressFinalize(this);
     }
 
-    /// <summary>A new lender (tenant) and a client holding its admin key; <paramref name="enrollment"/> is its enrollment policy (attested, enrollment-token, open). Skips the test, visibly, when the store is not configured.</summary>
+    /// <summary>A new lender (tenant) and a client holding its admin key; <paramref name="enrollment"/> is its enrollment policy (attested, enrollment-token, open); <paramref name="settlementHoldHours"/> its own settlement hold (null: the profile's 72 h). Skips the test, visibly, when the store is not configured.</summary>
     public async Task<Tenant> NewLenderAsync(string name = "Test Lender", string currency = "KES", string zone = "Africa/Nairobi",
-        string enrollment = "attested")
+        string enrollment = "attested", int? settlementHoldHours = null)
     {
         if (!Available) Assert.Skip($"PostgreSQL tests need {PostgresVariable} (a connection string to a server whose user may create databases).");
         await using var scope = Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<LienDb>();
         var settings = new LenderSettings(name, "https://example.com/logo.png", "0800 723 000", "*483*7#", null, zone, currency, "standard", 72,
-            EnrollmentPolicy: EnrollmentPolicies.FromCommandName(enrollment) ?? throw new ArgumentException(enrollment, nameof(enrollment)));
+            EnrollmentPolicy: EnrollmentPolicies.FromCommandName(enrollment) ?? throw new ArgumentException(enrollment, nameof(enrollment)),
+            SettlementHoldHours: settlementHoldHours);
         var (lender, token) = await db.InTransactionAsync(() => scope.ServiceProvider.GetRequiredService<LenderSetup>().CreateAsync(settings, "test"));
         return new Tenant(lender.Id, Client(token), token);
     }

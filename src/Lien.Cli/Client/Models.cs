@@ -42,7 +42,7 @@ public sealed record InstallmentInput(DateOnly DueDate, long Amount);
 
 /// <summary>A plan to create: give <see cref="Installments"/> or <see cref="Generate"/>.</summary>
 public sealed record CreatePlan(Guid DeviceId, long Price, long DownPayment = 0, string? Currency = null, string? BorrowerReference = null,
-    IReadOnlyList<InstallmentInput>? Installments = null, GenerateSchedule? Generate = null);
+    IReadOnlyList<InstallmentInput>? Installments = null, GenerateSchedule? Generate = null, bool? Backdated = null);
 
 /// <summary>An installment with what it has received.</summary>
 public sealed record InstallmentView(int Number, DateOnly DueDate, long Amount, long Paid, long Outstanding);
@@ -55,7 +55,8 @@ public enum PlanLifecycle { Active, PaidOff, Cancelled }
 public sealed record Plan(Guid Id, Guid DeviceId, string Reference, string? BorrowerReference, long Price, long DownPayment, string Currency,
     PlanLifecycle Lifecycle, PlanStatus Status, int DaysPastDue, long AmountOverdue, long Outstanding, long Paid, long Credit,
     DateOnly? NextDueDate, long NextDueAmount, IReadOnlyList<InstallmentView> Installments, DateTimeOffset CreatedAt,
-    DateTimeOffset? ClosedAt, string? CloseReason, DateTimeOffset? NextReviewAt);
+    DateTimeOffset? ClosedAt, string? CloseReason, DateTimeOffset? NextReviewAt, bool Backdated = false, long RefundDue = 0,
+    DateTimeOffset? SettlementHoldUntil = null);
 
 /// <summary>A payment to record; (provider, providerTransactionId) makes it idempotent.</summary>
 public sealed record PostPayment(long Amount, string Currency, string Provider, string ProviderTransactionId, Guid? PlanId = null,

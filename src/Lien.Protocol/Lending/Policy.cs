@@ -41,8 +41,9 @@ public sealed record LenderTerms(
     TimeSpan OfflineAllowance,
     PolicyProfile Profile);
 
-/// <summary>A plan as the policy reads it.</summary>
-public sealed record PlanTerms(IReadOnlyList<Installment> Schedule, string Currency, bool Cancelled, string PayReference, string? PayUrl);
+/// <summary>A plan as the policy reads it; <paramref name="PaidOffAt"/> is when its balance reached zero (null: not yet).</summary>
+public sealed record PlanTerms(IReadOnlyList<Installment> Schedule, string Currency, bool Cancelled, string PayReference, string? PayUrl,
+    DateTimeOffset? PaidOffAt = null);
 
 /// <summary>The lease the device holds now, as far as the policy cares (its notice is where the notice chain stands).</summary>
 public sealed record HeldLease(LeaseMode Mode, DateTimeOffset? UnlockedUntil, LockScreen Screen, string Reason, Notice? Notice = null);
@@ -113,8 +114,21 @@ public static class Policy
 
         var state = StateOf(plan, input.PaidTotal, lender.TimeZone, now);
         if (state.Status == PlanStatus.PaidOff)
-            return Final(state, LeaseMode.Released, Screen(lender, plan, 0, currency, "This device is paid off and released. It is yours."), "Paid off.",
-                Carry(heldNotice, new Notice(NoticeKind.PaidOff, 0, now, 0, currency, null, "Paid off. This device is yours.")), input.Current);
+        {
+            // Released only after the settlement hold: until then a reversal can still reopen the plan.
+            var releaseAt = SettlementEnds(plan.PaidOffAt ?? now, lender.Profile);
+            if (now >= releaseAt)
+                return Final(state, LeaseMode.Released, Screen(lender, plan, 0, currency, "This device is paid off and released. It is yours."), "Paid off.",
+                    Carry(heldNotice, new Notice(NoticeKind.PaidOff, 0, now, 0, currency, null, "Paid off. This device is yours.")), input.Current);
+            var on = LocalDate(releaseAt, lender.TimeZone);
+            var settled = string.Create(CultureInfo.InvariantCulture, $"Paid in full, thank you. This device will be released on {on:yyyy-MM-dd}, once the payment has settled.");
+            return Final(state, LeaseMode.Unlocked, Screen(lender, plan, 0, currency, settled),
+                string.Create(CultureInfo.InvariantCulture, $"Paid off; released at {releaseAt:yyyy-MM-ddTHH:mm:ssZ}, after the settlement hold."),
+                Carry(heldNotice, new Notice(NoticeKind.PaidOff, 0, now, 0, currency, releaseAt, settled)), input.Current) with
+            {
+                NextReviewAt = releaseAt,
+            };
+        }
 
         var unpaid = state.Allocation.Installments.Where(i => i.Outstanding > 0).ToList();
         var holds = input.Holds ?? PlanHolds.None;
@@ -377,6 +391,9 @@ public static class Policy
     /// <summary>The instant an unpaid installment allows the device to lock: the end of the grace days after its due date.</summary>
     public static DateTimeOffset LockInstant(Installment installment, LenderTerms lender) =>
         EndOfDay(installment.DueDate.AddDays(lender.Profile.GraceDays), lender.TimeZone);
+
+    /// <summary>When a plan paid off at <paramref name="paidOffAt"/> releases its device: after the profile's settlement hold.</summary>
+    public static DateTimeOffset SettlementEnds(DateTimeOffset paidOffAt, PolicyProfile profile) => paidOffAt + profile.SettlementHold;
 
     /// <summary>The end of <paramref name="date"/> (the next local midnight) in <paramref name="zone"/>, in UTC.</summary>
     public static DateTimeOffset EndOfDay(DateOnly date, TimeZoneInfo zone)

@@ -19,6 +19,8 @@ internal enum RateLimitPolicy
     RenewPerDevice,
     /// <summary>Check-ins, acks and stream connections of one device, together.</summary>
     DevicePerDevice,
+    /// <summary>Public lookups from one client address (lien checks and payoff certificates, API and pages together).</summary>
+    PublicPerAddress,
 }
 
 /// <summary>One limit: at most <see cref="Limit"/> requests in any <see cref="Window"/> (all of them at once, then evenly).</summary>
@@ -41,6 +43,9 @@ internal sealed class RateLimitOptions
     // Normal life is a check-in every 15 min to 6 h, an ack per lease and a stream reconnecting with backoff.
     public RateLimit DevicePerDevice { get; set; } = new() { Limit = 120, Window = TimeSpan.FromMinutes(10) };
 
+    // A buyer checks a phone or two; a second-hand shop a few dozen a day. Enough to stop walking the IMEI space.
+    public RateLimit PublicPerAddress { get; set; } = new() { Limit = 60, Window = TimeSpan.FromHours(1) };
+
     public RateLimit For(RateLimitPolicy policy) => policy switch
     {
         RateLimitPolicy.EnrollPerImei => EnrollPerImei,
@@ -48,6 +53,7 @@ internal sealed class RateLimitOptions
         RateLimitPolicy.ChallengePerAddress => ChallengePerAddress,
         RateLimitPolicy.RenewPerDevice => RenewPerDevice,
         RateLimitPolicy.DevicePerDevice => DevicePerDevice,
+        RateLimitPolicy.PublicPerAddress => PublicPerAddress,
         _ => throw new ArgumentOutOfRangeException(nameof(policy)),
     };
 }

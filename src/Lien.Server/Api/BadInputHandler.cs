@@ -102,7 +102,7 @@ internal sealed partial class BadInputHandler(IProblemDetailsService problems) :
         _ when t == typeof(int) => int.TryParse(raw, NumberStyles.Integer, CultureInfo.InvariantCulture, out _),
         _ when t == typeof(long) => long.TryParse(raw, NumberStyles.Integer, CultureInfo.InvariantCulture, out _),
         _ when t == typeof(bool) => bool.TryParse(raw, out _),
-        _ when t == typeof(DateOnly) => DateOnly.TryParse(raw, CultureInfo.InvariantCulture, out _),
+        _ when t == typeof(DateOnly) => DateOnly.TryParseExact(raw, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _),
         _ when t == typeof(DateTimeOffset) => DateTimeOffset.TryParse(raw, CultureInfo.InvariantCulture, out _),
         _ => true,
     };
@@ -117,7 +117,8 @@ internal sealed partial class BadInputHandler(IProblemDetailsService problems) :
         if (t == typeof(Guid)) return "a UUID";
         if (t == typeof(int) || t == typeof(long)) return json ? "a whole number (a JSON number, not a string)" : "a whole number";
         if (t == typeof(bool)) return "true or false";
-        if (t == typeof(DateOnly)) return "a date, YYYY-MM-DD";
+        // ISO 8601 only: 01/11/2026 is 1 November to some and 11 January to others, so no other form is guessed at.
+        if (t == typeof(DateOnly)) return "an ISO 8601 date, yyyy-MM-dd (such as 2026-11-01)";
         if (t == typeof(DateTimeOffset)) return "an ISO 8601 instant with its offset, such as 2026-03-01T09:00:00Z";
         if (ElementOf(t) is not null) return "an array";
         return "a JSON object";

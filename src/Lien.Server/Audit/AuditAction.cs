@@ -32,6 +32,9 @@ internal sealed record AuditAction
     public static readonly AuditAction PlanCreated = new("plan.created");
     public static readonly AuditAction PlanCancelled = new("plan.cancelled");
     public static readonly AuditAction PlanPaidOff = new("plan.paid-off");
+    public static readonly AuditAction PlanCreditRecorded = new("plan.credit-recorded");
+    public static readonly AuditAction CertificateIssued = new("certificate.issued");
+    public static readonly AuditAction CertificateResigned = new("certificate.re-signed");
     public static readonly AuditAction PaymentRecorded = new("payment.recorded");
     public static readonly AuditAction PaymentReversed = new("payment.reversed");
     public static readonly AuditAction CodeIssued = new("code.issued");
@@ -52,9 +55,9 @@ internal sealed record AuditAction
     [
         LenderCreated, LenderUpdated, LenderKeyRotated, LenderKeyRevoked, ApiKeyCreated, ApiKeyRevoked, DeviceRegistered, DeviceEnrolled,
         DeviceReEnrolled, DeviceEnrollmentRefused, EnrollmentTokenIssued, DeviceUnlocked, DeviceLocked, DeviceReleased, LeaseRenewed, PlanCreated,
-        PlanCancelled, PlanPaidOff, PaymentRecorded, PaymentReversed, CodeIssued, CodeApprovalGranted, DeviceWrongCodes,
-        DisputeOpened, DisputeResolved, DisputeExpired, PlanPromiseToPay, DeviceGoodwillUnlock, DeviceLockedByStaff, DeviceReleasedEarly,
-        DeviceRepossessed, DeviceRestocked,
+        PlanCancelled, PlanPaidOff, PlanCreditRecorded, CertificateIssued, CertificateResigned, PaymentRecorded, PaymentReversed, CodeIssued,
+        CodeApprovalGranted, DeviceWrongCodes, DisputeOpened, DisputeResolved, DisputeExpired, PlanPromiseToPay, DeviceGoodwillUnlock,
+        DeviceLockedByStaff, DeviceReleasedEarly, DeviceRepossessed, DeviceRestocked,
     ];
 
     /// <summary>The action of a lease that puts the device in <paramref name="mode"/>.</summary>

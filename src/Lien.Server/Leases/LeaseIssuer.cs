@@ -15,7 +15,7 @@ namespace Lien.Server.Leases;
 /// and hands it to <see cref="ILeaseDelivery"/>.
 /// </summary>
 internal sealed class LeaseIssuer(LienDb db, LeaseSigner signer, SigningKeys signingKeys, AuditTrail audit, ILeaseDelivery delivery,
-    IEnumerable<INoticeListener> noticeListeners, TimeProvider time) : IRevokedKeyLeases
+    IPayoffRelease payoff, IEnumerable<INoticeListener> noticeListeners, TimeProvider time) : IRevokedKeyLeases
 {
     private readonly Dictionary<Guid, LenderKey> _activeKeys = [];
     private readonly INoticeListener[] _listeners = [.. noticeListeners];
@@ -88,6 +88,7 @@ internal sealed class LeaseIssuer(LienDb db, LeaseSigner signer, SigningKeys sig
             var claims = db.DeviceImeis.Local.Where(c => c.DeviceId == device.Id).ToList();
             if (claims.Count == 0) claims = await db.DeviceImeis.Where(c => c.DeviceId == device.Id).ToListAsync(ct);
             foreach (var claim in claims) claim.ReleasedAt = now;
+            if (plan is { Lifecycle: PlanLifecycle.PaidOff }) await payoff.ReleasedAsync(lender, plan, device, now, actor, ct);
         }
         if (decision.IssueNewLease)
         {

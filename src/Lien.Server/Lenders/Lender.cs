@@ -22,6 +22,8 @@ internal sealed class Lender
 
     /// <summary>The lender's changes to its profile (<see cref="ProfileOverrides"/> as JSON), null for none.</summary>
     public string? PolicyOverridesJson { get; set; }
+    /// <summary>The lender's own settlement hold in hours (<see cref="LenderSettings.SettlementHoldHours"/>); null: the profile's.</summary>
+    public int? SettlementHoldHours { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
 
     /// <summary>Offline codes for keypad phones: written with the keys 1-4 only (15 digits instead of 9).</summary>
@@ -52,15 +54,21 @@ internal sealed class Lender
     public LenderTerms Terms() => new(Name, LogoUrl, SupportPhone, ShortCode, SupportUrl,
         TimeZoneInfo.FindSystemTimeZoneById(TimeZone), TimeSpan.FromSeconds(OfflineAllowanceSeconds), Profile());
 
-    /// <summary>The lender's profile with its overrides (read once per distinct setting: every review of a plan asks for it).</summary>
-    public Protocol.Lending.PolicyProfile Profile() => Profiles.GetOrAdd((PolicyProfile, PolicyOverridesJson), static k =>
-        Protocol.Lending.PolicyProfile.Resolve(k.Name, Overrides(k.Json)) ?? Protocol.Lending.PolicyProfile.Standard);
+    /// <summary>
+    /// The lender's profile with its overrides, and its own settlement hold (<see cref="SettlementHoldHours"/>) over the
+    /// profile's; read once per distinct setting: every review of a plan asks for it.
+    /// </summary>
+    public Protocol.Lending.PolicyProfile Profile() => Profiles.GetOrAdd((PolicyProfile, PolicyOverridesJson, SettlementHoldHours), static k =>
+    {
+        var profile = Protocol.Lending.PolicyProfile.Resolve(k.Name, Overrides(k.Json)) ?? Protocol.Lending.PolicyProfile.Standard;
+        return k.Hold is { } hours ? profile with { SettlementHold = TimeSpan.FromHours(hours) } : profile;
+    });
 
     /// <summary>The stored overrides, or null.</summary>
     public static ProfileOverrides? Overrides(string? json) =>
         json is null ? null : JsonSerializer.Deserialize<ProfileOverrides>(json, Api.Json.Options);
 
-    private static readonly ConcurrentDictionary<(string Name, string? Json), Protocol.Lending.PolicyProfile> Profiles = new();
+    private static readonly ConcurrentDictionary<(string Name, string? Json, int? Hold), Protocol.Lending.PolicyProfile> Profiles = new();
 }
 
 internal sealed class LenderConfiguration : IEntityTypeConfiguration<Lender>

@@ -18,9 +18,13 @@ internal sealed record LenderSettings(
     bool? CodeRestrictedDigitSet = null,
     int? CodeTimeDivider = null,
     EnrollmentPolicy? EnrollmentPolicy = null,
-    ProfileOverrides? Policy = null)
+    ProfileOverrides? Policy = null,
+    int? SettlementHoldHours = null)
 {
     public const int DefaultOfflineAllowanceHours = 7 * 24;
+
+    /// <summary>The longest settlement hold a lender may set: a paid-off borrower waits at most this long for release.</summary>
+    public const int MaxSettlementHoldHours = 14 * 24;
 
     public Errors Validate(bool creating)
     {
@@ -50,6 +54,9 @@ internal sealed record LenderSettings(
         }
         if (OfflineAllowanceHours is { } h)
             errors.Check(h is >= 1 and <= 90 * 24, "offlineAllowanceHours", "offlineAllowanceHours must be between 1 and 2160 (90 days).");
+        if (SettlementHoldHours is { } hold)
+            errors.Check(hold is >= 0 and <= MaxSettlementHoldHours, "settlementHoldHours",
+                $"settlementHoldHours must be between 0 (release at payoff) and {MaxSettlementHoldHours} (14 days).");
         if (CodeTimeDivider is { } d)
             errors.Check(d is >= 1 and <= 24, "codeTimeDivider", "codeTimeDivider must be between 1 (codes count days) and 24 (codes count hours).");
         return errors;
@@ -73,9 +80,10 @@ internal sealed record LenderSettings(
         if (CodeRestrictedDigitSet is { } r) l.CodeRestrictedDigitSet = r;
         if (CodeTimeDivider is { } d) l.CodeTimeDivider = d;
         if (EnrollmentPolicy is { } e) l.EnrollmentPolicy = e;
+        if (SettlementHoldHours is { } hold) l.SettlementHoldHours = hold;
     }
 
     public static LenderSettings Of(Lender l) => new(l.Name, l.LogoUrl, l.SupportPhone, l.ShortCode, l.SupportUrl,
         l.TimeZone, l.Currency, l.PolicyProfile, (int)(l.OfflineAllowanceSeconds / 3600), l.CodeRestrictedDigitSet, l.CodeTimeDivider, l.EnrollmentPolicy,
-        Lender.Overrides(l.PolicyOverridesJson));
+        Lender.Overrides(l.PolicyOverridesJson), (int)l.Profile().SettlementHold.TotalHours);
 }

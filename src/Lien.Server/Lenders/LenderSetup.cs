@@ -8,7 +8,8 @@ namespace Lien.Server.Lenders;
 /// A lender's own set-up: the lender made (with its first signing key and admin API key), its settings, its signing
 /// key rotated and retired keys revoked, its API keys made and revoked. Each change is audited in the same transaction.
 /// </summary>
-internal sealed class LenderSetup(LienDb db, SigningKeys keys, IRevokedKeyLeases leases, AuditTrail audit, ApiKeyCache apiKeys, TimeProvider time)
+internal sealed class LenderSetup(LienDb db, SigningKeys keys, IRevokedKeyLeases leases, IRevokedKeyCertificates certificates, AuditTrail audit,
+    ApiKeyCache apiKeys, TimeProvider time)
 {
     /// <summary>
     /// Creates a lender with its first signing key and an admin API key, in the caller's transaction; returns the key's
@@ -63,7 +64,7 @@ internal sealed class LenderSetup(LienDb db, SigningKeys keys, IRevokedKeyLeases
     /// <summary>
     /// Revokes the retired signing key <paramref name="kid"/>. Every device whose current lease that key signed gets the
     /// same lease again, re-signed by the active key, in the same transaction: a phone that follows the revocation still
-    /// holds (and, after a reset, is given) a lease it can verify.
+    /// holds (and, after a reset, is given) a lease it can verify. Payoff certificates it signed are re-signed too.
     /// </summary>
     public Task<(KeyRevocation Outcome, Lender Lender)> RevokeKeyAsync(Guid lenderId, string kid, string actor, CancellationToken ct) =>
         db.InTransactionAsync(async () =>
@@ -74,6 +75,7 @@ internal sealed class LenderSetup(LienDb db, SigningKeys keys, IRevokedKeyLeases
             if (outcome != KeyRevocation.Revoked) return (outcome, l);
             await audit.RecordAsync(l.Id, actor, AuditAction.LenderKeyRevoked, $"key:{kid}", ct: ct);
             await leases.ResignAsync(l, kid, actor, ct);
+            await certificates.ResignAsync(l, kid, actor, ct);
             return (outcome, l);
         }, ct);
 

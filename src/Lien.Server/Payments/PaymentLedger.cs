@@ -85,6 +85,12 @@ internal sealed class PaymentLedger(LienDb db, LeaseIssuer leases, AuditTrail au
             };
             db.Payments.Add(payment);
             plan.PaidTotal += payment.Amount;
+            // Paid beyond the whole plan: recorded all the same, and the excess is the borrower's money, flagged for refund.
+            var excess = Math.Min(payment.Amount, plan.PaidTotal - (plan.Price - plan.DownPayment));
+            if (excess > 0)
+                await audit.RecordAsync(lenderId, actor, AuditAction.PlanCreditRecorded, $"plan:{plan.Id}",
+                    "Paid beyond the plan's balance: the excess is credit flagged for refund.",
+                    data: new { payment = payment.Id, excess, credit = plan.PaidTotal - (plan.Price - plan.DownPayment), plan.Currency }, ct: ct);
             var device = await ApplyAsync(plan, payment, "payment", actor, ct);
             return new LedgerOutcome.Recorded(payment, device);
         }, ct);

@@ -38,6 +38,8 @@ internal sealed class Plan
     public PlanHolds Holds() => DisputeOpenedAt is null && PromisedUntil is null && GoodwillUntil is null
         ? PlanHolds.None
         : new PlanHolds(DisputeOpenedAt, PromisedUntil, GoodwillUntil);
+    /// <summary>Created with a first installment already past due, on purpose (a loan moved from another system).</summary>
+    public bool Backdated { get; set; }
 
     /// <summary>Bumped on every change so two concurrent writers cannot both win.</summary>
     public int Version { get; set; }
@@ -53,7 +55,7 @@ internal sealed class Plan
     /// <summary>What the policy needs to know of the plan: its schedule, currency, whether it is cancelled, its pay reference.</summary>
     public PlanTerms Terms() => new(
         Schedule?.ToList() ?? Installments.OrderBy(i => i.Number).Select(i => new Installment(i.Number, i.DueDate, i.Amount)).ToList(),
-        Currency, Lifecycle == PlanLifecycle.Cancelled, Reference, PayUrl: null);
+        Currency, Lifecycle == PlanLifecycle.Cancelled, Reference, PayUrl: null, PaidOffAt: Lifecycle == PlanLifecycle.PaidOff ? ClosedAt : null);
 
     /// <summary>The plan's standing now, in the lender's time zone.</summary>
     public PlanState State(Lender lender, DateTimeOffset now) =>

@@ -22,7 +22,7 @@ internal abstract record PlanOutcome
     public sealed record Refused(PlanRefusal Reason, string Detail) : PlanOutcome;
 }
 
-internal enum PlanRefusal { UnknownDevice, DeviceReleased, DeviceHasPlan, UnknownPlan, NotActive }
+internal enum PlanRefusal { UnknownDevice, DeviceReleased, DeviceHasPlan, UnknownPlan, NotActive, Backdated }
 
 /// <summary>
 /// Opens and closes installment plans: the schedule checked against the price, one active plan per device, and the
@@ -32,9 +32,12 @@ internal sealed class PlanBook(LienDb db, LeaseIssuer leases, AuditTrail audit, 
 {
     public async Task<PlanOutcome> CreateAsync(Guid lenderId, CreatePlan body, string actor, CancellationToken ct)
     {
-        var currency = body.Currency ?? await db.Lenders.Where(l => l.Id == lenderId).Select(l => l.Currency).FirstAsync(ct);
+        var held = await db.Lenders.Where(l => l.Id == lenderId).Select(l => new { l.Currency, l.TimeZone }).FirstAsync(ct);
+        var currency = body.Currency ?? held.Currency;
         var (schedule, errors) = ScheduleOf(body, currency);
         if (errors.Any) return new PlanOutcome.Invalid(errors);
+        var backdated = PastDue(schedule[0], held.TimeZone, time.GetUtcNow());
+        if (backdated is not null && body.Backdated != true) return new PlanOutcome.Refused(PlanRefusal.Backdated, backdated);
 
         return await db.InTransactionAsync<PlanOutcome>(async () =>
         {
@@ -60,11 +63,12 @@ internal sealed class PlanBook(LienDb db, LeaseIssuer leases, AuditTrail audit, 
                 Currency = currency,
                 Lifecycle = PlanLifecycle.Active,
                 CreatedAt = now,
+                Backdated = backdated is not null,
                 Installments = schedule.Select(i => new PlanInstallment { Number = i.Number, DueDate = i.DueDate, Amount = i.Amount }).ToList(),
             };
             db.Plans.Add(plan);
             await audit.RecordAsync(lenderId, actor, AuditAction.PlanCreated, $"plan:{plan.Id}", policy: lender.PolicyProfile,
-                data: new { device = device.Id, plan.Price, plan.DownPayment, plan.Currency, installments = schedule.Count }, ct: ct);
+                data: new { device = device.Id, plan.Price, plan.DownPayment, plan.Currency, installments = schedule.Count, plan.Backdated }, ct: ct);
             await leases.ReviewAsync(device, lender, plan, "plan created", actor, ct);
             return new PlanOutcome.Done(plan, lender);
         }, ct);
@@ -85,6 +89,19 @@ internal sealed class PlanBook(LienDb db, LeaseIssuer leases, AuditTrail audit, 
             var (_, _, lender) = await leases.ReviewPlanAsync(plan, "plan cancelled", actor, ct);
             return new PlanOutcome.Done(plan, lender);
         }, ct);
+
+    /// <summary>
+    /// Why a plan starting with <paramref name="first"/> is backdated — the installment is already past due in the
+    /// lender's time zone (<paramref name="zone"/>), so the plan would start overdue — or null when it is not.
+    /// </summary>
+    public static string? PastDue(Installment first, string zone, DateTimeOffset now)
+    {
+        var today = Policy.LocalDate(now, TimeZoneInfo.FindSystemTimeZoneById(zone));
+        if (first.DueDate >= today) return null;
+        return $"The first installment falls due on {first.DueDate:yyyy-MM-dd}, before today ({today:yyyy-MM-dd} in {zone}): the plan would "
+               + "start overdue and the phone could lock at once. Dates are read as yyyy-MM-dd only. If this loan is moved from another "
+               + "system with its original dates, send \"backdated\": true (lien plans create --backdated); otherwise correct the dates.";
+    }
 
     /// <summary>The schedule a request asks for (explicit or generated), or what is wrong with it.</summary>
     public static (IReadOnlyList<Installment>, Errors) ScheduleOf(CreatePlan body, string currency)

@@ -10,7 +10,7 @@ namespace Lien.Server.Plans;
 internal sealed record InstallmentInput(DateOnly? DueDate, long? Amount);
 internal sealed record GenerateSchedule(int? Count, Frequency? Frequency, DateOnly? FirstDueDate);
 internal sealed record CreatePlan(Guid? DeviceId, string? BorrowerReference, long? Price, long? DownPayment, string? Currency,
-    IReadOnlyList<InstallmentInput>? Installments, GenerateSchedule? Generate);
+    IReadOnlyList<InstallmentInput>? Installments, GenerateSchedule? Generate, bool? Backdated = null);
 internal sealed record CancelPlan(string? Reason);
 
 internal sealed record InstallmentView(int Number, DateOnly DueDate, long Amount, long Paid, long Outstanding);
@@ -18,7 +18,8 @@ internal sealed record PlanView(
     Guid Id, Guid DeviceId, string Reference, string? BorrowerReference, long Price, long DownPayment, string Currency,
     PlanLifecycle Lifecycle, PlanStatus Status, int DaysPastDue, long AmountOverdue, long Outstanding, long Paid, long Credit,
     DateOnly? NextDueDate, long NextDueAmount, IReadOnlyList<InstallmentView> Installments,
-    DateTimeOffset CreatedAt, DateTimeOffset? ClosedAt, string? CloseReason, DateTimeOffset? NextReviewAt);
+    DateTimeOffset CreatedAt, DateTimeOffset? ClosedAt, string? CloseReason, DateTimeOffset? NextReviewAt,
+    bool Backdated, long RefundDue, DateTimeOffset? SettlementHoldUntil);
 
 internal static class PlanEndpoints
 {
@@ -91,6 +92,7 @@ internal static class PlanEndpoints
     {
         PlanRefusal.UnknownPlan => Problems.NotFound(refused.Detail),
         PlanRefusal.UnknownDevice => Problems.Unprocessable("Unknown device", refused.Detail),
+        PlanRefusal.Backdated => Problems.Unprocessable("Backdated plan", refused.Detail),
         _ => Problems.Conflict(refused.Detail),
     };
 
@@ -101,6 +103,9 @@ internal static class PlanEndpoints
             plan.Lifecycle, state.Status, state.DaysPastDue, state.AmountOverdue, state.Outstanding, plan.PaidTotal, state.Credit,
             state.NextDueDate, state.NextDueAmount,
             state.Allocation.Installments.Select(a => new InstallmentView(a.Installment.Number, a.Installment.DueDate, a.Installment.Amount, a.Paid, a.Outstanding)).ToList(),
-            plan.CreatedAt, plan.ClosedAt, plan.CloseReason, plan.NextReviewAt);
+            plan.CreatedAt, plan.ClosedAt, plan.CloseReason, plan.NextReviewAt, plan.Backdated,
+            // What the borrower paid beyond the whole plan is owed back to them: flagged for refund, never spent.
+            RefundDue: state.Credit,
+            SettlementHoldUntil: plan.Lifecycle == PlanLifecycle.PaidOff && plan.ClosedAt is { } paidOff ? Policy.SettlementEnds(paidOff, lender.Profile()) : null);
     }
 }

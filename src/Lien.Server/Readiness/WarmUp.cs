@@ -135,7 +135,7 @@ internal static class WarmUp
     {
         var plan = await Json(await http.PostAsJsonAsync("/v1/plans", new
         {
-            deviceId, price = 1_200_000, currency = "KES", generate = new { count = 12, frequency = "Monthly", firstDueDate = today.AddDays(-40) },
+            deviceId, price = 1_200_000, currency = "KES", generate = new { count = 12, frequency = "Monthly", firstDueDate = today.AddDays(-40) }, backdated = true,
         }, ct), ct);
         var planId = plan.GetProperty("id").GetGuid();
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);

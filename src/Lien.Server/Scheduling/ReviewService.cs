@@ -99,17 +99,18 @@ internal sealed class ReviewService(IServiceScopeFactory scopes, TimeProvider ti
         }
     }
 
-    // The ids of up to a batch of due plans, oldest instant first. PostgreSQL locks them until the unit of work commits
-    // and skips those another node holds.
+    // The ids of up to a batch of due plans, oldest instant first: active plans, and paid-off ones whose device is
+    // released at the end of the settlement hold. PostgreSQL locks them until the unit of work commits and skips those
+    // another node holds.
     private Task<List<Guid>> ClaimAsync(LienDb db, DateTimeOffset now, CancellationToken ct)
     {
         var batch = options.Value.BatchSize;
         return db.IsSqlite
-            ? db.Plans.AsNoTracking().Where(p => p.Lifecycle == PlanLifecycle.Active && p.NextReviewAt != null && p.NextReviewAt <= now)
+            ? db.Plans.AsNoTracking().Where(p => p.Lifecycle != PlanLifecycle.Cancelled && p.NextReviewAt != null && p.NextReviewAt <= now)
                 .OrderBy(p => p.NextReviewAt).Select(p => p.Id).Take(batch).ToListAsync(ct)
             : db.Database.SqlQuery<Guid>($"""
                 SELECT "Id" AS "Value" FROM "Plans"
-                WHERE "Lifecycle" = 'Active' AND "NextReviewAt" IS NOT NULL AND "NextReviewAt" <= {now}
+                WHERE "Lifecycle" <> 'Cancelled' AND "NextReviewAt" IS NOT NULL AND "NextReviewAt" <= {now}
                 ORDER BY "NextReviewAt" LIMIT {batch} FOR UPDATE SKIP LOCKED
                 """).ToListAsync(ct);
     }
@@ -125,7 +126,7 @@ internal sealed class ReviewService(IServiceScopeFactory scopes, TimeProvider ti
         foreach (var plan in plans.OrderBy(p => p.NextReviewAt))
         {
             // Another writer (a payment, another node on SQLite's file) may have reviewed it since it was claimed.
-            if (plan.Lifecycle != PlanLifecycle.Active || plan.NextReviewAt is null || plan.NextReviewAt > now) continue;
+            if (plan.Lifecycle == PlanLifecycle.Cancelled || plan.NextReviewAt is null || plan.NextReviewAt > now) continue;
             plan.Schedule = await schedules.OfAsync(db, plan.Id, ct);
             await disputes.ExpireIfDueAsync(plan, ct);
             await leases.ReviewPlanAsync(plan, "scheduled review", "scheduler", ct);

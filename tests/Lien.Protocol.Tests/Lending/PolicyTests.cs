@@ -38,6 +38,46 @@ public class PolicyTests
         Assert.Contains("unless KES 1 is paid", warning.Decision.Notice.Text);
     }
 
+    public static TheoryData<string?, string, int, LeaseMode, string?> HoldCases => new()
+    {
+        // paid off at (UTC; null: by this very payment), now (UTC), hold (h) → mode, next review (UTC)
+        { null, "2026-03-13T21:00:00Z", 72, LeaseMode.Unlocked, "2026-03-16T21:00:00Z" },
+        { "2026-03-13T21:00:00Z", "2026-03-16T20:59:59Z", 72, LeaseMode.Unlocked, "2026-03-16T21:00:00Z" },
+        { "2026-03-13T21:00:00Z", "2026-03-16T21:00:00Z", 72, LeaseMode.Released, null },
+        { "2026-03-13T21:00:00Z", "2026-06-01T00:00:00Z", 72, LeaseMode.Released, null },
+        { null, "2026-03-13T21:00:00Z", 0, LeaseMode.Released, null },
+        { "2026-03-13T21:00:00Z", "2026-03-13T21:30:00Z", 1, LeaseMode.Unlocked, "2026-03-13T22:00:00Z" },
+    };
+
+    [Theory]
+    [MemberData(nameof(HoldCases))]
+    public void Evaluate_PaidOff_ReleasedOnlyAfterTheSettlementHold(string? paidOffAt, string now, int holdHours, LeaseMode mode, string? nextReview)
+    {
+        static DateTimeOffset At(string s) => DateTimeOffset.Parse(s, System.Globalization.CultureInfo.InvariantCulture);
+        var lender = Lender with { Profile = PolicyProfile.Standard with { SettlementHold = TimeSpan.FromHours(holdHours) } };
+        var plan = Plan() with { PaidOffAt = paidOffAt is null ? null : At(paidOffAt) };
+        var d = Policy.Evaluate(new PolicyInput(lender, plan, 200, false, null), At(now));
+        Assert.Equal(mode, d.Mode);
+        Assert.Null(d.UnlockedUntil); // no deadline during the hold, none once released
+        Assert.Equal(nextReview is null ? null : At(nextReview), d.NextReviewAt);
+        Assert.Equal(PlanStatus.PaidOff, d.Plan?.Status);
+        Assert.Equal(0, d.Screen.AmountDueMinor);
+
+        // The held lease is still right until the hold ends: no new lease at each review.
+        var again = Policy.Evaluate(new PolicyInput(lender, plan, 200, false, new HeldLease(d.Mode, d.UnlockedUntil, d.Screen, d.Reason, d.Notice)), At(now));
+        Assert.False(again.IssueNewLease);
+    }
+
+    [Fact]
+    public void Evaluate_SettlementHold_TellsTheBorrowerTheLocalReleaseDate()
+    {
+        // 72 h after 21:00 UTC on 13 March is midnight in Nairobi: 17 March there, 16 March in UTC.
+        var paidOff = new DateTimeOffset(2026, 3, 13, 21, 0, 0, TimeSpan.Zero);
+        var d = Policy.Evaluate(new PolicyInput(Lender, Plan() with { PaidOffAt = paidOff }, 200, false, null), paidOff);
+        Assert.Contains("released on 2026-03-17", d.Screen.Message);
+        Assert.Equal(TimeSpan.FromHours(72), PolicyProfile.Standard.SettlementHold);
+    }
+
     [Fact]
     public void Evaluate_GraceEndsOnSaturdayNight_LockWaitsForMondayMorning()
     {

@@ -13,6 +13,7 @@ public sealed class RateLimitedServer() : LienServer(Store.Sqlite)
         new("Lien:RateLimits:DevicePerDevice:Limit", "5"), new("Lien:RateLimits:DevicePerDevice:Window", "00:10:00"),
         new("Lien:RateLimits:EnrollPerImei:Limit", "3"), new("Lien:RateLimits:EnrollPerAddress:Limit", "6"),
         new("Lien:RateLimits:RenewPerDevice:Limit", "2"), new("Lien:RateLimits:ChallengePerAddress:Limit", "30"),
+        new("Lien:RateLimits:PublicPerAddress:Limit", "4"), new("Lien:RateLimits:PublicPerAddress:Window", "01:00:00"),
     ];
 }
 
@@ -30,6 +31,24 @@ public sealed class RateLimitTests(RateLimitedServer server) : IClassFixture<Rat
         var seconds = (int)r.Headers.RetryAfter!.Delta!.Value.TotalSeconds;
         Assert.Contains($"{seconds} s", p.Str("detail"));
         return seconds;
+    }
+
+    [Fact]
+    public async Task PublicLookups_PastTheLimit_429ForTheApiAndThePagesTogether_UntilTheWaitHasPassed()
+    {
+        server.Time.Advance(TimeSpan.FromHours(2));
+        var imei = LenderApi.NewImei();
+        var anyone = server.Client();
+        await (await anyone.GetAsync($"/v1/lien-check?imei={imei}")).Json(HttpStatusCode.OK);
+        Assert.Equal(HttpStatusCode.OK, (await anyone.GetAsync($"/lien-check?imei={imei}")).StatusCode);
+        await (await anyone.GetAsync($"/v1/certificates/{Guid.NewGuid()}")).Problem(HttpStatusCode.NotFound);
+        await (await anyone.GetAsync("/v1/lien-check?imei=1")).Problem(HttpStatusCode.BadRequest); // a bad request counts too
+        var seconds = await AssertTooManyAsync(await anyone.GetAsync($"/v1/lien-check?imei={imei}"));
+        Assert.InRange(seconds, 1, 15 * 60); // one slot of four in an hour frees after 15 minutes
+        await AssertTooManyAsync(await anyone.GetAsync($"/lien-check?imei={imei}"));
+        await AssertTooManyAsync(await anyone.PostAsync("/v1/certificates/verify", JsonContent.Create(new { jws = "a.b.c" })));
+        server.Time.Advance(TimeSpan.FromSeconds(seconds));
+        await (await anyone.GetAsync($"/v1/lien-check?imei={imei}")).Json(HttpStatusCode.OK);
     }
 
     [Fact]

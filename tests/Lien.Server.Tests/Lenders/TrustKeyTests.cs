@@ -34,7 +34,7 @@ public abstract class TrustKeyTests(LienServer server)
     };
 
     // What a JOSE library makes of a JWS: valid or not, by its own reading of RFC 7515.
-    private static async Task<bool> JoseVerifiesAsync(string compact, IEnumerable<SecurityKey> keys, string alg = "ES256") =>
+    internal static async Task<bool> JoseVerifiesAsync(string compact, IEnumerable<SecurityKey> keys, string alg = "ES256") =>
         (await new JsonWebTokenHandler().ValidateTokenAsync(compact, Parameters(keys, alg))).IsValid;
 
     private async Task<JsonWebKeySet> JwkSetAsync(Guid lenderId)

@@ -141,6 +141,46 @@ namespace Lien.Server.Storage.Migrations.Postgres
                     b.ToTable("AuditEvents");
                 });
 
+            modelBuilder.Entity("Lien.Server.Certificates.PayoffCertificate", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("DeviceId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("IssuedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Jws")
+                        .IsRequired()
+                        .HasMaxLength(4096)
+                        .HasColumnType("character varying(4096)");
+
+                    b.Property<string>("Kid")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
+
+                    b.Property<Guid>("LenderId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("PlanId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DeviceId");
+
+                    b.HasIndex("LenderId");
+
+                    b.HasIndex("PlanId")
+                        .IsUnique();
+
+                    b.ToTable("PayoffCertificates", (string)null);
+                });
+
             modelBuilder.Entity("Lien.Server.Codes.IssuedCode", b =>
                 {
                     b.Property<Guid>("DeviceId")
@@ -577,6 +617,9 @@ namespace Lien.Server.Storage.Migrations.Postgres
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
 
+                    b.Property<int?>("SettlementHoldHours")
+                        .HasColumnType("integer");
+
                     b.Property<string>("ShortCode")
                         .HasColumnType("text");
 
@@ -703,6 +746,9 @@ namespace Lien.Server.Storage.Migrations.Postgres
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
+
+                    b.Property<bool>("Backdated")
+                        .HasColumnType("boolean");
 
                     b.Property<string>("BorrowerReference")
                         .HasColumnType("text");
@@ -858,6 +904,27 @@ namespace Lien.Server.Storage.Migrations.Postgres
                     b.HasOne("Lien.Server.Lenders.Lender", null)
                         .WithMany()
                         .HasForeignKey("LenderId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Lien.Server.Certificates.PayoffCertificate", b =>
+                {
+                    b.HasOne("Lien.Server.Devices.Device", null)
+                        .WithMany()
+                        .HasForeignKey("DeviceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Lien.Server.Lenders.Lender", null)
+                        .WithMany()
+                        .HasForeignKey("LenderId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Lien.Server.Plans.Plan", null)
+                        .WithMany()
+                        .HasForeignKey("PlanId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

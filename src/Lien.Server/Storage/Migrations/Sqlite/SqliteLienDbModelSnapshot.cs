@@ -127,6 +127,46 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.ToTable("AuditEvents");
                 });
 
+            modelBuilder.Entity("Lien.Server.Certificates.PayoffCertificate", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("DeviceId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("IssuedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Jws")
+                        .IsRequired()
+                        .HasMaxLength(4096)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Kid")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("LenderId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("PlanId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DeviceId");
+
+                    b.HasIndex("LenderId");
+
+                    b.HasIndex("PlanId")
+                        .IsUnique();
+
+                    b.ToTable("PayoffCertificates", (string)null);
+                });
+
             modelBuilder.Entity("Lien.Server.Codes.IssuedCode", b =>
                 {
                     b.Property<Guid>("DeviceId")
@@ -563,6 +603,9 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
 
+                    b.Property<int?>("SettlementHoldHours")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("ShortCode")
                         .HasColumnType("TEXT");
 
@@ -689,6 +732,9 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
+
+                    b.Property<bool>("Backdated")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("BorrowerReference")
                         .HasColumnType("TEXT");
@@ -842,6 +888,27 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.HasOne("Lien.Server.Lenders.Lender", null)
                         .WithMany()
                         .HasForeignKey("LenderId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Lien.Server.Certificates.PayoffCertificate", b =>
+                {
+                    b.HasOne("Lien.Server.Devices.Device", null)
+                        .WithMany()
+                        .HasForeignKey("DeviceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Lien.Server.Lenders.Lender", null)
+                        .WithMany()
+                        .HasForeignKey("LenderId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Lien.Server.Plans.Plan", null)
+                        .WithMany()
+                        .HasForeignKey("PlanId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
