@@ -38,8 +38,26 @@ internal sealed class ReviewService(IServiceScopeFactory scopes, TimeProvider ti
         }
     }
 
+    // One pass at a time on a node: a pass asked for while the background one runs (a test's, an operator's) waits for it
+    // and then makes its own, so when it returns every plan due at its start has been reviewed (unless another node
+    // holds it: SKIP LOCKED passes those over, and that node reviews them).
+    private readonly SemaphoreSlim _pass = new(1, 1);
+
     /// <summary>Reviews every plan due now; returns how many this node reviewed.</summary>
     public async Task<int> ReviewDueAsync(CancellationToken ct)
+    {
+        await _pass.WaitAsync(ct);
+        try
+        {
+            return await ReviewDuePassAsync(ct);
+        }
+        finally
+        {
+            _pass.Release();
+        }
+    }
+
+    private async Task<int> ReviewDuePassAsync(CancellationToken ct)
     {
         var total = 0;
         var started = time.GetTimestamp();
