@@ -68,6 +68,8 @@ internal static class Transactions
     {
         DbUpdateConcurrencyException => true,
         DbUpdateException { InnerException: { } inner } => IsConflict(inner),
+        // Npgsql's execution strategy wraps what it deems transient (a deadlock, a serialization failure) in this.
+        InvalidOperationException { InnerException: { } inner } => IsConflict(inner),
         // 2067 unique, 1555 primary key; 5 busy, 6 locked.
         SqliteException s => s.SqliteExtendedErrorCode is 2067 or 1555 || s.SqliteErrorCode is 5 or 6,
         PostgresException p => p.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected,
