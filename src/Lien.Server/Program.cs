@@ -13,6 +13,7 @@ using Lien.Server.Push;
 using Lien.Server.Readiness;
 using Lien.Server.Scheduling;
 using Lien.Server.Storage;
+using Lien.Server.Webhooks;
 using Microsoft.AspNetCore.Connections;
 using Scalar.AspNetCore;
 
@@ -82,6 +83,7 @@ static WebApplication Build(string[] args, IEnumerable<KeyValuePair<string, stri
     builder.Services.AddAgentApi(builder.Configuration);
     builder.Services.AddPush(builder.Configuration);
     builder.Services.AddScheduling(builder.Configuration);
+    builder.Services.AddWebhooks(builder.Configuration);
 
     var app = builder.Build();
     app.UseExceptionHandler();
@@ -102,6 +104,7 @@ static WebApplication Build(string[] args, IEnumerable<KeyValuePair<string, stri
     app.MapAudit();
     app.MapDeviceTrust();
     app.MapAgentApi();
+    app.MapWebhooks();
     return app;
 }
 

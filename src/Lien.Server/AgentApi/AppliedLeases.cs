@@ -1,5 +1,7 @@
 using System.Diagnostics.Metrics;
+using System.Text.Json.Nodes;
 using Lien.Server.Storage;
+using Lien.Server.Webhooks;
 using Microsoft.EntityFrameworkCore;
 
 namespace Lien.Server.AgentApi;
@@ -8,7 +10,7 @@ namespace Lien.Server.AgentApi;
 /// A device saying "I applied lease seq N" — on its stream's ack or in a check-in. Records the lease's apply time and
 /// the commit-to-applied latency (the payment's own lease is committed with the payment, so this is payment-to-applied).
 /// </summary>
-internal sealed class AppliedLeases(TimeProvider time, IMeterFactory meters, StreamHub hub)
+internal sealed class AppliedLeases(TimeProvider time, IMeterFactory meters, StreamHub hub, WebhookOutbox webhooks)
 {
     private readonly Histogram<double> _latency = meters.Create("Lien.Server")
         .CreateHistogram<double>("lien.lease.apply_latency", "ms", "From a lease's commit to the device's acknowledgement of applying it.");
@@ -27,7 +29,10 @@ internal sealed class AppliedLeases(TimeProvider time, IMeterFactory meters, Str
         _refused.Add(1);
     }
 
-    /// <summary>Records the ack once (a repeat, or a seq never issued, changes nothing) and stops the device's stream resending.</summary>
+    /// <summary>
+    /// Records the ack once (a repeat, or a seq never issued, changes nothing) and stops the device's stream resending; a
+    /// <c>lease.applied</c> webhook goes to the lender's endpoints that want one, in the same transaction.
+    /// </summary>
     public async Task RecordAsync(LienDb db, Guid deviceId, long seq, CancellationToken ct)
     {
         // One transaction for both rows: the device's applied seq and the lease's apply time.
@@ -38,10 +43,12 @@ internal sealed class AppliedLeases(TimeProvider time, IMeterFactory meters, Str
             if (moved == 0) return null; // a repeat, or a seq the server never issued
             var now = time.GetUtcNow();
             var lease = await db.Leases.AsNoTracking().Where(l => l.DeviceId == deviceId && l.Seq == seq)
-                .Select(l => new { l.CreatedAt, l.Cause, l.AppliedAt }).FirstOrDefaultAsync(ct);
+                .Select(l => new { l.CreatedAt, l.Cause, l.AppliedAt, l.LenderId, l.Mode }).FirstOrDefaultAsync(ct);
             if (lease is null || lease.AppliedAt is not null) return null;
             await db.Leases.Where(l => l.DeviceId == deviceId && l.Seq == seq && l.AppliedAt == null)
                 .ExecuteUpdateAsync(u => u.SetProperty(l => l.AppliedAt, now), ct);
+            await webhooks.EnqueueAsync(db, lease.LenderId, WebhookEventTypes.LeaseApplied,
+                () => new JsonObject { ["deviceId"] = deviceId, ["seq"] = seq, ["mode"] = lease.Mode.ToString(), ["appliedAt"] = now, ["cause"] = lease.Cause }, ct);
             return ((now - lease.CreatedAt).TotalMilliseconds, lease.Cause) as (double Ms, string Cause)?;
         }, ct);
         if (latency is not { } l) return;

@@ -8,6 +8,7 @@ using Lien.Server.Lenders;
 using Lien.Server.Payments;
 using Lien.Server.Plans;
 using Lien.Server.Push;
+using Lien.Server.Webhooks;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
@@ -33,6 +34,8 @@ internal abstract class LienDb(DbContextOptions options) : DbContext(options)
     public DbSet<DeviceSighting> DeviceSightings => Set<DeviceSighting>();
     public DbSet<EnrollmentToken> EnrollmentTokens => Set<EnrollmentToken>();
     public DbSet<SpentChallenge> SpentChallenges => Set<SpentChallenge>();
+    public DbSet<WebhookEndpoint> WebhookEndpoints => Set<WebhookEndpoint>();
+    public DbSet<WebhookMessage> WebhookMessages => Set<WebhookMessage>();
 
     public abstract bool IsSqlite { get; }
 
