@@ -7,6 +7,7 @@ using Lien.Server.DeviceTrust;
 using Lien.Server.Devices;
 using Lien.Server.Leases;
 using Lien.Server.Lenders;
+using Lien.Server.Notices;
 using Lien.Server.Payments;
 using Lien.Server.Plans;
 using Lien.Server.Push;
@@ -84,6 +85,7 @@ static WebApplication Build(string[] args, IEnumerable<KeyValuePair<string, stri
     builder.Services.AddPush(builder.Configuration);
     builder.Services.AddScheduling(builder.Configuration);
     builder.Services.AddWebhooks(builder.Configuration);
+    builder.Services.AddNotices(builder.Configuration);
 
     var app = builder.Build();
     app.UseExceptionHandler();
@@ -105,6 +107,7 @@ static WebApplication Build(string[] args, IEnumerable<KeyValuePair<string, stri
     app.MapDeviceTrust();
     app.MapAgentApi();
     app.MapWebhooks();
+    app.MapNotices();
     return app;
 }
 

@@ -10,7 +10,7 @@ namespace Lien.Server.Plans;
 internal sealed record InstallmentInput(DateOnly? DueDate, long? Amount);
 internal sealed record GenerateSchedule(int? Count, Frequency? Frequency, DateOnly? FirstDueDate);
 internal sealed record CreatePlan(Guid? DeviceId, string? BorrowerReference, long? Price, long? DownPayment, string? Currency,
-    IReadOnlyList<InstallmentInput>? Installments, GenerateSchedule? Generate);
+    IReadOnlyList<InstallmentInput>? Installments, GenerateSchedule? Generate, string? BorrowerPhone = null, string? BorrowerLanguage = null);
 internal sealed record CancelPlan(string? Reason);
 
 internal sealed record InstallmentView(int Number, DateOnly DueDate, long Amount, long Paid, long Outstanding);
@@ -18,7 +18,7 @@ internal sealed record PlanView(
     Guid Id, Guid DeviceId, string Reference, string? BorrowerReference, long Price, long DownPayment, string Currency,
     PlanLifecycle Lifecycle, PlanStatus Status, int DaysPastDue, long AmountOverdue, long Outstanding, long Paid, long Credit,
     DateOnly? NextDueDate, long NextDueAmount, IReadOnlyList<InstallmentView> Installments,
-    DateTimeOffset CreatedAt, DateTimeOffset? ClosedAt, string? CloseReason, DateTimeOffset? NextReviewAt);
+    DateTimeOffset CreatedAt, DateTimeOffset? ClosedAt, string? CloseReason, DateTimeOffset? NextReviewAt, string? BorrowerPhone, string? BorrowerLanguage);
 
 internal static class PlanEndpoints
 {
@@ -101,6 +101,6 @@ internal static class PlanEndpoints
             plan.Lifecycle, state.Status, state.DaysPastDue, state.AmountOverdue, state.Outstanding, plan.PaidTotal, state.Credit,
             state.NextDueDate, state.NextDueAmount,
             state.Allocation.Installments.Select(a => new InstallmentView(a.Installment.Number, a.Installment.DueDate, a.Installment.Amount, a.Paid, a.Outstanding)).ToList(),
-            plan.CreatedAt, plan.ClosedAt, plan.CloseReason, plan.NextReviewAt);
+            plan.CreatedAt, plan.ClosedAt, plan.CloseReason, plan.NextReviewAt, plan.BorrowerPhone, plan.BorrowerLanguage);
     }
 }

@@ -5,6 +5,7 @@ using Lien.Server.DeviceTrust;
 using Lien.Server.Devices;
 using Lien.Server.Leases;
 using Lien.Server.Lenders;
+using Lien.Server.Notices;
 using Lien.Server.Payments;
 using Lien.Server.Plans;
 using Lien.Server.Push;
@@ -36,6 +37,8 @@ internal abstract class LienDb(DbContextOptions options) : DbContext(options)
     public DbSet<SpentChallenge> SpentChallenges => Set<SpentChallenge>();
     public DbSet<WebhookEndpoint> WebhookEndpoints => Set<WebhookEndpoint>();
     public DbSet<WebhookMessage> WebhookMessages => Set<WebhookMessage>();
+    public DbSet<SmsMessage> SmsMessages => Set<SmsMessage>();
+    public DbSet<NoticeTemplate> NoticeTemplates => Set<NoticeTemplate>();
 
     public abstract bool IsSqlite { get; }
 

@@ -1,4 +1,5 @@
 using Lien.Server.Lenders;
+using Lien.Server.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
@@ -53,7 +54,7 @@ internal enum WebhookDeliveryStatus { Pending, Delivered, Failed }
 /// One event owed to one endpoint (the outbox row, written in the event's own transaction), and what became of it:
 /// attempts, the last answer's status code or error, when the next attempt is due.
 /// </summary>
-internal sealed class WebhookMessage
+internal sealed class WebhookMessage : IOutboxRow
 {
     /// <summary>Also the <c>webhook-id</c> header (<c>msg_</c> + 32 hex digits): the same on every attempt, for the receiver's idempotency.</summary>
     public Guid Id { get; set; }

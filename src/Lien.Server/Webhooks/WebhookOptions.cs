@@ -1,3 +1,5 @@
+using Lien.Server.Storage;
+
 namespace Lien.Server.Webhooks;
 
 /// <summary>How webhooks are sent (<c>Lien:Webhooks</c>).</summary>
@@ -27,6 +29,5 @@ internal sealed class WebhookOptions
     public TimeSpan SubscriptionCacheTtl { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>The wait before attempt <paramref name="attempts"/> + 1, after <paramref name="attempts"/> failed ones.</summary>
-    public TimeSpan Backoff(int attempts) =>
-        TimeSpan.FromTicks(Math.Min(MaxRetryInterval.Ticks, FirstRetry.Ticks * (1L << Math.Clamp(attempts - 1, 0, 30))));
+    public TimeSpan Backoff(int attempts) => OutboxSender.Backoff(FirstRetry, MaxRetryInterval, attempts);
 }

@@ -15,7 +15,7 @@ namespace Lien.Server.Webhooks;
 /// claimed with FOR UPDATE SKIP LOCKED and its due time moved ahead, so no two nodes send one message at once.
 /// </summary>
 internal sealed class WebhookSender(IServiceScopeFactory scopes, IHttpClientFactory http, SecretBox box, WebhookSubscriptions subscriptions,
-    TimeProvider time, IOptions<WebhookOptions> options, ILogger<WebhookSender> log) : BackgroundService
+    TimeProvider time, IOptions<WebhookOptions> options, ILogger<WebhookSender> log) : OutboxSender(time, log)
 {
     public const string ClientName = "lien-webhooks";
     public const string Actor = "webhook-sender";
@@ -29,30 +29,9 @@ internal sealed class WebhookSender(IServiceScopeFactory scopes, IHttpClientFact
         public bool Delivered => StatusCode is >= 200 and < 300;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (options.Value.PollInterval <= TimeSpan.Zero) return; // another node sends
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await SendDueAsync(stoppingToken);
-                await Task.Delay(options.Value.PollInterval, time, stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception e) when (e is DbUpdateException or System.Data.Common.DbException or InvalidOperationException or TimeoutException)
-            {
-                log.LogWarning(e, "Webhook sending failed; retrying.");
-                await Task.Delay(options.Value.PollInterval, time, stoppingToken);
-            }
-        }
-    }
+    protected override TimeSpan PollInterval => options.Value.PollInterval;
 
-    /// <summary>Attempts every message that is due now; returns how many attempts were made.</summary>
-    public async Task<int> SendDueAsync(CancellationToken ct)
+    public override async Task<int> SendDueAsync(CancellationToken ct)
     {
         var attempted = 0;
         int claimed;
@@ -60,7 +39,7 @@ internal sealed class WebhookSender(IServiceScopeFactory scopes, IHttpClientFact
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<LienDb>();
-            var messages = await ClaimAsync(db, ct);
+            var messages = await db.ClaimDueAsync<WebhookMessage>(Time.GetUtcNow(), Batch, ClaimFor, ct);
             claimed = messages.Count;
             if (claimed == 0) break;
             var ids = messages.Select(m => m.EndpointId).Distinct().ToList();
@@ -69,7 +48,7 @@ internal sealed class WebhookSender(IServiceScopeFactory scopes, IHttpClientFact
             var outcomes = await Task.WhenAll(sendable.Select(m => AttemptAsync(m, endpoints[m.EndpointId], ct)));
             attempted += sendable.Count;
 
-            var now = time.GetUtcNow();
+            var now = Time.GetUtcNow();
             foreach (var m in messages.Except(sendable))
                 Finish(m, WebhookDeliveryStatus.Failed, "Not sent: the endpoint is disabled.");
             var disabled = new List<WebhookEndpoint>();
@@ -96,25 +75,10 @@ internal sealed class WebhookSender(IServiceScopeFactory scopes, IHttpClientFact
         return attempted;
     }
 
-    private async Task<List<WebhookMessage>> ClaimAsync(LienDb db, CancellationToken ct)
-    {
-        var now = time.GetUtcNow();
-        return await db.InTransactionAsync(async () =>
-        {
-            var due = db.IsSqlite
-                ? await db.WebhookMessages.Where(m => m.DueAt != null && m.DueAt <= now).OrderBy(m => m.DueAt).Take(Batch).ToListAsync(ct)
-                : await db.WebhookMessages.FromSql($"""
-                    SELECT * FROM "WebhookMessages" WHERE "DueAt" IS NOT NULL AND "DueAt" <= {now} ORDER BY "DueAt" LIMIT {Batch} FOR UPDATE SKIP LOCKED
-                    """).ToListAsync(ct);
-            foreach (var m in due) m.DueAt = now + ClaimFor;
-            return due;
-        }, ct);
-    }
-
     private async Task<Outcome> AttemptAsync(WebhookMessage m, WebhookEndpoint endpoint, CancellationToken ct)
     {
         var key = box.Open(endpoint.SecretSealed, WebhookEndpoint.SecretPurpose);
-        var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
+        var timestamp = Time.GetUtcNow().ToUnixTimeSeconds();
         using var request = new HttpRequestMessage(HttpMethod.Post, endpoint.Url)
         {
             Content = new StringContent(m.Payload, Encoding.UTF8, "application/json"),

@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 
 namespace Lien.Server.Tests.Webhooks;
 
@@ -42,20 +40,18 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public async Task StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        _app = builder.Build();
-        _app.MapPost("/{**path}", async (HttpRequest request) =>
+        _app = await LoopbackApp.StartAsync(a =>
         {
-            using var reader = new StreamReader(request.Body);
-            var body = await reader.ReadToEndAsync();
-            var path = request.Path.Value!;
-            Requests.Enqueue(new Received(path, request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()), body));
-            var status = _answers.TryGetValue(path, out var q) && q.TryDequeue(out var s) ? s : _last.GetValueOrDefault(path, 200);
-            return status is >= 200 and < 300 ? Results.StatusCode(status) : Results.Text("receiver is down", statusCode: status);
+            a.MapPost("/{**path}", async (HttpRequest request) =>
+            {
+                using var reader = new StreamReader(request.Body);
+                var body = await reader.ReadToEndAsync();
+                var path = request.Path.Value!;
+                Requests.Enqueue(new Received(path, request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()), body));
+                var status = _answers.TryGetValue(path, out var q) && q.TryDequeue(out var s) ? s : _last.GetValueOrDefault(path, 200);
+                return status is >= 200 and < 300 ? Results.StatusCode(status) : Results.Text("receiver is down", statusCode: status);
+            });
         });
-        await _app.StartAsync();
         Url = new Uri(_app.Urls.First());
     }
 
