@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -5,6 +6,7 @@ using System.Text.Json;
 using Lien.Server.Webhooks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using StandardWebhooks;
@@ -433,4 +435,54 @@ public sealed class WebhookEventTypeTests
         Assert.Equal(TimeSpan.FromHours(8), o.Backoff(14));
         Assert.Equal(TimeSpan.FromHours(8), o.Backoff(1000));
     }
+}
+
+/// <summary>
+/// The payment path reads a lender's webhook endpoints once, then from memory until they change: counted as the database
+/// commands naming the endpoints table with the lender's id, seen through EF Core's diagnostics.
+/// </summary>
+public sealed class WebhookStatementTests(SqliteWebhookServer server) : IClassFixture<SqliteWebhookServer>, IObserver<DiagnosticListener>,
+    IObserver<KeyValuePair<string, object?>>
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _commands = new();
+
+    [Fact]
+    public async Task Payments_LenderWithNoEndpoint_ReadItsEndpointsOnceThenNoMore()
+    {
+        using var all = DiagnosticListener.AllListeners.Subscribe(this);
+        var a = await server.NewLenderAsync();
+        var device = await a.Admin.RegisterAsync();
+        var plan = await a.Admin.PlanAsync(device.Id(), server.Today.AddDays(20));
+        await (await a.Admin.PayAsync(plan.Id(), 1_00)).Json(HttpStatusCode.Created);
+        var reads = Reads(a.LenderId);
+        Assert.Equal(1, reads); // the first event of the lender
+
+        for (var i = 0; i < 5; i++) await (await a.Admin.PayAsync(plan.Id(), 1_00)).Json(HttpStatusCode.Created);
+        Assert.Equal(reads, Reads(a.LenderId)); // five payments (and their lease events): no statement for webhooks
+
+        await (await a.Admin.PostAsJsonAsync("/v1/webhooks/endpoints", new { url = "https://example.com/h" })).Json(HttpStatusCode.Created);
+        await (await a.Admin.PayAsync(plan.Id(), 1_00)).Json(HttpStatusCode.Created);
+        await (await a.Admin.PayAsync(plan.Id(), 1_00)).Json(HttpStatusCode.Created);
+        // The creation counts the lender's endpoints (one); the payments read them again once.
+        Assert.Equal(reads + 2, Reads(a.LenderId));
+    }
+
+    private int Reads(Guid lenderId) => _commands.Count(c => c.Contains(lenderId.ToString(), StringComparison.OrdinalIgnoreCase));
+
+    void IObserver<DiagnosticListener>.OnNext(DiagnosticListener value)
+    {
+        if (value.Name == DbLoggerCategory.Name) value.Subscribe(this);
+    }
+
+    void IObserver<KeyValuePair<string, object?>>.OnNext(KeyValuePair<string, object?> value)
+    {
+        if (value.Value is CommandEventData { Command: { } c } && value.Key == RelationalEventId.CommandExecuting.Name
+            && c.CommandText.Contains("FROM \"WebhookEndpoints\"", StringComparison.Ordinal))
+            _commands.Enqueue(string.Join(",", c.Parameters.Cast<System.Data.Common.DbParameter>().Select(p => p.Value?.ToString())));
+    }
+
+    void IObserver<DiagnosticListener>.OnCompleted() { }
+    void IObserver<DiagnosticListener>.OnError(Exception error) { }
+    void IObserver<KeyValuePair<string, object?>>.OnCompleted() { }
+    void IObserver<KeyValuePair<string, object?>>.OnError(Exception error) { }
 }
