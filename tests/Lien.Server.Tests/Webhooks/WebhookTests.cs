@@ -197,6 +197,34 @@ public abstract class WebhookTests(WebhookServer server)
     }
 
     [Fact]
+    public async Task Delivery_ARedirect_IsNotFollowedButRetried()
+    {
+        var (a, plan) = await LenderWithPlanAsync();
+        var path = Receiver.NewPath("moved");
+        Receiver.Answer(path, 302, 200);
+        var (endpoint, _) = await EndpointAsync(a.Admin, Receiver.UrlOf(path), "payment.recorded");
+        await (await a.Admin.PayAsync(plan.Id(), 10_00)).Json(HttpStatusCode.Created);
+        await SendAsync();
+        var d = Assert.Single(await DeliveriesAsync(a.Admin, endpoint));
+        Assert.Equal(("Pending", 302), (d.Str("status"), d.GetProperty("lastStatusCode").GetInt32()));
+        Server.Time.Advance(TimeSpan.FromSeconds(5));
+        await SendAsync();
+        Assert.Equal(2, Receiver.At(path).Count);
+        Assert.Equal("Delivered", Assert.Single(await DeliveriesAsync(a.Admin, endpoint)).Str("status"));
+    }
+
+    [Fact]
+    public async Task Payment_PostedTwiceAtOnce_OneDeliveryFromTheTransactionThatCommitted()
+    {
+        var (a, plan) = await LenderWithPlanAsync();
+        var (endpoint, _) = await EndpointAsync(a.Admin, Receiver.UrlOf(Receiver.NewPath("once")), "payment.recorded");
+        var tx = Guid.NewGuid().ToString("N");
+        var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => a.Admin.PayAsync(plan.Id(), 10_00, tx)));
+        Assert.All(answers, r => Assert.True(r.IsSuccessStatusCode));
+        Assert.Single(await DeliveriesAsync(a.Admin, endpoint));
+    }
+
+    [Fact]
     public async Task LeaseApplied_DeviceAcknowledges_Delivered()
     {
         var a = await Server.NewLenderAsync();
