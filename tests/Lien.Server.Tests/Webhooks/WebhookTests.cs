@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -465,52 +464,75 @@ public sealed class WebhookEventTypeTests
     }
 }
 
+/// <summary>The server with a command interceptor that keeps the parameters of every query of the webhook endpoints table.</summary>
+public sealed class SqliteCountingServer() : LienServer(Store.Sqlite)
+{
+    public EndpointReads Reads { get; } = new();
+
+    protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.ConfigureServices(s => s.ConfigureDbContext<Lien.Server.Storage.SqliteLienDb>(o => o.AddInterceptors(Reads)));
+    }
+
+    public sealed class EndpointReads : DbCommandInterceptor
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<string> _commands = new();
+
+        /// <summary>Queries of the endpoints table that named <paramref name="lenderId"/>.</summary>
+        public int Of(Guid lenderId) => _commands.Count(c => c.Contains(lenderId.ToString(), StringComparison.OrdinalIgnoreCase));
+
+        public override ValueTask<InterceptionResult<System.Data.Common.DbDataReader>> ReaderExecutingAsync(System.Data.Common.DbCommand command,
+            CommandEventData eventData, InterceptionResult<System.Data.Common.DbDataReader> result, CancellationToken cancellationToken = default)
+        {
+            Record(command);
+            return base.ReaderExecutingAsync(command, eventData, result, cancellationToken);
+        }
+
+        public override InterceptionResult<System.Data.Common.DbDataReader> ReaderExecuting(System.Data.Common.DbCommand command, CommandEventData eventData,
+            InterceptionResult<System.Data.Common.DbDataReader> result)
+        {
+            Record(command);
+            return base.ReaderExecuting(command, eventData, result);
+        }
+
+        public override ValueTask<InterceptionResult<object>> ScalarExecutingAsync(System.Data.Common.DbCommand command, CommandEventData eventData,
+            InterceptionResult<object> result, CancellationToken cancellationToken = default)
+        {
+            Record(command);
+            return base.ScalarExecutingAsync(command, eventData, result, cancellationToken);
+        }
+
+        private void Record(System.Data.Common.DbCommand c)
+        {
+            if (c.CommandText.Contains("FROM \"WebhookEndpoints\"", StringComparison.Ordinal))
+                _commands.Enqueue(string.Join(",", c.Parameters.Cast<System.Data.Common.DbParameter>().Select(p => p.Value?.ToString())));
+        }
+    }
+}
+
 /// <summary>
 /// The payment path reads a lender's webhook endpoints once, then from memory until they change: counted as the database
-/// commands naming the endpoints table with the lender's id, seen through EF Core's diagnostics.
+/// commands of the server that query the endpoints table with the lender's id.
 /// </summary>
-public sealed class WebhookStatementTests(SqliteWebhookServer server) : IClassFixture<SqliteWebhookServer>, IObserver<DiagnosticListener>,
-    IObserver<KeyValuePair<string, object?>>
+public sealed class WebhookStatementTests(SqliteCountingServer server) : IClassFixture<SqliteCountingServer>
 {
-    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _commands = new();
-
     [Fact]
     public async Task Payments_LenderWithNoEndpoint_ReadItsEndpointsOnceThenNoMore()
     {
-        using var all = DiagnosticListener.AllListeners.Subscribe(this);
         var a = await server.NewLenderAsync();
         var device = await a.Admin.RegisterAsync();
         var plan = await a.Admin.PlanAsync(device.Id(), server.Today.AddDays(20));
         await (await a.Admin.PayAsync(plan.Id(), 1_00)).Json(HttpStatusCode.Created);
-        var reads = Reads(a.LenderId);
-        Assert.Equal(1, reads); // the first event of the lender
+        Assert.Equal(1, server.Reads.Of(a.LenderId)); // the lender's first event (its plan's lease) read them
 
         for (var i = 0; i < 5; i++) await (await a.Admin.PayAsync(plan.Id(), 1_00)).Json(HttpStatusCode.Created);
-        Assert.Equal(reads, Reads(a.LenderId)); // five payments (and their lease events): no statement for webhooks
+        Assert.Equal(1, server.Reads.Of(a.LenderId)); // five payments and their events: no statement for webhooks
 
         await (await a.Admin.PostAsJsonAsync("/v1/webhooks/endpoints", new { url = "https://example.com/h" })).Json(HttpStatusCode.Created);
+        Assert.Equal(2, server.Reads.Of(a.LenderId)); // the creation counts the lender's endpoints
         await (await a.Admin.PayAsync(plan.Id(), 1_00)).Json(HttpStatusCode.Created);
         await (await a.Admin.PayAsync(plan.Id(), 1_00)).Json(HttpStatusCode.Created);
-        // The creation counts the lender's endpoints (one); the payments read them again once.
-        Assert.Equal(reads + 2, Reads(a.LenderId));
+        Assert.Equal(3, server.Reads.Of(a.LenderId)); // read again once after the change
     }
-
-    private int Reads(Guid lenderId) => _commands.Count(c => c.Contains(lenderId.ToString(), StringComparison.OrdinalIgnoreCase));
-
-    void IObserver<DiagnosticListener>.OnNext(DiagnosticListener value)
-    {
-        if (value.Name == DbLoggerCategory.Name) value.Subscribe(this);
-    }
-
-    void IObserver<KeyValuePair<string, object?>>.OnNext(KeyValuePair<string, object?> value)
-    {
-        if (value.Value is CommandEventData { Command: { } c } && value.Key == RelationalEventId.CommandExecuting.Name
-            && c.CommandText.Contains("FROM \"WebhookEndpoints\"", StringComparison.Ordinal))
-            _commands.Enqueue(string.Join(",", c.Parameters.Cast<System.Data.Common.DbParameter>().Select(p => p.Value?.ToString())));
-    }
-
-    void IObserver<DiagnosticListener>.OnCompleted() { }
-    void IObserver<DiagnosticListener>.OnError(Exception error) { }
-    void IObserver<KeyValuePair<string, object?>>.OnCompleted() { }
-    void IObserver<KeyValuePair<string, object?>>.OnError(Exception error) { }
 }
