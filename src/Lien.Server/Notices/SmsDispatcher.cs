@@ -18,6 +18,8 @@ internal sealed class SmsDispatcher(IServiceScopeFactory scopes, ISmsSender send
 
     public override async Task<int> SendDueAsync(CancellationToken ct)
     {
+        // Messages queued while an account was configured wait for one: they are not failed for a setting.
+        if (!sender.Configured) return 0;
         var attempted = 0;
         int claimed;
         do

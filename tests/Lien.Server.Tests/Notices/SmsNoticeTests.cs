@@ -190,6 +190,19 @@ public abstract class SmsNoticeTests(SmsServer server)
     }
 
     [Fact]
+    public async Task Send_NoAccountConfiguredOnThisNode_MessagesWaitQueued()
+    {
+        var (a, device, plan) = await PlanAsync(Number());
+        await NoticeAsync(a, device, plan, NoticeKinds.Overdue);
+        var unconfigured = new AfricasTalkingSms(new HttpClient(), Options.Create(new AfricasTalkingOptions()), NullLogger<AfricasTalkingSms>.Instance);
+        Assert.Equal(0, await ActivatorUtilities.CreateInstance<SmsDispatcher>(server.Services, (ISmsSender)unconfigured).SendDueAsync(default));
+        var n = Assert.Single(await NoticesAsync(a.Admin, plan.Id()));
+        Assert.Equal(("Queued", 0), (n.Str("status"), n.GetProperty("attempts").GetInt32()));
+        await DispatchAsync();
+        Assert.Equal("Sent", (await a.Admin.ReadAsync($"/v1/notices/{n.Id()}")).Str("status"));
+    }
+
+    [Fact]
     public async Task Send_InvalidNumberOrBlacklisted_FailedWithTheProvidersWordsNotRetried()
     {
         var (a, device, plan) = await PlanAsync(Number("406"));
