@@ -342,6 +342,15 @@ public abstract class WebhookTests(WebhookServer server)
         }
         var e = await a.Admin.ReadAsync($"/v1/webhooks/endpoints/{endpoint}");
         Assert.Equal(("https://example.com/hooks", true), (e.Str("url"), e.GetProperty("enabled").GetBoolean()));
+        Assert.False(e.TryGetProperty("secret", out _)); // shown once, at creation
+        Assert.All((await viewer.ReadAsync("/v1/webhooks/endpoints")).EnumerateArray(), x => Assert.False(x.TryGetProperty("secret", out _)));
+
+        e = await (await a.Admin.PatchAsJsonAsync($"/v1/webhooks/endpoints/{endpoint}", new { url = "https://example.com/v2/hooks", description = "ERP" }))
+            .Json(HttpStatusCode.OK);
+        Assert.Equal(("https://example.com/v2/hooks", "ERP"), (e.Str("url"), e.Str("description")));
+        e = await (await a.Admin.PatchAsJsonAsync($"/v1/webhooks/endpoints/{endpoint}", new { enabled = false })).Json(HttpStatusCode.OK);
+        Assert.False(e.GetProperty("enabled").GetBoolean());
+        Assert.Matches("^Disabled by api-key:ak[0-9a-f]+\\.$", e.Str("disabledReason"));
         await (await a.Admin.GetAsync("/v1/webhooks/endpoints/" + Guid.NewGuid())).Problem(HttpStatusCode.NotFound);
         await (await a.Admin.GetAsync($"/v1/webhooks/endpoints/{endpoint}/deliveries?status=Lost")).Problem(HttpStatusCode.BadRequest);
         await (await a.Admin.GetAsync($"/v1/webhooks/endpoints/{endpoint}/deliveries?after=%00")).Problem(HttpStatusCode.BadRequest);
