@@ -1,6 +1,5 @@
 using Lien.Server.Storage;
 using Microsoft.EntityFrameworkCore;
-using Npgsql;
 
 namespace Lien.Server.Webhooks;
 
@@ -30,30 +29,12 @@ internal sealed class PostgresWebhookListener(IServiceScopeFactory scopes, Webho
             if (db.IsSqlite) return;
             connectionString = db.Database.GetConnectionString()!;
         }
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
+        await PostgresNotifications.ListenAsync(connectionString, Channel,
+            heard: payload =>
             {
-                await using var conn = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { KeepAlive = 30, Pooling = false }.ConnectionString);
-                await conn.OpenAsync(stoppingToken);
-                conn.Notification += (_, e) =>
-                {
-                    if (Guid.TryParseExact(e.Payload, "N", out var lenderId)) subscriptions.Changed(lenderId);
-                };
-                await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", conn))
-                    await listen.ExecuteNonQueryAsync(stoppingToken);
-                subscriptions.ChangedAll(); // whatever changed while this node was not listening
-                while (!stoppingToken.IsCancellationRequested) await conn.WaitAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
-            {
-                log.LogWarning(e, "Lost the PostgreSQL connection that hears of webhook endpoint changes; reconnecting.");
-                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
-            }
-        }
+                if (Guid.TryParseExact(payload, "N", out var lenderId)) subscriptions.Changed(lenderId);
+            },
+            listening: subscriptions.ChangedAll, // whatever changed while this node was not listening
+            log, stoppingToken);
     }
 }
