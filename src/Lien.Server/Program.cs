@@ -11,12 +11,14 @@ using Lien.Server.Interventions;
 using Lien.Server.Leases;
 using Lien.Server.Lenders;
 using Lien.Server.LienCheck;
+using Lien.Server.Notices;
 using Lien.Server.Payments;
 using Lien.Server.Plans;
 using Lien.Server.Push;
 using Lien.Server.Readiness;
 using Lien.Server.Scheduling;
 using Lien.Server.Storage;
+using Lien.Server.Webhooks;
 using Microsoft.AspNetCore.Connections;
 using Scalar.AspNetCore;
 
@@ -91,6 +93,8 @@ static WebApplication Build(string[] args, IEnumerable<KeyValuePair<string, stri
     builder.Services.AddAgentApi(builder.Configuration);
     builder.Services.AddPush(builder.Configuration);
     builder.Services.AddScheduling(builder.Configuration);
+    builder.Services.AddWebhooks(builder.Configuration);
+    builder.Services.AddNotices(builder.Configuration);
 
     var app = builder.Build();
     app.UseExceptionHandler();
@@ -115,6 +119,8 @@ static WebApplication Build(string[] args, IEnumerable<KeyValuePair<string, stri
     app.MapAudit();
     app.MapDeviceTrust();
     app.MapAgentApi();
+    app.MapWebhooks();
+    app.MapNotices();
     return app;
 }
 

@@ -4,9 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 
 namespace Lien.Server.Tests;
 
@@ -31,13 +29,11 @@ public sealed class FcmStandIn : IAsyncDisposable
 
     public async Task StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        _app = builder.Build();
-        _app.MapPost("/token", Token);
-        _app.MapPost("/v1/projects/{project}/messages:send", Send);
-        await _app.StartAsync();
+        _app = await LoopbackApp.StartAsync(a =>
+        {
+            a.MapPost("/token", Token);
+            a.MapPost("/v1/projects/{project}/messages:send", Send);
+        });
         Url = new Uri(_app.Urls.First() + "/");
     }
 

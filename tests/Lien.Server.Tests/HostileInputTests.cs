@@ -178,7 +178,8 @@ public abstract partial class HostileInputTests(HostileServer server)
         await db.AuditEvents.CountAsync(), await db.Devices.CountAsync(), await db.DeviceImeis.CountAsync(), await db.Plans.CountAsync(),
         await db.Payments.CountAsync(), await db.IssuedCodes.CountAsync(), await db.ApiKeys.CountAsync(), await db.Leases.CountAsync(),
         await db.LenderKeys.CountAsync(), await db.Set<Lien.Server.Certificates.PayoffCertificate>().CountAsync(), await db.Devices.CountAsync(d => d.PushToken != null), await db.Devices.SumAsync(d => d.AppliedSeq),
-        await db.Devices.SumAsync(d => d.TokenEpoch), string.Join("|", await db.Lenders.OrderBy(l => l.Id)
+        await db.Devices.SumAsync(d => d.TokenEpoch), await db.WebhookEndpoints.CountAsync(), await db.WebhookMessages.CountAsync(),
+        await db.SmsMessages.CountAsync(), await db.NoticeTemplates.CountAsync(), string.Join("|", await db.Lenders.OrderBy(l => l.Id)
             .Select(l => l.Name + l.LogoUrl + l.SupportPhone + l.ShortCode + l.SupportUrl + l.TimeZone + l.Currency + l.PolicyProfile + (l.SettlementHoldHours == null ? "" : l.SettlementHoldHours.ToString()))
             .ToListAsync())));
 
@@ -206,6 +207,10 @@ public abstract partial class HostileInputTests(HostileServer server)
     private static readonly (string Key, string Json)[] EnrollBody =
         [("imeis", "[\"{enrolled}\"]"), ("publicKey", "\"{key}\""), ("signedAt", "{now}"), ("nonce", "\"bm9uY2Utb2YtMTYtYnl0ZXM\""),
          ("challenge", "\"{challenge}\""), ("signature", "\"AAAA\"")];
+
+    private static readonly (string Key, string Json)[] WebhookEndpointBody =
+        [("url", "\"https://example.com/hooks\""), ("description", "\"ledger\""), ("eventTypes", "[\"payment.recorded\"]")];
+    private static readonly (string Key, string Json)[] NoticeTemplateBody = [("text", "\"{lender}: pay {amount}\"")];
 
     private static readonly (string Key, string Json)[] RenewBody = [("deviceId", "\"{device}\""), ("signedAt", "1772355600"), ("signature", "\"AAAA\"")];
 
@@ -240,6 +245,8 @@ public abstract partial class HostileInputTests(HostileServer server)
             ["ack"] = ("POST", "/v1/device/ack", [("seq", "1")], "device"),
             ["renew"] = ("POST", "/v1/device/renew", RenewBody, "none"),
             ["certificate verify"] = ("POST", "/v1/certificates/verify", [("jws", "\"a.b.c\"")], "none"),
+            ["webhook endpoint"] = ("POST", "/v1/webhooks/endpoints", WebhookEndpointBody, "admin"),
+            ["notice template"] = ("PUT", "/v1/notice-templates/en/overdue", NoticeTemplateBody, "admin"),
         };
         void Twist(string endpoint, string what, string key, string? json, string? names = null)
         {
@@ -258,6 +265,8 @@ public abstract partial class HostileInputTests(HostileServer server)
                      ("payment", "provider", false), ("payment", "providerTransactionId", false), ("payment", "currency", false), ("payment by reference", "planReference", false),
                      ("reversal", "reason", true), ("reversal", "providerTransactionId", false), ("code", "reason", true), ("api key", "name", false),
                      ("enroll", "publicKey", false), ("enroll", "signature", false), ("check-in", "pushToken", false),
+                     ("plan", "borrowerPhone", false), ("webhook endpoint", "url", false), ("webhook endpoint", "description", false),
+                     ("notice template", "text", true),
                  })
             foreach (var (what, escape) in lines ? bad : bad.Concat(singleLine))
                 Twist(endpoint, $"{what} in {field}", field, field is "imei" or "imei2" ? $"\"3541{escape}0000000000\"" : $"\"ab{escape}cd\"");
@@ -337,7 +346,7 @@ public abstract partial class HostileInputTests(HostileServer server)
             Twist(endpoint, what, key, json, names);
 
         // Malformed bodies: not JSON, not an object, truncated, too deep, empty, huge.
-        foreach (var endpoint in new[] { "register", "plan", "payment", "enroll", "ack", "renew", "api key" })
+        foreach (var endpoint in new[] { "register", "plan", "payment", "enroll", "ack", "renew", "api key", "webhook endpoint", "notice template" })
             foreach (var (what, status, body, contentType) in new[]
                      {
                          ("truncated JSON", 400, "{\"a\":", "application/json"), ("not JSON", 400, "imei=35", "application/json"),

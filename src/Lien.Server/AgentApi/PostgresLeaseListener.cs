@@ -77,37 +77,15 @@ internal sealed class PostgresLeaseListener(IServiceScopeFactory scopes, StreamH
         }
     }
 
-    private async Task ListenAsync(string connectionString, CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
+    // "{node}:{device}{device}…"; this node's own commits reached its streams already. After a lost connection every
+    // stream reads its device again (whatever was committed while this node was not listening).
+    private Task ListenAsync(string connectionString, CancellationToken stoppingToken) =>
+        PostgresNotifications.ListenAsync(connectionString, Channel, heard: payload =>
         {
-            try
-            {
-                await using var conn = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { KeepAlive = 30, Pooling = false }.ConnectionString);
-                await conn.OpenAsync(stoppingToken);
-                conn.Notification += (_, e) =>
-                {
-                    // "{node}:{device}{device}…"; this node's own commits reached its streams already.
-                    var payload = e.Payload.AsSpan();
-                    var colon = payload.IndexOf(':');
-                    if (colon < 0 || payload[..colon].SequenceEqual(hub.NodeId)) return;
-                    for (var ids = payload[(colon + 1)..]; ids.Length >= 32; ids = ids[32..])
-                        if (Guid.TryParseExact(ids[..32], "N", out var deviceId)) hub.LeaseCommitted(deviceId);
-                };
-                await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", conn))
-                    await listen.ExecuteNonQueryAsync(stoppingToken);
-                hub.WakeAll(); // whatever was committed while we were not listening
-                while (!stoppingToken.IsCancellationRequested) await conn.WaitAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
-            {
-                log.LogWarning(e, "Lost the PostgreSQL notification connection; reconnecting.");
-                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
-            }
-        }
-    }
+            var text = payload.AsSpan();
+            var colon = text.IndexOf(':');
+            if (colon < 0 || text[..colon].SequenceEqual(hub.NodeId)) return;
+            for (var ids = text[(colon + 1)..]; ids.Length >= 32; ids = ids[32..])
+                if (Guid.TryParseExact(ids[..32], "N", out var deviceId)) hub.LeaseCommitted(deviceId);
+        }, listening: hub.WakeAll, log, stoppingToken);
 }

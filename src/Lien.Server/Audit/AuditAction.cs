@@ -4,7 +4,7 @@ namespace Lien.Server.Audit;
 
 /// <summary>
 /// What an audit event records. Every action the server writes is one of the catalogue below, so the list is the
-/// contract for anyone reading the trail (and, later, for webhook event types); a new action is added here first.
+/// contract for anyone reading the trail and for webhook event types (<c>Webhooks/WebhookEventTypes</c>); a new action is added here first.
 /// </summary>
 internal sealed record AuditAction
 {
@@ -49,6 +49,13 @@ internal sealed record AuditAction
     public static readonly AuditAction DeviceReleasedEarly = new("device.released-early");
     public static readonly AuditAction DeviceRepossessed = new("device.repossessed");
     public static readonly AuditAction DeviceRestocked = new("device.restocked");
+    public static readonly AuditAction NoticeSent = new("notice.sent");
+    public static readonly AuditAction NoticeFailed = new("notice.failed");
+    public static readonly AuditAction NoticeTemplateChanged = new("notice.template-changed");
+    public static readonly AuditAction WebhookEndpointCreated = new("webhook.endpoint-created");
+    public static readonly AuditAction WebhookEndpointUpdated = new("webhook.endpoint-updated");
+    public static readonly AuditAction WebhookEndpointDeleted = new("webhook.endpoint-deleted");
+    public static readonly AuditAction WebhookEndpointDisabled = new("webhook.endpoint-disabled");
 
     /// <summary>Every action, in catalogue order.</summary>
     public static readonly IReadOnlyList<AuditAction> All =
@@ -57,7 +64,8 @@ internal sealed record AuditAction
         DeviceReEnrolled, DeviceEnrollmentRefused, EnrollmentTokenIssued, DeviceUnlocked, DeviceLocked, DeviceReleased, LeaseRenewed, PlanCreated,
         PlanCancelled, PlanPaidOff, PlanCreditRecorded, CertificateIssued, CertificateResigned, PaymentRecorded, PaymentReversed, CodeIssued,
         CodeApprovalGranted, DeviceWrongCodes, DisputeOpened, DisputeResolved, DisputeExpired, PlanPromiseToPay, DeviceGoodwillUnlock,
-        DeviceLockedByStaff, DeviceReleasedEarly, DeviceRepossessed, DeviceRestocked,
+        DeviceLockedByStaff, DeviceReleasedEarly, DeviceRepossessed, DeviceRestocked, NoticeSent, NoticeFailed, NoticeTemplateChanged,
+        WebhookEndpointCreated, WebhookEndpointUpdated, WebhookEndpointDeleted, WebhookEndpointDisabled,
     ];
 
     /// <summary>The action of a lease that puts the device in <paramref name="mode"/>.</summary>

@@ -6,13 +6,16 @@ namespace Lien.Server.Audit;
 /// <summary>
 /// Records audit events in the caller's unit of work, each with the keyed MAC of what it says
 /// (<see cref="AuditChain.MacOf"/>), and nothing else: no lock, no read. They commit or roll back with the change they
-/// record; <see cref="AuditSequencer"/>, woken once the unit has committed, chains them per lender.
+/// record; <see cref="AuditSequencer"/>, woken once the unit has committed, chains them per lender. Each
+/// <see cref="IAuditListener"/> (the webhook outbox) is told of the event in the same unit of work.
 /// </summary>
-internal sealed class AuditTrail(LienDb db, AuditChain chain, AuditSequencer sequencer, TimeProvider time)
+internal sealed class AuditTrail(LienDb db, AuditChain chain, AuditSequencer sequencer, IEnumerable<IAuditListener> listeners, TimeProvider time)
 {
     private long _wakesAfter = -1;
 
-    public Task RecordAsync(Guid lenderId, string actor, AuditAction action, string subject,
+    private readonly IAuditListener[] _listeners = listeners.ToArray();
+
+    public async Task RecordAsync(Guid lenderId, string actor, AuditAction action, string subject,
         string? reason = null, string? policy = null, object? data = null, CancellationToken ct = default)
     {
         var at = AuditChain.Stored(time.GetUtcNow());
@@ -35,6 +38,6 @@ internal sealed class AuditTrail(LienDb db, AuditChain chain, AuditSequencer seq
             _wakesAfter = db.UnitOfWork;
             db.AfterCommit(sequencer.Wake);
         }
-        return Task.CompletedTask;
+        foreach (var listener in _listeners) await listener.RecordedAsync(db, e, ct);
     }
 }

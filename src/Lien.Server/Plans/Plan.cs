@@ -15,6 +15,12 @@ internal sealed class Plan
     public Guid DeviceId { get; set; }
     public required string Reference { get; set; }
     public string? BorrowerReference { get; set; }
+
+    /// <summary>Where the borrower's SMS notices go (E.164, e.g. +254712345678); none without it.</summary>
+    public string? BorrowerPhone { get; set; }
+
+    /// <summary>The language of the borrower's SMS notices (<c>en</c>, <c>sw</c>); English when not given.</summary>
+    public string? BorrowerLanguage { get; set; }
     public long Price { get; set; }
     public long DownPayment { get; set; }
     public required string Currency { get; set; }
@@ -68,6 +74,8 @@ internal sealed class PlanConfiguration : IEntityTypeConfiguration<Plan>
     {
         e.Property(x => x.Reference).HasMaxLength(16);
         e.Property(x => x.Currency).HasMaxLength(3);
+        e.Property(x => x.BorrowerPhone).HasMaxLength(16);
+        e.Property(x => x.BorrowerLanguage).HasMaxLength(8);
         e.Property(x => x.Version).IsConcurrencyToken();
         e.Ignore(x => x.Schedule);
         e.HasIndex(x => x.Reference).IsUnique();

@@ -58,6 +58,8 @@ internal sealed class PlanBook(LienDb db, LeaseIssuer leases, AuditTrail audit, 
                 DeviceId = device.Id,
                 Reference = NewReference(),
                 BorrowerReference = body.BorrowerReference?.Trim(),
+                BorrowerPhone = body.BorrowerPhone,
+                BorrowerLanguage = body.BorrowerLanguage,
                 Price = body.Price!.Value,
                 DownPayment = body.DownPayment ?? 0,
                 Currency = currency,
@@ -111,7 +113,10 @@ internal sealed class PlanBook(LienDb db, LeaseIssuer leases, AuditTrail audit, 
             .Check(body.Price is > 0 and <= 1_000_000_000_000, "price", "price is required: a positive amount in minor units.")
             .Check(body.DownPayment is null or >= 0, "downPayment", "downPayment cannot be negative.")
             .Check(Currencies.IsKnown(currency), "currency", "currency must be an ISO 4217 code such as KES.")
-            .Text(body.BorrowerReference, "borrowerReference", 100);
+            .Text(body.BorrowerReference, "borrowerReference", 100)
+            .Check(body.BorrowerPhone is null || Phones.IsE164(body.BorrowerPhone), "borrowerPhone",
+                "borrowerPhone must be an E.164 number: + then the country code and number, 8 to 15 digits, e.g. +254712345678.")
+            .Check(body.BorrowerLanguage is null || body.BorrowerLanguage is "en" or "sw", "borrowerLanguage", "borrowerLanguage must be en or sw.");
         var financed = (body.Price ?? 0) - (body.DownPayment ?? 0);
         if (body.Price is > 0 && financed <= 0) errors.Add("downPayment", "downPayment must be less than price.");
         if ((body.Installments is null) == (body.Generate is null))

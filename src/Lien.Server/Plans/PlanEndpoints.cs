@@ -10,7 +10,8 @@ namespace Lien.Server.Plans;
 internal sealed record InstallmentInput(DateOnly? DueDate, long? Amount);
 internal sealed record GenerateSchedule(int? Count, Frequency? Frequency, DateOnly? FirstDueDate);
 internal sealed record CreatePlan(Guid? DeviceId, string? BorrowerReference, long? Price, long? DownPayment, string? Currency,
-    IReadOnlyList<InstallmentInput>? Installments, GenerateSchedule? Generate, bool? Backdated = null);
+    IReadOnlyList<InstallmentInput>? Installments, GenerateSchedule? Generate, bool? Backdated = null, string? BorrowerPhone = null,
+    string? BorrowerLanguage = null);
 internal sealed record CancelPlan(string? Reason);
 
 internal sealed record InstallmentView(int Number, DateOnly DueDate, long Amount, long Paid, long Outstanding);
@@ -19,7 +20,7 @@ internal sealed record PlanView(
     PlanLifecycle Lifecycle, PlanStatus Status, int DaysPastDue, long AmountOverdue, long Outstanding, long Paid, long Credit,
     DateOnly? NextDueDate, long NextDueAmount, IReadOnlyList<InstallmentView> Installments,
     DateTimeOffset CreatedAt, DateTimeOffset? ClosedAt, string? CloseReason, DateTimeOffset? NextReviewAt,
-    bool Backdated, long RefundDue, DateTimeOffset? SettlementHoldUntil);
+    bool Backdated, long RefundDue, DateTimeOffset? SettlementHoldUntil, string? BorrowerPhone, string? BorrowerLanguage);
 
 internal static class PlanEndpoints
 {
@@ -106,6 +107,7 @@ internal static class PlanEndpoints
             plan.CreatedAt, plan.ClosedAt, plan.CloseReason, plan.NextReviewAt, plan.Backdated,
             // What the borrower paid beyond the whole plan is owed back to them: flagged for refund, never spent.
             RefundDue: state.Credit,
-            SettlementHoldUntil: plan.Lifecycle == PlanLifecycle.PaidOff && plan.ClosedAt is { } paidOff ? Policy.SettlementEnds(paidOff, lender.Profile()) : null);
+            SettlementHoldUntil: plan.Lifecycle == PlanLifecycle.PaidOff && plan.ClosedAt is { } paidOff ? Policy.SettlementEnds(paidOff, lender.Profile()) : null,
+            BorrowerPhone: plan.BorrowerPhone, BorrowerLanguage: plan.BorrowerLanguage);
     }
 }

@@ -5,9 +5,11 @@ using Lien.Server.DeviceTrust;
 using Lien.Server.Devices;
 using Lien.Server.Leases;
 using Lien.Server.Lenders;
+using Lien.Server.Notices;
 using Lien.Server.Payments;
 using Lien.Server.Plans;
 using Lien.Server.Push;
+using Lien.Server.Webhooks;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
@@ -33,6 +35,10 @@ internal abstract class LienDb(DbContextOptions options) : DbContext(options)
     public DbSet<DeviceSighting> DeviceSightings => Set<DeviceSighting>();
     public DbSet<EnrollmentToken> EnrollmentTokens => Set<EnrollmentToken>();
     public DbSet<SpentChallenge> SpentChallenges => Set<SpentChallenge>();
+    public DbSet<WebhookEndpoint> WebhookEndpoints => Set<WebhookEndpoint>();
+    public DbSet<WebhookMessage> WebhookMessages => Set<WebhookMessage>();
+    public DbSet<SmsMessage> SmsMessages => Set<SmsMessage>();
+    public DbSet<NoticeTemplate> NoticeTemplates => Set<NoticeTemplate>();
 
     public abstract bool IsSqlite { get; }
 
