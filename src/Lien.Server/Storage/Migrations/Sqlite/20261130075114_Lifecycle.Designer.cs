@@ -11,8 +11,8 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Lien.Server.Storage.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteLienDb))]
-    [Migration("20261130065111_Outboxes")]
-    partial class Outboxes
+    [Migration("20261130075114_Lifecycle")]
+    partial class Lifecycle
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -128,6 +128,46 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                         .IsUnique();
 
                     b.ToTable("AuditEvents");
+                });
+
+            modelBuilder.Entity("Lien.Server.Certificates.PayoffCertificate", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("DeviceId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("IssuedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Jws")
+                        .IsRequired()
+                        .HasMaxLength(4096)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Kid")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("LenderId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("PlanId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DeviceId");
+
+                    b.HasIndex("LenderId");
+
+                    b.HasIndex("PlanId")
+                        .IsUnique();
+
+                    b.ToTable("PayoffCertificates", (string)null);
                 });
 
             modelBuilder.Entity("Lien.Server.Codes.IssuedCode", b =>
@@ -356,6 +396,73 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.ToTable("DeviceImeis");
                 });
 
+            modelBuilder.Entity("Lien.Server.Disputes.Dispute", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("ClosedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ClosedBy")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("DeviceId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("LenderId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("OpenedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("OpenedBy")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("PlanId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Resolution")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Text")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TransactionReference")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PlanId")
+                        .IsUnique()
+                        .HasDatabaseName("IX_Disputes_PlanId_Open")
+                        .HasFilter("\"State\" = 'Open'");
+
+                    b.HasIndex("LenderId", "OpenedAt");
+
+                    b.ToTable("Dispute");
+                });
+
             modelBuilder.Entity("Lien.Server.Leases.LeaseRecord", b =>
                 {
                     b.Property<Guid>("DeviceId")
@@ -391,6 +498,9 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.Property<string>("Mode")
                         .IsRequired()
                         .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("NoticeJson")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Reason")
@@ -487,10 +597,17 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.Property<long>("OfflineAllowanceSeconds")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("PolicyOverridesJson")
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("PolicyProfile")
                         .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
+
+                    b.Property<int?>("SettlementHoldHours")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("ShortCode")
                         .HasColumnType("TEXT");
@@ -755,6 +872,9 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("Backdated")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("BorrowerLanguage")
                         .HasMaxLength(8)
                         .HasColumnType("TEXT");
@@ -783,7 +903,13 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.Property<Guid>("DeviceId")
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("DisputeOpenedAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long>("DownPayment")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("GoodwillUntil")
                         .HasColumnType("INTEGER");
 
                     b.Property<Guid>("LenderId")
@@ -802,6 +928,9 @@ namespace Lien.Server.Storage.Migrations.Sqlite
 
                     b.Property<long>("Price")
                         .HasColumnType("INTEGER");
+
+                    b.Property<DateOnly?>("PromisedUntil")
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("Reference")
                         .IsRequired()
@@ -1020,6 +1149,27 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("Lien.Server.Certificates.PayoffCertificate", b =>
+                {
+                    b.HasOne("Lien.Server.Devices.Device", null)
+                        .WithMany()
+                        .HasForeignKey("DeviceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Lien.Server.Lenders.Lender", null)
+                        .WithMany()
+                        .HasForeignKey("LenderId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Lien.Server.Plans.Plan", null)
+                        .WithMany()
+                        .HasForeignKey("PlanId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Lien.Server.Codes.IssuedCode", b =>
                 {
                     b.HasOne("Lien.Server.Devices.Device", null)
@@ -1052,6 +1202,15 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.HasOne("Lien.Server.Devices.Device", null)
                         .WithMany()
                         .HasForeignKey("DeviceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Lien.Server.Disputes.Dispute", b =>
+                {
+                    b.HasOne("Lien.Server.Plans.Plan", null)
+                        .WithMany()
+                        .HasForeignKey("PlanId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

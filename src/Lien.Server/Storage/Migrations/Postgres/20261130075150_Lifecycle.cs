@@ -6,11 +6,18 @@ using Microsoft.EntityFrameworkCore.Migrations;
 namespace Lien.Server.Storage.Migrations.Postgres
 {
     /// <inheritdoc />
-    public partial class Outboxes : Migration
+    public partial class Lifecycle : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.AddColumn<bool>(
+                name: "Backdated",
+                table: "Plans",
+                type: "boolean",
+                nullable: false,
+                defaultValue: false);
+
             migrationBuilder.AddColumn<string>(
                 name: "BorrowerLanguage",
                 table: "Plans",
@@ -24,6 +31,73 @@ namespace Lien.Server.Storage.Migrations.Postgres
                 type: "character varying(16)",
                 maxLength: 16,
                 nullable: true);
+
+            migrationBuilder.AddColumn<DateTimeOffset>(
+                name: "DisputeOpenedAt",
+                table: "Plans",
+                type: "timestamp with time zone",
+                nullable: true);
+
+            migrationBuilder.AddColumn<DateTimeOffset>(
+                name: "GoodwillUntil",
+                table: "Plans",
+                type: "timestamp with time zone",
+                nullable: true);
+
+            migrationBuilder.AddColumn<DateOnly>(
+                name: "PromisedUntil",
+                table: "Plans",
+                type: "date",
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "PolicyOverridesJson",
+                table: "Lenders",
+                type: "character varying(4000)",
+                maxLength: 4000,
+                nullable: true);
+
+            migrationBuilder.AddColumn<int>(
+                name: "SettlementHoldHours",
+                table: "Lenders",
+                type: "integer",
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "NoticeJson",
+                table: "Leases",
+                type: "text",
+                nullable: true);
+
+            migrationBuilder.CreateTable(
+                name: "Dispute",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    LenderId = table.Column<Guid>(type: "uuid", nullable: false),
+                    PlanId = table.Column<Guid>(type: "uuid", nullable: false),
+                    DeviceId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Kind = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    TransactionReference = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    Text = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true),
+                    OpenedBy = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    OpenedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    ExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    State = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    ClosedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    ClosedBy = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
+                    Resolution = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Dispute", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_Dispute_Plans_PlanId",
+                        column: x => x.PlanId,
+                        principalTable: "Plans",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
 
             migrationBuilder.CreateTable(
                 name: "NoticeTemplates",
@@ -42,6 +116,41 @@ namespace Lien.Server.Storage.Migrations.Postgres
                         name: "FK_NoticeTemplates_Lenders_LenderId",
                         column: x => x.LenderId,
                         principalTable: "Lenders",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "PayoffCertificates",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    LenderId = table.Column<Guid>(type: "uuid", nullable: false),
+                    PlanId = table.Column<Guid>(type: "uuid", nullable: false),
+                    DeviceId = table.Column<Guid>(type: "uuid", nullable: false),
+                    IssuedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    Kid = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: false),
+                    Jws = table.Column<string>(type: "character varying(4096)", maxLength: 4096, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_PayoffCertificates", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_PayoffCertificates_Devices_DeviceId",
+                        column: x => x.DeviceId,
+                        principalTable: "Devices",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_PayoffCertificates_Lenders_LenderId",
+                        column: x => x.LenderId,
+                        principalTable: "Lenders",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_PayoffCertificates_Plans_PlanId",
+                        column: x => x.PlanId,
+                        principalTable: "Plans",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
                 });
@@ -156,6 +265,34 @@ namespace Lien.Server.Storage.Migrations.Postgres
                 });
 
             migrationBuilder.CreateIndex(
+                name: "IX_Dispute_LenderId_OpenedAt",
+                table: "Dispute",
+                columns: new[] { "LenderId", "OpenedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Disputes_PlanId_Open",
+                table: "Dispute",
+                column: "PlanId",
+                unique: true,
+                filter: "\"State\" = 'Open'");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_PayoffCertificates_DeviceId",
+                table: "PayoffCertificates",
+                column: "DeviceId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_PayoffCertificates_LenderId",
+                table: "PayoffCertificates",
+                column: "LenderId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_PayoffCertificates_PlanId",
+                table: "PayoffCertificates",
+                column: "PlanId",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
                 name: "IX_SmsMessages_DeviceId",
                 table: "SmsMessages",
                 column: "DeviceId");
@@ -202,7 +339,13 @@ namespace Lien.Server.Storage.Migrations.Postgres
         protected override void Down(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.DropTable(
+                name: "Dispute");
+
+            migrationBuilder.DropTable(
                 name: "NoticeTemplates");
+
+            migrationBuilder.DropTable(
+                name: "PayoffCertificates");
 
             migrationBuilder.DropTable(
                 name: "SmsMessages");
@@ -214,12 +357,40 @@ namespace Lien.Server.Storage.Migrations.Postgres
                 name: "WebhookEndpoints");
 
             migrationBuilder.DropColumn(
+                name: "Backdated",
+                table: "Plans");
+
+            migrationBuilder.DropColumn(
                 name: "BorrowerLanguage",
                 table: "Plans");
 
             migrationBuilder.DropColumn(
                 name: "BorrowerPhone",
                 table: "Plans");
+
+            migrationBuilder.DropColumn(
+                name: "DisputeOpenedAt",
+                table: "Plans");
+
+            migrationBuilder.DropColumn(
+                name: "GoodwillUntil",
+                table: "Plans");
+
+            migrationBuilder.DropColumn(
+                name: "PromisedUntil",
+                table: "Plans");
+
+            migrationBuilder.DropColumn(
+                name: "PolicyOverridesJson",
+                table: "Lenders");
+
+            migrationBuilder.DropColumn(
+                name: "SettlementHoldHours",
+                table: "Lenders");
+
+            migrationBuilder.DropColumn(
+                name: "NoticeJson",
+                table: "Leases");
         }
     }
 }
