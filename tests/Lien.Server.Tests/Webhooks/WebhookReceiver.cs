@@ -13,6 +13,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
     private WebApplication? _app;
     private readonly ConcurrentDictionary<string, ConcurrentQueue<int>> _answers = new();
     private readonly ConcurrentDictionary<string, int> _last = new();
+    private readonly ConcurrentDictionary<string, TimeSpan> _delays = new();
 
     public sealed record Received(string Path, Dictionary<string, string> Headers, string Body)
     {
@@ -38,6 +39,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
         _last[path] = statuses[^1];
     }
 
+    /// <summary>Answers <paramref name="path"/> only after <paramref name="delay"/>.</summary>
+    public void Delay(string path, TimeSpan delay) => _delays[path] = delay;
+
     public async Task StartAsync()
     {
         _app = await LoopbackApp.StartAsync(a =>
@@ -48,6 +52,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
                 var body = await reader.ReadToEndAsync();
                 var path = request.Path.Value!;
                 Requests.Enqueue(new Received(path, request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()), body));
+                if (_delays.TryGetValue(path, out var delay)) await Task.Delay(delay);
                 var status = _answers.TryGetValue(path, out var q) && q.TryDequeue(out var s) ? s : _last.GetValueOrDefault(path, 200);
                 return status is >= 200 and < 300 ? Results.StatusCode(status) : Results.Text("receiver is down", statusCode: status);
             });
@@ -72,7 +77,8 @@ public abstract class WebhookServer(Store store, bool realClock = false) : LienS
         await base.InitializeAsync();
     }
 
-    protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings => [new("Lien:Webhooks:PollInterval", "00:00:00")];
+    protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings =>
+        [new("Lien:Webhooks:PollInterval", "00:00:00"), new("Lien:Webhooks:Timeout", "00:00:02")];
 
     public override async ValueTask DisposeAsync()
     {

@@ -213,6 +213,20 @@ public abstract class WebhookTests(WebhookServer server)
     }
 
     [Fact]
+    public async Task Delivery_ReceiverSlowerThanTheTimeout_AFailedAttemptRetried()
+    {
+        var (a, plan) = await LenderWithPlanAsync();
+        var path = Receiver.NewPath("slow");
+        Receiver.Delay(path, TimeSpan.FromSeconds(10));
+        var (endpoint, _) = await EndpointAsync(a.Admin, Receiver.UrlOf(path), "payment.recorded");
+        await (await a.Admin.PayAsync(plan.Id(), 10_00)).Json(HttpStatusCode.Created);
+        await SendAsync();
+        var d = Assert.Single(await DeliveriesAsync(a.Admin, endpoint));
+        Assert.Equal(("Pending", 1, JsonValueKind.Null, "No answer within 2 s."),
+            (d.Str("status"), d.GetProperty("attempts").GetInt32(), d.GetProperty("lastStatusCode").ValueKind, d.Str("lastError")));
+    }
+
+    [Fact]
     public async Task Payment_PostedTwiceAtOnce_OneDeliveryFromTheTransactionThatCommitted()
     {
         var (a, plan) = await LenderWithPlanAsync();
