@@ -23,11 +23,12 @@ public sealed partial class CliTests(SqliteServer server) : IClassFixture<Sqlite
         Assert.True(code == 0, error);
         Assert.Contains("Overdue", output);
         var reference = ReferencePattern().Match(output).Groups[1].Value;
+        await server.WalkUntilLockedAsync(Guid.Parse(deviceId)); // a lock warning first, the lock a day later
 
         (code, output, error) = await LienCommand.RunAsync("devices", "show", deviceId, "--server", Url, "--key", a.Token);
         Assert.True(code == 0, error);
         Assert.Contains("Locked", output);
-        Assert.Contains("amount due: KES 200", output);
+        Assert.Contains("amount due: KES 100", output); // what unlocks it: the installment it was warned of
 
         (code, output, error) = await LienCommand.RunAsync("payments", "post", "--plan", reference, "--amount", "30000", "--currency", "KES", "--provider", "mpesa",
             "--tx", "QK7 1", "--server", Url, "--key", a.Token);

@@ -120,6 +120,7 @@ public abstract class DeviceApiTests(LienServer server)
         var a = await Server.NewLenderAsync();
         var device = await a.Admin.RegisterAsync();
         var plan = await a.Admin.PlanAsync(device.Id(), Server.Today.AddDays(-10), count: 1);
+        await Server.WalkUntilLockedAsync(device.Id());
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var enrolled = await Server.Client().EnrollAsync(key, device.Str("imei"));
         Assert.Equal(LeaseMode.Locked, Phone.VerifiedClaims(enrolled.Lease, enrolled.KeySet).Mode);

@@ -16,8 +16,7 @@ public abstract class LeaseTests(LienServer server)
         var a = await Server.NewLenderAsync();
         var device = await a.Admin.RegisterAsync();
         var plan = await a.Admin.PlanAsync(device.Id(), Server.Today.AddDays(2), count: 2);
-        Server.Time.Advance(TimeSpan.FromDays(7)); // past due + grace
-        await Server.ReviewAsync();
+        await Server.WalkUntilLockedAsync(device.Id()); // past due + grace, a lock warning, then the lock
         Assert.Equal("Locked", (await a.Admin.ReadAsync($"/v1/devices/{device.Id()}/lease")).Str("mode"));
         var pay = await (await a.Admin.PayAsync(plan.Id(), 100_00)).Json(HttpStatusCode.Created);
         Assert.Equal("Unlocked", pay.Str("leaseMode"));
@@ -26,7 +25,9 @@ public abstract class LeaseTests(LienServer server)
 
         var history = (await a.Admin.ReadAsync($"/v1/devices/{device.Id()}/leases")).EnumerateArray().Reverse().ToList();
         Assert.Equal(Enumerable.Range(1, history.Count).Select(i => (long)i), history.Select(l => l.Long("seq")));
-        Assert.Equal(["Unlocked", "Unlocked", "Locked", "Unlocked", "Released"], history.Select(l => l.Str("mode")));
+        Assert.Equal("Locked", history.Single(l => l.Str("mode") == "Locked").Str("mode"));
+        Assert.Equal(["Locked", "Unlocked", "Released"], history.SkipWhile(l => l.Str("mode") != "Locked").Select(l => l.Str("mode")));
+        Assert.All(history.TakeWhile(l => l.Str("mode") != "Locked"), l => Assert.Equal("Unlocked", l.Str("mode"))); // reminders and warnings first
 
         var keys = (await Server.Client().GetFromJsonAsync<JsonElement>($"/v1/lenders/{a.LenderId}/keys", LeaseClaims.Json)).GetProperty("keys")
             .Deserialize<List<TrustKey>>(LeaseClaims.Json)!;

@@ -6,22 +6,24 @@ public abstract class ReviewTests(LienServer server)
     protected LienServer Server { get; } = server;
 
     [Fact]
-    public async Task Review_OverduePastGrace_LocksOnTimeNotBefore()
+    public async Task Review_OverduePastGrace_WarnsThenLocksOnTimeInsideTheWindowNotBefore()
     {
+        var zone = TimeZoneInfo.FindSystemTimeZoneById("Africa/Nairobi");
         var a = await Server.NewLenderAsync();
         var device = await a.Admin.RegisterAsync();
         var plan = await a.Admin.PlanAsync(device.Id(), Server.Today, count: 2);
-        var lockAt = Policy.EndOfDay(Server.Today.AddDays(3), TimeZoneInfo.FindSystemTimeZoneById("Africa/Nairobi"));
-        var lease = await a.Admin.ReadAsync($"/v1/devices/{device.Id()}/lease");
-        var allowanceEnd = DateTimeOffset.FromUnixTimeSeconds(Server.Time.GetUtcNow().ToUnixTimeSeconds()).AddHours(72);
-        Assert.Equal(lockAt < allowanceEnd ? lockAt : allowanceEnd, lease.GetProperty("unlockedUntil").GetDateTimeOffset());
+        var graceEnd = Policy.EndOfDay(Server.Today.AddDays(3), zone);
+        var lockAt = LockWindow.SupportHours.AtOrAfter(graceEnd, zone);
 
-        Server.Time.SetUtcNow(lockAt.AddSeconds(-1));
-        await Server.ReviewAsync();
-        Assert.Equal("Unlocked", (await a.Admin.ReadAsync($"/v1/devices/{device.Id()}/lease")).Str("mode"));
+        await Server.WalkAsync(lockAt.AddSeconds(-1));
+        var warned = await a.Admin.ReadAsync($"/v1/devices/{device.Id()}/lease");
+        Assert.Equal("Unlocked", warned.Str("mode"));
+        Assert.Equal(NoticeKind.LockWarning, warned.GetProperty("notice").Str("kind"));
+        Assert.Equal(lockAt, warned.GetProperty("notice").GetProperty("deadline").GetDateTimeOffset());
+        Assert.Equal(lockAt, warned.GetProperty("unlockedUntil").GetDateTimeOffset());
         var overdue = await a.Admin.ReadAsync($"/v1/plans/{plan.Id()}");
         Assert.Equal("Overdue", overdue.Str("status"));
-        Assert.Equal(3, overdue.GetProperty("daysPastDue").GetInt32());
+        Assert.Equal(lockAt, overdue.GetProperty("nextReviewAt").GetDateTimeOffset()); // the scheduler wakes at the lock instant
 
         Server.Time.SetUtcNow(lockAt);
         Assert.True(await Server.ReviewAsync() >= 1);
@@ -34,23 +36,20 @@ public abstract class ReviewTests(LienServer server)
     }
 
     [Fact]
-    public async Task Review_StaysLocked_LockScreenFollowsTheSchedule()
+    public async Task Review_StaysLocked_AsksForTheInstallmentItWasWarnedOf()
     {
         var zone = TimeZoneInfo.FindSystemTimeZoneById("Africa/Nairobi");
         var a = await Server.NewLenderAsync();
         var device = await a.Admin.RegisterAsync();
         var plan = await a.Admin.PlanAsync(device.Id(), Server.Today, count: 2);
         var secondDue = DateOnly.Parse(plan.GetProperty("installments")[1].Str("dueDate"), System.Globalization.CultureInfo.InvariantCulture);
-        Server.Time.SetUtcNow(Policy.EndOfDay(Server.Today.AddDays(3), zone));
-        await Server.ReviewAsync();
-        Assert.Equal(100_00, (await a.Admin.ReadAsync($"/v1/devices/{device.Id()}/lease")).GetProperty("screen").Long("amountDueMinor"));
+        await Server.WalkUntilLockedAsync(device.Id());
 
-        // Nobody pays; the second installment passes its grace too. The locked phone must now ask for both.
-        Server.Time.SetUtcNow(Policy.EndOfDay(secondDue.AddDays(3), zone));
-        await Server.ReviewAsync();
+        // Nobody pays; the second installment passes its grace too. The phone stays locked for the first.
+        await Server.WalkAsync(Policy.EndOfDay(secondDue.AddDays(4), zone));
         var lease = await a.Admin.ReadAsync($"/v1/devices/{device.Id()}/lease");
         Assert.Equal("Locked", lease.Str("mode"));
-        Assert.Equal(200_00, lease.GetProperty("screen").Long("amountDueMinor"));
+        Assert.Equal(100_00, lease.GetProperty("screen").Long("amountDueMinor"));
         Assert.Equal("scheduled review", lease.Str("cause"));
     }
 }

@@ -16,6 +16,7 @@ public abstract class StreamTests(LienServer server)
         var a = await Server.NewLenderAsync();
         var device = await a.Admin.RegisterAsync();
         var plan = await a.Admin.PlanAsync(device.Id(), Server.Today.AddDays(-10), count: 2);
+        await Server.WalkUntilLockedAsync(device.Id()); // warned first, then locked
         return (a, device, plan, await Server.Client().EnrollAsync(device.Str("imei")));
     }
 

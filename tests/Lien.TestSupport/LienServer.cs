@@ -7,6 +7,7 @@ using Lien.Server.Storage;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
@@ -116,6 +117,37 @@ public abstract class LienServer(Store store, bool realClock = false) : WebAppli
 
     /// <summary>Runs the scheduled review now, as the background service would at this instant.</summary>
     public Task<int> ReviewAsync() => Services.GetRequiredService<ReviewService>().ReviewDueAsync(CancellationToken.None);
+
+    /// <summary>
+    /// Moves the fake clock from review instant to review instant (the earliest <c>nextReviewAt</c> of any active plan),
+    /// reviewing at each, as the scheduler would, until <paramref name="until"/> (or <paramref name="stop"/> says so after a
+    /// review); the clock ends at <paramref name="until"/> unless stopped. Returns how many reviews ran.
+    /// </summary>
+    public async Task<int> WalkAsync(DateTimeOffset until, Func<Task<bool>>? stop = null)
+    {
+        var total = 0;
+        while (true)
+        {
+            var next = await WithDbAsync(db => db.Plans.AsNoTracking()
+                .Where(p => p.Lifecycle == Lien.Server.Plans.PlanLifecycle.Active && p.NextReviewAt != null && p.NextReviewAt <= until)
+                .OrderBy(p => p.NextReviewAt).Select(p => p.NextReviewAt).FirstOrDefaultAsync());
+            if (next is null) break;
+            if (next > Time.GetUtcNow()) Time.SetUtcNow(next.Value);
+            total += await ReviewAsync();
+            if (stop is not null && await stop()) return total;
+        }
+        if (until > Time.GetUtcNow()) Time.SetUtcNow(until);
+        return total;
+    }
+
+    /// <summary>Walks the clock (at most 120 days) until <paramref name="deviceId"/> holds a Locked lease: every notice first, then the lock.</summary>
+    public async Task WalkUntilLockedAsync(Guid deviceId)
+    {
+        var locked = () => WithDbAsync(db => db.Devices.AsNoTracking().AnyAsync(d => d.Id == deviceId && d.LeaseMode == Lien.Protocol.LeaseMode.Locked));
+        if (await locked()) return;
+        await WalkAsync(Time.GetUtcNow().AddDays(120), locked);
+        if (!await locked()) throw new InvalidOperationException($"Device {deviceId} did not lock within 120 days.");
+    }
 
     internal async Task<T> WithDbAsync<T>(Func<LienDb, Task<T>> work)
     {

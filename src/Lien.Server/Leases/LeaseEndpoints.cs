@@ -10,7 +10,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Lien.Server.Leases;
 
 internal sealed record LeaseView(long Seq, LeaseMode Mode, DateTimeOffset IssuedAt, DateTimeOffset? UnlockedUntil, string Reason,
-    string Cause, string Kid, LockScreen Screen, bool Applied, string Jws);
+    string Cause, string Kid, LockScreen Screen, bool Applied, string Jws, Notice? Notice);
 
 internal static class LeaseEndpoints
 {
@@ -50,5 +50,6 @@ internal static class LeaseEndpoints
     }
 
     private static LeaseView View(LeaseRecord l, long appliedSeq) => new(l.Seq, l.Mode, l.IssuedAt, l.UnlockedUntil, l.Reason, l.Cause, l.Kid,
-        JsonSerializer.Deserialize<LockScreen>(l.ScreenJson, LeaseClaims.Json)!, appliedSeq >= l.Seq, l.Jws);
+        JsonSerializer.Deserialize<LockScreen>(l.ScreenJson, LeaseClaims.Json)!, appliedSeq >= l.Seq, l.Jws,
+        l.NoticeJson is null ? null : JsonSerializer.Deserialize<Notice>(l.NoticeJson, LeaseClaims.Json));
 }

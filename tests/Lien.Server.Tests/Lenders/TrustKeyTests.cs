@@ -113,8 +113,7 @@ public abstract class TrustKeyTests(LienServer server)
         var a = await Server.NewLenderAsync();
         var locked = await a.Admin.RegisterAsync();
         await a.Admin.PlanAsync(locked.Id(), Server.Today.AddDays(2));
-        Server.Time.Advance(TimeSpan.FromDays(7)); // past due and grace: Locked
-        await Server.ReviewAsync();
+        await Server.WalkUntilLockedAsync(locked.Id()); // past due and grace, warned: Locked
         var free = await a.Admin.RegisterAsync(); // no plan: an Unlocked lease without deadline
         using var phoneKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         await Server.Client().EnrollAsync(phoneKey, locked.Str("imei"));
