@@ -47,7 +47,7 @@ internal sealed class StaffActions(LienDb db, LeaseIssuer leases, AuditTrail aud
             var max = (int)lender.Profile().GoodwillMax.TotalHours;
             if (hours < 1 || hours > max)
                 return new ActionOutcome.Refused(422, "Goodwill out of bounds", $"hours must be between 1 and {max} (the profile's goodwillMaxHours).");
-            plan.GoodwillUntil = time.GetUtcNow().AddHours(hours);
+            plan.GoodwillUntil = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds()).AddHours(hours); // whole seconds, as leases
             await audit.RecordAsync(lender.Id, actor, AuditAction.DeviceGoodwillUnlock, $"device:{plan.DeviceId}", reason, lender.PolicyProfile,
                 new { hours, until = plan.GoodwillUntil }, ct);
             return null;
