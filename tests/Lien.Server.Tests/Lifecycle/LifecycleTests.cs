@@ -144,6 +144,26 @@ public abstract class LifecycleTests(LienServer server)
     }
 
     [Fact]
+    public async Task Dispute_LockedPhoneStaysLocked_NoPlanIsNotFound()
+    {
+        var a = await Server.NewLenderAsync(enrollment: "open");
+        var device = await a.Admin.RegisterAsync();
+        await a.Admin.PlanAsync(device.Id(), Server.Today.AddDays(-4), count: 1);
+        await Server.WalkUntilLockedAsync(device.Id());
+        var enrolled = await Server.Client().EnrollAsync(device.Str("imei"));
+        using var phone = Server.Client();
+        phone.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Device", enrolled.DeviceToken);
+        await (await phone.PostAsJsonAsync("/v1/device/dispute", new DisputeMessage("Other", null, "The shop said I was paid up."))).Json(HttpStatusCode.Created);
+        Assert.Equal("Locked", (await a.Admin.ReadAsync($"/v1/devices/{device.Id()}/lease")).Str("mode")); // a dispute blocks a new lock; it does not unlock
+
+        var free = await a.Admin.RegisterAsync();
+        var freeEnrolled = await Server.Client().EnrollAsync(free.Str("imei"));
+        using var freePhone = Server.Client();
+        freePhone.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Device", freeEnrolled.DeviceToken);
+        await (await freePhone.PostAsJsonAsync("/v1/device/dispute", new DisputeMessage("Other", null, "x"))).Problem(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
     public async Task StaffActions_Bounded_Audited_AndNeverPastAnInvariant()
     {
         var a = await Server.NewLenderAsync();
