@@ -116,6 +116,7 @@ internal static class DemoSeed
                 plan.PaidTotal += amount;
             }
             await earlier.ReviewAsync(device, lender, plan, "demo seed", "demo", ct);
+            await db.SaveChangesAsync(ct); // within the seed's transaction: the next review reads the lease it holds
             await leases.ReviewAsync(device, lender, plan, "demo seed", "demo", ct);
         }
     }
