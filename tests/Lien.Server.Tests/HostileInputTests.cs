@@ -249,6 +249,8 @@ public abstract partial class HostileInputTests(HostileServer server)
             ["goodwill"] = ("POST", "/v1/devices/{device}/goodwill-unlock", GoodwillBody, "admin"),
             ["lock now"] = ("POST", "/v1/devices/{device}/lock", CancelBody, "admin"),
             ["release early"] = ("POST", "/v1/devices/{device}/release", CancelBody, "admin"),
+            ["repossess"] = ("POST", "/v1/devices/{device}/repossess", CancelBody, "admin"),
+            ["restock"] = ("POST", "/v1/devices/{device}/restock", CancelBody, "admin"),
             ["policy"] = ("PATCH", "/v1/lender", PolicyBody, "admin"),
         };
         void Twist(string endpoint, string what, string key, string? json, string? names = null)
@@ -270,7 +272,7 @@ public abstract partial class HostileInputTests(HostileServer server)
                      ("enroll", "publicKey", false), ("enroll", "signature", false), ("check-in", "pushToken", false),
                      ("dispute", "transactionReference", false), ("dispute", "text", true), ("device dispute", "transactionReference", false),
                      ("device dispute", "text", true), ("resolve", "reason", true), ("promise", "reason", true), ("goodwill", "reason", true),
-                     ("lock now", "reason", true), ("release early", "reason", true),
+                     ("lock now", "reason", true), ("release early", "reason", true), ("repossess", "reason", true), ("restock", "reason", true),
                  })
             foreach (var (what, escape) in lines ? bad : bad.Concat(singleLine))
                 Twist(endpoint, $"{what} in {field}", field, field is "imei" or "imei2" ? $"\"3541{escape}0000000000\"" : $"\"ab{escape}cd\"");

@@ -44,6 +44,8 @@ internal sealed record AuditAction
     public static readonly AuditAction DeviceGoodwillUnlock = new("device.goodwill-unlock");
     public static readonly AuditAction DeviceLockedByStaff = new("device.locked-by-staff");
     public static readonly AuditAction DeviceReleasedEarly = new("device.released-early");
+    public static readonly AuditAction DeviceRepossessed = new("device.repossessed");
+    public static readonly AuditAction DeviceRestocked = new("device.restocked");
 
     /// <summary>Every action, in catalogue order.</summary>
     public static readonly IReadOnlyList<AuditAction> All =
@@ -52,6 +54,7 @@ internal sealed record AuditAction
         DeviceReEnrolled, DeviceEnrollmentRefused, EnrollmentTokenIssued, DeviceUnlocked, DeviceLocked, DeviceReleased, LeaseRenewed, PlanCreated,
         PlanCancelled, PlanPaidOff, PaymentRecorded, PaymentReversed, CodeIssued, CodeApprovalGranted, DeviceWrongCodes,
         DisputeOpened, DisputeResolved, DisputeExpired, PlanPromiseToPay, DeviceGoodwillUnlock, DeviceLockedByStaff, DeviceReleasedEarly,
+        DeviceRepossessed, DeviceRestocked,
     ];
 
     /// <summary>The action of a lease that puts the device in <paramref name="mode"/>.</summary>

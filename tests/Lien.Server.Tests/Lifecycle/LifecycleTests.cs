@@ -216,6 +216,40 @@ public abstract class LifecycleTests(LienServer server)
     }
 
     [Fact]
+    public async Task Repossessed_InStock_FinancedAgainOnANewPlan()
+    {
+        var a = await Server.NewLenderAsync(enrollment: "open");
+        var device = await a.Admin.RegisterAsync();
+        var plan = await a.Admin.PlanAsync(device.Id(), Server.Today.AddDays(-4), count: 2);
+        var enrolled = await Server.Client().EnrollAsync(device.Str("imei"));
+        var viewer = await a.KeyAsync("Viewer", Server);
+        await (await viewer.PostAsJsonAsync($"/v1/devices/{device.Id()}/repossess", new { reason = "x" })).Problem(HttpStatusCode.Forbidden);
+        await (await a.Admin.PostAsJsonAsync($"/v1/devices/{device.Id()}/restock", new { reason = "too early" })).Problem(HttpStatusCode.Conflict);
+
+        var taken = await (await a.Admin.PostAsJsonAsync($"/v1/devices/{device.Id()}/repossess", new { reason = "collected at the branch" })).Json(HttpStatusCode.OK);
+        Assert.Equal("Unlocked", taken.Str("mode"));
+        Assert.Equal("Cancelled", (await a.Admin.ReadAsync($"/v1/plans/{plan.Id()}")).Str("lifecycle"));
+        // Not financed again before it is in stock; its IMEI stays claimed by the lender.
+        var refused = await (await a.Admin.PostAsJsonAsync("/v1/plans", new
+        {
+            deviceId = device.Id(), price = 300_00, downPayment = 0, currency = "KES",
+            generate = new { count = 3, frequency = "Monthly", firstDueDate = Server.Today.AddDays(30) },
+        })).Problem(HttpStatusCode.Conflict);
+        Assert.Contains("restock", refused.GetProperty("detail").GetString());
+        await (await a.Admin.PostAsJsonAsync("/v1/devices", new { imei = device.Str("imei") })).Problem(HttpStatusCode.Conflict);
+
+        await (await a.Admin.PostAsJsonAsync($"/v1/devices/{device.Id()}/restock", new { reason = "wiped, boxed" })).Json(HttpStatusCode.OK);
+        await (await a.Admin.PostAsJsonAsync($"/v1/devices/{device.Id()}/restock", new { reason = "twice" })).Problem(HttpStatusCode.Conflict);
+        // The earlier borrower's enrollment has ended: the next buyer's phone enrolls afresh.
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Server.Client().CheckInAsync(enrolled.DeviceToken, enrolled.Seq)).StatusCode);
+        var again = await a.Admin.PlanAsync(device.Id(), Server.Today.AddDays(30), count: 3);
+        Assert.Equal("Active", again.Str("lifecycle"));
+        var actions = await ActionsAsync(a);
+        Assert.Contains("device.repossessed", actions);
+        Assert.Contains("device.restocked", actions);
+    }
+
+    [Fact]
     public async Task Settings_ProfileAndOverrides_ValidatedAndShown()
     {
         var a = await Server.NewLenderAsync();
