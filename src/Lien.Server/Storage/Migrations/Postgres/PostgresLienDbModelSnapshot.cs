@@ -317,6 +317,12 @@ namespace Lien.Server.Storage.Migrations.Postgres
                     b.Property<DateTimeOffset?>("ReleasedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<DateTimeOffset?>("RepossessedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("RestockedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("Serial")
                         .HasColumnType("text");
 
@@ -367,6 +373,73 @@ namespace Lien.Server.Storage.Migrations.Postgres
                     b.ToTable("DeviceImeis");
                 });
 
+            modelBuilder.Entity("Lien.Server.Disputes.Dispute", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset?>("ClosedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("ClosedBy")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<Guid>("DeviceId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<Guid>("LenderId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("OpenedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("OpenedBy")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<Guid>("PlanId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Resolution")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("Text")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
+                    b.Property<string>("TransactionReference")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PlanId")
+                        .IsUnique()
+                        .HasDatabaseName("IX_Disputes_PlanId_Open")
+                        .HasFilter("\"State\" = 'Open'");
+
+                    b.HasIndex("LenderId", "OpenedAt");
+
+                    b.ToTable("Dispute");
+                });
+
             modelBuilder.Entity("Lien.Server.Leases.LeaseRecord", b =>
                 {
                     b.Property<Guid>("DeviceId")
@@ -403,6 +476,9 @@ namespace Lien.Server.Storage.Migrations.Postgres
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
+
+                    b.Property<string>("NoticeJson")
+                        .HasColumnType("text");
 
                     b.Property<string>("Reason")
                         .IsRequired()
@@ -497,6 +573,10 @@ namespace Lien.Server.Storage.Migrations.Postgres
 
                     b.Property<long>("OfflineAllowanceSeconds")
                         .HasColumnType("bigint");
+
+                    b.Property<string>("PolicyOverridesJson")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
 
                     b.Property<string>("PolicyProfile")
                         .IsRequired()
@@ -650,8 +730,14 @@ namespace Lien.Server.Storage.Migrations.Postgres
                     b.Property<Guid>("DeviceId")
                         .HasColumnType("uuid");
 
+                    b.Property<DateTimeOffset?>("DisputeOpenedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<long>("DownPayment")
                         .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset?>("GoodwillUntil")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<Guid>("LenderId")
                         .HasColumnType("uuid");
@@ -669,6 +755,9 @@ namespace Lien.Server.Storage.Migrations.Postgres
 
                     b.Property<long>("Price")
                         .HasColumnType("bigint");
+
+                    b.Property<DateOnly?>("PromisedUntil")
+                        .HasColumnType("date");
 
                     b.Property<string>("Reference")
                         .IsRequired()
@@ -811,6 +900,15 @@ namespace Lien.Server.Storage.Migrations.Postgres
                     b.HasOne("Lien.Server.Devices.Device", null)
                         .WithMany()
                         .HasForeignKey("DeviceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Lien.Server.Disputes.Dispute", b =>
+                {
+                    b.HasOne("Lien.Server.Plans.Plan", null)
+                        .WithMany()
+                        .HasForeignKey("PlanId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -303,6 +303,12 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.Property<long?>("ReleasedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("RepossessedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("RestockedAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Serial")
                         .HasColumnType("TEXT");
 
@@ -353,6 +359,73 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.ToTable("DeviceImeis");
                 });
 
+            modelBuilder.Entity("Lien.Server.Disputes.Dispute", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("ClosedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ClosedBy")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("DeviceId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("LenderId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("OpenedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("OpenedBy")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("PlanId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Resolution")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Text")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TransactionReference")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PlanId")
+                        .IsUnique()
+                        .HasDatabaseName("IX_Disputes_PlanId_Open")
+                        .HasFilter("\"State\" = 'Open'");
+
+                    b.HasIndex("LenderId", "OpenedAt");
+
+                    b.ToTable("Dispute");
+                });
+
             modelBuilder.Entity("Lien.Server.Leases.LeaseRecord", b =>
                 {
                     b.Property<Guid>("DeviceId")
@@ -388,6 +461,9 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.Property<string>("Mode")
                         .IsRequired()
                         .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("NoticeJson")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Reason")
@@ -483,6 +559,10 @@ namespace Lien.Server.Storage.Migrations.Sqlite
 
                     b.Property<long>("OfflineAllowanceSeconds")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("PolicyOverridesJson")
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("PolicyProfile")
                         .IsRequired()
@@ -636,7 +716,13 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.Property<Guid>("DeviceId")
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("DisputeOpenedAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long>("DownPayment")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("GoodwillUntil")
                         .HasColumnType("INTEGER");
 
                     b.Property<Guid>("LenderId")
@@ -655,6 +741,9 @@ namespace Lien.Server.Storage.Migrations.Sqlite
 
                     b.Property<long>("Price")
                         .HasColumnType("INTEGER");
+
+                    b.Property<DateOnly?>("PromisedUntil")
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("Reference")
                         .IsRequired()
@@ -795,6 +884,15 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.HasOne("Lien.Server.Devices.Device", null)
                         .WithMany()
                         .HasForeignKey("DeviceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Lien.Server.Disputes.Dispute", b =>
+                {
+                    b.HasOne("Lien.Server.Plans.Plan", null)
+                        .WithMany()
+                        .HasForeignKey("PlanId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
