@@ -166,6 +166,27 @@ public sealed class AgentRuntime(HttpClient http, IAgentStore store, IDeviceCloc
     }
 
     /// <summary>
+    /// The lock screen's Contact/Help: opens a dispute for the borrower — <c>Paid</c> ("I have paid", with the
+    /// transaction reference) or <c>Other</c> (with their words) — and checks in, so a lock warning the dispute moved shows
+    /// at once. Returns the server's answer (the latest instant the dispute holds a new lock back), or null with the outcome.
+    /// </summary>
+    public async Task<(CallOutcome Outcome, DisputeAnswer? Answer)> DisputeAsync(DisputeMessage dispute, CancellationToken ct = default)
+    {
+        if (State.Enrollment is not { } enrollment) return (CallOutcome.Unauthorized, null);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/device/dispute")
+        {
+            Content = JsonContent.Create(dispute, options: LeaseClaims.Json),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Device", enrollment.DeviceToken);
+        using var response = await http.SendAsync(request, ct);
+        if (response.StatusCode == HttpStatusCode.Unauthorized) return (CallOutcome.Unauthorized, null);
+        if (!response.IsSuccessStatusCode) return ((int)response.StatusCode is < 500 and not 429 ? CallOutcome.Rejected : CallOutcome.Failed, null);
+        var answer = await response.Content.ReadFromJsonAsync<DisputeAnswer>(LeaseClaims.Json, ct);
+        await CheckInAsync(ct);
+        return (CallOutcome.Ok, answer);
+    }
+
+    /// <summary>
     /// Renews the expired token (PROTOCOL §2, <c>POST /v1/device/renew</c>) with the enrolled key, signed at the server's
     /// time when known. Ok: the new token is saved. Unauthorized: refused (the key is not the device's current one), the
     /// token is forgotten and the agent enrolls again. Failed: no answer, or rate-limited; retried later.

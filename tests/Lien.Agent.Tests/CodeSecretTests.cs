@@ -40,6 +40,7 @@ public sealed class CodeSecretTests(SqliteServer server) : IClassFixture<SqliteS
         var (_, admin, _) = await server.NewLenderAsync();
         var device = await admin.RegisterAsync();
         await admin.PlanAsync(device.Id(), server.Today.AddDays(-10), count: 1, backdated: true); // overdue past grace: Locked
+        await server.WalkUntilLockedAsync(device.Id());
         var before = Phone(device.Str("imei"), "before.json");
         await before.Runtime.StartAsync(Ct);
         Assert.Equal(CallOutcome.Ok, (await before.Runtime.EnrollAsync(Ct)).Outcome);
@@ -68,6 +69,7 @@ public sealed class CodeSecretTests(SqliteServer server) : IClassFixture<SqliteS
         var (_, admin, _) = await server.NewLenderAsync();
         var device = await admin.RegisterAsync();
         await admin.PlanAsync(device.Id(), server.Today.AddDays(-10), count: 1, backdated: true);
+        await server.WalkUntilLockedAsync(device.Id());
         var phone = Phone(device.Str("imei"), "agent.json");
         await phone.Runtime.StartAsync(Ct);
         await phone.Runtime.EnrollAsync(Ct);

@@ -50,8 +50,7 @@ public sealed class EndToEndTests(SqliteServer server) : IClassFixture<SqliteSer
         var streaming = new TaskCompletionSource();
         var stream = Task.Run(() => agent.StreamOnceAsync(() => streaming.TrySetResult(), stop.Token), ct);
         await streaming.Task.WaitAsync(TimeSpan.FromSeconds(10), ct);
-        server.Time.SetUtcNow(until.AddSeconds(1));
-        await server.Services.GetRequiredService<ReviewService>().ReviewDueAsync(ct);
+        await server.WalkUntilLockedAsync(deviceId); // the lock warning (the phone unlocks again to show it), then the lock
         var lockedSeq = await SeqAsync(admin, deviceId);
         await Wait.Until(() => agent.State.AppliedSeq == lockedSeq, "the pushed Locked lease is applied");
         Assert.Equal(LeaseMode.Locked, agent.State.Lease!.Claims.Mode);

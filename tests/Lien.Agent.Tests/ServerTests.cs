@@ -32,6 +32,7 @@ public sealed class ServerTests(SqliteServer server) : IClassFixture<SqliteServe
         var (_, admin, _) = await server.NewLenderAsync(settlementHoldHours: 0);
         var device = await admin.RegisterAsync();
         var plan = await admin.PlanAsync(device.Id(), server.Today.AddDays(-10), count: 1, backdated: true);
+        await server.WalkUntilLockedAsync(device.Id());
         return (admin, device.Id(), device.Str("imei"), plan.Id());
     }
 

@@ -118,6 +118,7 @@ public sealed class TrustKeyEndToEndTests(SqliteServer server) : IClassFixture<S
         var (_, admin, _) = await server.NewLenderAsync();
         var device = await admin.RegisterAsync();
         await admin.PlanAsync(device.Id(), server.Today.AddDays(-10), count: 1, backdated: true); // Locked
+        await server.WalkUntilLockedAsync(device.Id());
         var middle = new Middle();
         var http = server.CreateDefaultClient(middle);
         AgentRuntime Phone() => new(http, new MemoryAgentStore(), new FakeDeviceClock(server.Time.GetUtcNow(), TimeSpan.FromSeconds(5)),

@@ -202,6 +202,10 @@ public abstract partial class HostileInputTests(HostileServer server)
         [.. PlanBody.Where(f => f.Key != "generate"), ("installments", """[{"dueDate":"2026-04-01","amount":30000}]""")];
     private static readonly (string Key, string Json)[] ReversalBody = [("reason", "\"provider reversed\""), ("providerTransactionId", "\"rev-1\"")];
     private static readonly (string Key, string Json)[] CancelBody = [("reason", "\"borrower returned the phone\"")];
+    private static readonly (string Key, string Json)[] DisputeBody = [("kind", "\"Paid\""), ("transactionReference", "\"QK7 1\""), ("text", "\"I paid at the shop\"")];
+    private static readonly (string Key, string Json)[] PromiseBody = [("until", "\"2026-03-05\""), ("reason", "\"salary on Thursday\"")];
+    private static readonly (string Key, string Json)[] GoodwillBody = [("hours", "6"), ("reason", "\"hospital visit\"")];
+    private static readonly (string Key, string Json)[] PolicyBody = [("policyProfile", "\"custom\""), ("policy", "{\"graceDays\":5}")];
     private static readonly (string Key, string Json)[] CodeBody = [("type", "\"AddTime\""), ("days", "1"), ("reason", "\"call centre\"")];
     private static readonly (string Key, string Json)[] ApiKeyBody = [("name", "\"ops\""), ("role", "\"Viewer\"")];
     private static readonly (string Key, string Json)[] EnrollBody =
@@ -247,6 +251,16 @@ public abstract partial class HostileInputTests(HostileServer server)
             ["certificate verify"] = ("POST", "/v1/certificates/verify", [("jws", "\"a.b.c\"")], "none"),
             ["webhook endpoint"] = ("POST", "/v1/webhooks/endpoints", WebhookEndpointBody, "admin"),
             ["notice template"] = ("PUT", "/v1/notice-templates/en/overdue", NoticeTemplateBody, "admin"),
+            ["dispute"] = ("POST", "/v1/plans/{plan}/disputes", DisputeBody, "admin"),
+            ["device dispute"] = ("POST", "/v1/device/dispute", DisputeBody, "device"),
+            ["resolve"] = ("POST", "/v1/disputes/{plan}/resolve", CancelBody, "admin"),
+            ["promise"] = ("POST", "/v1/plans/{plan}/promise-to-pay", PromiseBody, "admin"),
+            ["goodwill"] = ("POST", "/v1/devices/{device}/goodwill-unlock", GoodwillBody, "admin"),
+            ["lock now"] = ("POST", "/v1/devices/{device}/lock", CancelBody, "admin"),
+            ["release early"] = ("POST", "/v1/devices/{device}/release", CancelBody, "admin"),
+            ["repossess"] = ("POST", "/v1/devices/{device}/repossess", CancelBody, "admin"),
+            ["restock"] = ("POST", "/v1/devices/{device}/restock", CancelBody, "admin"),
+            ["policy"] = ("PATCH", "/v1/lender", PolicyBody, "admin"),
         };
         void Twist(string endpoint, string what, string key, string? json, string? names = null)
         {
@@ -267,6 +281,9 @@ public abstract partial class HostileInputTests(HostileServer server)
                      ("enroll", "publicKey", false), ("enroll", "signature", false), ("check-in", "pushToken", false),
                      ("plan", "borrowerPhone", false), ("webhook endpoint", "url", false), ("webhook endpoint", "description", false),
                      ("notice template", "text", true),
+                     ("dispute", "transactionReference", false), ("dispute", "text", true), ("device dispute", "transactionReference", false),
+                     ("device dispute", "text", true), ("resolve", "reason", true), ("promise", "reason", true), ("goodwill", "reason", true),
+                     ("lock now", "reason", true), ("release early", "reason", true), ("repossess", "reason", true), ("restock", "reason", true),
                  })
             foreach (var (what, escape) in lines ? bad : bad.Concat(singleLine))
                 Twist(endpoint, $"{what} in {field}", field, field is "imei" or "imei2" ? $"\"3541{escape}0000000000\"" : $"\"ab{escape}cd\"");
@@ -308,7 +325,7 @@ public abstract partial class HostileInputTests(HostileServer server)
         Add("wrong method", "PUT", "/v1/devices", 405, "{}");
 
         // Wrong JSON types: numbers are numbers, strings are strings, enums are names.
-        foreach (var (endpoint, what, key, json, names) in new (string, string, string, string, string?)[]
+        foreach (var (endpoint, what, key, json, names) in new (string, string, string, string?, string?)[]
                  {
                      ("payment", "amount as a string", "amount", "\"100\"", null), ("payment", "amount as a fraction", "amount", "1.5", null),
                      ("payment", "amount as a boolean", "amount", "true", null), ("payment", "amount 1e400", "amount", "1e400", null),
@@ -342,11 +359,27 @@ public abstract partial class HostileInputTests(HostileServer server)
                      ("check-in", "wrongCodes negative", "wrongCodes", "-1", null), ("check-in", "wrongCodes above a million", "wrongCodes", "1000001", null),
                      ("check-in", "wrongCodes beyond int", "wrongCodes", "99999999999", null), ("check-in", "wrongCodes as a string", "wrongCodes", "\"3\"", null),
                      ("ack", "seq as a string", "seq", "\"1\"", null), ("ack", "seq as a fraction", "seq", "1.5", null),
+                     ("dispute", "unknown kind", "kind", "\"Angry\"", null), ("dispute", "kind as a number", "kind", "0", null),
+                     ("dispute", "a 1 MB text", "text", "\"" + new string('t', 1_000_000) + "\"", null),
+                     ("device dispute", "kind as an array", "kind", "[\"Paid\"]", null), ("device dispute", "no kind", "kind", null, null),
+                     ("device dispute", "Paid without a transaction", "transactionReference", null, null),
+                     ("promise", "until 01/11/2026", "until", "\"01/11/2026\"", null), ("promise", "until as a number", "until", "20260305", null),
+                     ("promise", "no reason", "reason", null, null),
+                     ("goodwill", "hours as a string", "hours", "\"6\"", null), ("goodwill", "hours as a fraction", "hours", "1.5", null),
+                     ("goodwill", "hours zero", "hours", "0", null), ("lock now", "no reason", "reason", null, null),
+                     ("release early", "empty reason", "reason", "\"\"", null),
+                     ("policy", "graceDays 0", "policy", "{\"graceDays\":0}", "policy.graceDays"),
+                     ("policy", "graceDays as a string", "policy", "{\"graceDays\":\"5\"}", "policy.graceDays"),
+                     ("policy", "a lock window of 2 hours", "policy", "{\"lockWindow\":{\"startHour\":9,\"endHour\":11}}", "policy.lockWindow"),
+                     ("policy", "an unknown day", "policy", "{\"lockWindow\":{\"days\":[\"Funday\"]}}", "policy.lockWindow.days[0]"),
+                     ("policy", "lock warning 1 hour", "policy", "{\"lockWarningHours\":1}", "policy.lockWarningHours"),
+                     ("policy", "overrides without the profile", "policyProfile", null, "policy"),
+                     ("policy", "rbi-2026 with 30 days", "policyProfile", "\"rbi-2026\"", "policy.graceDays"),
                  })
             Twist(endpoint, what, key, json, names);
 
         // Malformed bodies: not JSON, not an object, truncated, too deep, empty, huge.
-        foreach (var endpoint in new[] { "register", "plan", "payment", "enroll", "ack", "renew", "api key", "webhook endpoint", "notice template" })
+        foreach (var endpoint in new[] { "register", "plan", "payment", "enroll", "ack", "renew", "api key", "webhook endpoint", "notice template", "device dispute", "dispute", "promise" })
             foreach (var (what, status, body, contentType) in new[]
                      {
                          ("truncated JSON", 400, "{\"a\":", "application/json"), ("not JSON", 400, "imei=35", "application/json"),

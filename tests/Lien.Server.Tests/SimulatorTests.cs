@@ -15,6 +15,24 @@ public sealed class SimulatorTests : IClassFixture<SqliteServer>
 
     private string Url => _server.Client().BaseAddress!.ToString();
 
+    // The simulator registers an overdue plan; its borrower is warned at once and may be locked a day later, inside the lock
+    // window. The server's clock walks there while the agents run (they trust the signed issuedAt, so a server ahead of
+    // their own clock is no trouble).
+    private Task LockTheOverdueWhileSimulating(Tenant a) => Task.Run(async () =>
+    {
+        for (var i = 0; i < 100; i++)
+        {
+            var plans = (await a.Admin.ReadAsync("/v1/plans")).GetProperty("items").EnumerateArray().ToList();
+            if (plans.FirstOrDefault(p => p.Str("status") == "Overdue") is { ValueKind: System.Text.Json.JsonValueKind.Object } overdue)
+            {
+                await Task.Delay(500); // the phones enroll first
+                await _server.WalkUntilLockedAsync(overdue.GetProperty("deviceId").GetGuid());
+                return;
+            }
+            await Task.Delay(50);
+        }
+    });
+
     [Theory]
     [InlineData("open")]
     [InlineData("enrollment-token")]
@@ -22,8 +40,10 @@ public sealed class SimulatorTests : IClassFixture<SqliteServer>
     {
         var a = await _server.NewLenderAsync(enrollment: enrollment);
 
+        var locking = LockTheOverdueWhileSimulating(a);
         var (code, output, error) = await LienCommand.RunAsync("simulate", "--server", Url, "--key", a.Token, "--devices", "2", "--overdue", "1",
-            "--duration", "6s", "--interval", "1s", "--pay-after", "3s");
+            "--duration", "7s", "--interval", "1s", "--pay-after", "4s");
+        await locking;
 
         Assert.True(code == 0, error + output);
         Assert.Contains("registered 2 devices with Test Lender (1 overdue)", output);
@@ -43,8 +63,10 @@ public sealed class SimulatorTests : IClassFixture<SqliteServer>
         await File.WriteAllTextAsync(authority, TestAttestation.Authority.ExportPem());
         try
         {
+            var locking = LockTheOverdueWhileSimulating(a);
             var (code, output, error) = await LienCommand.RunAsync("simulate", "--server", Url, "--key", a.Token, "--devices", "2", "--overdue", "1",
-                "--duration", "3s", "--interval", "1s", "--attest-with", authority);
+                "--duration", "4s", "--interval", "1s", "--attest-with", authority);
+            await locking;
             Assert.True(code == 0, error + output);
             var final = output.Split('\n').Single(l => l.StartsWith("final ", StringComparison.Ordinal));
             Assert.Contains("enrolled 2  Unlocked 1  Locked 1", final);
@@ -97,6 +119,7 @@ public sealed class SimulatorTests : IClassFixture<SqliteServer>
         var device = await a.Admin.RegisterAsync();
         var today = DateOnly.FromDateTime(_server.Time.GetUtcNow().UtcDateTime);
         await a.Admin.PlanAsync(device.Id(), today.AddDays(-10), count: 1, backdated: true);
+        await _server.WalkUntilLockedAsync(device.Id());
 
         var (code, output, error) = await LienCommand.RunAsync("simulate", "--server", Url, "--watch", device.Str("imei"), "--duration", "2s", "--interval", "1s");
 

@@ -38,6 +38,9 @@ public abstract class LienServer(Store store, bool realClock = false) : WebAppli
 
     /// <summary>Everything the server logged at Warning and above.</summary>
     public CapturedLogs Logs { get; } = new();
+
+    /// <summary>Every notice the server's reviews decided, as a listener in the lease's transaction heard it.</summary>
+    public NoticeRecorder Notices { get; } = new();
     public string MasterKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
     public bool Available => Store == Store.Sqlite || PostgresAdmin is not null;
     public string? PostgresConnection => PostgresAdmin is null ? null : new NpgsqlConnectionStringBuilder(PostgresAdmin) { Database = _pgDatabase }.ConnectionString;
@@ -74,6 +77,7 @@ public abstract class LienServer(Store store, bool realClock = false) : WebAppli
         {
             if (!realClock) s.AddSingleton<TimeProvider>(Time);
             s.AddSingleton<ILoggerProvider>(Logs);
+            s.AddSingleton<Lien.Server.Leases.INoticeListener>(Notices);
         });
     }
 

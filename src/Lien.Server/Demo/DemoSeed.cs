@@ -32,8 +32,10 @@ internal static class DemoSeed
         if (lender is null)
         {
             // Open enrollment, so `lien simulate` phones enroll with no attestation or QR code: labelled as such below.
+            // A lock window open every hour of every day, so the demo's locked phone is locked whenever the demo starts.
             var settings = new LenderSettings(LenderName, null, "0800 723 000", "*483*7#", null, "Africa/Nairobi", "KES", "standard", 72,
-                EnrollmentPolicy: EnrollmentPolicy.Open);
+                EnrollmentPolicy: EnrollmentPolicy.Open,
+                Policy: new ProfileOverrides(LockWindow: new LockWindowOverrides(0, 24, Enum.GetValues<DayOfWeek>())));
             (lender, token) = await db.InTransactionAsync(async () =>
             {
                 var created = await sp.GetRequiredService<LenderSetup>().CreateAsync(settings, "demo", ct);
@@ -59,6 +61,8 @@ internal static class DemoSeed
         var registry = sp.GetRequiredService<DeviceRegistry>();
         var leases = sp.GetRequiredService<LeaseIssuer>();
         var time = sp.GetRequiredService<TimeProvider>();
+        // The plans' story so far: reviewed as of two days ago (the overdue phone's lock warning), then now (its lock).
+        var earlier = ActivatorUtilities.CreateInstance<LeaseIssuer>(sp, new Earlier(time, TimeSpan.FromDays(2)));
         var today = Policy.LocalDate(time.GetUtcNow(), TimeZoneInfo.FindSystemTimeZoneById(lender.TimeZone));
         // (model, first due date relative to today, installments paid)
         (string Model, int FirstDue, int Paid)?[] shapes =
@@ -111,8 +115,15 @@ internal static class DemoSeed
                 });
                 plan.PaidTotal += amount;
             }
+            await earlier.ReviewAsync(device, lender, plan, "demo seed", "demo", ct);
+            await db.SaveChangesAsync(ct); // within the seed's transaction: the next review reads the lease it holds
             await leases.ReviewAsync(device, lender, plan, "demo seed", "demo", ct);
         }
+    }
+
+    private sealed class Earlier(TimeProvider time, TimeSpan by) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => time.GetUtcNow() - by;
     }
 
     // Valid IMEIs with a demo TAC, so the Luhn rules hold like on real phones.

@@ -18,6 +18,15 @@ internal sealed class Device
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? ReleasedAt { get; set; }
 
+    /// <summary>When the lender last took the phone back (its plan closed); it is financed again only once restocked after it.</summary>
+    public DateTimeOffset? RepossessedAt { get; set; }
+
+    /// <summary>When the lender last put the taken-back phone in stock (its enrollment ended): it may be financed on a new plan.</summary>
+    public DateTimeOffset? RestockedAt { get; set; }
+
+    /// <summary>Taken back and not yet in stock again.</summary>
+    public bool AwaitingRestock => RepossessedAt is { } r && (RestockedAt is not { } s || s < r);
+
     public byte[]? PublicKey { get; set; }
     public DateTimeOffset? EnrolledAt { get; set; }
     public int TokenEpoch { get; set; }

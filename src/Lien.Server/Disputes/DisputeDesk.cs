@@ -51,7 +51,8 @@ internal sealed class DisputeDesk(LienDb db, LeaseIssuer leases, AuditTrail audi
                 return new DisputeOutcome.Refused(409, "Dispute already open", "This plan already has an open dispute; the lender will resolve it.");
             await db.LockLenderIfRedoingAsync(plan.LenderId, ct);
             var lender = await db.Lenders.AsNoTracking().FirstAsync(l => l.Id == plan.LenderId, ct);
-            var now = time.GetUtcNow();
+            // Whole seconds, as leases are: the bound the plan's review wakes at is the stored one on either database.
+            var now = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds());
             var dispute = new Dispute
             {
                 Id = Guid.CreateVersion7(now),

@@ -10,7 +10,7 @@ internal sealed record GoodwillUnlock(int? Hours, string? Reason);
 internal sealed record StaffReason(string? Reason);
 
 /// <summary>A staff action's result: the plan's holds and the lease the device now gets.</summary>
-internal sealed record ActionView(Guid PlanId, Guid DeviceId, LeaseMode Mode, DateTimeOffset? UnlockedUntil, Notice? Notice, DateOnly? PromisedUntil,
+internal sealed record ActionView(Guid? PlanId, Guid DeviceId, LeaseMode Mode, DateTimeOffset? UnlockedUntil, Notice? Notice, DateOnly? PromisedUntil,
     DateTimeOffset? GoodwillUntil, DateTimeOffset? DisputeOpenedAt, DateTimeOffset? NextReviewAt);
 
 internal static class InterventionEndpoints
@@ -26,6 +26,10 @@ internal static class InterventionEndpoints
             .WithDescription("Unlocked for `hours` (at most the profile's goodwillMaxHours); it locks again only after a lock warning. A reason is required.");
         d.MapPost("/lock", Lock).RequireAuthorization(Roles.Operator)
             .WithDescription("Locks now, ending a promise or goodwill unlock, only where the policy itself would lock; otherwise 409 saying why.");
+        d.MapPost("/repossess", Repossess).RequireAuthorization(Roles.Operator)
+            .WithDescription("The lender took the phone back: its plan closes. A reason is required.");
+        d.MapPost("/restock", Restock).RequireAuthorization(Roles.Operator)
+            .WithDescription("A repossessed phone goes into stock: its enrollment ends and it may be financed again on a new plan. A reason is required.");
         d.MapPost("/release", Release).RequireAuthorization(Roles.Admin)
             .WithDescription("Releases the device for good before payoff; its plan closes. Admin only; a reason is required.");
         return app;
@@ -63,12 +67,29 @@ internal static class InterventionEndpoints
         return Map(await actions.ReleaseEarlyAsync(user.LenderId(), id, body.Reason!.Trim(), user.Actor(), ct));
     }
 
+    private static async Task<Results<Ok<ActionView>, ValidationProblem, ProblemHttpResult>> Repossess(Guid id, StaffReason body, ClaimsPrincipal user,
+        StaffActions actions, CancellationToken ct)
+    {
+        var errors = Reason(body.Reason);
+        if (errors.Any) return errors.Problem();
+        return Map(await actions.RepossessAsync(user.LenderId(), id, body.Reason!.Trim(), user.Actor(), ct));
+    }
+
+    private static async Task<Results<Ok<ActionView>, ValidationProblem, ProblemHttpResult>> Restock(Guid id, StaffReason body, ClaimsPrincipal user,
+        StaffActions actions, CancellationToken ct)
+    {
+        var errors = Reason(body.Reason);
+        if (errors.Any) return errors.Problem();
+        return Map(await actions.RestockAsync(user.LenderId(), id, body.Reason!.Trim(), user.Actor(), ct));
+    }
+
     private static Errors Reason(string? reason) => new Errors().Text(reason, "reason", 500, required: true, lines: true);
 
     private static Results<Ok<ActionView>, ValidationProblem, ProblemHttpResult> Map(ActionOutcome outcome) => outcome switch
     {
         ActionOutcome.Done(var p, var d) => TypedResults.Ok(new ActionView(p.Id, p.DeviceId, d.Mode, d.UnlockedUntil, d.Notice, p.PromisedUntil,
             p.GoodwillUntil, p.DisputeOpenedAt, p.NextReviewAt)),
+        ActionOutcome.Restocked(var device, var d) => TypedResults.Ok(new ActionView(null, device.Id, d.Mode, d.UnlockedUntil, d.Notice, null, null, null, null)),
         ActionOutcome.Refused r => TypedResults.Problem(statusCode: r.Status, title: r.Title, detail: r.Detail),
         var other => throw new InvalidOperationException($"Unexpected outcome {other}."),
     };

@@ -1,5 +1,6 @@
 using Lien.Protocol;
 using Lien.Server.Audit;
+using Lien.Server.Devices;
 using Lien.Server.Leases;
 using Lien.Server.Lenders;
 using Lien.Server.Plans;
@@ -13,6 +14,7 @@ internal abstract record ActionOutcome
 {
     public sealed record Done(Plan Plan, PolicyDecision Decision) : ActionOutcome;
     public sealed record Refused(int Status, string Title, string Detail) : ActionOutcome;
+    public sealed record Restocked(Device Device, PolicyDecision Decision) : ActionOutcome;
 
     public static Refused NotFound(string what) => new(404, "Not found", what);
 }
@@ -47,7 +49,7 @@ internal sealed class StaffActions(LienDb db, LeaseIssuer leases, AuditTrail aud
             var max = (int)lender.Profile().GoodwillMax.TotalHours;
             if (hours < 1 || hours > max)
                 return new ActionOutcome.Refused(422, "Goodwill out of bounds", $"hours must be between 1 and {max} (the profile's goodwillMaxHours).");
-            plan.GoodwillUntil = time.GetUtcNow().AddHours(hours);
+            plan.GoodwillUntil = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds()).AddHours(hours); // whole seconds, as leases
             await audit.RecordAsync(lender.Id, actor, AuditAction.DeviceGoodwillUnlock, $"device:{plan.DeviceId}", reason, lender.PolicyProfile,
                 new { hours, until = plan.GoodwillUntil }, ct);
             return null;
@@ -82,6 +84,41 @@ internal sealed class StaffActions(LienDb db, LeaseIssuer leases, AuditTrail aud
             await audit.RecordAsync(lender.Id, actor, AuditAction.DeviceReleasedEarly, $"device:{device.Id}", reason, lender.PolicyProfile, ct: ct);
             return null;
         }, "released early", actor, ct);
+
+    /// <summary>The lender took the phone back: its plan closes (the device gets a lease without a plan) until it is restocked.</summary>
+    public Task<ActionOutcome> RepossessAsync(Guid lenderId, Guid deviceId, string reason, string actor, CancellationToken ct) =>
+        OnPlanAsync(lenderId, p => p.DeviceId == deviceId, async (plan, lender) =>
+        {
+            var now = time.GetUtcNow();
+            var device = await db.Devices.FirstAsync(d => d.Id == plan.DeviceId, ct);
+            device.RepossessedAt = now;
+            plan.Lifecycle = PlanLifecycle.Cancelled;
+            plan.ClosedAt = now;
+            plan.CloseReason = $"Repossessed: {reason}";
+            plan.NextReviewAt = null;
+            await audit.RecordAsync(lender.Id, actor, AuditAction.DeviceRepossessed, $"device:{device.Id}", reason, lender.PolicyProfile,
+                new { plan = plan.Id }, ct);
+            return null;
+        }, "repossessed", actor, ct);
+
+    /// <summary>
+    /// A repossessed phone goes into stock: its enrollment ends (the next buyer's phone enrolls afresh, as after a factory
+    /// reset), and it may be financed again on a new plan; its IMEI claim stays with it, unreleased.
+    /// </summary>
+    public Task<ActionOutcome> RestockAsync(Guid lenderId, Guid deviceId, string reason, string actor, CancellationToken ct) =>
+        db.InTransactionAsync<ActionOutcome>(async () =>
+        {
+            var device = await db.Devices.FirstOrDefaultAsync(d => d.Id == deviceId && d.LenderId == lenderId, ct);
+            if (device is null) return ActionOutcome.NotFound("No such device.");
+            if (!device.AwaitingRestock)
+                return new ActionOutcome.Refused(409, "Not repossessed", "Only a repossessed device goes into stock (POST /v1/devices/{id}/repossess first).");
+            var lender = await db.Lenders.AsNoTracking().FirstAsync(l => l.Id == lenderId, ct);
+            device.RestockedAt = time.GetUtcNow();
+            device.TokenEpoch++;
+            await audit.RecordAsync(lenderId, actor, AuditAction.DeviceRestocked, $"device:{device.Id}", reason, lender.PolicyProfile, ct: ct);
+            var decision = await leases.ReviewAsync(device, lender, null, "restocked", actor, ct);
+            return new ActionOutcome.Restocked(device, decision);
+        }, ct);
 
     // Loads the lender's active plan, applies the action (null: go on), then reviews the plan: all in one transaction.
     private Task<ActionOutcome> OnPlanAsync(Guid lenderId, System.Linq.Expressions.Expression<Func<Plan, bool>> which,

@@ -16,6 +16,9 @@ internal sealed record NoticeValues(string Lender, string Amount, string Referen
         DateTimeOffset? deadline, TimeZoneInfo zone)
     {
         var local = deadline is { } d ? TimeZoneInfo.ConvertTime(d, zone) : (DateTimeOffset?)null;
+        // A deadline at local midnight is the end of the day before (the policy's "end of the due date"): the borrower reads
+        // that day, and 23:59, not the next day at 00:00.
+        if (local is { } at && at.TimeOfDay == TimeSpan.Zero) local = at.AddSeconds(-1);
         return new NoticeValues(lender, new Money(amount, currency).ToString(), reference, Or(shortCode), Or(supportPhone),
             local?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "-",
             local?.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) ?? "-");

@@ -47,6 +47,8 @@ internal sealed class PlanBook(LienDb db, LeaseIssuer leases, AuditTrail audit, 
             if (device.ReleasedAt is not null)
                 return new PlanOutcome.Refused(PlanRefusal.DeviceReleased,
                     "The device has been released; a released device cannot be financed again under the same registration. Register it again.");
+            if (device.AwaitingRestock)
+                return new PlanOutcome.Refused(PlanRefusal.DeviceHasPlan, "The device was repossessed; put it in stock (POST /v1/devices/{id}/restock) before financing it again.");
             if (await db.Plans.AnyAsync(p => p.DeviceId == device.Id && p.Lifecycle == PlanLifecycle.Active, ct))
                 return new PlanOutcome.Refused(PlanRefusal.DeviceHasPlan, "The device already has an active plan; cancel it or wait for payoff first.");
             var now = time.GetUtcNow();

@@ -357,6 +357,12 @@ namespace Lien.Server.Storage.Migrations.Postgres
                     b.Property<DateTimeOffset?>("ReleasedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<DateTimeOffset?>("RepossessedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("RestockedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("Serial")
                         .HasColumnType("text");
 

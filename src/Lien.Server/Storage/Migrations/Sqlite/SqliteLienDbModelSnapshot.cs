@@ -343,6 +343,12 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.Property<long?>("ReleasedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("RepossessedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("RestockedAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Serial")
                         .HasColumnType("TEXT");
 

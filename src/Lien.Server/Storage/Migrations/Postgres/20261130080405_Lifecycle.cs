@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
 
-namespace Lien.Server.Storage.Migrations.Sqlite
+namespace Lien.Server.Storage.Migrations.Postgres
 {
     /// <inheritdoc />
     public partial class Lifecycle : Migration
@@ -14,79 +14,91 @@ namespace Lien.Server.Storage.Migrations.Sqlite
             migrationBuilder.AddColumn<bool>(
                 name: "Backdated",
                 table: "Plans",
-                type: "INTEGER",
+                type: "boolean",
                 nullable: false,
                 defaultValue: false);
 
             migrationBuilder.AddColumn<string>(
                 name: "BorrowerLanguage",
                 table: "Plans",
-                type: "TEXT",
+                type: "character varying(8)",
                 maxLength: 8,
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
                 name: "BorrowerPhone",
                 table: "Plans",
-                type: "TEXT",
+                type: "character varying(16)",
                 maxLength: 16,
                 nullable: true);
 
-            migrationBuilder.AddColumn<long>(
+            migrationBuilder.AddColumn<DateTimeOffset>(
                 name: "DisputeOpenedAt",
                 table: "Plans",
-                type: "INTEGER",
+                type: "timestamp with time zone",
                 nullable: true);
 
-            migrationBuilder.AddColumn<long>(
+            migrationBuilder.AddColumn<DateTimeOffset>(
                 name: "GoodwillUntil",
                 table: "Plans",
-                type: "INTEGER",
+                type: "timestamp with time zone",
                 nullable: true);
 
             migrationBuilder.AddColumn<DateOnly>(
                 name: "PromisedUntil",
                 table: "Plans",
-                type: "TEXT",
+                type: "date",
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
                 name: "PolicyOverridesJson",
                 table: "Lenders",
-                type: "TEXT",
+                type: "character varying(4000)",
                 maxLength: 4000,
                 nullable: true);
 
             migrationBuilder.AddColumn<int>(
                 name: "SettlementHoldHours",
                 table: "Lenders",
-                type: "INTEGER",
+                type: "integer",
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
                 name: "NoticeJson",
                 table: "Leases",
-                type: "TEXT",
+                type: "text",
+                nullable: true);
+
+            migrationBuilder.AddColumn<DateTimeOffset>(
+                name: "RepossessedAt",
+                table: "Devices",
+                type: "timestamp with time zone",
+                nullable: true);
+
+            migrationBuilder.AddColumn<DateTimeOffset>(
+                name: "RestockedAt",
+                table: "Devices",
+                type: "timestamp with time zone",
                 nullable: true);
 
             migrationBuilder.CreateTable(
                 name: "Dispute",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
-                    LenderId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    PlanId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    DeviceId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    Kind = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
-                    TransactionReference = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
-                    Text = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: true),
-                    OpenedBy = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
-                    OpenedAt = table.Column<long>(type: "INTEGER", nullable: false),
-                    ExpiresAt = table.Column<long>(type: "INTEGER", nullable: false),
-                    State = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
-                    ClosedAt = table.Column<long>(type: "INTEGER", nullable: true),
-                    ClosedBy = table.Column<string>(type: "TEXT", maxLength: 100, nullable: true),
-                    Resolution = table.Column<string>(type: "TEXT", maxLength: 500, nullable: true)
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    LenderId = table.Column<Guid>(type: "uuid", nullable: false),
+                    PlanId = table.Column<Guid>(type: "uuid", nullable: false),
+                    DeviceId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Kind = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    TransactionReference = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    Text = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true),
+                    OpenedBy = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    OpenedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    ExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    State = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    ClosedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    ClosedBy = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
+                    Resolution = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -103,11 +115,11 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                 name: "NoticeTemplates",
                 columns: table => new
                 {
-                    LenderId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    Language = table.Column<string>(type: "TEXT", maxLength: 8, nullable: false),
-                    Kind = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
-                    Text = table.Column<string>(type: "TEXT", maxLength: 480, nullable: false),
-                    UpdatedAt = table.Column<long>(type: "INTEGER", nullable: false)
+                    LenderId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Language = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
+                    Kind = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    Text = table.Column<string>(type: "character varying(480)", maxLength: 480, nullable: false),
+                    UpdatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -124,13 +136,13 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                 name: "PayoffCertificates",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
-                    LenderId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    PlanId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    DeviceId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    IssuedAt = table.Column<long>(type: "INTEGER", nullable: false),
-                    Kid = table.Column<string>(type: "TEXT", maxLength: 40, nullable: false),
-                    Jws = table.Column<string>(type: "TEXT", maxLength: 4096, nullable: false)
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    LenderId = table.Column<Guid>(type: "uuid", nullable: false),
+                    PlanId = table.Column<Guid>(type: "uuid", nullable: false),
+                    DeviceId = table.Column<Guid>(type: "uuid", nullable: false),
+                    IssuedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    Kid = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: false),
+                    Jws = table.Column<string>(type: "character varying(4096)", maxLength: 4096, nullable: false)
                 },
                 constraints: table =>
                 {
@@ -159,31 +171,31 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                 name: "SmsMessages",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
-                    LenderId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    DeviceId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    PlanId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    Kind = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
-                    Language = table.Column<string>(type: "TEXT", maxLength: 8, nullable: false),
-                    To = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
-                    Text = table.Column<string>(type: "TEXT", maxLength: 960, nullable: false),
-                    Encoding = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
-                    Segments = table.Column<int>(type: "INTEGER", nullable: false),
-                    LeaseSeq = table.Column<long>(type: "INTEGER", nullable: false),
-                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
-                    Status = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
-                    DueAt = table.Column<long>(type: "INTEGER", nullable: true),
-                    RetryUntil = table.Column<long>(type: "INTEGER", nullable: false),
-                    Attempts = table.Column<int>(type: "INTEGER", nullable: false),
-                    LastAttemptAt = table.Column<long>(type: "INTEGER", nullable: true),
-                    SentAt = table.Column<long>(type: "INTEGER", nullable: true),
-                    DeliveredAt = table.Column<long>(type: "INTEGER", nullable: true),
-                    Provider = table.Column<string>(type: "TEXT", maxLength: 32, nullable: true),
-                    ProviderMessageId = table.Column<string>(type: "TEXT", maxLength: 100, nullable: true),
-                    ProviderStatus = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
-                    ProviderStatusCode = table.Column<int>(type: "INTEGER", nullable: true),
-                    Cost = table.Column<string>(type: "TEXT", maxLength: 32, nullable: true),
-                    Error = table.Column<string>(type: "TEXT", maxLength: 500, nullable: true)
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    LenderId = table.Column<Guid>(type: "uuid", nullable: false),
+                    DeviceId = table.Column<Guid>(type: "uuid", nullable: false),
+                    PlanId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Kind = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    Language = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
+                    To = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Text = table.Column<string>(type: "character varying(960)", maxLength: 960, nullable: false),
+                    Encoding = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Segments = table.Column<int>(type: "integer", nullable: false),
+                    LeaseSeq = table.Column<long>(type: "bigint", nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    Status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    DueAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    RetryUntil = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    Attempts = table.Column<int>(type: "integer", nullable: false),
+                    LastAttemptAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    SentAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    DeliveredAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    Provider = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
+                    ProviderMessageId = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
+                    ProviderStatus = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    ProviderStatusCode = table.Column<int>(type: "integer", nullable: true),
+                    Cost = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
+                    Error = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -206,16 +218,16 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                 name: "WebhookEndpoints",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
-                    LenderId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    Url = table.Column<string>(type: "TEXT", maxLength: 500, nullable: false),
-                    Description = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true),
-                    EventTypes = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: true),
-                    SecretSealed = table.Column<byte[]>(type: "BLOB", nullable: false),
-                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
-                    DisabledAt = table.Column<long>(type: "INTEGER", nullable: true),
-                    DisabledReason = table.Column<string>(type: "TEXT", maxLength: 500, nullable: true),
-                    FailingSince = table.Column<long>(type: "INTEGER", nullable: true)
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    LenderId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Url = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: false),
+                    Description = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
+                    EventTypes = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true),
+                    SecretSealed = table.Column<byte[]>(type: "bytea", nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    DisabledAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    DisabledReason = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true),
+                    FailingSince = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -232,20 +244,20 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                 name: "WebhookMessages",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
-                    LenderId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    EndpointId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    EventType = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
-                    Payload = table.Column<string>(type: "TEXT", nullable: false),
-                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
-                    Status = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
-                    DueAt = table.Column<long>(type: "INTEGER", nullable: true),
-                    RetryUntil = table.Column<long>(type: "INTEGER", nullable: false),
-                    Attempts = table.Column<int>(type: "INTEGER", nullable: false),
-                    LastAttemptAt = table.Column<long>(type: "INTEGER", nullable: true),
-                    LastStatusCode = table.Column<int>(type: "INTEGER", nullable: true),
-                    LastError = table.Column<string>(type: "TEXT", maxLength: 500, nullable: true),
-                    DeliveredAt = table.Column<long>(type: "INTEGER", nullable: true)
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    LenderId = table.Column<Guid>(type: "uuid", nullable: false),
+                    EndpointId = table.Column<Guid>(type: "uuid", nullable: false),
+                    EventType = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Payload = table.Column<string>(type: "text", nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    Status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    DueAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    RetryUntil = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    Attempts = table.Column<int>(type: "integer", nullable: false),
+                    LastAttemptAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    LastStatusCode = table.Column<int>(type: "integer", nullable: true),
+                    LastError = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true),
+                    DeliveredAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -391,6 +403,14 @@ namespace Lien.Server.Storage.Migrations.Sqlite
             migrationBuilder.DropColumn(
                 name: "NoticeJson",
                 table: "Leases");
+
+            migrationBuilder.DropColumn(
+                name: "RepossessedAt",
+                table: "Devices");
+
+            migrationBuilder.DropColumn(
+                name: "RestockedAt",
+                table: "Devices");
         }
     }
 }

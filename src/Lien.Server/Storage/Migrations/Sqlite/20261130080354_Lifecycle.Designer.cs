@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Lien.Server.Storage.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteLienDb))]
-    [Migration("20261130075114_Lifecycle")]
+    [Migration("20261130080354_Lifecycle")]
     partial class Lifecycle
     {
         /// <inheritdoc />
@@ -344,6 +344,12 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                         .HasColumnType("INTEGER");
 
                     b.Property<long?>("ReleasedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("RepossessedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("RestockedAt")
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("Serial")

@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Lien.Server.Storage.Migrations.Postgres
 {
     [DbContext(typeof(PostgresLienDb))]
-    [Migration("20261130075150_Lifecycle")]
+    [Migration("20261130080405_Lifecycle")]
     partial class Lifecycle
     {
         /// <inheritdoc />
@@ -358,6 +358,12 @@ namespace Lien.Server.Storage.Migrations.Postgres
                         .HasColumnType("integer");
 
                     b.Property<DateTimeOffset?>("ReleasedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("RepossessedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("RestockedAt")
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("Serial")
