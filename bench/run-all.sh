@@ -46,8 +46,8 @@ for store in SQLite PostgreSQL; do
   log=enrollment-$( [ $store = SQLite ] && echo sqlite || echo postgres)
   echo "| attested enrollments, 8-way, $store (per s, p50, p99, max ms, errors, server cores, CPU ms each, per server CPU-second) | $(row "$log" $store | cut -d'|' -f4-11 | tr -s ' ') |"
 done
-grep -h "^| SQLite | " "$out/sweep.log" | while IFS='|' read -r _ _ fleet due seconds rate cpu _; do
-  echo "| scheduler sweep of $(echo $due) due plans in a fleet of $(echo $fleet), SQLite (s, plans/s, server CPU ms per plan) | $(echo $seconds) s, $(echo $rate)/s, $(echo $cpu) ms |"
+grep -h "^| SQLite | " "$out/sweep.log" | while IFS='|' read -r _ _ fleet due seconds rate cpu sms smsrate _; do
+  echo "| scheduler sweep of $(echo $due) due plans in a fleet of $(echo $fleet), SQLite (s, plans/s, server CPU ms per plan, SMS notices queued per s) | $(echo $seconds) s, $(echo $rate)/s, $(echo $cpu) ms, $(echo $smsrate) SMS/s |"
 done
 grep -h "per CPU-second" "$out/attestation.log" | sed 's/^\(.*\): .*, \([0-9]*\) per CPU-second.*/| attestation chains verified, \1 | \2 per CPU-second |/'
 if [ ${#failed[@]} -gt 0 ]; then echo; echo "FAILED: ${failed[*]}"; exit 1; fi

@@ -6,7 +6,9 @@
 // them): starts the server, makes --warm plans due and waits for the server to review them (the JIT's warm-up), then
 // makes --due other plans due at once and takes the time the server reports for that sweep ("Reviewed N due plans in
 // X s", its scheduler's own log line) and the server's CPU over it. Every reviewed plan here issues its device a lease
-// (signed, written, audited): the copies start with no lease held.
+// (signed, written, audited) carrying a reminder notice — each plan's first installment is due in two days — and the
+// reminder's SMS is queued in the same transaction (an Africa's Talking account is configured, the sender is off on the
+// node): the table gives the SMS notices queued per second of the sweep.
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -30,6 +32,11 @@ using var bench = new BenchServer(options, "sweep",
     new("Lien__Review__Interval", "00:00:01"),
     new("Logging__LogLevel__Lien.Server.Scheduling", "Information"),
     new("Lien__WarmUp", "false"), // the bench warms the sweep itself, with --warm plans
+    // SMS notices are queued (an account is configured) but never sent: the dispatcher is off on this node.
+    new("Lien__Sms__AfricasTalking__Username", "bench"),
+    new("Lien__Sms__AfricasTalking__ApiKey", "bench"),
+    new("Lien__Sms__AfricasTalking__BaseUrl", "http://127.0.0.1:9/"),
+    new("Lien__Sms__PollInterval", "00:00:00"),
 ]);
 bench.CreateDatabase();
 var key = await bench.CreateLenderAsync("--enrollment", "open");
@@ -38,7 +45,8 @@ var (_, deviceId) = (await BenchServer.ImportDevicesAsync(api, 1))[0];
 var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
 using var created = await api.PostAsJsonAsync("/v1/plans", new
 {
-    deviceId, price = 3 * 5_000_00L, downPayment = 0L, generate = new { count = 3, frequency = "Monthly", firstDueDate = today.AddDays(30).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) },
+    deviceId, price = 3 * 5_000_00L, downPayment = 0L, borrowerPhone = "+254700000001",
+    generate = new { count = 3, frequency = "Monthly", firstDueDate = today.AddDays(2).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) },
 });
 if (!created.IsSuccessStatusCode) throw new InvalidOperationException($"plan: {(int)created.StatusCode} {await created.Content.ReadAsStringAsync()}");
 var template = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
@@ -58,9 +66,9 @@ for (var round = 0; round < fleets.Length; round++)
     var warmed = await SweepAsync(first, first + warm - 1);
     Console.WriteLine($"  warm-up: {warm:N0} plans in {warmed.Seconds:F2} s");
     var measured = await SweepAsync(first + warm, first + perRound - 1);
-    Console.WriteLine($"  measured: {due:N0} plans in {measured.Seconds:F2} s, server CPU {measured.Cpu:F2} s");
+    Console.WriteLine($"  measured: {due:N0} plans in {measured.Seconds:F2} s, server CPU {measured.Cpu:F2} s, {measured.Sms:N0} SMS notices queued");
     rows.Add(string.Create(CultureInfo.InvariantCulture,
-        $"| {options.Store} | {fleets[round]:N0} | {due:N0} | {measured.Seconds:F2} | {due / measured.Seconds:F0} | {measured.Cpu * 1000 / due:F2} |"));
+        $"| {options.Store} | {fleets[round]:N0} | {due:N0} | {measured.Seconds:F2} | {due / measured.Seconds:F0} | {measured.Cpu * 1000 / due:F2} | {measured.Sms:N0} | {measured.Sms / measured.Seconds:F0} |"));
     Stop(bench);
 }
 
@@ -68,8 +76,8 @@ Console.WriteLine();
 Console.WriteLine($"load average at the end {BenchServer.LoadAverage()} ({Environment.ProcessorCount} cores; other processes share them)");
 bench.Log.Print();
 Console.WriteLine();
-Console.WriteLine("| store | plans in the fleet | due plans | sweep s | plans/s | server CPU ms per plan |");
-Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+Console.WriteLine("| store | plans in the fleet | due plans | sweep s | plans/s | server CPU ms per plan | SMS notices queued | SMS queued/s |");
+Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
 foreach (var row in rows) Console.WriteLine(row);
 if (rows.Count > 1)
 {
@@ -80,7 +88,7 @@ return bench.Log.Errors == 0 ? 0 : 1;
 
 // Makes plans first..last due (their next review instant: the template's creation, a moment in the past) and waits for
 // the server's scheduler to report the sweep of exactly that many.
-async Task<(double Seconds, double Cpu)> SweepAsync(int first, int last)
+async Task<(double Seconds, double Cpu, long Sms)> SweepAsync(int first, int last)
 {
     var count = last - first + 1;
     var report = new TaskCompletionSource<double>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -95,10 +103,12 @@ async Task<(double Seconds, double Cpu)> SweepAsync(int first, int last)
     bench.Log.Line += Watch;
     try
     {
+        var sms = await store.CountAsync("SmsMessages");
         var before = new CpuSample(bench.Process!.Id, []);
         await store.MakeDueAsync(first, last);
         var seconds = await report.Task.WaitAsync(TimeSpan.FromMinutes(10));
-        return (seconds, (new CpuSample(bench.Process.Id, []).Server - before.Server).TotalSeconds);
+        var cpu = (new CpuSample(bench.Process.Id, []).Server - before.Server).TotalSeconds;
+        return (seconds, cpu, await store.CountAsync("SmsMessages") - sms);
     }
     finally
     {
@@ -122,6 +132,9 @@ internal abstract class Fleet(Guid template)
 
     /// <summary>Makes plans <paramref name="first"/>..<paramref name="last"/> due now, in one statement.</summary>
     public abstract Task MakeDueAsync(int first, int last);
+
+    /// <summary>The rows of <paramref name="table"/>.</summary>
+    public abstract Task<long> CountAsync(string table);
 
     protected static string Reference(int n) => string.Create(CultureInfo.InvariantCulture, $"SW{n:0000000}");
 }
@@ -186,6 +199,15 @@ internal sealed class SqliteFleet(string file, Guid template) : Fleet(template)
         if (made != last - first + 1) throw new InvalidOperationException($"made {made} plans due, not {last - first + 1}");
     }
 
+    public override async Task<long> CountAsync(string table)
+    {
+        await using var db = new SqliteConnection(_connection);
+        await db.OpenAsync();
+        await using var count = db.CreateCommand();
+        count.CommandText = $"SELECT count(*) FROM \"{table}\"";
+        return (long)(await count.ExecuteScalarAsync())!;
+    }
+
     private static async Task ExecAsync(SqliteConnection db, string sql)
     {
         await using var command = db.CreateCommand();
@@ -245,5 +267,13 @@ internal sealed class PostgresFleet(string connection, Guid template) : Fleet(te
         due.Parameters.AddWithValue(Reference(last));
         var made = await due.ExecuteNonQueryAsync();
         if (made != last - first + 1) throw new InvalidOperationException($"made {made} plans due, not {last - first + 1}");
+    }
+
+    public override async Task<long> CountAsync(string table)
+    {
+        await using var db = new NpgsqlConnection(connection);
+        await db.OpenAsync();
+        await using var count = new NpgsqlCommand($"SELECT count(*) FROM \"{table}\"", db);
+        return (long)(await count.ExecuteScalarAsync())!;
     }
 }

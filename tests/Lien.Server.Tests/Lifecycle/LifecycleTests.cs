@@ -99,7 +99,7 @@ public abstract class LifecycleTests(LienServer server)
     {
         var a = await Server.NewLenderAsync(enrollment: "open");
         var device = await a.Admin.RegisterAsync();
-        var plan = await a.Admin.PlanAsync(device.Id(), Server.Today.AddDays(-4), count: 2);
+        var plan = await a.Admin.PlanAsync(device.Id(), Server.Today.AddDays(-4), count: 2, backdated: true);
         var enrolled = await Server.Client().EnrollAsync(device.Str("imei"));
         var warned = await a.Admin.ReadAsync($"/v1/devices/{device.Id()}/lease");
         Assert.Equal("lock-warning", warned.GetProperty("notice").Str("kind"));
@@ -148,7 +148,7 @@ public abstract class LifecycleTests(LienServer server)
     {
         var a = await Server.NewLenderAsync(enrollment: "open");
         var device = await a.Admin.RegisterAsync();
-        await a.Admin.PlanAsync(device.Id(), Server.Today.AddDays(-4), count: 1);
+        await a.Admin.PlanAsync(device.Id(), Server.Today.AddDays(-4), count: 1, backdated: true);
         await Server.WalkUntilLockedAsync(device.Id());
         var enrolled = await Server.Client().EnrollAsync(device.Str("imei"));
         using var phone = Server.Client();
@@ -168,7 +168,7 @@ public abstract class LifecycleTests(LienServer server)
     {
         var a = await Server.NewLenderAsync();
         var device = await a.Admin.RegisterAsync();
-        var plan = await a.Admin.PlanAsync(device.Id(), Server.Today.AddDays(-4), count: 2);
+        var plan = await a.Admin.PlanAsync(device.Id(), Server.Today.AddDays(-4), count: 2, backdated: true);
         var viewer = await a.KeyAsync("Viewer", Server);
         var operatorKey = await a.KeyAsync("Operator", Server);
 
@@ -220,7 +220,7 @@ public abstract class LifecycleTests(LienServer server)
     {
         var a = await Server.NewLenderAsync(enrollment: "open");
         var device = await a.Admin.RegisterAsync();
-        var plan = await a.Admin.PlanAsync(device.Id(), Server.Today.AddDays(-4), count: 2);
+        var plan = await a.Admin.PlanAsync(device.Id(), Server.Today.AddDays(-4), count: 2, backdated: true);
         var enrolled = await Server.Client().EnrollAsync(device.Str("imei"));
         var viewer = await a.KeyAsync("Viewer", Server);
         await (await viewer.PostAsJsonAsync($"/v1/devices/{device.Id()}/repossess", new { reason = "x" })).Problem(HttpStatusCode.Forbidden);

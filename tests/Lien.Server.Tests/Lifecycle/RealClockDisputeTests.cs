@@ -14,7 +14,7 @@ public abstract class RealClockDisputeTests(LienServer server)
     {
         var a = await server.NewLenderAsync();
         var device = await a.Admin.RegisterAsync();
-        var plan = await a.Admin.PlanAsync(device.Id(), server.Today.AddDays(-4), count: 2);
+        var plan = await a.Admin.PlanAsync(device.Id(), server.Today.AddDays(-4), count: 2, backdated: true);
         var opened = await (await a.Admin.PostAsJsonAsync($"/v1/plans/{plan.Id()}/disputes", new { kind = "Paid", transactionReference = "QK7 5" }))
             .Json(HttpStatusCode.Created);
         var read = await a.Admin.ReadAsync($"/v1/disputes/{opened.Id()}");
