@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Threading.Channels;
 using Lien.Protocol;
 using Lien.Server.AgentApi;
+using Lien.Server.Certificates;
 using Lien.Server.Audit;
 using Lien.Server.Leases;
 using Lien.Server.Lenders;
@@ -41,6 +42,7 @@ internal static class FleetSeed
         builder.Services.AddLenders();
         // LenderSetup reaches the lease issuer (re-signing on key revocation), which delivers through the device API.
         builder.Services.AddLeases();
+        builder.Services.AddCertificates(); // the lease issuer's payoff seam, and key revocation's certificate re-signing
         builder.Services.AddAgentApi(builder.Configuration);
         builder.Services.AddPush(builder.Configuration);
         using var host = builder.Build();

@@ -19,18 +19,20 @@ internal sealed class SmsNotices(LienDb db, ISmsSender sender, AuditTrail audit,
 {
     public const string Actor = "sms";
 
+    private static readonly CompiledQuery<Func<LienDb, Guid, string, string, CancellationToken, Task<string?>>> TemplateOf = new(() => EF.CompileAsyncQuery(
+        (LienDb db, Guid lenderId, string language, string kind, CancellationToken ct) => db.NoticeTemplates.AsNoTracking()
+            .Where(t => t.LenderId == lenderId && t.Language == language && t.Kind == kind).Select(t => t.Text).FirstOrDefault()));
+
     public async Task NoticeIssuedAsync(LienDb unit, NoticeIssued n, CancellationToken ct)
     {
         if (!sender.Configured || !NoticeKinds.All.Contains(n.Kind)) return;
-        // The review's own unit of work may hold the plan and lender already (tracked): no second read.
-        var plan = unit.Plans.Local.FirstOrDefault(p => p.Id == n.PlanId)
-                   ?? await unit.Plans.AsNoTracking().FirstOrDefaultAsync(p => p.Id == n.PlanId, ct);
+        // The review's own unit of work holds the plan and lender already (tracked): Find takes them from it by key, with
+        // no second read — and, unlike DbSet.Local, without scanning every tracked entity (a sweep's batch tracks hundreds).
+        var plan = await unit.Plans.FindAsync([n.PlanId], ct);
         if (plan is null || plan.LenderId != n.LenderId || plan.BorrowerPhone is null) return;
-        var lender = unit.Lenders.Local.FirstOrDefault(l => l.Id == n.LenderId) ?? await unit.Lenders.AsNoTracking().FirstAsync(l => l.Id == n.LenderId, ct);
+        var lender = await unit.Lenders.FindAsync([n.LenderId], ct) ?? throw new InvalidOperationException($"Lender {n.LenderId} is gone.");
         var language = SmsTemplates.IsLanguage(plan.BorrowerLanguage) ? plan.BorrowerLanguage! : SmsTemplates.English;
-        var template = await unit.NoticeTemplates.AsNoTracking()
-                           .Where(t => t.LenderId == n.LenderId && t.Language == language && t.Kind == n.Kind).Select(t => t.Text).FirstOrDefaultAsync(ct)
-                       ?? SmsTemplates.Default(language, n.Kind);
+        var template = await TemplateOf.For(unit)(unit, n.LenderId, language, n.Kind, ct) ?? SmsTemplates.Default(language, n.Kind);
         var text = SmsTemplates.Render(template, NoticeValues.Of(lender.Name, lender.ShortCode, lender.SupportPhone, plan.Reference, n.Amount,
             n.Currency, n.Deadline, TimeZoneInfo.FindSystemTimeZoneById(lender.TimeZone)));
         var length = SmsSegments.Measure(text);
