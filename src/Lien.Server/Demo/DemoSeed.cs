@@ -32,10 +32,11 @@ internal static class DemoSeed
         if (lender is null)
         {
             // Open enrollment, so `lien simulate` phones enroll with no attestation or QR code: labelled as such below.
-            // A lock window open every hour of every day, so the demo's locked phone is locked whenever the demo starts.
+            // A lock window open every hour of every day, so the demo's locked phone is locked whenever the demo starts; a
+            // settlement hold of 24 h, so the phone paid off in the seed's review two days ago is released by the one now.
             var settings = new LenderSettings(LenderName, null, "0800 723 000", "*483*7#", null, "Africa/Nairobi", "KES", "standard", 72,
                 EnrollmentPolicy: EnrollmentPolicy.Open,
-                Policy: new ProfileOverrides(LockWindow: new LockWindowOverrides(0, 24, Enum.GetValues<DayOfWeek>())));
+                Policy: new ProfileOverrides(LockWindow: new LockWindowOverrides(0, 24, Enum.GetValues<DayOfWeek>())), SettlementHoldHours: 24);
             (lender, token) = await db.InTransactionAsync(async () =>
             {
                 var created = await sp.GetRequiredService<LenderSetup>().CreateAsync(settings, "demo", ct);

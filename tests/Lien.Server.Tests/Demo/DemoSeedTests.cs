@@ -7,7 +7,7 @@ namespace Lien.Server.Tests.Demo;
 public sealed class DemoSeedTests(SqliteServer server) : IClassFixture<SqliteServer>
 {
     [Fact]
-    public async Task Seed_OverduePastGrace_LockedAfterAWarning_AndWithinGrace_Unlocked()
+    public async Task Seed_OverduePastGrace_LockedAfterAWarning_WithinGraceUnlocked_PaidOffReleased()
     {
         await using var scope = server.Services.CreateAsyncScope();
         var token = await DemoSeed.RunAsync(scope.ServiceProvider, TestContext.Current.CancellationToken);
@@ -20,5 +20,8 @@ public sealed class DemoSeedTests(SqliteServer server) : IClassFixture<SqliteSer
         Assert.True(warning.GetProperty("issuedAt").GetDateTimeOffset() <= leases[^1].GetProperty("issuedAt").GetDateTimeOffset().AddHours(-24));
         var samsung = devices.Single(d => d.Str("model") == "Samsung Galaxy A15");
         Assert.Equal("Unlocked", (await admin.ReadAsync($"/v1/devices/{samsung.Id()}/lease")).Str("mode"));
+        // Paid off in the review two days ago; the demo lender's 24 h settlement hold has ended, so the phone is released.
+        var itel = devices.Single(d => d.Str("model") == "itel A70");
+        Assert.Equal("Released", (await admin.ReadAsync($"/v1/devices/{itel.Id()}/lease")).Str("mode"));
     }
 }
