@@ -51,36 +51,28 @@ internal static class InterventionEndpoints
         return Map(await actions.GoodwillUnlockAsync(user.LenderId(), id, body.Hours!.Value, body.Reason!.Trim(), user.Actor(), ct));
     }
 
-    private static async Task<Results<Ok<ActionView>, ValidationProblem, ProblemHttpResult>> Lock(Guid id, StaffReason body, ClaimsPrincipal user,
-        StaffActions actions, CancellationToken ct)
-    {
-        var errors = Reason(body.Reason);
-        if (errors.Any) return errors.Problem();
-        return Map(await actions.LockNowAsync(user.LenderId(), id, body.Reason!.Trim(), user.Actor(), ct));
-    }
+    private static Task<Results<Ok<ActionView>, ValidationProblem, ProblemHttpResult>> Lock(Guid id, StaffReason body, ClaimsPrincipal user,
+        StaffActions actions, CancellationToken ct) =>
+        WithReason(body, reason => actions.LockNowAsync(user.LenderId(), id, reason, user.Actor(), ct));
 
-    private static async Task<Results<Ok<ActionView>, ValidationProblem, ProblemHttpResult>> Release(Guid id, StaffReason body, ClaimsPrincipal user,
-        StaffActions actions, CancellationToken ct)
-    {
-        var errors = Reason(body.Reason);
-        if (errors.Any) return errors.Problem();
-        return Map(await actions.ReleaseEarlyAsync(user.LenderId(), id, body.Reason!.Trim(), user.Actor(), ct));
-    }
+    private static Task<Results<Ok<ActionView>, ValidationProblem, ProblemHttpResult>> Release(Guid id, StaffReason body, ClaimsPrincipal user,
+        StaffActions actions, CancellationToken ct) =>
+        WithReason(body, reason => actions.ReleaseEarlyAsync(user.LenderId(), id, reason, user.Actor(), ct));
 
-    private static async Task<Results<Ok<ActionView>, ValidationProblem, ProblemHttpResult>> Repossess(Guid id, StaffReason body, ClaimsPrincipal user,
-        StaffActions actions, CancellationToken ct)
-    {
-        var errors = Reason(body.Reason);
-        if (errors.Any) return errors.Problem();
-        return Map(await actions.RepossessAsync(user.LenderId(), id, body.Reason!.Trim(), user.Actor(), ct));
-    }
+    private static Task<Results<Ok<ActionView>, ValidationProblem, ProblemHttpResult>> Repossess(Guid id, StaffReason body, ClaimsPrincipal user,
+        StaffActions actions, CancellationToken ct) =>
+        WithReason(body, reason => actions.RepossessAsync(user.LenderId(), id, reason, user.Actor(), ct));
 
-    private static async Task<Results<Ok<ActionView>, ValidationProblem, ProblemHttpResult>> Restock(Guid id, StaffReason body, ClaimsPrincipal user,
-        StaffActions actions, CancellationToken ct)
+    private static Task<Results<Ok<ActionView>, ValidationProblem, ProblemHttpResult>> Restock(Guid id, StaffReason body, ClaimsPrincipal user,
+        StaffActions actions, CancellationToken ct) =>
+        WithReason(body, reason => actions.RestockAsync(user.LenderId(), id, reason, user.Actor(), ct));
+
+    // The actions that take nothing but a reason: the reason checked, the action run with it trimmed, its outcome mapped.
+    private static async Task<Results<Ok<ActionView>, ValidationProblem, ProblemHttpResult>> WithReason(StaffReason body, Func<string, Task<ActionOutcome>> act)
     {
         var errors = Reason(body.Reason);
         if (errors.Any) return errors.Problem();
-        return Map(await actions.RestockAsync(user.LenderId(), id, body.Reason!.Trim(), user.Actor(), ct));
+        return Map(await act(body.Reason!.Trim()));
     }
 
     private static Errors Reason(string? reason) => new Errors().Text(reason, "reason", 500, required: true, lines: true);

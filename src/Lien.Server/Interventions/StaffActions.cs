@@ -77,10 +77,7 @@ internal sealed class StaffActions(LienDb db, LeaseIssuer leases, AuditTrail aud
             var device = await db.Devices.FirstAsync(d => d.Id == plan.DeviceId, ct);
             device.ReleasedAt = now;
             foreach (var claim in await db.DeviceImeis.Where(c => c.DeviceId == device.Id && c.ReleasedAt == null).ToListAsync(ct)) claim.ReleasedAt = now;
-            plan.Lifecycle = PlanLifecycle.Cancelled;
-            plan.ClosedAt = now;
-            plan.CloseReason = $"Released early: {reason}";
-            plan.NextReviewAt = null;
+            plan.Cancel(now, $"Released early: {reason}");
             await audit.RecordAsync(lender.Id, actor, AuditAction.DeviceReleasedEarly, $"device:{device.Id}", reason, lender.PolicyProfile, ct: ct);
             return null;
         }, "released early", actor, ct);
@@ -92,10 +89,7 @@ internal sealed class StaffActions(LienDb db, LeaseIssuer leases, AuditTrail aud
             var now = time.GetUtcNow();
             var device = await db.Devices.FirstAsync(d => d.Id == plan.DeviceId, ct);
             device.RepossessedAt = now;
-            plan.Lifecycle = PlanLifecycle.Cancelled;
-            plan.ClosedAt = now;
-            plan.CloseReason = $"Repossessed: {reason}";
-            plan.NextReviewAt = null;
+            plan.Cancel(now, $"Repossessed: {reason}");
             await audit.RecordAsync(lender.Id, actor, AuditAction.DeviceRepossessed, $"device:{device.Id}", reason, lender.PolicyProfile,
                 new { plan = plan.Id }, ct);
             return null;

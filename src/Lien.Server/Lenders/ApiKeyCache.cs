@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Lien.Server.Api;
 
 namespace Lien.Server.Lenders;
 
@@ -14,18 +15,11 @@ internal sealed class ApiKeyCache(TimeProvider time, IConfiguration configuratio
     public const string Setting = "Lien:ApiKeys:CacheSeconds";
     private const int MaxKeys = 10_000;
     private readonly ConcurrentDictionary<string, (ApiKey Key, DateTimeOffset Until)> _keys = new();
-    private const int DefaultSeconds = 5;
-    private readonly TimeSpan _hold = TimeSpan.FromSeconds(Seconds(configuration) ?? DefaultSeconds); // a bad value is refused at start
+    private static readonly WholeNumberSetting Seconds = new(Setting, 0, 60, 5, "of seconds ");
+    private readonly TimeSpan _hold = TimeSpan.FromSeconds(Seconds.Value(configuration) ?? Seconds.Default); // a bad value is refused at start
 
     /// <summary>What is wrong with <c>Lien:ApiKeys:CacheSeconds</c>, in one sentence, or null: the server does not start with it.</summary>
-    public static string? SettingsProblem(IConfiguration config) =>
-        config[Setting] is { } setting && Seconds(config) is null
-            ? $"{Setting} '{setting}' must be a whole number of seconds from 0 to 60 (default {DefaultSeconds})."
-            : null;
-
-    private static int? Seconds(IConfiguration config) =>
-        config[Setting] is { } setting && int.TryParse(setting, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n)
-            && n is >= 0 and <= 60 ? n : null;
+    public static string? SettingsProblem(IConfiguration config) => Seconds.Problem(config);
 
     /// <summary>The key <paramref name="id"/> as read within the hold, or null.</summary>
     public ApiKey? Find(string id) =>

@@ -58,6 +58,15 @@ internal sealed class Plan
     /// </summary>
     public IReadOnlyList<Installment>? Schedule { get; set; }
 
+    /// <summary>Closes the plan as cancelled (by staff, an early release, a repossession): never reviewed by the scheduler again.</summary>
+    public void Cancel(DateTimeOffset now, string reason)
+    {
+        Lifecycle = PlanLifecycle.Cancelled;
+        ClosedAt = now;
+        CloseReason = reason;
+        NextReviewAt = null;
+    }
+
     /// <summary>What the policy needs to know of the plan: its schedule, currency, whether it is cancelled, its pay reference.</summary>
     public PlanTerms Terms() => new(
         Schedule?.ToList() ?? Installments.OrderBy(i => i.Number).Select(i => new Installment(i.Number, i.DueDate, i.Amount)).ToList(),

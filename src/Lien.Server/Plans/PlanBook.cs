@@ -86,9 +86,7 @@ internal sealed class PlanBook(LienDb db, LeaseIssuer leases, AuditTrail audit, 
             if (plan is null) return new PlanOutcome.Refused(PlanRefusal.UnknownPlan, "No such plan.");
             if (plan.Lifecycle != PlanLifecycle.Active)
                 return new PlanOutcome.Refused(PlanRefusal.NotActive, $"The plan is {plan.Lifecycle}; only an active plan can be cancelled.");
-            plan.Lifecycle = PlanLifecycle.Cancelled;
-            plan.ClosedAt = time.GetUtcNow();
-            plan.CloseReason = reason;
+            plan.Cancel(time.GetUtcNow(), reason);
             await audit.RecordAsync(lenderId, actor, AuditAction.PlanCancelled, $"plan:{plan.Id}", reason, ct: ct);
             var (_, _, lender) = await leases.ReviewPlanAsync(plan, "plan cancelled", actor, ct);
             return new PlanOutcome.Done(plan, lender);

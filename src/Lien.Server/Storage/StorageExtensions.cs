@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Lien.Server.Api;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Npgsql;
@@ -84,24 +85,15 @@ internal static class StorageExtensions
     /// </summary>
     private static void ReserveThreads(IConfiguration config)
     {
-        var wanted = MinThreads(config) ?? DefaultMinThreads; // a bad value is refused at start by ThreadsProblem
+        var wanted = MinThreads.Value(config) ?? MinThreads.Default; // a bad value is refused at start by ThreadsProblem
         ThreadPool.GetMinThreads(out var workers, out var io);
         if (workers < wanted) ThreadPool.SetMinThreads(wanted, io);
     }
 
-    private const int DefaultMinThreads = 16;
+    private static readonly WholeNumberSetting MinThreads = new("Lien:Sqlite:MinThreads", 1, 1024, 16);
 
     /// <summary>What is wrong with <c>Lien:Sqlite:MinThreads</c>, in one sentence, or null: the server does not start with it.</summary>
-    public static string? ThreadsProblem(IConfiguration config) =>
-        config[MinThreadsSetting] is { } setting && MinThreads(config) is null
-            ? $"{MinThreadsSetting} '{setting}' must be a whole number from 1 to 1024 (default {DefaultMinThreads})."
-            : null;
-
-    private const string MinThreadsSetting = "Lien:Sqlite:MinThreads";
-
-    private static int? MinThreads(IConfiguration config) =>
-        config[MinThreadsSetting] is { } setting && int.TryParse(setting, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n)
-            && n is >= 1 and <= 1024 ? n : null;
+    public static string? ThreadsProblem(IConfiguration config) => MinThreads.Problem(config);
 
     /// <summary>Secures the data folder, then creates or migrates the schema. Runs before the server takes requests.</summary>
     public static async Task MigrateStorageAsync(this IServiceProvider services)
