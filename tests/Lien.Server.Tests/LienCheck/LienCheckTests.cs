@@ -5,8 +5,8 @@ namespace Lien.Server.Tests.LienCheck;
 
 /// <summary>
 /// The public lien check by IMEI, with no key: financed (with the lender's name), released or unknown, and nothing
-/// personal. The page is server-rendered with no script; the repository has no browser (Playwright) tests, so it is
-/// tested over HTTP.
+/// personal. The page is server-rendered with no script; it is tested over HTTP here and in Chromium by
+/// <see cref="PublicPageBrowserTests"/>.
 /// </summary>
 public abstract class LienCheckTests(LienServer server)
 {
