@@ -60,7 +60,8 @@ internal static class StorageExtensions
     /// Each node's pool is bounded (<c>Lien:Postgres:MaxPoolSize</c>, default 40, unless the connection string says
     /// otherwise) below PostgreSQL's <c>max_connections</c> (100 by default), so a burst waits for a pooled connection
     /// instead of being refused by the server ("too many clients"); one that waits too long is a 503, not a 500.
-    /// Statements are prepared automatically (<c>Max Auto Prepare</c> 64) unless the connection string says otherwise.
+    /// Statements are prepared automatically (<c>Max Auto Prepare</c> 64) and a connection is not reset when it goes back
+    /// to the pool (<c>No Reset On Close</c>) unless the connection string says otherwise.
     /// </summary>
     private static string BoundedPool(string connectionString, IConfiguration config)
     {
@@ -71,6 +72,10 @@ internal static class StorageExtensions
         // The hot paths run the same few statements over and over: prepared on the server after a few uses, PostgreSQL
         // parses and plans each once per connection instead of once per run.
         if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase)) b.MaxAutoPrepare = 64;
+        // A pooled connection is reset (RESET ALL, UNLISTEN *, advisory unlock, DISCARD …) each time it is taken again;
+        // Lien leaves no session state on a pooled connection (its locks are transaction-scoped, its LISTENs are on
+        // connections of their own), so the reset is work for the database with nothing to undo.
+        if (!connectionString.Contains("Reset On Close", StringComparison.OrdinalIgnoreCase)) b.NoResetOnClose = true;
         return b.ConnectionString;
     }
 

@@ -29,6 +29,21 @@ internal static class Transactions
     public static async Task<T> InTransactionAsync<T>(this LienDb db, Func<Task<T>> work, CancellationToken ct = default)
     {
         if (db.IsSqlite) return await SqliteWriter.Of(db).RunAsync(db, work, Attempts, ct);
+        // A failed save rolls the whole transaction back and redoes it, so EF's savepoint around each save (two more
+        // statements per save) would never be rolled back to.
+        db.Database.AutoSavepointsEnabled = false;
+        try
+        {
+            return await RunAsync(db, work, ct);
+        }
+        finally
+        {
+            db.Database.AutoSavepointsEnabled = true;
+        }
+    }
+
+    private static async Task<T> RunAsync<T>(LienDb db, Func<Task<T>> work, CancellationToken ct)
+    {
         for (var attempt = 1; ; attempt++)
         {
             db.DiscardAfterCommit();
