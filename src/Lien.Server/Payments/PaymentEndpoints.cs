@@ -24,7 +24,7 @@ internal static class PaymentEndpoints
     // The column holds 128; a reversal given no id of its own is recorded as "{payment's id}/reversal".
     private const int MaxTransactionId = 128 - 9;
 
-    public static IServiceCollection AddPayments(this IServiceCollection services) => services.AddScoped<PaymentLedger>();
+    public static IServiceCollection AddPayments(this IServiceCollection services) => services.AddScoped<PaymentLedger>().AddScoped<PaymentMatcher>();
 
     public static IEndpointRouteBuilder MapPayments(this IEndpointRouteBuilder app)
     {
