@@ -96,7 +96,7 @@ internal sealed partial class DarajaSandbox(TimeProvider time, HttpClient http, 
         var token = RandomNumberGenerator.GetHexString(28);
         _tokens[token] = time.GetUtcNow() + TokenLifetime;
         Interlocked.Increment(ref _tokensIssued);
-        return Results.Json(new { access_token = token, expires_in = ((long)TokenLifetime.TotalSeconds).ToString(CultureInfo.InvariantCulture) });
+        return Results.Json(new { access_token = token, expires_in = ((long)TokenLifetime.TotalSeconds).ToString(CultureInfo.InvariantCulture) }, AsWritten);
     }
 
     private async Task<IResult> Authorized(HttpRequest request, Func<JsonElement, IResult> handle)
@@ -123,7 +123,7 @@ internal sealed partial class DarajaSandbox(TimeProvider time, HttpClient http, 
         if (type is not ("Completed" or "Cancelled")) return Error(400, "400.002.02", "Bad Request - Invalid ResponseType");
         if (!IsUrl(confirmation) || !IsUrl(validation)) return Error(400, "400.002.02", "Bad Request - Invalid URL");
         _registered[code] = (confirmation!, validation!);
-        return Results.Json(new { OriginatorCoversationID = Id("OC"), ResponseCode = "0", ResponseDescription = "Success" });
+        return Results.Json(new { OriginatorCoversationID = Id("OC"), ResponseCode = "0", ResponseDescription = "Success" }, AsWritten);
     }
 
     // Daraja's sandbox C2B simulate: a payment to the paybill as a customer makes it, posted to the registered URLs.
@@ -141,7 +141,7 @@ internal sealed partial class DarajaSandbox(TimeProvider time, HttpClient http, 
             MSISDN = msisdn[..6] + "***" + msisdn[^3..], FirstName = "Sandbox", MiddleName = "", LastName = "Customer",
         };
         Later(payment.TransID, [(urls.Validation, payment), (urls.Confirmation, payment)], stopUnlessAccepted: true);
-        return Results.Json(new { OriginatorCoversationID = Id("OC"), ResponseCode = "0", ResponseDescription = "Accept the service request successfully." });
+        return Results.Json(new { OriginatorCoversationID = Id("OC"), ResponseCode = "0", ResponseDescription = "Accept the service request successfully." }, AsWritten);
     }
 
     private IResult StkPush(JsonElement body)
@@ -183,7 +183,7 @@ internal sealed partial class DarajaSandbox(TimeProvider time, HttpClient http, 
         {
             MerchantRequestID = prompt.MerchantId, CheckoutRequestID = prompt.CheckoutId, ResponseCode = "0",
             ResponseDescription = "Success. Request accepted for processing", CustomerMessage = "Success. Request accepted for processing",
-        });
+        }, AsWritten);
     }
 
     private JsonObject StkCallback(Prompt p)
@@ -245,7 +245,7 @@ internal sealed partial class DarajaSandbox(TimeProvider time, HttpClient http, 
         };
         Later(conversation, [(result!, answer)]);
         return Results.Json(new { OriginatorConversationID = originator, ConversationID = conversation, ResponseCode = "0",
-            ResponseDescription = "Accept the service request successfully." });
+            ResponseDescription = "Accept the service request successfully." }, AsWritten);
     }
 
     // Posts the callbacks one after another once CallbackDelay has passed on the sandbox's clock.
@@ -284,7 +284,7 @@ internal sealed partial class DarajaSandbox(TimeProvider time, HttpClient http, 
     private IResult Error(int status, string code, string message)
     {
         Refusals.Enqueue($"{code} {message}");
-        return Results.Json(new { requestId = Id(""), errorCode = code, errorMessage = message }, statusCode: status);
+        return Results.Json(new { requestId = Id(""), errorCode = code, errorMessage = message }, AsWritten, statusCode: status);
     }
 
     private static readonly JsonSerializerOptions AsWritten = new();
