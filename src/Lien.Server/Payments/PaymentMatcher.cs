@@ -92,21 +92,21 @@ internal sealed class PaymentMatcher(LienDb db)
             return new PaymentMatch(MatchRule.PlanReference, direct);
         var byReference = await db.Plans.Where(p => p.LenderId == lenderId && p.Lifecycle != PlanLifecycle.Cancelled
                 && p.Reference.ToUpper().Replace("-", "").Replace(" ", "") == normalized)
-            .Take(2).ToListAsync(ct);
+            .OrderBy(p => p.Id).Take(2).ToListAsync(ct);
         if (byReference.Count == 1) return new PaymentMatch(MatchRule.PlanReference, byReference[0]);
 
         if (AccountReferences.AsImei(accountReference) is { } imei)
         {
             var plans = await db.Set<DeviceImei>().Where(i => i.Imei == imei && i.LenderId == lenderId && i.ReleasedAt == null)
                 .Join(db.Plans, i => i.DeviceId, p => p.DeviceId, (_, p) => p)
-                .Where(p => p.Lifecycle == PlanLifecycle.Active).Take(2).ToListAsync(ct);
+                .Where(p => p.Lifecycle == PlanLifecycle.Active).OrderBy(p => p.Id).Take(2).ToListAsync(ct);
             if (plans.Count == 1) return new PaymentMatch(MatchRule.Imei, plans[0]);
         }
 
         if (Phones.Normalize(accountReference) is { } phone)
         {
             var plans = await db.Plans.Where(p => p.LenderId == lenderId && p.BorrowerPhone == phone && p.Lifecycle == PlanLifecycle.Active)
-                .Take(2).ToListAsync(ct);
+                .OrderBy(p => p.Id).Take(2).ToListAsync(ct);
             if (plans.Count == 1) return new PaymentMatch(MatchRule.BorrowerPhone, plans[0]);
             if (plans.Count > 1)
                 return new PaymentMatch(MatchRule.Ambiguous, null, Note: "The phone number is registered for more than one active plan.");
