@@ -23,6 +23,8 @@ run checkin env DEVICES=100000 ROUNDS=1 DURATION=15s WARMUP=5s bench/checkin.sh
 run latency dotnet run -c Release --project bench/Lien.Bench.Latency -- --devices 10000 --rate 200 --seconds 20 --warmup 10
 run payments-sqlite dotnet run -c Release --project bench/Lien.Bench.Payments -- --sqlite --concurrency 32 --devices 1024 --seconds 15 --warmup 5
 run payments-postgres dotnet run -c Release --project bench/Lien.Bench.Payments -- --postgres "$pg" --concurrency 32 --devices 1024 --seconds 15 --warmup 5
+run mpesa-sqlite dotnet run -c Release --project bench/Lien.Bench.Mpesa -- --sqlite --concurrency 32 --devices 1024 --seconds 15 --warmup 5
+run mpesa-postgres dotnet run -c Release --project bench/Lien.Bench.Mpesa -- --postgres "$pg" --concurrency 32 --devices 1024 --seconds 15 --warmup 5
 run enrollment-sqlite dotnet run -c Release --project bench/Lien.Bench.Enrollment -- --concurrency 8 --seconds 15 --warmup 5
 run enrollment-postgres dotnet run -c Release --project bench/Lien.Bench.Enrollment -- --postgres "$pg" --concurrency 8 --seconds 15 --warmup 5
 run attestation dotnet run -c Release --project bench/Lien.Bench.Attestation -- cpu 3
@@ -41,6 +43,10 @@ echo "| payment → applied, 10,000 streams, 200/s (devices, payments/s, applied
 for store in SQLite PostgreSQL; do
   log=payments-$( [ $store = SQLite ] && echo sqlite || echo postgres)
   echo "| payments, one lender, 32-way, every lease delivered to 1,024 streaming devices, $store (payments/s, p50, p99, max ms, errors, server cores, server CPU ms per payment, streams, lease delivered p50, p99 ms after the 201, last lease held) | $(row "$log" $store | cut -d'|' -f4-14 | tr -s ' ') |"
+done
+for store in SQLite PostgreSQL; do
+  log=mpesa-$( [ $store = SQLite ] && echo sqlite || echo postgres)
+  echo "| M-Pesa C2B confirmations, one lender, 32-way, every lease delivered to 1,024 streaming devices, $store (confirmations/s, p50, p99, max ms, errors, server cores, server CPU ms per confirmation, streams, lease delivered p50, p99 ms after the answer, last lease held) | $(row "$log" $store | cut -d'|' -f4-14 | tr -s ' ') |"
 done
 for store in SQLite PostgreSQL; do
   log=enrollment-$( [ $store = SQLite ] && echo sqlite || echo postgres)

@@ -9,6 +9,10 @@
 // throughput, latency, errors, the CPU each side used and the time from each payment's answer to its lease arriving on
 // the stream; checks the ledger against the answers and that every device holds the lease of the last payment it was
 // paid; drops the database at the end.
+//
+// Built as bench/Lien.Bench.Mpesa (the constant MPESA), the same run pays by M-Pesa instead: every payment arrives as a
+// Daraja C2B confirmation posted to the lender's confirmation URL (path secret and all) naming the plan's reference as
+// the account, answered {"ResultCode":0,…} — the callback's reading, matching and amount parsing on top of the ledger.
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
@@ -34,8 +38,14 @@ if (installments > Schedule.MaxInstallments)
     throw new ArgumentException($"{maxRate} payments/s for {options.Warmup + options.Seconds} s would need {installments} installments a plan, more than a plan may have " +
                                 $"({Schedule.MaxInstallments}): give more --devices, fewer seconds or a lower --max-rate");
 
+#if MPESA
+var viaMpesa = true;
+#else
+var viaMpesa = false;
+#endif
+var (one, many, success) = viaMpesa ? ("confirmation", "confirmations", 200) : ("payment", "payments", 201);
 var time = TimeProvider.System;
-using var bench = new BenchServer(options, "payments",
+using var bench = new BenchServer(options, many,
 [
     // Every simulated phone enrolls from this one address, and each is paid (and acknowledges a lease) far more often
     // than a borrower's: the bench measures payments, not the limiter.
@@ -63,6 +73,7 @@ async Task<int> RunAsync()
     var firstDue = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(time.GetUtcNow(), nairobi).DateTime).AddDays(1);
     var imported = setup.Elapsed;
     var planOf = new Dictionary<Guid, Guid>();
+    var referenceOf = new Dictionary<Guid, string>();
     await Parallel.ForEachAsync(registered, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (device, ct) =>
     {
         using var r = await api.PostAsJsonAsync("/v1/plans", new
@@ -74,8 +85,9 @@ async Task<int> RunAsync()
             generate = new { count = installments, frequency = "Daily", firstDueDate = firstDue },
         }, ct);
         if (r.StatusCode != HttpStatusCode.Created) throw new InvalidOperationException($"plan: {(int)r.StatusCode} {await r.Content.ReadAsStringAsync(ct)}");
-        var plan = (await r.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("id").GetGuid();
-        lock (planOf) planOf[device.Id] = plan;
+        var created = await r.Content.ReadFromJsonAsync<JsonElement>(ct);
+        var plan = created.GetProperty("id").GetGuid();
+        lock (planOf) (planOf[device.Id], referenceOf[plan]) = (plan, created.GetProperty("reference").GetString()!);
     });
     var planned = setup.Elapsed;
     var enrolled = new List<StreamingDevice>();
@@ -95,11 +107,24 @@ async Task<int> RunAsync()
                       $"enrollments {(enrolledIn - planned).TotalSeconds:F1} s, streams {(setup.Elapsed - enrolledIn).TotalSeconds:F1} s); " +
                       "enrollment policy open (no attestation: bench/Lien.Bench.Enrollment measures that)");
 
+    // M-Pesa: the lender's Daraja settings (never called: confirmations only come in), and its confirmation URL.
+    var confirmationUrl = "";
+    if (viaMpesa)
+    {
+        using var put = await api.PutAsJsonAsync("/v1/lender/mpesa", new
+        {
+            shortCode = "600638", consumerKey = "bench", consumerSecret = "bench", passkey = "bench", callbackBaseUrl = api.BaseAddress!.ToString(),
+        });
+        if (put.StatusCode != HttpStatusCode.OK) throw new InvalidOperationException($"mpesa settings: {(int)put.StatusCode} {await put.Content.ReadAsStringAsync()}");
+        confirmationUrl = (await put.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("callbackUrls").GetProperty("confirmation").GetString()!;
+    }
+    var amountText = $"{InstallmentAmount / 100}.{InstallmentAmount % 100:D2}";
+
     var recorded = new ConcurrentDictionary<string, Guid>(); // providerTransactionId → plan, for every payment answered 201
     var sequence = 0L;
     var noNewLease = 0;
     var prefix = Guid.NewGuid().ToString("N")[..8];
-    var loop = new ClosedLoop(bench, options, new Work("payment", "payments", "recorded", 201));
+    var loop = new ClosedLoop(bench, options, new Work(one, many, "recorded", success));
     var delivery = new[] { loop.Warmup, loop.Measured, loop.Drain }.ToDictionary(p => p, _ => new Deliveries());
 
     // Worker w owns plans w, w + c, w + 2c, … and pays them in turn, one installment each, so no two workers pay one plan
@@ -117,16 +142,25 @@ async Task<int> RunAsync()
             return new Attempt(-1, 0, $"worker {worker}'s plans are all paid up to their last installment: give more --devices or a higher --max-rate", $"worker {worker}");
         }
         var tx = $"{prefix}-{Interlocked.Increment(ref sequence)}";
-        var body = $$"""{"planId":"{{account.PlanId}}","amount":{{InstallmentAmount}},"currency":"KES","provider":"bench","providerTransactionId":"{{tx}}"}""";
+        var body = viaMpesa
+            ? $$"""{"TransactionType":"Pay Bill","TransID":"{{tx}}","TransTime":"{{TimeZoneInfo.ConvertTime(time.GetUtcNow(), nairobi):yyyyMMddHHmmss}}","TransAmount":"{{amountText}}","BusinessShortCode":"600638","BillRefNumber":"{{referenceOf[account.PlanId]}}","InvoiceNumber":"","OrgAccountBalance":"","ThirdPartyTransID":"","MSISDN":"2547 ***** 149","FirstName":"Bench","MiddleName":"","LastName":"Payer"}"""
+            : $$"""{"planId":"{{account.PlanId}}","amount":{{InstallmentAmount}},"currency":"KES","provider":"bench","providerTransactionId":"{{tx}}"}""";
         var t0 = Stopwatch.GetTimestamp();
         using var content = new StringContent(body, Encoding.UTF8, "application/json");
-        var (status, answer) = await Attempt.SendAsync(() => api.PostAsync("/v1/payments", content), readBody: true);
+        var (status, answer) = await Attempt.SendAsync(() => api.PostAsync(viaMpesa ? confirmationUrl : "/v1/payments", content), readBody: true);
         var answeredAt = Stopwatch.GetTimestamp();
         var ms = Stopwatch.GetElapsedTime(t0, answeredAt).TotalMilliseconds;
-        if (status != 201) return new Attempt(status, ms, answer, tx);
+        if (status != success) return new Attempt(status, ms, answer, tx);
         recorded[tx] = account.PlanId;
-        using var view = JsonDocument.Parse(answer!);
-        if (!account.Paid(view.RootElement.GetProperty("leaseSeq").GetInt64(), answeredAt, delivery[loop.PhaseAt(answeredAt)])) Interlocked.Increment(ref noNewLease);
+        // Daraja's answer carries no lease: the plan is only this worker's, so its payment's lease is the next seq.
+        long seq;
+        if (viaMpesa) seq = account.PaidSeq + 1;
+        else
+        {
+            using var view = JsonDocument.Parse(answer!);
+            seq = view.RootElement.GetProperty("leaseSeq").GetInt64();
+        }
+        if (!account.Paid(seq, answeredAt, delivery[loop.PhaseAt(answeredAt)])) Interlocked.Increment(ref noNewLease);
         return new Attempt(status, ms, null, tx);
     });
 
@@ -166,8 +200,8 @@ async Task<int> RunAsync()
     var extra = inLedger.Keys.Count(k => !recorded.ContainsKey(k));
     var ledgerMatches = missing == 0 && extra == 0 && duplicates == 0 && paidMismatches == 0;
     Console.WriteLine(ledgerMatches
-        ? $"ledger matches: {recorded.Count} payments answered 201 (warm-up and measured), {inLedger.Count} in the ledger across {accounts.Length} plans, each plan's paid total the sum of its payments"
-        : $"LEDGER MISMATCH: {recorded.Count} answered 201, {inLedger.Count} in the ledger; {missing} answered but not recorded on their plan, {extra} recorded but not answered 201, {duplicates} duplicates, {paidMismatches} plans whose paid total is not the sum of their payments");
+        ? $"ledger matches: {recorded.Count} {many} answered {success} (warm-up and measured), {inLedger.Count} in the ledger across {accounts.Length} plans, each plan's paid total the sum of its payments"
+        : $"LEDGER MISMATCH: {recorded.Count} answered {success}, {inLedger.Count} in the ledger; {missing} answered but not recorded on their plan, {extra} recorded but not answered {success}, {duplicates} duplicates, {paidMismatches} plans whose paid total is not the sum of their payments");
     var leasesHold = noNewLease == 0 && seqMismatches == 0 && notHeld == 0 && notAcknowledged == 0;
     var held = accounts.Length - notHeld;
     Console.WriteLine(leasesHold
@@ -184,7 +218,7 @@ async Task<int> RunAsync()
     var measured = loop.Measured;
     var delivered = delivery[measured].Ms;
     Console.WriteLine();
-    Console.WriteLine("| store | concurrency | payments/s | p50 ms | p99 ms | max ms | errors | server CPU (cores) | server CPU ms per payment | devices streaming | lease delivered p50 ms | lease delivered p99 ms | last lease held |");
+    Console.WriteLine($"| store | concurrency | {many}/s | p50 ms | p99 ms | max ms | errors | server CPU (cores) | server CPU ms per {one} | devices streaming | lease delivered p50 ms | lease delivered p99 ms | last lease held |");
     Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     Console.WriteLine($"| {options.Store} | {options.Concurrency} | {measured.PerSecond:F0} | {measured.P(0.50):F1} | {measured.P(0.99):F1} | {measured.P(1):F1} | {measured.Errors} | " +
                       $"{measured.ServerCores:F2} | {measured.ServerMsPerUnit:F2} | {accounts.Length - ended.Count} | {delivered.P(0.50):F1} | {delivered.P(0.99):F1} | {held}/{accounts.Length} |");

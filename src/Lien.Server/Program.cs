@@ -11,6 +11,8 @@ using Lien.Server.Interventions;
 using Lien.Server.Leases;
 using Lien.Server.Lenders;
 using Lien.Server.LienCheck;
+using Lien.Server.Mpesa;
+using Lien.Server.Mpesa.Sandbox;
 using Lien.Server.Notices;
 using Lien.Server.Payments;
 using Lien.Server.Plans;
@@ -18,6 +20,7 @@ using Lien.Server.Push;
 using Lien.Server.Readiness;
 using Lien.Server.Scheduling;
 using Lien.Server.Storage;
+using Lien.Server.UnmatchedPayments;
 using Lien.Server.Webhooks;
 using Microsoft.AspNetCore.Connections;
 using Scalar.AspNetCore;
@@ -27,7 +30,7 @@ var demo = args.Contains("--demo");
 // `lenders …` is checked whole before anything is built: a refused command leaves no data folder, key or database behind.
 LenderCommand? command = null;
 if (args is ["lenders", .. var commandArgs] && (command = LenderCommand.Parse(commandArgs, Console.Error)) is null) return 2;
-var app = Build(command is null ? args.Where(a => a != "--demo").ToArray() : []);
+var app = Build(command is null ? args.Where(a => a != "--demo").ToArray() : [], demo ? [new(DemoSeed.Setting, "true")] : null);
 if (command is null && ListenAddresses.FirstInUse(app.Configuration) is { } taken) return AddressInUse(taken);
 await app.Services.MigrateStorageAsync();
 if (command is not null) return await command.RunAsync(app.Services, Console.Out, Console.Error);
@@ -95,6 +98,8 @@ static WebApplication Build(string[] args, IEnumerable<KeyValuePair<string, stri
     builder.Services.AddScheduling(builder.Configuration);
     builder.Services.AddWebhooks(builder.Configuration);
     builder.Services.AddNotices(builder.Configuration);
+    builder.Services.AddUnmatchedPayments();
+    builder.Services.AddMpesa(builder.Configuration);
 
     var app = builder.Build();
     app.UseExceptionHandler();
@@ -121,6 +126,10 @@ static WebApplication Build(string[] args, IEnumerable<KeyValuePair<string, stri
     app.MapAgentApi();
     app.MapWebhooks();
     app.MapNotices();
+    app.MapUnmatchedPayments();
+    app.MapMpesa();
+    // The Daraja stand-in, in demo mode only: the demo lender's M-Pesa points at it, so a payment completes with no Safaricom.
+    if (app.Configuration.GetValue<bool>(DemoSeed.Setting)) app.MapDarajaSandbox(DemoSeed.SandboxPrefix);
     return app;
 }
 

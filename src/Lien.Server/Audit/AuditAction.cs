@@ -56,6 +56,14 @@ internal sealed record AuditAction
     public static readonly AuditAction WebhookEndpointUpdated = new("webhook.endpoint-updated");
     public static readonly AuditAction WebhookEndpointDeleted = new("webhook.endpoint-deleted");
     public static readonly AuditAction WebhookEndpointDisabled = new("webhook.endpoint-disabled");
+    public static readonly AuditAction PaymentUnmatched = new("payment.unmatched");
+    public static readonly AuditAction PaymentAssigned = new("payment.assigned");
+    public static readonly AuditAction PaymentRefundDue = new("payment.refund-due");
+    public static readonly AuditAction MpesaSettingsChanged = new("mpesa.settings-changed");
+    public static readonly AuditAction MpesaPathSecretRotated = new("mpesa.path-secret-rotated");
+    public static readonly AuditAction MpesaUrlsRegistered = new("mpesa.urls-registered");
+    public static readonly AuditAction MpesaPaymentRequested = new("mpesa.payment-requested");
+    public static readonly AuditAction MpesaPaymentEnded = new("mpesa.payment-ended");
 
     /// <summary>Every action, in catalogue order.</summary>
     public static readonly IReadOnlyList<AuditAction> All =
@@ -65,7 +73,8 @@ internal sealed record AuditAction
         PlanCancelled, PlanPaidOff, PlanCreditRecorded, CertificateIssued, CertificateResigned, PaymentRecorded, PaymentReversed, CodeIssued,
         CodeApprovalGranted, DeviceWrongCodes, DisputeOpened, DisputeResolved, DisputeExpired, PlanPromiseToPay, DeviceGoodwillUnlock,
         DeviceLockedByStaff, DeviceReleasedEarly, DeviceRepossessed, DeviceRestocked, NoticeSent, NoticeFailed, NoticeTemplateChanged,
-        WebhookEndpointCreated, WebhookEndpointUpdated, WebhookEndpointDeleted, WebhookEndpointDisabled,
+        WebhookEndpointCreated, WebhookEndpointUpdated, WebhookEndpointDeleted, WebhookEndpointDisabled, PaymentUnmatched, PaymentAssigned,
+        PaymentRefundDue, MpesaSettingsChanged, MpesaPathSecretRotated, MpesaUrlsRegistered, MpesaPaymentRequested, MpesaPaymentEnded,
     ];
 
     /// <summary>The action of a lease that puts the device in <paramref name="mode"/>.</summary>

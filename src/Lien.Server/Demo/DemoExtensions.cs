@@ -1,3 +1,8 @@
+using Lien.Server.Mpesa;
+using Lien.Server.Mpesa.Sandbox;
+using Lien.Server.Storage;
+using Microsoft.EntityFrameworkCore;
+
 namespace Lien.Server.Demo;
 
 internal static class DemoExtensions
@@ -8,7 +13,9 @@ internal static class DemoExtensions
         var token = await DemoSeed.RunAsync(app.Services);
         app.Lifetime.ApplicationStarted.Register(() =>
         {
-            var url = app.Urls.FirstOrDefault() ?? "http://localhost:5000";
+            var url = (app.Urls.FirstOrDefault() ?? "http://localhost:5000").TrimEnd('/');
+            // M-Pesa through the stand-in the demo maps into itself, now that its address is known.
+            var locked = UseDaraja(app.Services, url).GetAwaiter().GetResult();
             Console.WriteLine($"""
 
                 Lien demo is running at {url}
@@ -17,8 +24,26 @@ internal static class DemoExtensions
                   Admin API key:   {token}
                   Try:             curl -H "Authorization: Bearer {token}" {url}/v1/devices
                   Enrollment:      open — {Lenders.EnrollmentPolicies.OpenWarning}
+                  M-Pesa:          a STAND-IN for Daraja at {url}{DemoSeed.SandboxPrefix} (no money moves); pay the locked phone's plan with
+                                   curl -H "Authorization: Bearer {token}" -H "Content-Type: application/json" -d '{"{"}"phone":"+254708374149","amount":362500{"}"}' {url}/v1/plans/{locked}/mpesa/stk-push
+                                   and it unlocks about 3 s later (watch it with `lien simulate --watch`).
 
                 """);
         });
+    }
+
+    // The demo lender's M-Pesa settings point at the in-process stand-in, and its C2B URLs are registered there.
+    private static async Task<Guid?> UseDaraja(IServiceProvider services, string url)
+    {
+        services.GetRequiredService<DarajaSandbox>().AddApp(DarajaSandbox.DemoConsumerKey, DarajaSandbox.DemoConsumerSecret, DarajaSandbox.DemoShortCode,
+            DarajaSandbox.DemoPasskey);
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<LienDb>();
+        var lender = await db.Lenders.AsNoTracking().FirstAsync(l => l.Name == DemoSeed.LenderName);
+        var accounts = scope.ServiceProvider.GetRequiredService<MpesaAccounts>();
+        await accounts.SetAsync(lender.Id, new MpesaSettingsInput(DarajaSandbox.DemoShortCode, DarajaSandbox.DemoConsumerKey, DarajaSandbox.DemoConsumerSecret,
+            DarajaSandbox.DemoPasskey, $"{url}{DemoSeed.SandboxPrefix}/", url, null, null, null), "demo", default);
+        await accounts.RegisterUrlsAsync(lender.Id, "demo", default);
+        return await db.Plans.AsNoTracking().Where(p => p.Reference == DemoSeed.LockedPlanReference).Select(p => (Guid?)p.Id).FirstOrDefaultAsync();
     }
 }

@@ -17,6 +17,13 @@ internal static class DemoSeed
 {
     public const string LenderName = "Jua Phones (demo)";
 
+    /// <summary>Set (<c>true</c>) when the server runs with <c>--demo</c>: the Daraja stand-in is mapped at <see cref="SandboxPrefix"/>.</summary>
+    public const string Setting = "Lien:Demo";
+    public const string SandboxPrefix = "/sandbox/daraja";
+
+    /// <summary>The locked demo phone's plan: the one to pay.</summary>
+    public const string LockedPlanReference = "LN-DEMO3";
+
     public static async Task<string> RunAsync(IServiceProvider services, CancellationToken ct = default)
     {
         await using var scope = services.CreateAsyncScope();

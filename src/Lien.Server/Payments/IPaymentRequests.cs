@@ -3,7 +3,7 @@ namespace Lien.Server.Payments;
 /// <summary>
 /// Asks a borrower's mobile-money provider to collect a payment from their phone (M-Pesa's STK push: the phone shows a
 /// PIN prompt) and tells how the request went. The pay page and the USSD menu call it; the money itself arrives later
-/// through the provider's callback and <see cref="PaymentLedger"/>, never through this.
+/// through the provider's callback and <see cref="PaymentLedger"/>, never through this. M-Pesa (<c>Mpesa/MpesaPayments</c>) is the provider; a lender with no M-Pesa account gets NotConfigured.
 /// </summary>
 internal interface IPaymentRequests
 {
@@ -35,12 +35,3 @@ internal enum PaymentRequestStatus { Pending, Paid, Cancelled, TimedOut, Failed 
 
 /// <summary>A request to pay as it stands: <paramref name="Receipt"/> is the provider's receipt once paid.</summary>
 internal sealed record PaymentRequestState(string RequestId, PaymentRequestStatus Status, long AmountMinor, string? Receipt, string? Message, DateTimeOffset UpdatedAt);
-
-/// <summary>What a server with no payment provider wired answers: requests to pay are not available.</summary>
-internal sealed class NoPaymentRequests : IPaymentRequests
-{
-    public Task<PaymentRequestOutcome> RequestAsync(Guid lenderId, Guid planId, string phoneE164, long amountMinor, string channel, CancellationToken ct) =>
-        Task.FromResult<PaymentRequestOutcome>(new PaymentRequestOutcome.NotConfigured("This lender takes no payment requests from Lien; pay by paybill with the account number shown."));
-
-    public Task<PaymentRequestState?> StatusAsync(Guid lenderId, string requestId, CancellationToken ct) => Task.FromResult<PaymentRequestState?>(null);
-}

@@ -5,7 +5,6 @@ using Lien.Server.Devices;
 using Lien.Server.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Lien.Server.Payments;
 
@@ -25,11 +24,7 @@ internal static class PaymentEndpoints
     // The column holds 128; a reversal given no id of its own is recorded as "{payment's id}/reversal".
     private const int MaxTransactionId = 128 - 9;
 
-    public static IServiceCollection AddPayments(this IServiceCollection services)
-    {
-        services.TryAddScoped<IPaymentRequests, NoPaymentRequests>();
-        return services.AddScoped<PaymentLedger>();
-    }
+    public static IServiceCollection AddPayments(this IServiceCollection services) => services.AddScoped<PaymentLedger>().AddScoped<PaymentMatcher>();
 
     public static IEndpointRouteBuilder MapPayments(this IEndpointRouteBuilder app)
     {

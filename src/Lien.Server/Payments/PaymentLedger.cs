@@ -24,7 +24,7 @@ internal abstract record LedgerOutcome
     public sealed record Refused(LedgerRefusal Reason, string Detail) : LedgerOutcome;
 }
 
-internal enum LedgerRefusal { UnknownPlan, WrongCurrency, PlanCancelled, DifferentRepeat, UnknownPayment, NotReversible, AlreadyReversed }
+internal enum LedgerRefusal { UnknownPlan, WrongCurrency, PlanCancelled, DifferentRepeat, UnknownPayment, NotReversible, AlreadyReversed, Withdrawn }
 
 /// <summary>
 /// The installment ledger: records payments once per provider transaction and reverses them by appending, in one
@@ -43,7 +43,14 @@ internal sealed class PaymentLedger(LienDb db, LeaseIssuer leases, AuditTrail au
         (LienDb db, Guid lenderId, string provider, string transactionId, CancellationToken ct) => db.Payments.AsNoTracking()
             .FirstOrDefault(p => p.LenderId == lenderId && p.Provider == provider && p.ProviderTransactionId == transactionId)));
 
-    public Task<LedgerOutcome> RecordAsync(Guid lenderId, PaymentInput input, string actor, CancellationToken ct) =>
+    /// <summary>
+    /// Records <paramref name="input"/> once. <paramref name="joining"/>, when given, is the caller's own change that must
+    /// commit with the payment or not at all (an unmatched payment assigned, a payment request marked paid): called after
+    /// every check passed and before anything is written, it answers null to go on, or why not — then nothing is written
+    /// (it must itself have changed nothing).
+    /// </summary>
+    public Task<LedgerOutcome> RecordAsync(Guid lenderId, PaymentInput input, string actor, CancellationToken ct,
+        Func<Payment, Plan, Task<string?>>? joining = null) =>
         db.InTransactionAsync<LedgerOutcome>(async () =>
         {
             await db.LockLenderIfRedoingAsync(lenderId, ct);
@@ -83,6 +90,8 @@ internal sealed class PaymentLedger(LienDb db, LeaseIssuer leases, AuditTrail au
                 RecordedAt = now,
                 Actor = actor,
             };
+            if (joining is not null && await joining(payment, plan) is { } withdrawn)
+                return new LedgerOutcome.Refused(LedgerRefusal.Withdrawn, withdrawn);
             db.Payments.Add(payment);
             plan.PaidTotal += payment.Amount;
             // Paid beyond the whole plan: recorded all the same, and the excess is the borrower's money, flagged for refund.

@@ -668,6 +668,159 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.ToTable("LenderKeys");
                 });
 
+            modelBuilder.Entity("Lien.Server.Mpesa.MpesaAccount", b =>
+                {
+                    b.Property<Guid>("LenderId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("AllowedSources")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("BaseUrl")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CallbackBaseUrl")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("ConsumerKey")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<byte[]>("ConsumerSecret")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("InitiatorName")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Passkey")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<byte[]>("PathSecret")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("PathSecretHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("SecurityCredential")
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("ShortCode")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("LenderId");
+
+                    b.HasIndex("PathSecretHash")
+                        .IsUnique();
+
+                    b.ToTable("MpesaAccount");
+                });
+
+            modelBuilder.Entity("Lien.Server.Mpesa.MpesaPaymentRequest", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Amount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Channel")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CheckoutRequestId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Currency")
+                        .IsRequired()
+                        .HasMaxLength(3)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("EndedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("LenderId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("MerchantRequestId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("PaymentId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Phone")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("PlanId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Receipt")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("ResultCode")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ResultDesc")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("StatusConversationId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("StatusQueriedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PlanId");
+
+                    b.HasIndex("LenderId", "CheckoutRequestId")
+                        .IsUnique();
+
+                    b.HasIndex("LenderId", "StatusConversationId");
+
+                    b.HasIndex("State", "CreatedAt");
+
+                    b.ToTable("MpesaPaymentRequest");
+                });
+
             modelBuilder.Entity("Lien.Server.Notices.NoticeTemplate", b =>
                 {
                     b.Property<Guid>("LenderId")
@@ -1024,6 +1177,100 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.ToTable("ServerSecrets");
                 });
 
+            modelBuilder.Entity("Lien.Server.UnmatchedPayments.UnmatchedPayment", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("AccountReference")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Amount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Currency")
+                        .IsRequired()
+                        .HasMaxLength(3)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("LenderId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Note")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Payer")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PayerName")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("PaymentId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("PlanId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("ProposedPlanId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Provider")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ProviderTransactionId")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ReceivedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("ResolvedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ResolvedBy")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Rule")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("LenderId", "Provider", "ProviderTransactionId")
+                        .IsUnique();
+
+                    b.HasIndex("LenderId", "State", "Id");
+
+                    b.ToTable("UnmatchedPayment");
+                });
+
             modelBuilder.Entity("Lien.Server.Webhooks.WebhookEndpoint", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1241,6 +1488,24 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.HasOne("Lien.Server.Lenders.Lender", null)
                         .WithMany()
                         .HasForeignKey("LenderId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Lien.Server.Mpesa.MpesaAccount", b =>
+                {
+                    b.HasOne("Lien.Server.Lenders.Lender", null)
+                        .WithOne()
+                        .HasForeignKey("Lien.Server.Mpesa.MpesaAccount", "LenderId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Lien.Server.Mpesa.MpesaPaymentRequest", b =>
+                {
+                    b.HasOne("Lien.Server.Plans.Plan", null)
+                        .WithMany()
+                        .HasForeignKey("PlanId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
