@@ -294,10 +294,17 @@ internal sealed class MpesaPayments(LienDb db, MpesaAccounts accounts, DarajaCli
 
     /// <summary>
     /// Asks Daraja for the status of each request still pending <paramref name="after"/> since it was made (or last asked
-    /// about); the answer comes to the status result URL. Returns how many were asked about.
+    /// about); the answer comes to the status result URL. One pending longer than <paramref name="giveUpAfter"/> is ended
+    /// as failed instead, and not asked about again. Returns how many were asked about.
     /// </summary>
-    public async Task<int> QueryStaleAsync(TimeSpan after, CancellationToken ct)
+    public async Task<int> QueryStaleAsync(TimeSpan after, TimeSpan giveUpAfter, CancellationToken ct)
     {
+        var abandoned = time.GetUtcNow() - giveUpAfter;
+        var hopeless = await Requests.AsNoTracking().Where(r => r.State == MpesaRequestState.Pending && r.CreatedAt <= abandoned)
+            .OrderBy(r => r.CreatedAt).Select(r => new { r.Id, r.LenderId }).Take(100).ToListAsync(ct);
+        foreach (var r in hopeless)
+            await EndAsync(r.LenderId, x => x.Id == r.Id, MpesaRequestState.Failed, -1,
+                $"No answer from M-Pesa within {giveUpAfter.TotalHours:0.#} h; a payment it reports later is still recorded.", ct);
         var cutoff = time.GetUtcNow() - after;
         var stale = await Requests.AsNoTracking()
             .Where(r => r.State == MpesaRequestState.Pending && r.CreatedAt <= cutoff && (r.StatusQueriedAt == null || r.StatusQueriedAt <= cutoff))

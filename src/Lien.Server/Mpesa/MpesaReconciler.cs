@@ -10,6 +10,12 @@ internal sealed class MpesaOptions
 
     /// <summary>How long an STK push may stay without its callback before its status is asked for (and between two asks).</summary>
     public TimeSpan StatusQueryAfter { get; set; } = TimeSpan.FromMinutes(3);
+
+    /// <summary>
+    /// How long a request may stay pending, asked about again and again, before Lien stops asking and ends it as failed
+    /// ("no answer from M-Pesa"); a payment M-Pesa reports for it later is still recorded.
+    /// </summary>
+    public TimeSpan GiveUpAfter { get; set; } = TimeSpan.FromHours(24);
 }
 
 /// <summary>
@@ -46,6 +52,6 @@ internal sealed class MpesaReconciler(IServiceScopeFactory scopes, TimeProvider 
     public async Task<int> ReconcileAsync(CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
-        return await scope.ServiceProvider.GetRequiredService<MpesaPayments>().QueryStaleAsync(options.Value.StatusQueryAfter, ct);
+        return await scope.ServiceProvider.GetRequiredService<MpesaPayments>().QueryStaleAsync(options.Value.StatusQueryAfter, options.Value.GiveUpAfter, ct);
     }
 }

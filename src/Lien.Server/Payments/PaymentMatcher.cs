@@ -86,14 +86,11 @@ internal sealed class PaymentMatcher(LienDb db)
         var normalized = AccountReferences.Normalize(accountReference);
         if (normalized.Length == 0) return new PaymentMatch(MatchRule.None, null, Note: "No account reference.");
 
-        // Plan references are LN-XXXXXX: the one written as Lien writes it is a single indexed read.
+        // Every plan reference is LN- and upper-case letters and digits (PlanBook writes them): with case, spaces and dashes
+        // taken out, "ln 4k-7q2x" is LN-4K7Q2X, a single indexed read — never a scan of the lender's plans per payment.
         if (normalized.StartsWith("LN", StringComparison.Ordinal) && normalized.Length > 2
             && await ByReference.For(db)(db, lenderId, "LN-" + normalized[2..], ct) is { } direct)
             return new PaymentMatch(MatchRule.PlanReference, direct);
-        var byReference = await db.Plans.Where(p => p.LenderId == lenderId && p.Lifecycle != PlanLifecycle.Cancelled
-                && p.Reference.ToUpper().Replace("-", "").Replace(" ", "") == normalized)
-            .OrderBy(p => p.Id).Take(2).ToListAsync(ct);
-        if (byReference.Count == 1) return new PaymentMatch(MatchRule.PlanReference, byReference[0]);
 
         if (AccountReferences.AsImei(accountReference) is { } imei)
         {

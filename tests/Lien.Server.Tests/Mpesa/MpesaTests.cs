@@ -309,6 +309,32 @@ public abstract class MpesaTests(MpesaServer server)
     }
 
     [Fact]
+    public async Task StkPush_NoAnswerForADay_EndedAsFailed_NotAskedAgain()
+    {
+        var (a, _, plan, requestId, _) = await StkPushAsync("+254708370000"); // 0000: no callback ever
+        server.Time.Advance(TimeSpan.FromHours(24));
+        Assert.Equal(0, await server.Services.GetRequiredService<MpesaReconciler>().ReconcileAsync(default)); // given up, not asked
+        var ended = await a.Admin.ReadAsync($"/v1/mpesa/requests/{requestId}");
+        Assert.Equal("Failed", ended.Str("state"));
+        Assert.Contains("No answer from M-Pesa within 24 h", ended.Str("resultDesc"));
+        Assert.Empty(await PaymentsAsync(plan.Id()));
+    }
+
+    [Fact]
+    public async Task StkPush_GivenUpOn_ThenPaid_TheMoneyIsStillRecordedOnce()
+    {
+        var (a, device, plan, requestId, checkout) = await StkPushAsync("+254708375555"); // paid, after the stand-in's delay
+        await using (var scope = server.Services.CreateAsyncScope())
+            await scope.ServiceProvider.GetRequiredService<MpesaPayments>().QueryStaleAsync(TimeSpan.FromMinutes(3), TimeSpan.Zero, default);
+        Assert.Equal("Failed", (await a.Admin.ReadAsync($"/v1/mpesa/requests/{requestId}")).Str("state"));
+
+        Assert.Equal(200, await CallbackAsync(checkout)); // M-Pesa's word comes at last
+        Assert.Equal("Paid", (await a.Admin.ReadAsync($"/v1/mpesa/requests/{requestId}")).Str("state"));
+        Assert.Single(await PaymentsAsync(plan.Id()));
+        Assert.Equal("Unlocked", (await a.Admin.ReadAsync($"/v1/devices/{device.Id()}")).Str("leaseMode"));
+    }
+
+    [Fact]
     public async Task StkPush_RefusedBeforeDaraja_AndDarajasErrorsSaid()
     {
         var (a, _) = await LenderAsync();
