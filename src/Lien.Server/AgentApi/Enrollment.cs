@@ -49,7 +49,7 @@ internal sealed class DeviceEnrollment(LienDb db, DeviceTokens tokens, CodeIssue
             var live = await (from c in db.DeviceImeis
                               where c.ReleasedAt == null && imeis.Contains(c.Imei)
                               join d in db.Devices on c.DeviceId equals d.Id
-                              select d).Distinct().Take(2).ToListAsync(ct);
+                              select d).Distinct().OrderBy(d => d.Id).Take(2).ToListAsync(ct); // any two: the order only says which
             if (live.Count > 1) return new EnrollmentOutcome.Ambiguous();
             // No live registration: a released phone is told it is free (the most recent release wins).
             var device = live.Count == 1 ? live[0] : await ReleasedAsync(imeis, ct);
