@@ -1,4 +1,5 @@
 using Lien.Server.AgentApi;
+using Lien.Server.Borrower;
 using Lien.Server.Api;
 using Lien.Server.Audit;
 using Lien.Server.Certificates;
@@ -18,6 +19,7 @@ using Lien.Server.Push;
 using Lien.Server.Readiness;
 using Lien.Server.Scheduling;
 using Lien.Server.Storage;
+using Lien.Server.Ussd;
 using Lien.Server.Webhooks;
 using Microsoft.AspNetCore.Connections;
 using Scalar.AspNetCore;
@@ -40,7 +42,8 @@ if (!await MasterKeyCheck.FitsAsync(app.Services))
 // A setting that cannot work stops the start with one line (a trusted-roots file that cannot be read would fail every
 // attested enrollment: one line now, not a 500 later).
 if ((AttestationCheck.SettingsProblem(app.Services) ?? WarmUp.SettingsProblem(app.Configuration) ?? StorageExtensions.ThreadsProblem(app.Configuration)
-    ?? ApiKeyCache.SettingsProblem(app.Configuration))
+    ?? ApiKeyCache.SettingsProblem(app.Configuration) ?? PublicUrls.SettingsProblem(app.Configuration)
+    ?? AfricasTalkingCallback.SettingsProblem(app.Configuration))
     is { } settingsProblem)
 {
     await Console.Error.WriteLineAsync($"Lien could not start: {settingsProblem}");
@@ -95,6 +98,8 @@ static WebApplication Build(string[] args, IEnumerable<KeyValuePair<string, stri
     builder.Services.AddScheduling(builder.Configuration);
     builder.Services.AddWebhooks(builder.Configuration);
     builder.Services.AddNotices(builder.Configuration);
+    builder.Services.AddBorrower();
+    builder.Services.AddUssd(builder.Configuration);
 
     var app = builder.Build();
     app.UseExceptionHandler();
@@ -121,6 +126,9 @@ static WebApplication Build(string[] args, IEnumerable<KeyValuePair<string, stri
     app.MapAgentApi();
     app.MapWebhooks();
     app.MapNotices();
+    app.MapPayPage();
+    app.MapBorrowerApi();
+    app.MapUssd();
     return app;
 }
 

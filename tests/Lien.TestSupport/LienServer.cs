@@ -41,6 +41,9 @@ public abstract class LienServer(Store store, bool realClock = false) : WebAppli
 
     /// <summary>Every notice the server's reviews decided, as a listener in the lease's transaction heard it.</summary>
     public NoticeRecorder Notices { get; } = new();
+
+    /// <summary>The payment provider the server asks to collect payments (pay page, USSD): records each request; the test pays it.</summary>
+    public PaymentRequestRecorder PaymentRequests { get; } = new();
     public string MasterKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
     public bool Available => Store == Store.Sqlite || PostgresAdmin is not null;
     public string? PostgresConnection => PostgresAdmin is null ? null : new NpgsqlConnectionStringBuilder(PostgresAdmin) { Database = _pgDatabase }.ConnectionString;
@@ -78,6 +81,7 @@ public abstract class LienServer(Store store, bool realClock = false) : WebAppli
             if (!realClock) s.AddSingleton<TimeProvider>(Time);
             s.AddSingleton<ILoggerProvider>(Logs);
             s.AddSingleton<Lien.Server.Leases.INoticeListener>(Notices);
+            s.AddSingleton<Lien.Server.Payments.IPaymentRequests>(PaymentRequests);
         });
     }
 

@@ -56,6 +56,9 @@ internal sealed record AuditAction
     public static readonly AuditAction WebhookEndpointUpdated = new("webhook.endpoint-updated");
     public static readonly AuditAction WebhookEndpointDeleted = new("webhook.endpoint-deleted");
     public static readonly AuditAction WebhookEndpointDisabled = new("webhook.endpoint-disabled");
+    public static readonly AuditAction BorrowerPayRequested = new("borrower.pay-requested");
+    public static readonly AuditAction BorrowerCallbackRequested = new("borrower.callback-requested");
+    public static readonly AuditAction BorrowerCallbackDone = new("borrower.callback-done");
 
     /// <summary>Every action, in catalogue order.</summary>
     public static readonly IReadOnlyList<AuditAction> All =
@@ -65,7 +68,8 @@ internal sealed record AuditAction
         PlanCancelled, PlanPaidOff, PlanCreditRecorded, CertificateIssued, CertificateResigned, PaymentRecorded, PaymentReversed, CodeIssued,
         CodeApprovalGranted, DeviceWrongCodes, DisputeOpened, DisputeResolved, DisputeExpired, PlanPromiseToPay, DeviceGoodwillUnlock,
         DeviceLockedByStaff, DeviceReleasedEarly, DeviceRepossessed, DeviceRestocked, NoticeSent, NoticeFailed, NoticeTemplateChanged,
-        WebhookEndpointCreated, WebhookEndpointUpdated, WebhookEndpointDeleted, WebhookEndpointDisabled,
+        WebhookEndpointCreated, WebhookEndpointUpdated, WebhookEndpointDeleted, WebhookEndpointDisabled, BorrowerPayRequested,
+        BorrowerCallbackRequested, BorrowerCallbackDone,
     ];
 
     /// <summary>The action of a lease that puts the device in <paramref name="mode"/>.</summary>
