@@ -85,6 +85,9 @@ public abstract class LienServer(Store store, bool realClock = false) : WebAppli
         });
     }
 
+    /// <summary>Configures another host exactly as this one (its database, data folder, keys and clock): a second server instance.</summary>
+    public void ConfigureLike(IWebHostBuilder builder) => ConfigureWebHost(builder);
+
     /// <summary>Settings a fixture adds, e.g. the address of a local stand-in for an external service.</summary>
     protected virtual IEnumerable<KeyValuePair<string, string?>> ExtraSettings => [];
 

@@ -69,7 +69,8 @@ internal sealed class UssdMenu(LienDb db, BorrowerDesk desk, TimeProvider time, 
             }
             (session.Phone, session.Consumed) = (phone, inputs.Length);
             (session.State, session.PlanId) = plans.Count == 1 ? (Home, plans[0].Plan.Id) : (Choose, (Guid?)null);
-            reply = (restarted ? w.Expired + "\n" : "") + Screen(session, plans, w);
+            reply = Screen(session, plans, w);
+            if (restarted) reply = "CON " + w.Expired + "\n" + reply[4..];
         }
         else if (inputs.Length == session.Consumed)
             reply = session.Reply; // the same request again: the same answer
