@@ -6,6 +6,7 @@ internal static class DemoExtensions
     public static async Task AnnounceDemoAsync(this WebApplication app)
     {
         var token = await DemoSeed.RunAsync(app.Services);
+        var payPath = await DemoSeed.LockedPhonePayPathAsync(app.Services);
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             var url = app.Urls.FirstOrDefault() ?? "http://localhost:5000";
@@ -17,6 +18,7 @@ internal static class DemoExtensions
                   Admin API key:   {token}
                   Try:             curl -H "Authorization: Bearer {token}" {url}/v1/devices
                   Enrollment:      open — {Lenders.EnrollmentPolicies.OpenWarning}
+                  Pay page:        {url}{payPath} (the locked demo phone's, {DemoSeed.LockedPhoneImei}: lien simulate --watch {DemoSeed.LockedPhoneImei})
 
                 """);
         });
