@@ -156,7 +156,7 @@ internal sealed class SqliteFleet(string file, Guid template) : Fleet(template)
             await CopyTableAsync(db, "Devices", """ "Id" = (SELECT "DeviceId" FROM "Plans" WHERE "Id" = $template) """,
                 new() { ["Id"] = device, ["Imei"] = "printf('86%013d', s.n)" }, from, to);
             await CopyTableAsync(db, "Plans", """ "Id" = $template """,
-                new() { ["Id"] = plan, ["DeviceId"] = device, ["Reference"] = "printf('SW%07d', s.n)" }, from, to);
+                new() { ["Id"] = plan, ["DeviceId"] = device, ["Reference"] = "printf('SW%07d', s.n)", ["PayToken"] = "NULL" }, from, to);
             await CopyTableAsync(db, "PlanInstallments", """ "PlanId" = $template """, new() { ["PlanId"] = plan }, from, to);
             await tx.CommitAsync();
         }
@@ -231,7 +231,7 @@ internal sealed class PostgresFleet(string connection, Guid template) : Fleet(te
                 FROM "Devices" t, generate_series($1, $2) s(n) WHERE t."Id" = (SELECT "DeviceId" FROM "Plans" WHERE "Id" = $3)
             """,
             $"""
-            INSERT INTO "Plans" SELECT (jsonb_populate_record(NULL::"Plans", to_jsonb(t) || jsonb_build_object('Id', {plan}, 'DeviceId', {device}, 'Reference', 'SW' || lpad(s.n::text, 7, '0')))).*
+            INSERT INTO "Plans" SELECT (jsonb_populate_record(NULL::"Plans", to_jsonb(t) || jsonb_build_object('Id', {plan}, 'DeviceId', {device}, 'Reference', 'SW' || lpad(s.n::text, 7, '0'), 'PayToken', NULL))).*
                 FROM "Plans" t, generate_series($1, $2) s(n) WHERE t."Id" = $3
             """,
             $"""

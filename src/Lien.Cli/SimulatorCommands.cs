@@ -218,6 +218,10 @@ internal static class SimulatorCommands
         var view = agent.Screen;
         var lines = new List<string> { live ? "\u001b[2J\u001b[H" : "----" };
         lines.AddRange(s.Enrollment is null ? [$"IMEI {imei}: not enrolled yet"] : view.Lines());
+        // The pay page's link as the phone shows it: a QR code the borrower scans with another phone.
+        if (s.Enrollment is not null && view.PayUrl is { } payUrl && view.Mode != LeaseMode.Released)
+            using (var qr = QRCoder.QRCodeGenerator.GenerateQrCode(payUrl, QRCoder.QRCodeGenerator.ECCLevel.L))
+                lines.Add(new QRCoder.AsciiQRCode(qr).GetGraphicSmall());
         lines.Add($"  (IMEI {imei} · lease seq {s.AppliedSeq} · refused {s.Refusals.Values.Sum()} · Ctrl+C to stop)");
         return string.Join(Environment.NewLine, lines) + Environment.NewLine;
     }

@@ -1,4 +1,5 @@
 using Lien.Server.AgentApi;
+using Lien.Server.Borrower;
 using Lien.Server.Api;
 using Lien.Server.Audit;
 using Lien.Server.Certificates;
@@ -21,6 +22,7 @@ using Lien.Server.Readiness;
 using Lien.Server.Scheduling;
 using Lien.Server.Storage;
 using Lien.Server.UnmatchedPayments;
+using Lien.Server.Ussd;
 using Lien.Server.Webhooks;
 using Microsoft.AspNetCore.Connections;
 using Scalar.AspNetCore;
@@ -43,7 +45,8 @@ if (!await MasterKeyCheck.FitsAsync(app.Services))
 // A setting that cannot work stops the start with one line (a trusted-roots file that cannot be read would fail every
 // attested enrollment: one line now, not a 500 later).
 if ((AttestationCheck.SettingsProblem(app.Services) ?? WarmUp.SettingsProblem(app.Configuration) ?? StorageExtensions.ThreadsProblem(app.Configuration)
-    ?? ApiKeyCache.SettingsProblem(app.Configuration))
+    ?? ApiKeyCache.SettingsProblem(app.Configuration) ?? PublicUrls.SettingsProblem(app.Configuration)
+    ?? AfricasTalkingCallback.SettingsProblem(app.Configuration))
     is { } settingsProblem)
 {
     await Console.Error.WriteLineAsync($"Lien could not start: {settingsProblem}");
@@ -100,6 +103,8 @@ static WebApplication Build(string[] args, IEnumerable<KeyValuePair<string, stri
     builder.Services.AddNotices(builder.Configuration);
     builder.Services.AddUnmatchedPayments();
     builder.Services.AddMpesa(builder.Configuration);
+    builder.Services.AddBorrower();
+    builder.Services.AddUssd(builder.Configuration);
 
     var app = builder.Build();
     app.UseExceptionHandler();
@@ -130,6 +135,9 @@ static WebApplication Build(string[] args, IEnumerable<KeyValuePair<string, stri
     app.MapMpesa();
     // The Daraja stand-in, in demo mode only: the demo lender's M-Pesa points at it, so a payment completes with no Safaricom.
     if (app.Configuration.GetValue<bool>(DemoSeed.Setting)) app.MapDarajaSandbox(DemoSeed.SandboxPrefix);
+    app.MapPayPage();
+    app.MapBorrowerApi();
+    app.MapUssd();
     return app;
 }
 

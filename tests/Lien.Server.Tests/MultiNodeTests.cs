@@ -81,7 +81,7 @@ public sealed partial class MultiNodeTests
             CREATE TEMP TABLE copies AS SELECT n, gen_random_uuid() AS device, gen_random_uuid() AS plan FROM generate_series(1, {Plans}) n;
             INSERT INTO "Devices" SELECT (jsonb_populate_record(NULL::"Devices", to_jsonb(d) || jsonb_build_object('Id', c.device))).*
                 FROM "Devices" d, copies c WHERE d."Id" = (SELECT "DeviceId" FROM "Plans" WHERE "Id" = '{plan.Id()}');
-            INSERT INTO "Plans" SELECT (jsonb_populate_record(NULL::"Plans", to_jsonb(p) || jsonb_build_object('Id', c.plan, 'DeviceId', c.device, 'Reference', 'SW' || c.n))).*
+            INSERT INTO "Plans" SELECT (jsonb_populate_record(NULL::"Plans", to_jsonb(p) || jsonb_build_object('Id', c.plan, 'DeviceId', c.device, 'Reference', 'SW' || c.n, 'PayToken', NULL))).*
                 FROM "Plans" p, copies c WHERE p."Id" = '{plan.Id()}';
             INSERT INTO "PlanInstallments" SELECT (jsonb_populate_record(NULL::"PlanInstallments", to_jsonb(i) || jsonb_build_object('PlanId', c.plan))).*
                 FROM "PlanInstallments" i, copies c WHERE i."PlanId" = '{plan.Id()}';

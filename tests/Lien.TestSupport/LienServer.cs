@@ -41,6 +41,9 @@ public abstract class LienServer(Store store, bool realClock = false) : WebAppli
 
     /// <summary>Every notice the server's reviews decided, as a listener in the lease's transaction heard it.</summary>
     public NoticeRecorder Notices { get; } = new();
+
+    /// <summary>The payment provider the server asks to collect payments (pay page, USSD): records each request; the test pays it.</summary>
+    public PaymentRequestRecorder PaymentRequests { get; } = new();
     public string MasterKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
     public bool Available => Store == Store.Sqlite || PostgresAdmin is not null;
     public string? PostgresConnection => PostgresAdmin is null ? null : new NpgsqlConnectionStringBuilder(PostgresAdmin) { Database = _pgDatabase }.ConnectionString;
@@ -78,8 +81,18 @@ public abstract class LienServer(Store store, bool realClock = false) : WebAppli
             if (!realClock) s.AddSingleton<TimeProvider>(Time);
             s.AddSingleton<ILoggerProvider>(Logs);
             s.AddSingleton<Lien.Server.Leases.INoticeListener>(Notices);
+            if (RecordsPaymentRequests) s.AddSingleton<Lien.Server.Payments.IPaymentRequests>(PaymentRequests);
         });
     }
+
+    /// <summary>
+    /// Whether requests to pay (the pay page's and USSD's "pay now") go to <see cref="PaymentRequests"/> instead of the
+    /// server's own provider (M-Pesa); a fixture with a Daraja stand-in says no.
+    /// </summary>
+    protected virtual bool RecordsPaymentRequests => true;
+
+    /// <summary>Configures another host exactly as this one (its database, data folder, keys and clock): a second server instance.</summary>
+    public void ConfigureLike(IWebHostBuilder builder) => ConfigureWebHost(builder);
 
     /// <summary>Settings a fixture adds, e.g. the address of a local stand-in for an external service.</summary>
     protected virtual IEnumerable<KeyValuePair<string, string?>> ExtraSettings => [];

@@ -21,6 +21,10 @@ internal enum RateLimitPolicy
     DevicePerDevice,
     /// <summary>Public lookups from one client address (lien checks and payoff certificates, API and pages together).</summary>
     PublicPerAddress,
+    /// <summary>Borrower pay pages from one client address (reading, paying, following a payment, codes, disputes together).</summary>
+    PayPagePerAddress,
+    /// <summary>Borrower requests by phone number (USSD sessions' steps and SMS keywords together).</summary>
+    ShortCodePerPhone,
 }
 
 /// <summary>One limit: at most <see cref="Limit"/> requests in any <see cref="Window"/> (all of them at once, then evenly).</summary>
@@ -46,8 +50,16 @@ internal sealed class RateLimitOptions
     // A buyer checks a phone or two; a second-hand shop a few dozen a day. Enough to stop walking the IMEI space.
     public RateLimit PublicPerAddress { get; set; } = new() { Limit = 60, Window = TimeSpan.FromHours(1) };
 
+    // A payment followed to the end refreshes its page every few seconds for minutes; a shared phone serves a family.
+    public RateLimit PayPagePerAddress { get; set; } = new() { Limit = 300, Window = TimeSpan.FromHours(1) };
+
+    // A USSD session is a few steps; a borrower dials a few times a day at most.
+    public RateLimit ShortCodePerPhone { get; set; } = new() { Limit = 60, Window = TimeSpan.FromHours(1) };
+
     public RateLimit For(RateLimitPolicy policy) => policy switch
     {
+        RateLimitPolicy.PayPagePerAddress => PayPagePerAddress,
+        RateLimitPolicy.ShortCodePerPhone => ShortCodePerPhone,
         RateLimitPolicy.EnrollPerImei => EnrollPerImei,
         RateLimitPolicy.EnrollPerAddress => EnrollPerAddress,
         RateLimitPolicy.ChallengePerAddress => ChallengePerAddress,

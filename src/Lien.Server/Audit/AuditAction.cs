@@ -64,6 +64,9 @@ internal sealed record AuditAction
     public static readonly AuditAction MpesaUrlsRegistered = new("mpesa.urls-registered");
     public static readonly AuditAction MpesaPaymentRequested = new("mpesa.payment-requested");
     public static readonly AuditAction MpesaPaymentEnded = new("mpesa.payment-ended");
+    public static readonly AuditAction BorrowerPayRequested = new("borrower.pay-requested");
+    public static readonly AuditAction BorrowerCallbackRequested = new("borrower.callback-requested");
+    public static readonly AuditAction BorrowerCallbackDone = new("borrower.callback-done");
 
     /// <summary>Every action, in catalogue order.</summary>
     public static readonly IReadOnlyList<AuditAction> All =
@@ -75,6 +78,7 @@ internal sealed record AuditAction
         DeviceLockedByStaff, DeviceReleasedEarly, DeviceRepossessed, DeviceRestocked, NoticeSent, NoticeFailed, NoticeTemplateChanged,
         WebhookEndpointCreated, WebhookEndpointUpdated, WebhookEndpointDeleted, WebhookEndpointDisabled, PaymentUnmatched, PaymentAssigned,
         PaymentRefundDue, MpesaSettingsChanged, MpesaPathSecretRotated, MpesaUrlsRegistered, MpesaPaymentRequested, MpesaPaymentEnded,
+        BorrowerPayRequested, BorrowerCallbackRequested, BorrowerCallbackDone,
     ];
 
     /// <summary>The action of a lease that puts the device in <paramref name="mode"/>.</summary>

@@ -11,6 +11,7 @@ internal static class DemoExtensions
     public static async Task AnnounceDemoAsync(this WebApplication app)
     {
         var token = await DemoSeed.RunAsync(app.Services);
+        var payPath = await DemoSeed.LockedPhonePayPathAsync(app.Services);
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             var url = (app.Urls.FirstOrDefault() ?? "http://localhost:5000").TrimEnd('/');
@@ -27,6 +28,7 @@ internal static class DemoExtensions
                   M-Pesa:          a STAND-IN for Daraja at {url}{DemoSeed.SandboxPrefix} (no money moves); pay the locked phone's plan with
                                    curl -H "Authorization: Bearer {token}" -H "Content-Type: application/json" -d '{"{"}"phone":"+254708374149","amount":362500{"}"}' {url}/v1/plans/{locked}/mpesa/stk-push
                                    and it unlocks about 3 s later (watch it with `lien simulate --watch`).
+                  Pay page:        {url}{payPath} (the locked demo phone's, {DemoSeed.LockedPhoneImei}: lien simulate --watch {DemoSeed.LockedPhoneImei})
 
                 """);
         });

@@ -2,6 +2,7 @@ using Lien.Protocol;
 using Lien.Server.Devices;
 using Lien.Server.Leases;
 using Lien.Server.Lenders;
+using Lien.Server.Mpesa.Sandbox;
 using Lien.Server.Payments;
 using Lien.Server.Plans;
 using Lien.Server.Storage;
@@ -43,7 +44,7 @@ internal static class DemoSeed
             // settlement hold of 24 h, so the phone paid off in the seed's review two days ago is released by the one now.
             var settings = new LenderSettings(LenderName, null, "0800 723 000", "*483*7#", null, "Africa/Nairobi", "KES", "standard", 72,
                 EnrollmentPolicy: EnrollmentPolicy.Open,
-                Policy: new ProfileOverrides(LockWindow: new LockWindowOverrides(0, 24, Enum.GetValues<DayOfWeek>())), SettlementHoldHours: 24);
+                Policy: new ProfileOverrides(LockWindow: new LockWindowOverrides(0, 24, Enum.GetValues<DayOfWeek>())), SettlementHoldHours: 24, Paybill: DarajaSandbox.DemoShortCode);
             (lender, token) = await db.InTransactionAsync(async () =>
             {
                 var created = await sp.GetRequiredService<LenderSetup>().CreateAsync(settings, "demo", ct);
@@ -127,6 +128,18 @@ internal static class DemoSeed
             await db.SaveChangesAsync(ct); // within the seed's transaction: the next review reads the lease it holds
             await leases.ReviewAsync(device, lender, plan, "demo seed", "demo", ct);
         }
+    }
+
+    /// <summary>The IMEI of the demo's locked phone (the Infinix Hot 40, plan LN-DEMO3).</summary>
+    public static readonly string LockedPhoneImei = DemoImei(2);
+
+    /// <summary>The locked demo phone's pay page (<c>/p/{token}</c>): its plan got its pay link at the seed's review.</summary>
+    public static async Task<string> LockedPhonePayPathAsync(IServiceProvider services)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var token = await scope.ServiceProvider.GetRequiredService<LienDb>().Plans.AsNoTracking()
+            .Where(p => p.Reference == "LN-DEMO3").Select(p => p.PayToken).FirstOrDefaultAsync();
+        return $"/p/{token}";
     }
 
     private sealed class Earlier(TimeProvider time, TimeSpan by) : TimeProvider

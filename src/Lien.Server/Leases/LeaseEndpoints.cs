@@ -18,6 +18,7 @@ internal static class LeaseEndpoints
     public static IServiceCollection AddLeases(this IServiceCollection services)
     {
         services.AddSingleton<LeaseSigner>();
+        services.AddSingleton<PublicUrls>();
         services.AddScoped<LeaseIssuer>();
         services.AddScoped<IRevokedKeyLeases>(sp => sp.GetRequiredService<LeaseIssuer>());
         return services;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Lien.Protocol;
+using Lien.Server.Api;
 using Lien.Server.Audit;
 using Lien.Server.Devices;
 using Lien.Server.Lenders;
@@ -15,7 +16,7 @@ namespace Lien.Server.Leases;
 /// and hands it to <see cref="ILeaseDelivery"/>.
 /// </summary>
 internal sealed class LeaseIssuer(LienDb db, LeaseSigner signer, SigningKeys signingKeys, AuditTrail audit, ILeaseDelivery delivery,
-    IPayoffRelease payoff, IEnumerable<INoticeListener> noticeListeners, TimeProvider time) : IRevokedKeyLeases
+    IPayoffRelease payoff, IEnumerable<INoticeListener> noticeListeners, PublicUrls urls, TimeProvider time) : IRevokedKeyLeases
 {
     private readonly Dictionary<Guid, LenderKey> _activeKeys = [];
     private readonly INoticeListener[] _listeners = [.. noticeListeners];
@@ -55,7 +56,7 @@ internal sealed class LeaseIssuer(LienDb db, LeaseSigner signer, SigningKeys sig
     {
         var (device, lender, held) = await SubjectOf.For(db)(db, plan.DeviceId, ct) ?? throw new InvalidOperationException($"Plan {plan.Id} names no device.");
         var now = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds());
-        return Policy.Evaluate(new PolicyInput(lender.Terms(), plan.Terms(), plan.PaidTotal, device.ReleasedAt is not null, held is null ? null : Held(held), holds), now);
+        return Policy.Evaluate(new PolicyInput(lender.Terms(), plan.Terms(urls.PayPage(plan.PayToken)), plan.PaidTotal, device.ReleasedAt is not null, held is null ? null : Held(held), holds), now);
     }
 
     public async Task<PolicyDecision> ReviewAsync(Device device, Lender lender, Plan? plan, string cause, string actor, CancellationToken ct) =>
@@ -66,7 +67,9 @@ internal sealed class LeaseIssuer(LienDb db, LeaseSigner signer, SigningKeys sig
         // Whole seconds: what the device is told is what the database keeps.
         var now = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds());
         var current = held is null ? null : Held(held);
-        var input = new PolicyInput(lender.Terms(), plan?.Terms(), plan?.PaidTotal ?? 0,
+        // A plan gets its pay link at its first review; a plan older than pay links, at its next one.
+        if (plan is not null) plan.PayToken ??= Plan.NewPayToken();
+        var input = new PolicyInput(lender.Terms(), plan?.Terms(urls.PayPage(plan.PayToken)), plan?.PaidTotal ?? 0,
             device.ReleasedAt is not null, current, plan?.Holds());
         var decision = Policy.Evaluate(input, now);
 

@@ -15,6 +15,9 @@ internal sealed class Lender
     public string? SupportPhone { get; set; }
     public string? ShortCode { get; set; }
     public string? SupportUrl { get; set; }
+
+    /// <summary>The mobile-money paybill (business) number borrowers pay to, with their plan's reference as the account.</summary>
+    public string? Paybill { get; set; }
     public required string TimeZone { get; set; }
     public required string Currency { get; set; }
     public required string PolicyProfile { get; set; }
@@ -78,6 +81,7 @@ internal sealed class LenderConfiguration : IEntityTypeConfiguration<Lender>
         e.Property(x => x.Name).HasMaxLength(200);
         e.Property(x => x.TimeZone).HasMaxLength(64);
         e.Property(x => x.Currency).HasMaxLength(3);
+        e.Property(x => x.Paybill).HasMaxLength(10);
         e.Property(x => x.PolicyProfile).HasMaxLength(32);
         e.Property(x => x.PolicyOverridesJson).HasMaxLength(4000);
     }

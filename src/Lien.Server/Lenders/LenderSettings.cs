@@ -19,7 +19,8 @@ internal sealed record LenderSettings(
     int? CodeTimeDivider = null,
     EnrollmentPolicy? EnrollmentPolicy = null,
     ProfileOverrides? Policy = null,
-    int? SettlementHoldHours = null)
+    int? SettlementHoldHours = null,
+    string? Paybill = null)
 {
     public const int DefaultOfflineAllowanceHours = 7 * 24;
 
@@ -33,7 +34,9 @@ internal sealed record LenderSettings(
             .Url(LogoUrl, "logoUrl")
             .Url(SupportUrl, "supportUrl")
             .Text(SupportPhone, "supportPhone", 32)
-            .Text(ShortCode, "shortCode", 32);
+            .Text(ShortCode, "shortCode", 32)
+            .Check(Paybill is null || Paybill.Length == 0 || (Paybill.Length <= 10 && Paybill.All(char.IsAsciiDigit)), "paybill",
+                "paybill must be the mobile-money paybill (business) number borrowers pay to: up to 10 digits, e.g. 400200.");
         // A short name of plain text before the lookup reads the time zone database by it.
         if (creating || TimeZone is not null)
             errors.Check(TimeZone is { Length: <= 64 } zone && Errors.ControlCharacter(zone, "timeZone", lines: false) is null
@@ -81,9 +84,10 @@ internal sealed record LenderSettings(
         if (CodeTimeDivider is { } d) l.CodeTimeDivider = d;
         if (EnrollmentPolicy is { } e) l.EnrollmentPolicy = e;
         if (SettlementHoldHours is { } hold) l.SettlementHoldHours = hold;
+        if (Paybill is not null) l.Paybill = Paybill.Length == 0 ? null : Paybill;
     }
 
     public static LenderSettings Of(Lender l) => new(l.Name, l.LogoUrl, l.SupportPhone, l.ShortCode, l.SupportUrl,
         l.TimeZone, l.Currency, l.PolicyProfile, (int)(l.OfflineAllowanceSeconds / 3600), l.CodeRestrictedDigitSet, l.CodeTimeDivider, l.EnrollmentPolicy,
-        Lender.Overrides(l.PolicyOverridesJson), (int)l.Profile().SettlementHold.TotalHours);
+        Lender.Overrides(l.PolicyOverridesJson), (int)l.Profile().SettlementHold.TotalHours, l.Paybill);
 }

@@ -19,10 +19,14 @@ internal sealed class AfricasTalkingOptions
     public Uri BaseUrl { get; set; } = new("https://api.africastalking.com/");
 
     /// <summary>
-    /// The secret the delivery-report callback URL carries (<c>/v1/sms/africastalking/delivery-reports?token=…</c>, as set in
-    /// the account's dashboard): Africa's Talking does not sign its callbacks. Reports are refused while it is not set.
+    /// The secret every Africa's Talking callback URL carries (<c>/v1/sms/africastalking/delivery-reports?token=…</c>, the USSD
+    /// and incoming-SMS callbacks alike, as set in the account's dashboard): Africa's Talking does not sign its callbacks.
+    /// Callbacks are refused while it is not set.
     /// </summary>
     public string? CallbackToken { get; set; }
+
+    /// <summary>Addresses or networks (CIDR) Africa's Talking's callbacks may come from; empty: any (the token alone).</summary>
+    public List<string> AllowedSources { get; set; } = [];
 
     public bool Configured => !string.IsNullOrEmpty(Username) && !string.IsNullOrEmpty(ApiKey);
 }

@@ -1,6 +1,4 @@
 using System.Security.Claims;
-using System.Security.Cryptography;
-using System.Text;
 using Lien.Server.Api;
 using Lien.Server.Leases;
 using Lien.Server.Storage;
@@ -103,26 +101,12 @@ internal static class NoticeEndpoints
         .Check(SmsTemplates.IsLanguage(language), "language", $"language must be one of {string.Join(", ", SmsTemplates.Languages)}.")
         .Check(NoticeKinds.All.Contains(kind), "kind", $"kind must be one of {string.Join(", ", NoticeKinds.All)}.");
 
-    private static async Task<Results<Ok, ValidationProblem, ProblemHttpResult>> DeliveryReport(HttpRequest request, [FromQuery] string? token,
+    private static async Task<Results<Ok, ValidationProblem, ProblemHttpResult>> DeliveryReport(HttpContext http, [FromQuery] string? token,
         IOptions<AfricasTalkingOptions> options, SmsNotices notices, CancellationToken ct)
     {
-        var expected = options.Value.CallbackToken;
-        if (string.IsNullOrEmpty(expected) || token is null
-            || !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(token), Encoding.UTF8.GetBytes(expected)))
-            return TypedResults.Problem(statusCode: 401, title: "Unauthorized", detail: "The delivery-report URL's token is missing or wrong.");
-        if (!request.HasFormContentType)
-            return TypedResults.Problem(statusCode: 415, title: "Unsupported media type", detail: "A delivery report is form-encoded (application/x-www-form-urlencoded).");
-        IFormCollection form;
-        try
-        {
-            form = await request.ReadFormAsync(ct);
-        }
-        catch (InvalidDataException e)
-        {
-            return TypedResults.Problem(statusCode: 400, title: "Bad delivery report", detail: $"The delivery report could not be read as a form: {e.Message}");
-        }
-        string? Field(string name) => form.TryGetValue(name, out var v) && v.Count == 1 ? v[0] : null;
-        var (id, status, reason) = (Field("id"), Field("status"), Field("failureReason"));
+        var (form, refusal) = await AfricasTalkingCallback.ReadAsync(http, token, options.Value, ct);
+        if (form is null) return refusal!;
+        var (id, status, reason) = (form.Field("id"), form.Field("status"), form.Field("failureReason"));
         var errors = new Errors().Text(id, "id", 100, required: true).Text(status, "status", 64, required: true).Text(reason, "failureReason", 200);
         if (errors.Any) return errors.Problem();
         // An unknown id is answered alike: the provider must not retry it, and nothing is told about what is stored.

@@ -35,26 +35,52 @@ internal sealed class SmsNotices(LienDb db, ISmsSender sender, AuditTrail audit,
         var template = await TemplateOf.For(unit)(unit, n.LenderId, language, n.Kind, ct) ?? SmsTemplates.Default(language, n.Kind);
         var text = SmsTemplates.Render(template, NoticeValues.Of(lender.Name, lender.ShortCode, lender.SupportPhone, plan.Reference, n.Amount,
             n.Currency, n.Deadline, TimeZoneInfo.FindSystemTimeZoneById(lender.TimeZone)));
+        unit.SmsMessages.Add(Queued(n.LenderId, n.DeviceId, n.PlanId, plan.BorrowerPhone, n.Kind, language, text, n.LeaseSeq));
+    }
+
+    /// <summary>
+    /// Queues an answer to a borrower (a keyword's reply, an unlock code asked for by USSD) in the outbox as a notice of
+    /// <paramref name="kind"/>, in the caller's unit of work; false when no SMS account is configured (nothing queued).
+    /// </summary>
+    public bool QueueReply(Guid lenderId, Guid deviceId, Guid planId, string to, string kind, string language, string text)
+    {
+        if (!sender.Configured) return false;
+        db.SmsMessages.Add(Queued(lenderId, deviceId, planId, to, kind, language, text, 0));
+        return true;
+    }
+
+    // The outbox row of a message due now, measured in segments.
+    private SmsMessage Queued(Guid lenderId, Guid deviceId, Guid planId, string to, string kind, string language, string text, long leaseSeq)
+    {
         var length = SmsSegments.Measure(text);
         var now = time.GetUtcNow();
-        unit.SmsMessages.Add(new SmsMessage
+        return new SmsMessage
         {
             Id = Guid.CreateVersion7(now),
-            LenderId = n.LenderId,
-            DeviceId = n.DeviceId,
-            PlanId = n.PlanId,
-            Kind = n.Kind,
+            LenderId = lenderId,
+            DeviceId = deviceId,
+            PlanId = planId,
+            Kind = kind,
             Language = language,
-            To = plan.BorrowerPhone,
+            To = to,
             Text = text,
             Encoding = length.Encoding,
             Segments = length.Segments,
-            LeaseSeq = n.LeaseSeq,
+            LeaseSeq = leaseSeq,
             CreatedAt = now,
             Status = SmsStatus.Queued,
             DueAt = now,
             RetryUntil = now + options.Value.RetryFor,
-        });
+        };
+    }
+
+    /// <summary>
+    /// Sends one SMS now, once, to a number that belongs to no lender (an outbox row belongs to a lender's plan): the
+    /// answer to a stranger's keyword, which says nothing about anyone.
+    /// </summary>
+    public async Task SendToStrangerAsync(string to, string text, CancellationToken ct)
+    {
+        if (sender.Configured) await sender.SendAsync(to, text, ct);
     }
 
     /// <summary>The lender's templates and Lien's, every language and kind, each measured with the lender's own name and contacts.</summary>

@@ -47,6 +47,12 @@ internal sealed class Plan
     /// <summary>Created with a first installment already past due, on purpose (a loan moved from another system).</summary>
     public bool Backdated { get; set; }
 
+    /// <summary>
+    /// The borrower's pay link's secret (<c>/p/{token}</c>: 20 base32 characters, 100 random bits), given at the plan's
+    /// first review (<see cref="NewPayToken"/>); whoever holds it sees this plan's pay page and nothing else.
+    /// </summary>
+    public string? PayToken { get; set; }
+
     /// <summary>Bumped on every change so two concurrent writers cannot both win.</summary>
     public int Version { get; set; }
 
@@ -67,10 +73,24 @@ internal sealed class Plan
         NextReviewAt = null;
     }
 
-    /// <summary>What the policy needs to know of the plan: its schedule, currency, whether it is cancelled, its pay reference.</summary>
-    public PlanTerms Terms() => new(
+    /// <summary>
+    /// What the policy needs to know of the plan: its schedule, currency, whether it is cancelled, its pay reference and
+    /// the pay page's address the lock screen shows (<paramref name="payUrl"/>; null where no lease is written).
+    /// </summary>
+    public PlanTerms Terms(string? payUrl = null) => new(
         Schedule?.ToList() ?? Installments.OrderBy(i => i.Number).Select(i => new Installment(i.Number, i.DueDate, i.Amount)).ToList(),
-        Currency, Lifecycle == PlanLifecycle.Cancelled, Reference, PayUrl: null, PaidOffAt: Lifecycle == PlanLifecycle.PaidOff ? ClosedAt : null);
+        Currency, Lifecycle == PlanLifecycle.Cancelled, Reference, payUrl, PaidOffAt: Lifecycle == PlanLifecycle.PaidOff ? ClosedAt : null);
+
+    /// <summary>A fresh pay-link secret: 100 random bits in lower-case base32 (no look-alike letters), short enough for a QR code.</summary>
+    public static string NewPayToken()
+    {
+        const string alphabet = "0123456789abcdefghjkmnpqrstvwxyz";
+        Span<char> s = stackalloc char[PayTokenLength];
+        for (var i = 0; i < s.Length; i++) s[i] = alphabet[System.Security.Cryptography.RandomNumberGenerator.GetInt32(alphabet.Length)];
+        return new string(s);
+    }
+
+    public const int PayTokenLength = 20;
 
     /// <summary>The plan's standing now, in the lender's time zone.</summary>
     public PlanState State(Lender lender, DateTimeOffset now) =>
@@ -88,6 +108,9 @@ internal sealed class PlanConfiguration : IEntityTypeConfiguration<Plan>
         e.Property(x => x.Version).IsConcurrencyToken();
         e.Ignore(x => x.Schedule);
         e.HasIndex(x => x.Reference).IsUnique();
+        e.Property(x => x.PayToken).HasMaxLength(Plan.PayTokenLength);
+        e.HasIndex(x => x.PayToken).IsUnique();
+        e.HasIndex(x => x.BorrowerPhone);
         e.HasIndex(x => x.DeviceId).IsUnique().HasFilter("\"Lifecycle\" = 'Active'").HasDatabaseName("IX_Plans_DeviceId_Active");
         e.HasIndex(x => new { x.LenderId, x.CreatedAt });
         e.HasIndex(x => x.NextReviewAt);

@@ -31,6 +31,33 @@ public abstract class MpesaServer(Store store) : LienServer(store)
 
     protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings => [new("Lien:Mpesa:ReconcileInterval", "00:00:00")];
 
+    // "Pay now" on the pay page and in USSD goes to the real M-Pesa client, and so to the stand-in.
+    protected override bool RecordsPaymentRequests => false;
+
+    private static int _shortCodes = Random.Shared.Next(100_000, 800_000);
+
+    /// <summary>A lender with M-Pesa set to the stand-in: its own paybill and app there.</summary>
+    public async Task<(Tenant Lender, JsonElement Settings)> NewMpesaLenderAsync(string name = "Test Lender")
+    {
+        var a = await NewLenderAsync(name);
+        var code = Interlocked.Increment(ref _shortCodes).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var (key, secret, passkey) = ($"key-{code}", $"secret-{code}", $"passkey-{code}");
+        Daraja.AddApp(key, secret, code, passkey);
+        var settings = await (await a.Admin.PutAsJsonAsync("/v1/lender/mpesa", new
+        {
+            shortCode = code, consumerKey = key, consumerSecret = secret, passkey, baseUrl = DarajaUrl.ToString(),
+            callbackBaseUrl = Client().BaseAddress!.ToString(),
+        })).Json(HttpStatusCode.OK);
+        return (a, settings);
+    }
+
+    /// <summary>The stand-in's callbacks due by now: the fake clock moved past its delay, then <paramref name="id"/>'s delivery awaited.</summary>
+    public async Task<int> CallbackAsync(string id)
+    {
+        Time.Advance(Daraja.CallbackDelay);
+        return await Daraja.DeliveredAsync(id).WaitAsync(TimeSpan.FromSeconds(20));
+    }
+
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
@@ -44,22 +71,7 @@ public sealed class PostgresMpesaServer() : MpesaServer(Store.Postgres);
 
 public abstract class MpesaTests(MpesaServer server)
 {
-    private static int _shortCodes = Random.Shared.Next(100_000, 800_000);
-
-    /// <summary>A lender with M-Pesa set to the stand-in: its own paybill and app there.</summary>
-    private async Task<(Tenant Lender, JsonElement Settings)> LenderAsync()
-    {
-        var a = await server.NewLenderAsync();
-        var code = Interlocked.Increment(ref _shortCodes).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var (key, secret, passkey) = ($"key-{code}", $"secret-{code}", $"passkey-{code}");
-        server.Daraja.AddApp(key, secret, code, passkey);
-        var settings = await (await a.Admin.PutAsJsonAsync("/v1/lender/mpesa", new
-        {
-            shortCode = code, consumerKey = key, consumerSecret = secret, passkey, baseUrl = server.DarajaUrl.ToString(),
-            callbackBaseUrl = server.Client().BaseAddress!.ToString(),
-        })).Json(HttpStatusCode.OK);
-        return (a, settings);
-    }
+    private Task<(Tenant Lender, JsonElement Settings)> LenderAsync() => server.NewMpesaLenderAsync();
 
     private static string Url(JsonElement settings, string which) => settings.GetProperty("callbackUrls").Str(which);
 
@@ -259,12 +271,7 @@ public abstract class MpesaTests(MpesaServer server)
         return (a, device, plan, requestId, checkout);
     }
 
-    // The stand-in calls back once its delay has passed on the fake clock.
-    private async Task<int> CallbackAsync(string id)
-    {
-        server.Time.Advance(server.Daraja.CallbackDelay);
-        return await server.Daraja.DeliveredAsync(id).WaitAsync(TimeSpan.FromSeconds(20));
-    }
+    private Task<int> CallbackAsync(string id) => server.CallbackAsync(id);
 
     [Fact]
     public async Task StkPush_Paid_RecordedOnTheReceiptAndTheCallbackTwiceRecordsOnce()
