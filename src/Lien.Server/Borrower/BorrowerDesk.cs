@@ -142,7 +142,7 @@ internal sealed class BorrowerDesk(LienDb db, IPaymentRequests payments, CodeIss
         var code = await IssueCodeAsync(p, channel, language, ct);
         if (!code.Done) return code;
         var queued = await db.InTransactionAsync(() =>
-            Task.FromResult(sms.QueueReply(p.Lender.Id, p.Device.Id, p.Plan.Id, to, "code", language, $"{p.Lender.Name}: {code.Message}")), ct);
+            Task.FromResult(sms.QueueReply(p.Lender.Id, p.Device.Id, p.Plan.Id, to, SmsMessage.CodeKind, language, $"{p.Lender.Name}: {code.Message}")), ct);
         return queued ? new(true, string.Format(w.CodeSent, Mask(to))) : new(false, w.NoSms);
     }
 

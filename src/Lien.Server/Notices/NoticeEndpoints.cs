@@ -114,7 +114,7 @@ internal static class NoticeEndpoints
         return TypedResults.Ok();
     }
 
-    private static SmsNoticeView View(SmsMessage m) => new(m.Id, m.DeviceId, m.PlanId, m.Kind, m.Language, m.To, m.Text, m.Encoding, m.Segments,
+    private static SmsNoticeView View(SmsMessage m) => new(m.Id, m.DeviceId, m.PlanId, m.Kind, m.Language, m.To, m.ShownText, m.Encoding, m.Segments,
         m.LeaseSeq, m.Status, m.Attempts, m.CreatedAt, m.LastAttemptAt, m.DueAt, m.SentAt, m.DeliveredAt, m.Provider, m.ProviderMessageId,
         m.ProviderStatus, m.ProviderStatusCode, m.Cost, m.Error);
 }

@@ -52,6 +52,7 @@ internal sealed class SmsDispatcher(IServiceScopeFactory scopes, ISmsSender send
         {
             case SmsSendOutcome.Accepted:
                 (m.Status, m.DueAt, m.SentAt, m.ProviderMessageId, m.Cost) = (SmsStatus.Sent, null, now, result.MessageId, result.Cost);
+                m.Forget();
                 await notices.NoticeSentAsync(m, ct);
                 break;
             case SmsSendOutcome.RetryLater when now + options.Value.Backoff(m.Attempts) <= m.RetryUntil:
@@ -60,6 +61,7 @@ internal sealed class SmsDispatcher(IServiceScopeFactory scopes, ISmsSender send
             default: // refused, or no longer worth retrying
                 (m.Status, m.DueAt) = (SmsStatus.Failed, null);
                 m.Error ??= "Not taken by the provider in time.";
+                m.Forget();
                 await notices.NoticeFailedAsync(m, ct);
                 break;
         }

@@ -12,7 +12,7 @@ internal enum SmsStatus { Queued, Sent, Delivered, Failed }
 /// A notice owed to a borrower by SMS (the outbox row, written in the transaction of the review that decided the notice),
 /// and what became of it: attempts, the provider's answer and its delivery report.
 /// </summary>
-internal sealed class SmsMessage : IOutboxRow
+internal sealed partial class SmsMessage : IOutboxRow
 {
     public Guid Id { get; set; }
     public Guid LenderId { get; set; }
@@ -50,6 +50,23 @@ internal sealed class SmsMessage : IOutboxRow
 
     /// <summary>Why it was not sent or not delivered (the provider's words), or the last attempt's error while it is retried.</summary>
     public string? Error { get; set; }
+
+    /// <summary>The kind of a message that carries an unlock code: its text is never shown, and not kept once sent.</summary>
+    public const string CodeKind = "code";
+
+    /// <summary>The text as staff may read it: an unlock code's digits masked.</summary>
+    public string ShownText => Kind == CodeKind ? Masked(Text) : Text;
+
+    /// <summary>Drops what only the borrower's phone needed: an unlock code's digits, once the provider has the message (or never will).</summary>
+    public void Forget()
+    {
+        if (Kind == CodeKind) Text = Masked(Text);
+    }
+
+    private static string Masked(string text) => Digits().Replace(text, d => new string('•', d.Length));
+
+    [System.Text.RegularExpressions.GeneratedRegex("[0-9]")]
+    private static partial System.Text.RegularExpressions.Regex Digits();
 }
 
 internal sealed class SmsMessageConfiguration : IEntityTypeConfiguration<SmsMessage>

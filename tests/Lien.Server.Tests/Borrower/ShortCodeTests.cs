@@ -1,6 +1,7 @@
 using System.Net;
 using Lien.Server.Notices;
 using Lien.Server.Tests.Notices;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Lien.Server.Tests.Borrower;
@@ -196,6 +197,12 @@ public abstract class ShortCodeTests(SmsServer server)
         var current = await BorrowerSetup.NewAsync(server, Phone());
         await Text(Guid.NewGuid().ToString(), current.Phone, "CODE");
         Assert.Matches(@"Your unlock code is \d{3} \d{3} \d{3}\.", Assert.Single(await SentAsync(current.Phone)).Message);
+        // Staff never read the code in the outbox, and it is not kept once sent.
+        var notices = await current.Lender.Admin.ReadAsync($"/v1/notices?planId={current.PlanId}");
+        var codeSms = Assert.Single(notices.GetProperty("items").EnumerateArray(), n => n.Str("kind") == "code");
+        Assert.Contains("Your unlock code is ••• ••• •••.", codeSms.Str("text"));
+        Assert.DoesNotMatch("[0-9]{3} [0-9]{3}", await server.WithDbAsync(db => db.SmsMessages.Where(m => m.PlanId == current.PlanId && m.Kind == "code")
+            .Select(m => m.Text).SingleAsync()));
 
         const string stranger = "+254799000222";
         await Text(Guid.NewGuid().ToString(), stranger, "BAL");
