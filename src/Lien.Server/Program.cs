@@ -3,6 +3,7 @@ using Lien.Server.Api;
 using Lien.Server.Audit;
 using Lien.Server.Certificates;
 using Lien.Server.Codes;
+using Lien.Server.Console;
 using Lien.Server.Demo;
 using Lien.Server.DeviceTrust;
 using Lien.Server.Devices;
@@ -95,10 +96,12 @@ static WebApplication Build(string[] args, IEnumerable<KeyValuePair<string, stri
     builder.Services.AddScheduling(builder.Configuration);
     builder.Services.AddWebhooks(builder.Configuration);
     builder.Services.AddNotices(builder.Configuration);
+    builder.Services.AddConsole();
 
     var app = builder.Build();
     app.UseExceptionHandler();
     app.UseStatusCodePages();
+    app.UseConsoleHeaders();
     app.UseAuthentication();
     app.UseAuthorization();
 
@@ -121,6 +124,7 @@ static WebApplication Build(string[] args, IEnumerable<KeyValuePair<string, stri
     app.MapAgentApi();
     app.MapWebhooks();
     app.MapNotices();
+    app.MapConsole();
     return app;
 }
 

@@ -56,6 +56,10 @@ internal sealed record AuditAction
     public static readonly AuditAction WebhookEndpointUpdated = new("webhook.endpoint-updated");
     public static readonly AuditAction WebhookEndpointDeleted = new("webhook.endpoint-deleted");
     public static readonly AuditAction WebhookEndpointDisabled = new("webhook.endpoint-disabled");
+    public static readonly AuditAction ConsoleUserInvited = new("console.user-invited");
+    public static readonly AuditAction ConsoleUserReset = new("console.user-reset");
+    public static readonly AuditAction ConsoleUserRole = new("console.user-role");
+    public static readonly AuditAction ConsoleTwoFactorChanged = new("console.two-factor-changed");
 
     /// <summary>Every action, in catalogue order.</summary>
     public static readonly IReadOnlyList<AuditAction> All =
@@ -65,7 +69,8 @@ internal sealed record AuditAction
         PlanCancelled, PlanPaidOff, PlanCreditRecorded, CertificateIssued, CertificateResigned, PaymentRecorded, PaymentReversed, CodeIssued,
         CodeApprovalGranted, DeviceWrongCodes, DisputeOpened, DisputeResolved, DisputeExpired, PlanPromiseToPay, DeviceGoodwillUnlock,
         DeviceLockedByStaff, DeviceReleasedEarly, DeviceRepossessed, DeviceRestocked, NoticeSent, NoticeFailed, NoticeTemplateChanged,
-        WebhookEndpointCreated, WebhookEndpointUpdated, WebhookEndpointDeleted, WebhookEndpointDisabled,
+        WebhookEndpointCreated, WebhookEndpointUpdated, WebhookEndpointDeleted, WebhookEndpointDisabled, ConsoleUserInvited, ConsoleUserReset,
+        ConsoleUserRole, ConsoleTwoFactorChanged,
     ];
 
     /// <summary>The action of a lease that puts the device in <paramref name="mode"/>.</summary>
