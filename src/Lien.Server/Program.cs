@@ -17,6 +17,7 @@ using Lien.Server.Payments;
 using Lien.Server.Plans;
 using Lien.Server.Push;
 using Lien.Server.Readiness;
+using Lien.Server.Reports;
 using Lien.Server.Scheduling;
 using Lien.Server.Storage;
 using Lien.Server.Webhooks;
@@ -96,6 +97,7 @@ static WebApplication Build(string[] args, IEnumerable<KeyValuePair<string, stri
     builder.Services.AddScheduling(builder.Configuration);
     builder.Services.AddWebhooks(builder.Configuration);
     builder.Services.AddNotices(builder.Configuration);
+    builder.Services.AddReports();
     builder.Services.AddConsole();
 
     var app = builder.Build();
@@ -124,6 +126,7 @@ static WebApplication Build(string[] args, IEnumerable<KeyValuePair<string, stri
     app.MapAgentApi();
     app.MapWebhooks();
     app.MapNotices();
+    app.MapReports();
     app.MapConsole();
     return app;
 }
