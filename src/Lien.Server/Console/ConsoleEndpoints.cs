@@ -106,6 +106,8 @@ internal static class ConsoleEndpoints
         });
         services.AddScoped<ConsoleStaff>();
         services.AddScoped<DeviceImports>();
+        services.AddScoped<DeviceBook>();
+        services.AddScoped<DeviceStory>();
         services.AddSingleton<DeviceImportRunner>();
         services.AddHostedService(sp => sp.GetRequiredService<DeviceImportRunner>());
         return services;

@@ -47,3 +47,79 @@ public sealed class ConsoleBrowserTests(SqliteServer server, Chromium chromium) 
         Assert.Contains("Two-factor authentication is on", await page.Locator("main").InnerTextAsync());
     }
 }
+
+/// <summary>A call-centre day in Chromium: find a locked phone by IMEI, promise-to-pay, lock, take a payment — the borrower's screen following each.</summary>
+public sealed class ConsoleDeviceBrowserTests(SqliteServer server, Chromium chromium) : IClassFixture<SqliteServer>, IClassFixture<Chromium>
+{
+    [Fact]
+    public async Task DeviceActions_PromiseLockPay_TheBorrowersScreenFollows()
+    {
+        var a = await server.NewLenderAsync();
+        var device = await a.Admin.RegisterAsync(LenderApi.NewImei());
+        await a.Admin.PlanAsync(device.Id(), server.Today.AddDays(10));
+        await server.WalkUntilLockedAsync(device.Id());
+        var user = await server.NewConsoleUserAsync(a, "operator");
+
+        var page = await chromium.NewPageAsync(server.Client().BaseAddress!, width: 1280, height: 900);
+        await page.LogInAsync(server, user);
+        await page.GotoAsync("/console");
+        Assert.Equal(5, await page.Locator("svg.chart").CountAsync());
+        Assert.True(await page.Locator("#chart-states rect").CountAsync() == 4);
+        Assert.Equal("1", await page.Locator("[data-figure='devices.locked']").InnerTextAsync());
+        await Chromium.AssertAccessibleAsync(page);
+
+        await page.GotoAsync("/console/devices");
+        await page.GetByLabel("IMEI, plan reference or the phone's last digits").FillAsync(device.Str("imei"));
+        await page.GetByRole(AriaRole.Button, new() { Name = "Find" }).ClickAsync();
+        Assert.True("1" == await page.Locator("#device-total").InnerTextAsync(), page.Url + await page.Locator("main").InnerTextAsync());
+        await Chromium.AssertAccessibleAsync(page);
+        await page.GetByRole(AriaRole.Link, new() { Name = device.Str("imei") }).ClickAsync();
+        Assert.Equal("LOCKED", await page.Locator("#screen-mode").InnerTextAsync());
+        Assert.Contains("Lease", await page.Locator("#timeline").InnerTextAsync());
+        await Chromium.AssertAccessibleAsync(page);
+        var reviewBefore = await page.Locator("#next-review").InnerTextAsync();
+
+        await page.GetByLabel("No lock before the end of").FillAsync(server.Today.AddDays(2).ToString("yyyy-MM-dd"));
+        await page.Locator("#promise-reason").FillAsync("Borrower will pay on Friday");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Record promise" }).ClickAsync();
+        Assert.Contains("Promise to pay recorded", await page.Locator("#action-message").InnerTextAsync());
+        Assert.NotEqual("LOCKED", await page.Locator("#screen-mode").InnerTextAsync());
+        Assert.NotEqual(reviewBefore, await page.Locator("#next-review").InnerTextAsync());
+        await Chromium.AssertAccessibleAsync(page);
+
+        // The promise's lease warns of a lock at a new instant; at that instant (before the scheduler ran) staff may lock.
+        var warned = (await a.Admin.ReadAsync($"/v1/devices/{device.Id()}/lease")).GetProperty("notice").GetProperty("deadline").GetDateTimeOffset();
+        server.Time.SetUtcNow(warned);
+        await page.LogInAsync(server, user); // a console session lasts 8 hours
+        await page.GotoAsync($"/console/devices/{device.Id()}");
+        await page.Locator("#lock-reason").FillAsync("Promise withdrawn on the call");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Lock now" }).ClickAsync();
+        Assert.True("LOCKED" == await page.Locator("#screen-mode").InnerTextAsync(), await page.Locator("main").InnerTextAsync());
+        Assert.Contains("Promise withdrawn on the call", await page.Locator("#timeline").InnerTextAsync());
+
+        await page.GetByLabel("Amount (KES)").FillAsync("1000");
+        await page.GetByLabel("Receipt or transaction reference").FillAsync("RCPT-001");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Review payment" }).ClickAsync();
+        Assert.Contains("one thousand KES", await page.Locator("#payment-words").InnerTextAsync());
+        Assert.True(await page.Locator("#payment-over").IsVisibleAsync()); // 1,000 is more than the 300 owed
+        await Chromium.AssertAccessibleAsync(page);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Confirm payment" }).ClickAsync();
+        Assert.Contains("Tick the confirmation", await page.Locator("#action-problem").InnerTextAsync());
+        await page.GetByLabel("Amount (KES)").IsHiddenAsync();
+
+        await page.GotoAsync($"/console/devices/{device.Id()}");
+        await page.GetByLabel("Amount (KES)").FillAsync("100");
+        await page.GetByLabel("Receipt or transaction reference").FillAsync("RCPT-002");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Review payment" }).ClickAsync();
+        Assert.Contains("one hundred KES", await page.Locator("#payment-words").InnerTextAsync());
+        await page.GetByRole(AriaRole.Button, new() { Name = "Confirm payment" }).ClickAsync();
+        Assert.Contains("Payment of KES 100", await page.Locator("#action-message").InnerTextAsync());
+        Assert.NotEqual("LOCKED", await page.Locator("#screen-mode").InnerTextAsync());
+
+        await page.Locator("#code-reason").FillAsync("Borrower has no data");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Issue code" }).ClickAsync();
+        var text = await page.Locator("main").InnerTextAsync();
+        Assert.True(await page.Locator("#offline-code").IsVisibleAsync() || text.Contains("not enrolled", StringComparison.OrdinalIgnoreCase), text);
+        await Chromium.AssertAccessibleAsync(page);
+    }
+}
