@@ -107,6 +107,7 @@ internal static class ConsoleEndpoints
         services.AddScoped<ConsoleStaff>();
         services.AddScoped<DeviceImports>();
         services.AddScoped<DeviceBook>();
+        services.AddScoped<ConsoleCsv>();
         services.AddScoped<DeviceStory>();
         services.AddSingleton<DeviceImportRunner>();
         services.AddHostedService(sp => sp.GetRequiredService<DeviceImportRunner>());

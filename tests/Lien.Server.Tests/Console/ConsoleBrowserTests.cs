@@ -123,3 +123,62 @@ public sealed class ConsoleDeviceBrowserTests(SqliteServer server, Chromium chro
         await Chromium.AssertAccessibleAsync(page);
     }
 }
+
+/// <summary>Import and export in Chromium: a CSV with one bad row is imported with that row reported; PAR exported as CSV parses back.</summary>
+public sealed class ConsoleImportExportBrowserTests(SqliteServer server, Chromium chromium) : IClassFixture<SqliteServer>, IClassFixture<Chromium>
+{
+    [Fact]
+    public async Task Import_OneBadRow_IsReportedAndTheRestRegistered()
+    {
+        var a = await server.NewLenderAsync();
+        var user = await server.NewConsoleUserAsync(a, "operator");
+        var page = await chromium.NewPageAsync(server.Client().BaseAddress!, width: 1280, height: 900);
+        await page.LogInAsync(server, user);
+        await page.GotoAsync("/console/import");
+        await Chromium.AssertAccessibleAsync(page);
+        var good = Enumerable.Range(0, 5).Select(_ => LenderApi.NewImei()).ToList();
+        var csv = "imei,make,model\n" + string.Join("\n", good.Take(2).Select(i => $"{i},Tecno,Spark")) + "\n123456789012345,Bad,Row\n"
+            + string.Join("\n", good.Skip(2).Select(i => $"{i},Tecno,Spark")) + "\n";
+        await page.GetByLabel("CSV file").SetInputFilesAsync(new Microsoft.Playwright.FilePayload { Name = "phones.csv", MimeType = "text/csv", Buffer = System.Text.Encoding.UTF8.GetBytes(csv) });
+        await page.GetByRole(AriaRole.Button, new() { Name = "Import" }).ClickAsync();
+        for (var i = 0; i < 100 && !(await page.Locator("#import-status").InnerTextAsync()).StartsWith("Done", StringComparison.Ordinal); i++)
+            await page.ReloadAsync(); // the page refreshes itself every 2 s; the test need not wait for that
+        Assert.StartsWith("Done", await page.Locator("#import-status").InnerTextAsync());
+        Assert.Equal("5", await page.Locator("#import-registered").InnerTextAsync());
+        Assert.Equal("1", await page.Locator("#import-refused").InnerTextAsync());
+        Assert.Contains("123456789012345", await page.Locator("#import-errors").InnerTextAsync());
+        await Chromium.AssertAccessibleAsync(page);
+        var download = await page.RunAndWaitForDownloadAsync(() => page.Locator("#error-report").ClickAsync());
+        var report = await File.ReadAllTextAsync(await download.PathAsync());
+        Assert.StartsWith("line,imei,reason", report.TrimStart('\uFEFF'));
+        Assert.Contains("4,123456789012345,", report);
+        Assert.Equal(5, (await a.Admin.ReadAsync("/v1/devices")).GetProperty("items").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task ExportPar_Csv_ParsesBackWithBomIsoDatesAndMajorUnits()
+    {
+        var a = await server.NewLenderAsync();
+        var device = await a.Admin.RegisterAsync(LenderApi.NewImei());
+        await a.Admin.PlanAsync(device.Id(), server.Today.AddDays(-40), backdated: true);
+        var user = await server.NewConsoleUserAsync(a, "viewer");
+        var page = await chromium.NewPageAsync(server.Client().BaseAddress!, width: 1280, height: 900);
+        await page.LogInAsync(server, user);
+        await page.GotoAsync("/console/reports");
+        await Chromium.AssertAccessibleAsync(page);
+        var download = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Link, new() { Name = "par.csv" }).ClickAsync());
+        var bytes = await File.ReadAllBytesAsync(await download.PathAsync());
+        Assert.Equal(new byte[] { 0xEF, 0xBB, 0xBF }, bytes[..3]);
+        using var reader = new CsvHelper.CsvReader(new StringReader(System.Text.Encoding.UTF8.GetString(bytes[3..])), System.Globalization.CultureInfo.InvariantCulture);
+        var rows = reader.GetRecords<dynamic>().Cast<IDictionary<string, object>>().ToList();
+        Assert.Equal(13, rows.Count);
+        var last = rows[^1];
+        Assert.Equal(server.Today.ToString("yyyy-MM-dd"), last["date"]);
+        Assert.Equal("KES", last["currency"]);
+        Assert.Equal("300.00", last["outstanding"]);
+        Assert.Equal("300.00", last["at_risk_30"]);
+        Assert.Equal("1.0000", last["par30"]);
+        var api = (await a.Admin.ReadAsync("/v1/reports/par")).EnumerateArray().Last();
+        Assert.Equal(api.GetProperty("par30").GetDecimal(), decimal.Parse((string)last["par30"], System.Globalization.CultureInfo.InvariantCulture));
+    }
+}
