@@ -3,6 +3,7 @@ using Lien.Server.Api;
 using Lien.Server.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Lien.Server.Console;
@@ -124,6 +125,16 @@ internal static class ConsoleEndpoints
     {
         app.MapGet("/console/console.css", () => Results.Text(ConsoleStyle.Css, "text/css; charset=utf-8")).ExcludeFromDescription();
         app.MapRazorPages();
+        // Public: phones fetch the logo their lock screen names.
+        app.MapGet("/logos/{lenderId:guid}", async (Guid lenderId, LienDb db, HttpResponse response, CancellationToken ct) =>
+        {
+            var logo = await db.Set<LenderLogo>().AsNoTracking().FirstOrDefaultAsync(l => l.LenderId == lenderId, ct);
+            if (logo is null) return Results.NotFound();
+            response.Headers.XContentTypeOptions = "nosniff";
+            response.Headers.ContentSecurityPolicy = "default-src 'none'";
+            response.Headers.CacheControl = "public, max-age=86400";
+            return Results.Bytes(logo.Bytes, logo.ContentType);
+        }).ExcludeFromDescription().AllowAnonymous();
         // The first admin of a lender (and any later user) from an admin API key: the answer's link sets the password once.
         app.MapPost("/v1/console/users", Invite).WithTags("Console").RequireAuthorization(Roles.Admin)
             .WithDescription("Invites a console user of the caller's lender; the answer's inviteUrl (one use) sets the password. Roles: viewer, collections, operator, admin.");

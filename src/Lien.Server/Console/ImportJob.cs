@@ -37,6 +37,7 @@ internal sealed class ImportJobConfiguration : IEntityTypeConfiguration<ImportJo
 {
     public void Configure(EntityTypeBuilder<ImportJob> e)
     {
+        e.ToTable("ImportJobs");
         e.Property(x => x.FileName).HasMaxLength(200);
         e.Property(x => x.CreatedBy).HasMaxLength(200);
         e.HasIndex(x => new { x.LenderId, x.CreatedAt });

@@ -182,3 +182,54 @@ public sealed class ConsoleImportExportBrowserTests(SqliteServer server, Chromiu
         Assert.Equal(api.GetProperty("par30").GetDecimal(), decimal.Parse((string)last["par30"], System.Globalization.CultureInfo.InvariantCulture));
     }
 }
+
+/// <summary>An admin's settings in Chromium: the preview follows the branding typed, the logo is served by Lien, an API key is made; every other page passes axe.</summary>
+public sealed class ConsoleSettingsBrowserTests(SqliteServer server, Chromium chromium) : IClassFixture<SqliteServer>, IClassFixture<Chromium>
+{
+    private static readonly byte[] Png = Convert.FromBase64String("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==");
+
+    [Fact]
+    public async Task Settings_PreviewLogoAndKey_AndEveryPageAccessible()
+    {
+        var a = await server.NewLenderAsync(name: "Mkopo Phones");
+        var user = await server.NewConsoleUserAsync(a, "admin");
+        var page = await chromium.NewPageAsync(server.Client().BaseAddress!, width: 1280, height: 900);
+        await page.LogInAsync(server, user);
+        await page.GotoAsync("/console/settings");
+        await Chromium.AssertAccessibleAsync(page);
+
+        await page.GetByLabel("Name on the lock screen").FillAsync("Mkopo Simu");
+        await page.GetByLabel("USSD short code").FillAsync("*555#");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Preview" }).ClickAsync();
+        var screen = await page.Locator("#borrower-screen").InnerTextAsync();
+        Assert.Contains("Mkopo Simu", screen);
+        Assert.Contains("*555#", screen);
+        Assert.Equal("Mkopo Phones", (await a.Admin.ReadAsync("/v1/lender")).GetProperty("settings").Str("name")); // a preview saves nothing
+
+        await page.GetByLabel("Logo (PNG, JPEG or WebP, at most 256 KB)").SetInputFilesAsync(new FilePayload { Name = "logo.png", MimeType = "image/png", Buffer = Png });
+        await page.GetByRole(AriaRole.Button, new() { Name = "Upload logo" }).ClickAsync();
+        Assert.Contains("Logo uploaded", await page.Locator("#settings-message").InnerTextAsync());
+        var logoUrl = (await a.Admin.ReadAsync("/v1/lender")).GetProperty("settings").Str("logoUrl");
+        var served = await server.Client().GetAsync(new Uri(logoUrl).PathAndQuery);
+        Assert.Equal("image/png", served.Content.Headers.ContentType!.MediaType);
+        Assert.Equal(Png, await served.Content.ReadAsByteArrayAsync());
+        Assert.True(await page.Locator("#borrower-screen img").IsVisibleAsync());
+
+        await page.GetByLabel("Logo (PNG, JPEG or WebP, at most 256 KB)").SetInputFilesAsync(new FilePayload { Name = "logo.png", MimeType = "image/png", Buffer = "<svg onload=alert(1)>"u8.ToArray() });
+        await page.GetByRole(AriaRole.Button, new() { Name = "Upload logo" }).ClickAsync();
+        Assert.Contains("must be a PNG, JPEG or WebP", await page.Locator("#settings-problem").InnerTextAsync());
+
+        await page.GetByLabel("New key's name").FillAsync("reports bot");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create API key" }).ClickAsync();
+        var token = await page.Locator("#new-token").InnerTextAsync();
+        Assert.Equal(HttpStatusCode.OK, (await server.Client(token).GetAsync("/v1/reports/devices-by-state")).StatusCode);
+        await Chromium.AssertAccessibleAsync(page);
+
+        foreach (var path in new[] { "/console/users", "/console/disputes", "/console/reports", "/console/import", "/console/devices" })
+        {
+            var response = await page.GotoAsync(path);
+            Assert.Equal(200, response!.Status);
+            await Chromium.AssertAccessibleAsync(page);
+        }
+    }
+}

@@ -367,7 +367,29 @@ namespace Lien.Server.Storage.Migrations.Postgres
 
                     b.HasIndex("LenderId", "CreatedAt");
 
-                    b.ToTable("ImportJob");
+                    b.ToTable("ImportJobs", (string)null);
+                });
+
+            modelBuilder.Entity("Lien.Server.Console.LenderLogo", b =>
+                {
+                    b.Property<Guid>("LenderId")
+                        .HasColumnType("uuid");
+
+                    b.Property<byte[]>("Bytes")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<string>("ContentType")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("LenderId");
+
+                    b.ToTable("LenderLogos", (string)null);
                 });
 
             modelBuilder.Entity("Lien.Server.DeviceTrust.EnrollmentToken", b =>
@@ -1430,6 +1452,15 @@ namespace Lien.Server.Storage.Migrations.Postgres
                 });
 
             modelBuilder.Entity("Lien.Server.Console.ImportJob", b =>
+                {
+                    b.HasOne("Lien.Server.Lenders.Lender", null)
+                        .WithMany()
+                        .HasForeignKey("LenderId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Lien.Server.Console.LenderLogo", b =>
                 {
                     b.HasOne("Lien.Server.Lenders.Lender", null)
                         .WithMany()

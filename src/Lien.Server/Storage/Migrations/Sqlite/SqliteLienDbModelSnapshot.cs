@@ -353,7 +353,29 @@ namespace Lien.Server.Storage.Migrations.Sqlite
 
                     b.HasIndex("LenderId", "CreatedAt");
 
-                    b.ToTable("ImportJob");
+                    b.ToTable("ImportJobs", (string)null);
+                });
+
+            modelBuilder.Entity("Lien.Server.Console.LenderLogo", b =>
+                {
+                    b.Property<Guid>("LenderId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Bytes")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("ContentType")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("LenderId");
+
+                    b.ToTable("LenderLogos", (string)null);
                 });
 
             modelBuilder.Entity("Lien.Server.DeviceTrust.EnrollmentToken", b =>
@@ -1412,6 +1434,15 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                 });
 
             modelBuilder.Entity("Lien.Server.Console.ImportJob", b =>
+                {
+                    b.HasOne("Lien.Server.Lenders.Lender", null)
+                        .WithMany()
+                        .HasForeignKey("LenderId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Lien.Server.Console.LenderLogo", b =>
                 {
                     b.HasOne("Lien.Server.Lenders.Lender", null)
                         .WithMany()

@@ -54,7 +54,7 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
-                name: "ImportJob",
+                name: "ImportJobs",
                 columns: table => new
                 {
                     Id = table.Column<Guid>(type: "TEXT", nullable: false),
@@ -73,9 +73,29 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                 },
                 constraints: table =>
                 {
-                    table.PrimaryKey("PK_ImportJob", x => x.Id);
+                    table.PrimaryKey("PK_ImportJobs", x => x.Id);
                     table.ForeignKey(
-                        name: "FK_ImportJob_Lenders_LenderId",
+                        name: "FK_ImportJobs_Lenders_LenderId",
+                        column: x => x.LenderId,
+                        principalTable: "Lenders",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "LenderLogos",
+                columns: table => new
+                {
+                    LenderId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    ContentType = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Bytes = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    UpdatedAt = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_LenderLogos", x => x.LenderId);
+                    table.ForeignKey(
+                        name: "FK_LenderLogos_Lenders_LenderId",
                         column: x => x.LenderId,
                         principalTable: "Lenders",
                         principalColumn: "Id",
@@ -175,13 +195,13 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                 unique: true);
 
             migrationBuilder.CreateIndex(
-                name: "IX_ImportJob_LenderId_CreatedAt",
-                table: "ImportJob",
+                name: "IX_ImportJobs_LenderId_CreatedAt",
+                table: "ImportJobs",
                 columns: new[] { "LenderId", "CreatedAt" });
 
             migrationBuilder.CreateIndex(
-                name: "IX_ImportJob_State",
-                table: "ImportJob",
+                name: "IX_ImportJobs_State",
+                table: "ImportJobs",
                 column: "State");
         }
 
@@ -198,7 +218,10 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                 name: "ConsoleUserTokens");
 
             migrationBuilder.DropTable(
-                name: "ImportJob");
+                name: "ImportJobs");
+
+            migrationBuilder.DropTable(
+                name: "LenderLogos");
 
             migrationBuilder.DropTable(
                 name: "ConsoleUsers");

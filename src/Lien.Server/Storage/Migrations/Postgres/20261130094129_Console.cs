@@ -55,7 +55,7 @@ namespace Lien.Server.Storage.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
-                name: "ImportJob",
+                name: "ImportJobs",
                 columns: table => new
                 {
                     Id = table.Column<Guid>(type: "uuid", nullable: false),
@@ -74,9 +74,29 @@ namespace Lien.Server.Storage.Migrations.Postgres
                 },
                 constraints: table =>
                 {
-                    table.PrimaryKey("PK_ImportJob", x => x.Id);
+                    table.PrimaryKey("PK_ImportJobs", x => x.Id);
                     table.ForeignKey(
-                        name: "FK_ImportJob_Lenders_LenderId",
+                        name: "FK_ImportJobs_Lenders_LenderId",
+                        column: x => x.LenderId,
+                        principalTable: "Lenders",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "LenderLogos",
+                columns: table => new
+                {
+                    LenderId = table.Column<Guid>(type: "uuid", nullable: false),
+                    ContentType = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Bytes = table.Column<byte[]>(type: "bytea", nullable: false),
+                    UpdatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_LenderLogos", x => x.LenderId);
+                    table.ForeignKey(
+                        name: "FK_LenderLogos_Lenders_LenderId",
                         column: x => x.LenderId,
                         principalTable: "Lenders",
                         principalColumn: "Id",
@@ -176,13 +196,13 @@ namespace Lien.Server.Storage.Migrations.Postgres
                 unique: true);
 
             migrationBuilder.CreateIndex(
-                name: "IX_ImportJob_LenderId_CreatedAt",
-                table: "ImportJob",
+                name: "IX_ImportJobs_LenderId_CreatedAt",
+                table: "ImportJobs",
                 columns: new[] { "LenderId", "CreatedAt" });
 
             migrationBuilder.CreateIndex(
-                name: "IX_ImportJob_State",
-                table: "ImportJob",
+                name: "IX_ImportJobs_State",
+                table: "ImportJobs",
                 column: "State");
         }
 
@@ -199,7 +219,10 @@ namespace Lien.Server.Storage.Migrations.Postgres
                 name: "ConsoleUserTokens");
 
             migrationBuilder.DropTable(
-                name: "ImportJob");
+                name: "ImportJobs");
+
+            migrationBuilder.DropTable(
+                name: "LenderLogos");
 
             migrationBuilder.DropTable(
                 name: "ConsoleUsers");
