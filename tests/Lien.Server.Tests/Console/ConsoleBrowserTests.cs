@@ -233,3 +233,27 @@ public sealed class ConsoleSettingsBrowserTests(SqliteServer server, Chromium ch
         }
     }
 }
+
+/// <summary>The demo's console login opens the dashboard, its charts drawn from the demo's data.</summary>
+public sealed class ConsoleDemoBrowserTests(SqliteServer server, Chromium chromium) : IClassFixture<SqliteServer>, IClassFixture<Chromium>
+{
+    [Fact]
+    public async Task DemoLogin_Dashboard_ChartsTheDemosPortfolio()
+    {
+        await Lien.Server.Demo.DemoSeed.RunAsync(server.Services, TestContext.Current.CancellationToken);
+        var (user, password) = await Lien.Server.Demo.DemoSeed.ConsoleLoginAsync(server.Services, TestContext.Current.CancellationToken);
+        Assert.Equal((user, password), await Lien.Server.Demo.DemoSeed.ConsoleLoginAsync(server.Services, TestContext.Current.CancellationToken)); // kept across starts
+
+        var page = await chromium.NewPageAsync(server.Client().BaseAddress!, width: 1280, height: 900);
+        await page.GotoAsync("/console/login");
+        await page.GetByLabel("User name").FillAsync(user);
+        await page.GetByLabel("Password").FillAsync(password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Log in" }).ClickAsync();
+        Assert.EndsWith("/console", page.Url);
+        Assert.Equal(5, await page.Locator("svg.chart").CountAsync());
+        Assert.True(int.Parse(await page.Locator("[data-figure='devices.locked']").InnerTextAsync(), System.Globalization.CultureInfo.InvariantCulture) >= 1);
+        Assert.True(int.Parse(await page.Locator("[data-figure='devices.released']").InnerTextAsync(), System.Globalization.CultureInfo.InvariantCulture) >= 1);
+        Assert.True(await page.Locator("#chart-states rect").CountAsync() == 4);
+        await Chromium.AssertAccessibleAsync(page);
+    }
+}
