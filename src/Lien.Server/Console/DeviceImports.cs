@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Lien.Server.Api;
 using Lien.Server.Devices;
+using Lien.Server.Plans;
 using Lien.Server.Storage;
 using Microsoft.EntityFrameworkCore;
 
@@ -13,8 +14,11 @@ namespace Lien.Server.Console;
 /// <see cref="DeviceRegistry"/> in slices of <see cref="Slice"/> rows, one transaction each, the job's counters moving
 /// with every slice — the same rules as <c>POST /v1/devices/import</c>, row for row.
 /// </summary>
-internal sealed class DeviceImports(LienDb db, DeviceRegistry registry, TimeProvider time)
+internal sealed class DeviceImports(LienDb db, DeviceRegistry registry, PlanBook plans, TimeProvider time)
 {
+    /// <summary>The optional plan columns: a row that gives a price opens a plan for its device through <see cref="PlanBook"/> (amounts in major units).</summary>
+    public static readonly IReadOnlyList<string> PlanColumns = ["price", "down_payment", "installments", "frequency", "first_due", "borrower_reference", "borrower_phone"];
+
     public const int Slice = 500;
     public const int MaxBytes = 2 * 1024 * 1024;
 
@@ -42,14 +46,50 @@ internal sealed class DeviceImports(LienDb db, DeviceRegistry registry, TimeProv
         return true;
     }
 
+    // The plan columns of each row that has a price, by the row's line (the same numbering as DeviceCsv's).
+    private static Dictionary<int, Dictionary<string, string>> PlanRows(string text)
+    {
+        var rows = new Dictionary<int, Dictionary<string, string>>();
+        using var csv = new CsvHelper.CsvReader(new StringReader(text), new CsvHelper.Configuration.CsvConfiguration(System.Globalization.CultureInfo.InvariantCulture)
+        {
+            PrepareHeaderForMatch = a => a.Header.Trim().ToLowerInvariant(), MissingFieldFound = null, BadDataFound = null, DetectDelimiter = true,
+        });
+        if (!csv.Read()) return rows;
+        csv.ReadHeader();
+        var header = csv.HeaderRecord!.Select(h => h.Trim().ToLowerInvariant()).ToList();
+        if (!header.Contains("price")) return rows;
+        while (csv.Read())
+            if (csv.TryGetField<string>("price", out var price) && !string.IsNullOrWhiteSpace(price))
+                rows[csv.Parser.RawRow] = header.Where(h => h == "imei" || PlanColumns.Contains(h))
+                    .ToDictionary(h => h, h => csv.TryGetField<string>(h, out var v) ? v?.Trim() ?? "" : "");
+        return rows;
+    }
+
+    private static CreatePlan? Plan(Dictionary<string, string> row, Guid deviceId, string currency)
+    {
+        if (!AmountWords.TryParse(row.GetValueOrDefault("price"), currency, out var price)) return null;
+        var down = 0L;
+        if (row.GetValueOrDefault("down_payment") is { Length: > 0 } d && !AmountWords.TryParse(d, currency, out down) && d != "0") return null;
+        if (!int.TryParse(row.GetValueOrDefault("installments"), out var count) || count is < 1 or > 120) return null;
+        if (!Enum.TryParse<Frequency>(row.GetValueOrDefault("frequency") is { Length: > 0 } f ? f : "Monthly", ignoreCase: true, out var frequency)
+            || !Enum.IsDefined(frequency) || row.GetValueOrDefault("frequency", "").Any(char.IsDigit)) return null;
+        if (!DateOnly.TryParseExact(row.GetValueOrDefault("first_due"), "yyyy-MM-dd", out var first)) return null;
+        return new CreatePlan(deviceId, Blank(row.GetValueOrDefault("borrower_reference")), price, down, currency, null, new GenerateSchedule(count, frequency, first),
+            BorrowerPhone: Blank(row.GetValueOrDefault("borrower_phone")));
+    }
+
+    private static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
+
     public async Task RunAsync(Guid jobId, CancellationToken ct)
     {
         var job = await db.Set<ImportJob>().AsNoTracking().FirstAsync(j => j.Id == jobId, ct);
         var (rows, _) = await DeviceCsv.ReadAsync(new MemoryStream(Encoding.UTF8.GetBytes(job.Csv)), ct);
+        var planRows = PlanRows(job.Csv);
+        var currency = await db.Lenders.AsNoTracking().Where(l => l.Id == job.LenderId).Select(l => l.Currency).FirstAsync(ct);
         // A job stopped half way (the server restarted) goes on after the rows it finished.
         foreach (var slice in rows.Skip(job.Processed).Chunk(Slice))
         {
-            await db.InTransactionAsync(async () =>
+            var registered = await db.InTransactionAsync(async () =>
             {
                 var lender = await db.Lenders.FirstAsync(l => l.Id == job.LenderId, ct);
                 var tracked = await db.Set<ImportJob>().FirstAsync(j => j.Id == jobId, ct);
@@ -63,8 +103,34 @@ internal sealed class DeviceImports(LienDb db, DeviceRegistry registry, TimeProv
                 tracked.Registered += outcomes.Count(o => o.Device is not null);
                 tracked.Refused += outcomes.Count(o => o.Refused is not null);
                 await db.SaveChangesAsync(ct);
-                return true;
+                return outcomes.Where(o => o.Device is not null).Select(o => (o.Line, o.Device!.Id)).ToList();
             }, ct);
+            db.ChangeTracker.Clear();
+            // Each plan in a unit of work of its own (PlanBook's), after its device's slice committed: a refused plan leaves the device registered.
+            var planErrors = new List<ImportRowError>();
+            foreach (var (line, deviceId) in registered)
+            {
+                if (!planRows.TryGetValue(line, out var row)) continue;
+                var problem = Plan(row, deviceId, currency) is not { } body ? "the plan columns could not be read (price, down_payment in major units; installments 1-120; frequency Monthly, Weekly or Daily; first_due yyyy-MM-dd)"
+                    : await plans.CreateAsync(job.LenderId, body, job.CreatedBy, ct) switch
+                    {
+                        PlanOutcome.Invalid i => string.Join(" ", i.Errors.Problem().ProblemDetails.Errors.SelectMany(e => e.Value)),
+                        PlanOutcome.Refused r => r.Detail,
+                        _ => null,
+                    };
+                if (problem is not null) planErrors.Add(new ImportRowError(line, row.GetValueOrDefault("imei"), "Device registered; plan refused: " + problem));
+                db.ChangeTracker.Clear();
+            }
+            if (planErrors.Count > 0)
+                await db.InTransactionAsync(async () =>
+                {
+                    var tracked = await db.Set<ImportJob>().FirstAsync(j => j.Id == jobId, ct);
+                    var errors = JsonSerializer.Deserialize<List<ImportRowError>>(tracked.ErrorsJson, Json.Options) ?? [];
+                    tracked.ErrorsJson = JsonSerializer.Serialize(errors.Concat(planErrors).OrderBy(e => e.Line).ToList(), Json.Options);
+                    tracked.Refused += planErrors.Count;
+                    await db.SaveChangesAsync(ct);
+                    return true;
+                }, ct);
             db.ChangeTracker.Clear();
         }
         await db.InTransactionAsync(async () =>

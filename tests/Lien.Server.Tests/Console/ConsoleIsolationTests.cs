@@ -99,3 +99,39 @@ public sealed class ConsoleIsolationTests(SqliteServer server) : IClassFixture<S
             }
     }
 }
+
+/// <summary>The console's import with plan columns: each row's plan opened by PlanBook after its device is registered; a refused plan is reported on its line.</summary>
+public sealed class ConsoleImportPlanTests(SqliteServer server) : IClassFixture<SqliteServer>
+{
+    [Fact]
+    public async Task Import_WithPlanColumns_OpensPlans_AndReportsTheRefusedOne()
+    {
+        var a = await server.NewLenderAsync();
+        var client = await server.ConsoleAsync(await server.NewConsoleUserAsync(a, "operator"));
+        var page = await client.GetStringAsync("/console/import");
+        var (one, two, three) = (LenderApi.NewImei(), LenderApi.NewImei(), LenderApi.NewImei());
+        var due = server.Today.AddDays(10).ToString("yyyy-MM-dd");
+        var csv = "imei,price,down_payment,installments,frequency,first_due,borrower_phone\n"
+            + $"{one},350.00,50,3,Monthly,{due},+254712345678\n"
+            + $"{two},,,,,,\n"
+            + $"{three},350.00,0,3,Monthly,2020-01-01,\n";
+        using var form = new MultipartFormDataContent
+        {
+            { new StringContent(ConsoleLogins.Hidden(page, "__lien_af")), "__lien_af" },
+            { new ByteArrayContent(System.Text.Encoding.UTF8.GetBytes(csv)), "file", "plans.csv" },
+        };
+        var posted = await client.PostAsync("/console/import", form);
+        Assert.Equal(System.Net.HttpStatusCode.Redirect, posted.StatusCode);
+        var status = "";
+        // The import runs in the background: its status page is read again until it says Done (as a browser's refresh would).
+        for (var i = 0; i < 5000 && !status.Contains("Done:", StringComparison.Ordinal); i++)
+            status = await client.GetStringAsync(posted.Headers.Location!.OriginalString);
+        Assert.Contains("<span id=\"import-registered\">3</span>", status);
+        Assert.Contains("<span id=\"import-refused\">1</span>", status);
+        Assert.Contains("plan refused", status);
+        var plans = (await a.Admin.ReadAsync("/v1/plans")).GetProperty("items").EnumerateArray().ToList();
+        var plan = Assert.Single(plans);
+        Assert.Equal(350_00, plan.Long("price"));
+        Assert.Equal(50_00, plan.Long("downPayment"));
+    }
+}
