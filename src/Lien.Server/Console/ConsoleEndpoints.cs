@@ -45,6 +45,7 @@ internal static class ConsoleEndpoints
 
     public static IServiceCollection AddConsole(this IServiceCollection services)
     {
+        ConsoleKeys.Add(services);
         services.AddIdentityCore<ConsoleUser>(o =>
             {
                 // Length, not composition (NIST SP 800-63B): 12 characters, at least 6 different.

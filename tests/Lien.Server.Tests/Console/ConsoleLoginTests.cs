@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.EntityFrameworkCore;
 
 namespace Lien.Server.Tests.Console;
 
@@ -20,6 +21,20 @@ public sealed class ConsoleLoginTests(SqliteServer server) : IClassFixture<Sqlit
         var cookie = string.Join(";", (await server.Anonymous().GetAsync("/console/login")).Headers.GetValues("Set-Cookie"));
         Assert.Contains("httponly", cookie, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("samesite=strict", cookie, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task DataProtectionKeys_InTheDatabase_SealedByTheMasterKey()
+    {
+        var a = await server.NewLenderAsync();
+        await server.ConsoleAsync(await server.NewConsoleUserAsync(a, "viewer"));
+        var keys = await server.WithDbAsync(db => db.DataProtectionKeys.AsNoTracking().Select(k => k.Xml).ToListAsync());
+        Assert.NotEmpty(keys);
+        Assert.All(keys, xml =>
+        {
+            Assert.Contains("<sealed", xml);
+            Assert.DoesNotContain("<masterKey", xml); // the key material itself is inside the sealed blob only
+        });
     }
 
     [Fact]
