@@ -130,15 +130,20 @@ internal sealed class PortfolioReports(LienDb db, TimeProvider time)
             .Select(d => byDay.TryGetValue(d, out var v) ? new PaymentDay(d, v.Item1, v.Item2) : new PaymentDay(d, 0, 0)).ToList();
     }
 
-    /// <summary>From an Unlocked lease's commit to the device's acknowledgement of applying it, for leases applied in the last 24 hours.</summary>
+    /// <summary>
+    /// From an unlock's commit (an Unlocked lease that follows a Locked one: a payment, a promise, a goodwill unlock) to the
+    /// device's acknowledgement of applying it, for unlocks applied in the last 24 hours; renewals are not unlocks.
+    /// </summary>
     public async Task<UnlockLatency> LatencyAsync(Guid lenderId, DateTimeOffset now, CancellationToken ct)
     {
-        var from = now.AddHours(-24);
-        var leases = await db.Leases.AsNoTracking()
-            .Where(l => l.LenderId == lenderId && l.Mode == LeaseMode.Unlocked && l.AppliedAt != null && l.AppliedAt >= from)
-            .Select(l => new { l.CreatedAt, l.AppliedAt }).ToListAsync(ct);
+        var since = now.AddHours(-24);
+        var leases = await (from l in db.Leases.AsNoTracking()
+                            where l.LenderId == lenderId && l.Mode == LeaseMode.Unlocked && l.AppliedAt != null && l.AppliedAt >= since
+                            join before in db.Leases on new { l.DeviceId, Seq = l.Seq - 1 } equals new { before.DeviceId, before.Seq }
+                            where before.Mode == LeaseMode.Locked
+                            select new { l.CreatedAt, l.AppliedAt }).ToListAsync(ct);
         var ms = leases.Select(l => (long)Math.Max(0, (l.AppliedAt!.Value - l.CreatedAt).TotalMilliseconds)).Order().ToList();
-        return new UnlockLatency(from, now, ms.Count, Rank(ms, 50), Rank(ms, 99));
+        return new UnlockLatency(since, now, ms.Count, Rank(ms, 50), Rank(ms, 99));
     }
 
     // Nearest rank (the smallest value at or above p % of them).

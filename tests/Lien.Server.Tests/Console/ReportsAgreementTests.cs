@@ -45,6 +45,31 @@ public abstract partial class ReportsAgreementTests(LienServer server)
             (await a.Admin.ReadAsync("/v1/reports/par")).EnumerateArray().Last().GetProperty("par30").GetDecimal());
     }
 
+    [Fact]
+    public async Task UnlockLatency_PaymentUnlockAppliedLater_CountsOnlyUnlocks_PageAndApiAgree()
+    {
+        var a = await server.NewLenderAsync(enrollment: "open");
+        var device = await a.Admin.RegisterAsync(LenderApi.NewImei());
+        var plan = await a.Admin.PlanAsync(device.Id(), server.Today.AddDays(10));
+        await server.WalkUntilLockedAsync(device.Id());
+        var phone = server.Client();
+        var enrolled = await phone.EnrollAsync(device.Str("imei"));
+        await phone.AckAsync(enrolled.DeviceToken, enrolled.Seq); // the Locked lease: not an unlock
+
+        await (await a.Admin.PayAsync(plan.Id(), 100_00)).Json(HttpStatusCode.Created);
+        var unlock = (await a.Admin.ReadAsync($"/v1/devices/{device.Id()}/lease")).Long("seq");
+        server.Time.Advance(TimeSpan.FromMilliseconds(1500));
+        await phone.AckAsync(enrolled.DeviceToken, unlock);
+
+        var api = await a.Admin.ReadAsync("/v1/reports/unlock-latency");
+        Assert.Equal(1, api.GetProperty("unlocks").GetInt32());
+        Assert.InRange(api.GetProperty("p50Ms").GetInt64(), 1500, 1600);
+        var figures = Figures(await (await server.ConsoleAsync(await server.NewConsoleUserAsync(a, "viewer"))).GetStringAsync("/console"));
+        Assert.Equal("1", figures["unlocks"]);
+        Assert.Equal($"{api.GetProperty("p50Ms").GetInt64()} ms", figures["latency.p50"]);
+        Assert.Equal($"{api.GetProperty("p99Ms").GetInt64()} ms", figures["latency.p99"]);
+    }
+
     [Theory]
     [InlineData("/v1/reports/dashboard")]
     [InlineData("/v1/reports/par?weeks=%00")]
