@@ -37,12 +37,21 @@ internal sealed class DeviceImports(LienDb db, DeviceRegistry registry, PlanBook
         return (job, null);
     }
 
-    /// <summary>Runs the oldest queued job to its end; false when none was waiting.</summary>
+    /// <summary>How long a node holds a job between two slices before another may take it up.</summary>
+    public static readonly TimeSpan Hold = TimeSpan.FromMinutes(2);
+
+    /// <summary>Claims the oldest job not done and not held by another node, and runs it to its end; false when none was waiting.</summary>
     public async Task<bool> RunNextAsync(CancellationToken ct)
     {
-        var id = await db.Set<ImportJob>().AsNoTracking().Where(j => j.State != ImportState.Done).OrderBy(j => j.CreatedAt).Select(j => (Guid?)j.Id).FirstOrDefaultAsync(ct);
+        var now = time.GetUtcNow();
+        var id = await db.Set<ImportJob>().AsNoTracking().Where(j => j.State != ImportState.Done && (j.HeldUntil == null || j.HeldUntil < now))
+            .OrderBy(j => j.CreatedAt).Select(j => (Guid?)j.Id).FirstOrDefaultAsync(ct);
         if (id is null) return false;
-        await RunAsync(id.Value, ct);
+        // One conditional update: of two nodes (or runners) that found the same job, one takes it.
+        var held = await db.InTransactionAsync(() => db.Set<ImportJob>()
+            .Where(j => j.Id == id && j.State != ImportState.Done && (j.HeldUntil == null || j.HeldUntil < now))
+            .ExecuteUpdateAsync(u => u.SetProperty(j => j.HeldUntil, now + Hold), ct), ct);
+        if (held == 1) await RunAsync(id.Value, ct);
         return true;
     }
 
@@ -99,6 +108,7 @@ internal sealed class DeviceImports(LienDb db, DeviceRegistry registry, PlanBook
                 errors.AddRange(outcomes.Where(o => o.Refused is not null).Select(o => new ImportRowError(o.Line, byLine.GetValueOrDefault(o.Line), o.Refused!)));
                 tracked.ErrorsJson = JsonSerializer.Serialize(errors, Json.Options);
                 tracked.State = ImportState.Running;
+                tracked.HeldUntil = time.GetUtcNow() + Hold;
                 tracked.Processed += slice.Length;
                 tracked.Registered += outcomes.Count(o => o.Device is not null);
                 tracked.Refused += outcomes.Count(o => o.Refused is not null);

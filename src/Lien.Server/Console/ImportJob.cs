@@ -28,6 +28,9 @@ internal sealed class ImportJob
     /// <summary>The refused rows as JSON (<see cref="ImportRowError"/>s), in line order.</summary>
     public string ErrorsJson { get; set; } = "[]";
     public DateTimeOffset? FinishedAt { get; set; }
+
+    /// <summary>Until when the node running it holds it (renewed with every slice); a job whose hold ran out — its node stopped — is taken up again where it was.</summary>
+    public DateTimeOffset? HeldUntil { get; set; }
 }
 
 /// <summary>One refused row of an import: its line in the file, its IMEI as given, and why.</summary>

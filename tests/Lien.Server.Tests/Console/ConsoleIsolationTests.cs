@@ -1,4 +1,6 @@
 using System.Net;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Lien.Server.Tests.Console;
 
@@ -133,5 +135,27 @@ public sealed class ConsoleImportPlanTests(SqliteServer server) : IClassFixture<
         var plan = Assert.Single(plans);
         Assert.Equal(350_00, plan.Long("price"));
         Assert.Equal(50_00, plan.Long("downPayment"));
+    }
+
+    [Fact]
+    public async Task ImportJob_TwoRunnersAtOnce_EachRowRegisteredOnce()
+    {
+        var a = await server.NewLenderAsync();
+        var imeis = Enumerable.Range(0, 1200).Select(_ => LenderApi.NewImei()).ToList();
+        Guid job;
+        await using (var scope = server.Services.CreateAsyncScope())
+            job = (await scope.ServiceProvider.GetRequiredService<Lien.Server.Console.DeviceImports>()
+                .QueueAsync(a.LenderId, "race.csv", "imei\n" + string.Join("\n", imeis), "test", TestContext.Current.CancellationToken)).Job!.Id;
+        async Task RunAsync()
+        {
+            await using var scope = server.Services.CreateAsyncScope();
+            await scope.ServiceProvider.GetRequiredService<Lien.Server.Console.DeviceImports>().RunNextAsync(TestContext.Current.CancellationToken);
+        }
+        await Task.WhenAll(RunAsync(), RunAsync());
+        var done = await server.WithDbAsync(db => db.Set<Lien.Server.Console.ImportJob>().AsNoTracking().FirstAsync(j => j.Id == job));
+        for (var i = 0; i < 5000 && done.State != Lien.Server.Console.ImportState.Done; i++) // the background runner may hold it: read until it is done
+            done = await server.WithDbAsync(db => db.Set<Lien.Server.Console.ImportJob>().AsNoTracking().FirstAsync(j => j.Id == job));
+        Assert.Equal((1200, 1200, 0), (done.Processed, done.Registered, done.Refused));
+        Assert.Equal(1200, await server.WithDbAsync(db => db.Devices.CountAsync(d => d.LenderId == a.LenderId)));
     }
 }

@@ -341,6 +341,9 @@ namespace Lien.Server.Storage.Migrations.Postgres
                     b.Property<DateTimeOffset?>("FinishedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<DateTimeOffset?>("HeldUntil")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<Guid>("LenderId")
                         .HasColumnType("uuid");
 

@@ -327,6 +327,9 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.Property<long?>("FinishedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("HeldUntil")
+                        .HasColumnType("INTEGER");
+
                     b.Property<Guid>("LenderId")
                         .HasColumnType("TEXT");
 
