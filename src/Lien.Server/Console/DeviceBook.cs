@@ -36,7 +36,11 @@ internal sealed class DeviceBook(LienDb db)
         {
             var digits = s.Length > 0 && s.All(char.IsAsciiDigit);
             var upper = s.ToUpperInvariant();
-            q = digits && s.Length >= 14 ? q.Where(r => r.d.Imei == s || r.d.Imei2 == s)
+            // An IMEI through the claims table, whose key starts with the IMEI (either of a dual-SIM phone's): an index seek.
+            var byImei = digits && s.Length >= 14
+                ? await db.DeviceImeis.AsNoTracking().Where(c => c.Imei == s && c.LenderId == lenderId).Select(c => c.DeviceId).Distinct().ToListAsync(ct)
+                : null;
+            q = byImei is not null ? q.Where(r => byImei.Contains(r.d.Id))
                 : digits && s.Length >= 3 ? q.Where(r => r.p != null && r.p.BorrowerPhone != null && r.p.BorrowerPhone.EndsWith(s))
                 : s.StartsWith('+') ? q.Where(r => r.p != null && r.p.BorrowerPhone == s)
                 : q.Where(r => r.p != null && r.p.Reference == upper);
