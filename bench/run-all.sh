@@ -29,6 +29,7 @@ run enrollment-sqlite dotnet run -c Release --project bench/Lien.Bench.Enrollmen
 run enrollment-postgres dotnet run -c Release --project bench/Lien.Bench.Enrollment -- --postgres "$pg" --concurrency 8 --seconds 15 --warmup 5
 run attestation dotnet run -c Release --project bench/Lien.Bench.Attestation -- cpu 3
 run sweep dotnet run -c Release --project bench/Lien.Bench.Sweep -- --fleets 100000,1000000 --due 10000 --warm 5000
+run console dotnet run -c Release --project bench/Lien.Bench.Console -- --devices 10000 --plans 1000
 
 row() { grep -h "^| $2 |" "$out/$1.log" | tail -n 1; }
 echo

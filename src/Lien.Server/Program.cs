@@ -4,6 +4,7 @@ using Lien.Server.Api;
 using Lien.Server.Audit;
 using Lien.Server.Certificates;
 using Lien.Server.Codes;
+using Lien.Server.Console;
 using Lien.Server.Demo;
 using Lien.Server.DeviceTrust;
 using Lien.Server.Devices;
@@ -19,6 +20,7 @@ using Lien.Server.Payments;
 using Lien.Server.Plans;
 using Lien.Server.Push;
 using Lien.Server.Readiness;
+using Lien.Server.Reports;
 using Lien.Server.Scheduling;
 using Lien.Server.Storage;
 using Lien.Server.UnmatchedPayments;
@@ -105,10 +107,13 @@ static WebApplication Build(string[] args, IEnumerable<KeyValuePair<string, stri
     builder.Services.AddMpesa(builder.Configuration);
     builder.Services.AddBorrower();
     builder.Services.AddUssd(builder.Configuration);
+    builder.Services.AddReports();
+    builder.Services.AddConsole();
 
     var app = builder.Build();
     app.UseExceptionHandler();
     app.UseStatusCodePages();
+    app.UseConsoleHeaders();
     app.UseAuthentication();
     app.UseAuthorization();
 
@@ -138,6 +143,8 @@ static WebApplication Build(string[] args, IEnumerable<KeyValuePair<string, stri
     app.MapPayPage();
     app.MapBorrowerApi();
     app.MapUssd();
+    app.MapReports();
+    app.MapConsole();
     return app;
 }
 

@@ -208,6 +208,7 @@ public abstract partial class HostileInputTests(HostileServer server)
     private static readonly (string Key, string Json)[] PolicyBody = [("policyProfile", "\"custom\""), ("policy", "{\"graceDays\":5}")];
     private static readonly (string Key, string Json)[] CodeBody = [("type", "\"AddTime\""), ("days", "1"), ("reason", "\"call centre\"")];
     private static readonly (string Key, string Json)[] ApiKeyBody = [("name", "\"ops\""), ("role", "\"Viewer\"")];
+    private static readonly (string Key, string Json)[] ConsoleUserBody = [("userName", "\"amina\""), ("role", "\"viewer\"")];
     private static readonly (string Key, string Json)[] EnrollBody =
         [("imeis", "[\"{enrolled}\"]"), ("publicKey", "\"{key}\""), ("signedAt", "{now}"), ("nonce", "\"bm9uY2Utb2YtMTYtYnl0ZXM\""),
          ("challenge", "\"{challenge}\""), ("signature", "\"AAAA\"")];
@@ -261,6 +262,7 @@ public abstract partial class HostileInputTests(HostileServer server)
             ["repossess"] = ("POST", "/v1/devices/{device}/repossess", CancelBody, "admin"),
             ["restock"] = ("POST", "/v1/devices/{device}/restock", CancelBody, "admin"),
             ["policy"] = ("PATCH", "/v1/lender", PolicyBody, "admin"),
+            ["console user"] = ("POST", "/v1/console/users", ConsoleUserBody, "admin"),
         };
         void Twist(string endpoint, string what, string key, string? json, string? names = null)
         {
@@ -284,6 +286,7 @@ public abstract partial class HostileInputTests(HostileServer server)
                      ("dispute", "transactionReference", false), ("dispute", "text", true), ("device dispute", "transactionReference", false),
                      ("device dispute", "text", true), ("resolve", "reason", true), ("promise", "reason", true), ("goodwill", "reason", true),
                      ("lock now", "reason", true), ("release early", "reason", true), ("repossess", "reason", true), ("restock", "reason", true),
+                     ("console user", "userName", false),
                  })
             foreach (var (what, escape) in lines ? bad : bad.Concat(singleLine))
                 Twist(endpoint, $"{what} in {field}", field, field is "imei" or "imei2" ? $"\"3541{escape}0000000000\"" : $"\"ab{escape}cd\"");
@@ -322,6 +325,9 @@ public abstract partial class HostileInputTests(HostileServer server)
         Add("payment by id: not a UUID", "GET", "/v1/payments/12", 404);
         Add("lender keys: not a UUID", "GET", "/v1/lenders/x/keys", 404, auth: "none");
         Add("no such route", "GET", "/v1/nothing-here", 404);
+        Add("console user: unknown role", "POST", "/v1/console/users", 400, """{"userName":"amina","role":"owner"}""", "role");
+        Add("console user: role as a number", "POST", "/v1/console/users", 400, """{"userName":"amina","role":3}""", "role");
+        Add("console user: a space in the name", "POST", "/v1/console/users", 400, """{"userName":"a mina","role":"viewer"}""", "userName");
         Add("wrong method", "PUT", "/v1/devices", 405, "{}");
 
         // Wrong JSON types: numbers are numbers, strings are strings, enums are names.

@@ -67,6 +67,10 @@ internal sealed record AuditAction
     public static readonly AuditAction BorrowerPayRequested = new("borrower.pay-requested");
     public static readonly AuditAction BorrowerCallbackRequested = new("borrower.callback-requested");
     public static readonly AuditAction BorrowerCallbackDone = new("borrower.callback-done");
+    public static readonly AuditAction ConsoleUserInvited = new("console.user-invited");
+    public static readonly AuditAction ConsoleUserReset = new("console.user-reset");
+    public static readonly AuditAction ConsoleUserRole = new("console.user-role");
+    public static readonly AuditAction ConsoleTwoFactorChanged = new("console.two-factor-changed");
 
     /// <summary>Every action, in catalogue order.</summary>
     public static readonly IReadOnlyList<AuditAction> All =
@@ -78,7 +82,8 @@ internal sealed record AuditAction
         DeviceLockedByStaff, DeviceReleasedEarly, DeviceRepossessed, DeviceRestocked, NoticeSent, NoticeFailed, NoticeTemplateChanged,
         WebhookEndpointCreated, WebhookEndpointUpdated, WebhookEndpointDeleted, WebhookEndpointDisabled, PaymentUnmatched, PaymentAssigned,
         PaymentRefundDue, MpesaSettingsChanged, MpesaPathSecretRotated, MpesaUrlsRegistered, MpesaPaymentRequested, MpesaPaymentEnded,
-        BorrowerPayRequested, BorrowerCallbackRequested, BorrowerCallbackDone,
+        BorrowerPayRequested, BorrowerCallbackRequested, BorrowerCallbackDone, ConsoleUserInvited, ConsoleUserReset, ConsoleUserRole,
+        ConsoleTwoFactorChanged,
     ];
 
     /// <summary>The action of a lease that puts the device in <paramref name="mode"/>.</summary>

@@ -12,18 +12,20 @@ internal static class DemoExtensions
     {
         var token = await DemoSeed.RunAsync(app.Services);
         var payPath = await DemoSeed.LockedPhonePayPathAsync(app.Services);
+        var (consoleUser, consolePassword) = await DemoSeed.ConsoleLoginAsync(app.Services);
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             var url = (app.Urls.FirstOrDefault() ?? "http://localhost:5000").TrimEnd('/');
             // M-Pesa through the stand-in the demo maps into itself, now that its address is known.
             var locked = UseDaraja(app.Services, url).GetAwaiter().GetResult();
-            Console.WriteLine($"""
+            System.Console.WriteLine($"""
 
                 Lien demo is running at {url}
                   API reference:   {url}/reference
                   Demo lender:     {DemoSeed.LenderName}
                   Admin API key:   {token}
                   Try:             curl -H "Authorization: Bearer {token}" {url}/v1/devices
+                  Console:         {url}/console — user {consoleUser}, password {consolePassword} (two-factor is off for this demo user: turn it on under Account)
                   Enrollment:      open — {Lenders.EnrollmentPolicies.OpenWarning}
                   M-Pesa:          a STAND-IN for Daraja at {url}{DemoSeed.SandboxPrefix} (no money moves); pay the locked phone's plan with
                                    curl -H "Authorization: Bearer {token}" -H "Content-Type: application/json" -d '{"{"}"phone":"+254708374149","amount":362500{"}"}' {url}/v1/plans/{locked}/mpesa/stk-push

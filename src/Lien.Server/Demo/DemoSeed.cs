@@ -64,6 +64,28 @@ internal static class DemoSeed
         return token;
     }
 
+    public const string ConsoleUser = "demo-admin";
+
+    /// <summary>The demo lender's console admin (made once, its password kept in the data folder so every start can print it; two-factor off).</summary>
+    public static async Task<(string User, string Password)> ConsoleLoginAsync(IServiceProvider services, CancellationToken ct = default)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var sp = scope.ServiceProvider;
+        var folder = sp.GetRequiredService<DataFolder>();
+        var file = folder.File(DataFolder.DemoConsoleFile);
+        var db = sp.GetRequiredService<LienDb>();
+        if (File.Exists(file) && await db.Set<Console.ConsoleUser>().AnyAsync(u => u.UserName == ConsoleUser, ct))
+            return (ConsoleUser, (await File.ReadAllTextAsync(file, ct)).Trim());
+        var lender = await db.Lenders.FirstAsync(l => l.Name == LenderName, ct);
+        var password = "demo-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
+        var staff = sp.GetRequiredService<Console.ConsoleStaff>();
+        var existing = await db.Set<Console.ConsoleUser>().FirstOrDefaultAsync(u => u.UserName == ConsoleUser, ct);
+        if (existing is null) await staff.AddWithPasswordAsync(lender.Id, ConsoleUser, Console.ConsoleRole.Admin, password, "demo", ct);
+        else await staff.SetPasswordAsync(existing, password, ct);
+        await folder.WriteAsync(DataFolder.DemoConsoleFile, System.Text.Encoding.UTF8.GetBytes(password), ct);
+        return (ConsoleUser, password);
+    }
+
     private static async Task SeedDevicesAsync(IServiceProvider sp, Lender lender, CancellationToken ct)
     {
         var db = sp.GetRequiredService<LienDb>();

@@ -76,6 +76,7 @@ internal sealed class LeaseIssuer(LienDb db, LeaseSigner signer, SigningKeys sig
         if (plan is not null)
         {
             plan.NextReviewAt = decision.NextReviewAt;
+            plan.Note(decision.Plan);
             plan.Version++;
             if (decision.Plan?.Status == PlanStatus.PaidOff && plan.Lifecycle == PlanLifecycle.Active)
             {

@@ -53,6 +53,13 @@ internal sealed class Plan
     /// </summary>
     public string? PayToken { get; set; }
 
+    /// <summary>
+    /// The due date of the oldest installment not yet paid in full (null: nothing left to pay), as the policy's allocation
+    /// saw it at the last review; days past due are today minus this date once it has passed, so the console filters and
+    /// counts arrears in SQL without reading every schedule.
+    /// </summary>
+    public DateOnly? OldestUnpaidDue { get; set; }
+
     /// <summary>Bumped on every change so two concurrent writers cannot both win.</summary>
     public int Version { get; set; }
 
@@ -71,6 +78,13 @@ internal sealed class Plan
         ClosedAt = now;
         CloseReason = reason;
         NextReviewAt = null;
+    }
+
+    /// <summary>Keeps what the policy's allocation says is the oldest unpaid installment (see <see cref="OldestUnpaidDue"/>).</summary>
+    public void Note(PlanState? state)
+    {
+        if (state is null) return;
+        OldestUnpaidDue = state.Allocation.Installments.FirstOrDefault(r => r.Outstanding > 0)?.Installment.DueDate;
     }
 
     /// <summary>
@@ -114,6 +128,7 @@ internal sealed class PlanConfiguration : IEntityTypeConfiguration<Plan>
         e.HasIndex(x => x.DeviceId).IsUnique().HasFilter("\"Lifecycle\" = 'Active'").HasDatabaseName("IX_Plans_DeviceId_Active");
         e.HasIndex(x => new { x.LenderId, x.CreatedAt });
         e.HasIndex(x => x.NextReviewAt);
+        e.HasIndex(x => new { x.LenderId, x.OldestUnpaidDue });
         e.HasMany(x => x.Installments).WithOne().HasForeignKey(x => x.PlanId);
         e.HasOne<Device>().WithMany().HasForeignKey(x => x.DeviceId);
         e.HasOne<Lender>().WithMany().HasForeignKey(x => x.LenderId);

@@ -18,6 +18,7 @@ internal sealed class DataFolder(string path, string? sqliteDatabase)
     /// <summary>The files Lien writes in the folder, besides the database.</summary>
     public const string MasterKeyFile = "master.key";
     public const string DemoKeyFile = "demo-api-key.txt";
+    public const string DemoConsoleFile = "demo-console-login.txt";
 
     public string Path { get; } = path;
 
@@ -44,7 +45,7 @@ internal sealed class DataFolder(string path, string? sqliteDatabase)
         var tightened = new List<string>();
         if (SqliteDatabase is not null && System.IO.Path.GetDirectoryName(SqliteDatabase) == Path) Create();
         if (Directory.Exists(Path) && Tighten(Path) is { } folderWas) tightened.Add($"{Path} ({folderWas})");
-        var files = new List<string> { File(MasterKeyFile), File(DemoKeyFile) };
+        var files = new List<string> { File(MasterKeyFile), File(DemoKeyFile), File(DemoConsoleFile) };
         if (SqliteDatabase is not null)
         {
             // SQLite takes an empty file as an empty database; a folder named by a connection string is the operator's to make.

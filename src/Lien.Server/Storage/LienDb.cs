@@ -16,8 +16,11 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Lien.Server.Storage;
 
 /// <summary>The one schema. <see cref="SqliteLienDb"/> and <see cref="PostgresLienDb"/> carry each provider's migrations.</summary>
-internal abstract class LienDb(DbContextOptions options) : DbContext(options)
+internal abstract class LienDb(DbContextOptions options) : DbContext(options), Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.IDataProtectionKeyContext
 {
+    /// <summary>The console's Data Protection keys, sealed (<c>Console/ConsoleKeys</c>).</summary>
+    public DbSet<Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey> DataProtectionKeys => Set<Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey>();
+
     public DbSet<Lender> Lenders => Set<Lender>();
     public DbSet<LenderKey> LenderKeys => Set<LenderKey>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();

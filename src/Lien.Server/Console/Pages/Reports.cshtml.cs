@@ -1,0 +1,12 @@
+using Lien.Server.Api;
+using Lien.Server.Reports;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace Lien.Server.Console.Pages;
+
+internal sealed class ReportsModel(PortfolioReports reports) : PageModel
+{
+    public Dashboard Dashboard { get; private set; } = null!;
+
+    public async Task OnGetAsync(CancellationToken ct) => Dashboard = await reports.DashboardAsync(User.LenderId(), ct);
+}
