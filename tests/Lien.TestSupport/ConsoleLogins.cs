@@ -58,7 +58,7 @@ public static partial class ConsoleLogins
     /// <summary>Posts a page's form: the antiforgery token read from <paramref name="page"/> (unless <paramref name="withToken"/> is false) and the fields.</summary>
     public static FormUrlEncodedContent Form(string page, Dictionary<string, string> fields, bool withToken = true)
     {
-        if (withToken) fields["__lien_af"] = Hidden(page, "__lien_af");
+        if (withToken) fields[Lien.Server.Api.FormProtection.FieldName] = Hidden(page, Lien.Server.Api.FormProtection.FieldName);
         return new FormUrlEncodedContent(fields);
     }
 

@@ -43,14 +43,7 @@ internal static class PayPageEndpoints
     {
         services.AddScoped<BorrowerDesk>();
         services.AddScoped<SmsKeywords>();
-        services.AddAntiforgery(o =>
-        {
-            o.Cookie.Name = "lien-pay";
-            o.Cookie.SameSite = SameSiteMode.Strict;
-            o.Cookie.Path = "/p/";
-            o.FormFieldName = "check";
-            o.SuppressXFrameOptionsHeader = true; // the pages send DENY and frame-ancestors 'none' themselves
-        });
+        services.AddFormProtection();
         return services;
     }
 

@@ -91,13 +91,7 @@ internal static class ConsoleEndpoints
             .AddPolicy(ConsolePolicies.Collections, p => Require(p, ConsoleRole.Collections))
             .AddPolicy(ConsolePolicies.Operator, p => Require(p, ConsoleRole.Operator))
             .AddPolicy(ConsolePolicies.Admin, p => Require(p, ConsoleRole.Admin));
-        services.AddAntiforgery(o =>
-        {
-            o.Cookie.Name = "lien-console-af";
-            o.Cookie.Path = "/console";
-            o.Cookie.SameSite = SameSiteMode.Strict;
-            o.FormFieldName = "__lien_af";
-        });
+        services.AddFormProtection();
         services.AddRazorPages(o =>
         {
             o.RootDirectory = "/Console/Pages";

@@ -3,6 +3,7 @@ using Lien.Server.Disputes;
 using Lien.Server.Payments;
 using Lien.Server.Plans;
 using Lien.Server.Storage;
+using Lien.Server.UnmatchedPayments;
 using Microsoft.EntityFrameworkCore;
 
 namespace Lien.Server.Reports;
@@ -16,12 +17,11 @@ internal sealed record UnlockLatency(DateTimeOffset From, DateTimeOffset To, int
 
 /// <summary>
 /// What a lender's portfolio looks like now, in its currency and time zone. Amounts are minor units; rates are fractions
-/// (0.1234 is 12.34 %) rounded to four places. <see cref="UnmatchedPayments"/> is null until payments that match no plan
-/// are queued (the mobile-money issue).
+/// (0.1234 is 12.34 %) rounded to four places; <see cref="UnmatchedPayments"/> is the money waiting in the queue for staff.
 /// </summary>
 internal sealed record Dashboard(DateTimeOffset At, string Currency, DevicesByState Devices, IReadOnlyList<AgingBucket> Aging,
     IReadOnlyList<ParPoint> Par, IReadOnlyList<CollectionPoint> Collections, IReadOnlyList<PaymentDay> Payments, UnlockLatency UnlockLatency,
-    int OpenDisputes, int? UnmatchedPayments);
+    int OpenDisputes, int UnmatchedPayments);
 
 /// <summary>
 /// The portfolio reports, for the console's dashboard and <c>/v1/reports</c> alike (one computation, so they cannot
@@ -44,7 +44,8 @@ internal sealed class PortfolioReports(LienDb db, TimeProvider time)
         var book = await BookAsync(lenderId, lender.Currency, today.AddDays(-7 * Weeks), zone, ct);
         return new Dashboard(now, lender.Currency, await DevicesAsync(lenderId, ct), Aging(book, now, zone), Par(book, today, now, zone),
             Collections(book, today, zone), PaymentsPerDay(book, today, zone), await LatencyAsync(lenderId, now, ct),
-            await db.Set<Dispute>().CountAsync(d => d.LenderId == lenderId && d.State == DisputeState.Open, ct), null);
+            await db.Set<Dispute>().CountAsync(d => d.LenderId == lenderId && d.State == DisputeState.Open, ct),
+            await db.Set<UnmatchedPayment>().CountAsync(u => u.LenderId == lenderId && u.State == UnmatchedState.Open, ct));
     }
 
     public async Task<DevicesByState> DevicesAsync(Guid lenderId, CancellationToken ct)

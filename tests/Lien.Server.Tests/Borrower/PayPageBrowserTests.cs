@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Lien.Server.Api;
 using Microsoft.Playwright;
 
 namespace Lien.Server.Tests.Borrower;
@@ -139,7 +140,7 @@ public sealed class PayPageBrowserTests(SqliteServer server, Chromium chromium) 
             new StringContent(""),
             JsonContent.Create(new { phone = "+254712345678", amount = "100" }),
             new FormUrlEncodedContent([new("phone", "+254712345678"), new("amount", "100")]), // no antiforgery field
-            new FormUrlEncodedContent([new("phone", "+2547\0" ), new("amount", "1e9"), new("check", "x")]),
+            new FormUrlEncodedContent([new("phone", "+2547\0" ), new("amount", "1e9"), new(FormProtection.FieldName, "x")]),
             new FormUrlEncodedContent([new("phone", new string('9', 100_000)), new("amount", new string('1', 100_000))]),
             new StringContent("a=%%%&&==", System.Text.Encoding.UTF8, "application/x-www-form-urlencoded"),
         ];

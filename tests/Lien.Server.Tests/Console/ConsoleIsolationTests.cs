@@ -1,4 +1,5 @@
 using System.Net;
+using Lien.Server.Api;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -119,7 +120,7 @@ public sealed class ConsoleImportPlanTests(SqliteServer server) : IClassFixture<
             + $"{three},350.00,0,3,Monthly,2020-01-01,\n";
         using var form = new MultipartFormDataContent
         {
-            { new StringContent(ConsoleLogins.Hidden(page, "__lien_af")), "__lien_af" },
+            { new StringContent(ConsoleLogins.Hidden(page, FormProtection.FieldName)), FormProtection.FieldName },
             { new ByteArrayContent(System.Text.Encoding.UTF8.GetBytes(csv)), "file", "plans.csv" },
         };
         var posted = await client.PostAsync("/console/import", form);
