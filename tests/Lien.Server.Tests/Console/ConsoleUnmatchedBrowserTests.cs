@@ -55,4 +55,39 @@ public sealed class ConsoleUnmatchedBrowserTests(SqliteMpesaServer server, Chrom
         Assert.Equal("0", await page.Locator("[data-figure='unmatched-payments']").InnerTextAsync());
         Assert.Equal(0, (await a.Admin.ReadAsync("/v1/reports/dashboard")).GetProperty("unmatchedPayments").GetInt32());
     }
+
+    [Fact]
+    public async Task MpesaSettings_SetInTheConsole_SecretsNeverShown_UrlsRegisteredWithDaraja()
+    {
+        var a = await server.NewLenderAsync();
+        server.Daraja.AddApp("console-key", "console-secret", "600777", "console-passkey");
+        var admin = await server.NewConsoleUserAsync(a, "admin");
+        var page = await chromium.NewPageAsync(server.Client().BaseAddress!, width: 1280, height: 900);
+        await page.LogInAsync(server, admin);
+        await page.GotoAsync("/console/settings");
+        Assert.Contains("No M-Pesa account yet", await page.Locator("main").InnerTextAsync());
+        await page.GetByLabel("Paybill (short code)").FillAsync("600777");
+        await page.GetByLabel("Consumer key (empty: keep)").FillAsync("console-key");
+        await page.GetByLabel("Consumer secret (empty: keep)").FillAsync("console-secret");
+        await page.GetByLabel("Passkey (empty: keep)").FillAsync("console-passkey");
+        await page.GetByLabel("Daraja address").FillAsync(server.DarajaUrl.ToString());
+        await page.GetByLabel("This Lien's public address (for Daraja's callbacks)").FillAsync(server.Client().BaseAddress!.ToString());
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save M-Pesa settings" }).ClickAsync();
+        Assert.Contains("M-Pesa settings saved", await page.Locator("#settings-message").InnerTextAsync());
+        Assert.Equal("600777", await page.Locator("#mpesa-shortcode").InnerTextAsync());
+        var html = await page.ContentAsync();
+        Assert.DoesNotContain("console-secret", html);
+        Assert.DoesNotContain("console-passkey", html);
+        await Chromium.AssertAccessibleAsync(page);
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Register the URLs with Daraja" }).ClickAsync();
+        Assert.Contains("Daraja took the validation and confirmation URLs", await page.Locator("#settings-message").InnerTextAsync());
+        Assert.Equal("600777", (await a.Admin.ReadAsync("/v1/lender/mpesa")).Str("shortCode"));
+
+        // A paybill that is not one is refused, and nothing changes.
+        await page.GetByLabel("Paybill (short code)").FillAsync("12ab");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save M-Pesa settings" }).ClickAsync();
+        Assert.Contains("shortCode", await page.GetByRole(AriaRole.Alert).InnerTextAsync());
+        Assert.Equal("600777", (await a.Admin.ReadAsync("/v1/lender/mpesa")).Str("shortCode"));
+    }
 }

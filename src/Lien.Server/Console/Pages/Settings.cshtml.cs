@@ -2,6 +2,7 @@ using Lien.Agent;
 using Lien.Protocol;
 using Lien.Server.Api;
 using Lien.Server.Lenders;
+using Lien.Server.Mpesa;
 using Lien.Server.Notices;
 using Lien.Server.Storage;
 using Lien.Server.Webhooks;
@@ -15,7 +16,7 @@ namespace Lien.Server.Console.Pages;
 /// <summary>An admin's settings: branding with a lock-screen preview and the logo Lien serves, the policy profile, SMS templates, API keys, webhooks — each through its operation.</summary>
 [Authorize(Policy = ConsolePolicies.Admin)]
 [RequestSizeLimit(LenderLogo.MaxBytes + 64 * 1024)]
-internal sealed class SettingsModel(LienDb db, LenderSetup setup, SmsNotices notices, WebhookRegistry webhooks, TimeProvider time) : PageModel
+internal sealed class SettingsModel(LienDb db, LenderSetup setup, SmsNotices notices, WebhookRegistry webhooks, MpesaAccounts mpesa, TimeProvider time) : PageModel
 {
     public Lender? Lender { get; private set; }
     public LockScreenView Preview { get; private set; } = null!;
@@ -25,6 +26,7 @@ internal sealed class SettingsModel(LienDb db, LenderSetup setup, SmsNotices not
     public IReadOnlyList<TemplateView> Templates { get; private set; } = [];
     public IReadOnlyList<ApiKey> Keys { get; private set; } = [];
     public IReadOnlyList<WebhookEndpoint> Webhooks { get; private set; } = [];
+    public MpesaSettingsView? Mpesa { get; private set; }
     public string? Message { get; private set; }
     public string? Problem { get; private set; }
     public string? NewToken { get; private set; }
@@ -141,12 +143,44 @@ internal sealed class SettingsModel(LienDb db, LenderSetup setup, SmsNotices not
         await LoadAsync(ct);
     }
 
+    /// <summary>M-Pesa (Daraja) settings through <see cref="MpesaAccounts"/>: a secret left empty keeps the one stored.</summary>
+    public async Task OnPostMpesaAsync(string? shortCode, string? consumerKey, string? consumerSecret, string? passkey, string? baseUrl,
+        string? callbackBaseUrl, string? allowedSources, CancellationToken ct)
+    {
+        static string? Given(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
+        var sources = Given(allowedSources)?.Split([' ', ',', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries);
+        var input = new MpesaSettingsInput(Given(shortCode), Given(consumerKey), Given(consumerSecret), Given(passkey), Given(baseUrl),
+            Given(callbackBaseUrl), null, null, sources is null ? null : [.. sources]);
+        var creating = await mpesa.GetAsync(LenderId, ct) is null;
+        if (input.Validate(creating) is { Any: true } errors) Problem = errors.Problem().ProblemDetails.Detail ?? "Check the M-Pesa settings.";
+        else
+        {
+            await mpesa.SetAsync(LenderId, input, Actor, ct);
+            Message = "M-Pesa settings saved; the secrets are sealed and not shown again.";
+        }
+        await LoadAsync(ct);
+    }
+
+    public async Task OnPostMpesaRegisterAsync(CancellationToken ct)
+    {
+        (Message, Problem) = await mpesa.RegisterUrlsAsync(LenderId, Actor, ct) switch
+        {
+            null => ((string?)null, (string?)"Save the M-Pesa settings first."),
+            DarajaAnswer.Accepted => ("Daraja took the validation and confirmation URLs.", null),
+            DarajaAnswer.Refused r => (null, $"Daraja refused the URLs: {r.Message}"),
+            DarajaAnswer.Unreachable u => (null, $"Daraja could not be reached: {u.Message}"),
+            _ => (null, "Daraja's answer was not understood."),
+        };
+        await LoadAsync(ct);
+    }
+
     private async Task LoadAsync(CancellationToken ct)
     {
         Lender = await db.Lenders.AsNoTracking().FirstAsync(l => l.Id == LenderId, ct);
         Templates = await notices.TemplatesAsync(LenderId, ct);
         Keys = await db.ApiKeys.AsNoTracking().Where(k => k.LenderId == LenderId).OrderBy(k => k.CreatedAt).ToListAsync(ct);
         Webhooks = await db.WebhookEndpoints.AsNoTracking().Where(w => w.LenderId == LenderId).OrderBy(w => w.CreatedAt).ToListAsync(ct);
+        Mpesa = await mpesa.GetAsync(LenderId, ct);
         var name = PreviewName ?? Lender.Name;
         // A sample overdue lock, as the agent lays it out (LockScreenView), with the branding being edited.
         Preview = new LockScreenView(true, LeaseMode.Locked, name, Lender.LogoUrl, new Money(1_450_00, Lender.Currency).ToString(), $"Pay {name}, account LN-7F3K",
