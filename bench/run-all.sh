@@ -56,5 +56,8 @@ done
 grep -h "^| SQLite | " "$out/sweep.log" | while IFS='|' read -r _ _ fleet due seconds rate cpu sms smsrate _; do
   echo "| scheduler sweep of $(echo $due) due plans in a fleet of $(echo $fleet), SQLite (s, plans/s, server CPU ms per plan, SMS notices queued per s) | $(echo $seconds) s, $(echo $rate)/s, $(echo $cpu) ms, $(echo $smsrate) SMS/s |"
 done
+grep -h "^| [a-z]" "$out/console.log" | grep -v "^| case" | while IFS='|' read -r _ case p50 p95 max _; do
+  echo "| console device list, 10,000 devices, SQLite, $(echo $case) (p50 / p95 / max ms) | $(echo $p50) / $(echo $p95) / $(echo $max) |"
+done
 grep -h "per CPU-second" "$out/attestation.log" | sed 's/^\(.*\): .*, \([0-9]*\) per CPU-second.*/| attestation chains verified, \1 | \2 per CPU-second |/'
 if [ ${#failed[@]} -gt 0 ]; then echo; echo "FAILED: ${failed[*]}"; exit 1; fi
