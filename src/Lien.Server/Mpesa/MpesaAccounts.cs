@@ -54,8 +54,12 @@ internal sealed record MpesaSettingsView(string ShortCode, string BaseUrl, strin
 internal sealed class MpesaAccounts(LienDb db, SecretBox box, AuditTrail audit, DarajaClient daraja, TimeProvider time)
 {
     public const string DefaultBaseUrl = "https://sandbox.safaricom.co.ke/";
-    private static readonly CompiledQuery<Func<LienDb, string, CancellationToken, Task<MpesaAccount?>>> ByPathSecret = new(() => EF.CompileAsyncQuery(
-        (LienDb db, string hash, CancellationToken ct) => db.Set<MpesaAccount>().AsNoTracking().FirstOrDefault(a => a.PathSecretHash == hash)));
+    // Every callback's first read: only what the lookup needs, compiled once.
+    private static readonly CompiledQuery<Func<LienDb, string, CancellationToken, Task<CallbackAccount?>>> ByPathSecret = new(() => EF.CompileAsyncQuery(
+        (LienDb db, string hash, CancellationToken ct) => db.Set<MpesaAccount>().Where(a => a.PathSecretHash == hash)
+            .Select(a => new CallbackAccount(a.LenderId, a.AllowedSources)).FirstOrDefault()));
+
+    private sealed record CallbackAccount(Guid LenderId, string? AllowedSources);
 
     private DbSet<MpesaAccount> Accounts => db.Set<MpesaAccount>();
 

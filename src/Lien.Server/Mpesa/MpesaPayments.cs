@@ -72,6 +72,11 @@ internal sealed class MpesaPayments(LienDb db, MpesaAccounts accounts, DarajaCli
 
     private DbSet<MpesaPaymentRequest> Requests => db.Set<MpesaPaymentRequest>();
 
+    // Asked inside every confirmation's unit of work (so inside SQLite's writer): compiled once, not built per payment.
+    private static readonly CompiledQuery<Func<LienDb, Guid, string, CancellationToken, Task<bool>>> HeldBefore = new(() => EF.CompileAsyncQuery(
+        (LienDb db, Guid lenderId, string transactionId, CancellationToken ct) =>
+            db.Set<UnmatchedPayment>().Any(u => u.LenderId == lenderId && u.Provider == Provider && u.ProviderTransactionId == transactionId)));
+
     /// <summary>Daraja's C2B validation: "0" accepts a payment whose account names a plan; <c>C2B00012</c> (invalid account) or <c>C2B00013</c> (invalid amount) rejects it.</summary>
     public async Task<(string ResultCode, string ResultDesc)> ValidateAsync(Guid lenderId, C2BPayment payment, CancellationToken ct)
     {
@@ -92,8 +97,7 @@ internal sealed class MpesaPayments(LienDb db, MpesaAccounts accounts, DarajaCli
             var input = new PaymentInput(plan.Id, null, amount, Currency, Provider, payment.TransId, arrived.ReceivedAt);
             // The same transaction held unmatched earlier (before its plan was made, say) stays held: it is assigned from there.
             var outcome = await ledger.RecordAsync(lenderId, input, Actor, ct, joining: async (_, _) =>
-                await db.Set<UnmatchedPayment>().AnyAsync(u => u.LenderId == lenderId && u.Provider == Provider && u.ProviderTransactionId == payment.TransId, ct)
-                    ? "held" : null);
+                await HeldBefore.For(db)(db, lenderId, payment.TransId, ct) ? "held" : null);
             switch (outcome)
             {
                 case LedgerOutcome.Recorded: return ConfirmationResult.Recorded;
