@@ -76,9 +76,11 @@ internal static class AccountReferences
 /// </summary>
 internal sealed class PaymentMatcher(LienDb db)
 {
+    // Every read is untracked: the match is made before the payment's unit of work, and the ledger must read the plan
+    // afresh inside it (a tracked copy from here would be what EF hands back there, stale if a payment came in between).
     private static readonly CompiledQuery<Func<LienDb, Guid, string, CancellationToken, Task<Plan?>>> ByReference = new(() => EF.CompileAsyncQuery(
         (LienDb db, Guid lenderId, string reference, CancellationToken ct) =>
-            db.Plans.FirstOrDefault(p => p.LenderId == lenderId && p.Reference == reference && p.Lifecycle != PlanLifecycle.Cancelled)));
+            db.Plans.AsNoTracking().FirstOrDefault(p => p.LenderId == lenderId && p.Reference == reference && p.Lifecycle != PlanLifecycle.Cancelled)));
 
     public async Task<PaymentMatch> MatchAsync(Guid lenderId, string? accountReference, CancellationToken ct)
     {
@@ -94,7 +96,7 @@ internal sealed class PaymentMatcher(LienDb db)
 
         if (AccountReferences.AsImei(accountReference) is { } imei)
         {
-            var plans = await db.Set<DeviceImei>().Where(i => i.Imei == imei && i.LenderId == lenderId && i.ReleasedAt == null)
+            var plans = await db.Set<DeviceImei>().AsNoTracking().Where(i => i.Imei == imei && i.LenderId == lenderId && i.ReleasedAt == null)
                 .Join(db.Plans, i => i.DeviceId, p => p.DeviceId, (_, p) => p)
                 .Where(p => p.Lifecycle == PlanLifecycle.Active).OrderBy(p => p.Id).Take(2).ToListAsync(ct);
             if (plans.Count == 1) return new PaymentMatch(MatchRule.Imei, plans[0]);
@@ -102,7 +104,7 @@ internal sealed class PaymentMatcher(LienDb db)
 
         if (Phones.Normalize(accountReference) is { } phone)
         {
-            var plans = await db.Plans.Where(p => p.LenderId == lenderId && p.BorrowerPhone == phone && p.Lifecycle == PlanLifecycle.Active)
+            var plans = await db.Plans.AsNoTracking().Where(p => p.LenderId == lenderId && p.BorrowerPhone == phone && p.Lifecycle == PlanLifecycle.Active)
                 .OrderBy(p => p.Id).Take(2).ToListAsync(ct);
             if (plans.Count == 1) return new PaymentMatch(MatchRule.BorrowerPhone, plans[0]);
             if (plans.Count > 1)
