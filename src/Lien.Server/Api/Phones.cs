@@ -37,9 +37,12 @@ internal static partial class Phones
     /// <summary>The number as M-Pesa writes it, without the <c>+</c> (<c>254712345678</c>).</summary>
     public static string Msisdn(string e164) => e164.TrimStart('+');
 
-    /// <summary>The number shown masked, as a page or a queue may show it: <c>+2547•••••678</c>.</summary>
+    /// <summary>
+    /// The number as every page, message, export and audit entry shows it: <c>+2547••••678</c> — its first five and last
+    /// three characters, four dots between whatever its length (so the mask does not tell the length either).
+    /// </summary>
     public static string Masked(string? number) =>
-        number is null ? "" : number.Length <= 7 ? new string('•', number.Length) : number[..5] + new string('•', number.Length - 8) + number[^3..];
+        number is null ? "" : number.Length <= 8 ? new string('•', number.Length) : number[..5] + "••••" + number[^3..];
 
     [GeneratedRegex(@"^\+[1-9][0-9]{7,14}\z")]
     private static partial Regex E164();

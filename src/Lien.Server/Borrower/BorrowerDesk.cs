@@ -91,7 +91,7 @@ internal sealed class BorrowerDesk(LienDb db, IPaymentRequests payments, CodeIss
         var row = new PayRequest
         {
             Id = Guid.CreateVersion7(now), LenderId = p.Lender.Id, PlanId = p.Plan.Id, ProviderRequestId = sent.RequestId, Channel = channel,
-            Amount = amount, PhoneMasked = Mask(phone), CreatedAt = now,
+            Amount = amount, PhoneMasked = Phones.Masked(phone), CreatedAt = now,
         };
         await db.InTransactionAsync(async () =>
         {
@@ -100,7 +100,7 @@ internal sealed class BorrowerDesk(LienDb db, IPaymentRequests payments, CodeIss
                 data: new { request = row.Id, amount, currency = p.Plan.Currency, phone = row.PhoneMasked }, ct: ct);
             return true;
         }, ct);
-        return new(true, string.Format(w.PinPrompt, Mask(phone)), row.Id);
+        return new(true, string.Format(w.PinPrompt, Phones.Masked(phone)), row.Id);
     }
 
     /// <summary>One of the plan's requests to pay and the provider's word on it now (null when the provider has none).</summary>
@@ -143,7 +143,7 @@ internal sealed class BorrowerDesk(LienDb db, IPaymentRequests payments, CodeIss
         if (!code.Done) return code;
         var queued = await db.InTransactionAsync(() =>
             Task.FromResult(sms.QueueReply(p.Lender.Id, p.Device.Id, p.Plan.Id, to, SmsMessage.CodeKind, language, $"{p.Lender.Name}: {code.Message}")), ct);
-        return queued ? new(true, string.Format(w.CodeSent, Mask(to))) : new(false, w.NoSms);
+        return queued ? new(true, string.Format(w.CodeSent, Phones.Masked(to))) : new(false, w.NoSms);
     }
 
     /// <summary>Opens a dispute of the plan ("I have paid" with the transaction reference, or words of the borrower's own).</summary>
@@ -171,13 +171,10 @@ internal sealed class BorrowerDesk(LienDb db, IPaymentRequests payments, CodeIss
                 var row = new CallbackRequest { Id = Guid.CreateVersion7(now), LenderId = p.Lender.Id, PlanId = p.Plan.Id, Phone = phone, Channel = channel, RequestedAt = now };
                 db.Set<CallbackRequest>().Add(row);
                 await audit.RecordAsync(p.Lender.Id, $"borrower:{channel}", AuditAction.BorrowerCallbackRequested, $"plan:{p.Plan.Id}",
-                    data: new { request = row.Id, phone = Mask(phone) }, ct: ct);
+                    data: new { request = row.Id, phone = Phones.Masked(phone) }, ct: ct);
             }
-            return new BorrowerAnswer(true, string.Format(w.CallbackNoted, Mask(phone)));
+            return new BorrowerAnswer(true, string.Format(w.CallbackNoted, Phones.Masked(phone)));
         }, ct);
-
-    /// <summary>A phone number as a borrower's pages show it: +2547••••678.</summary>
-    public static string Mask(string? phone) => phone is { Length: > 8 } ? phone[..5] + "••••" + phone[^3..] : "••••";
 
     /// <summary>An IMEI as a borrower's pages show it: its last four digits.</summary>
     public static string MaskImei(string imei) => "•••••••••••" + imei[^4..];

@@ -247,7 +247,7 @@ internal static class PayPageEndpoints
         html.Append("<footer><dl><dt>").Append(HtmlPage.Encode(w.Device)).Append("</dt><dd>").Append(HtmlPage.Encode($"{p.Device.Make} {p.Device.Model}".Trim()))
             .Append(" · IMEI ").Append(HtmlPage.Encode(BorrowerDesk.MaskImei(p.Device.Imei))).Append("</dd>");
         if (plan.BorrowerPhone is { } phone)
-            html.Append("<dt>").Append(HtmlPage.Encode(w.RegisteredPhone)).Append("</dt><dd>").Append(HtmlPage.Encode(BorrowerDesk.Mask(phone))).Append("</dd>");
+            html.Append("<dt>").Append(HtmlPage.Encode(w.RegisteredPhone)).Append("</dt><dd>").Append(HtmlPage.Encode(Phones.Masked(phone))).Append("</dd>");
         var help = string.Join(" · ", new[] { lender.SupportPhone, lender.ShortCode }.Where(x => !string.IsNullOrEmpty(x)));
         if (help.Length > 0) html.Append("<dt>").Append(HtmlPage.Encode(w.Help)).Append("</dt><dd>").Append(HtmlPage.Encode(help)).Append("</dd>");
         var other = language == "sw" ? "en" : "sw";

@@ -30,8 +30,4 @@ internal static class BorrowerScreen
         LockScreenAction.Help => "Contact/Help",
         _ => "Refresh",
     };
-
-    /// <summary>A phone number with all but its first four and last three characters hidden.</summary>
-    public static string? Mask(string? phone) =>
-        phone is null ? null : phone.Length <= 7 ? new string('•', phone.Length) : phone[..4] + new string('•', phone.Length - 7) + phone[^3..];
 }

@@ -1,3 +1,4 @@
+using Lien.Server.Api;
 using System.Globalization;
 using System.Text;
 using CsvHelper;
@@ -76,7 +77,7 @@ internal sealed class ConsoleCsv(LienDb db, PortfolioReports reports, DeviceBook
                                orderby m.CreatedAt
                                select new { m, plan.Reference };
                     await foreach (var r in rows.AsAsyncEnumerable().WithCancellation(ct))
-                        Row(csv, Instant(r.m.CreatedAt), r.Reference, r.m.Kind, r.m.Language, BorrowerScreen.Mask(r.m.To) ?? "", r.m.Status.ToString().ToLowerInvariant(),
+                        Row(csv, Instant(r.m.CreatedAt), r.Reference, r.m.Kind, r.m.Language, Phones.Masked(r.m.To), r.m.Status.ToString().ToLowerInvariant(),
                             r.m.SentAt is { } s ? Instant(s) : "", r.m.DeliveredAt is { } dl ? Instant(dl) : "", r.m.Segments.ToString(CultureInfo.InvariantCulture));
                     break;
                 }

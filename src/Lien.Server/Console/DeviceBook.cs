@@ -1,3 +1,4 @@
+using Lien.Server.Api;
 using Lien.Protocol;
 using Lien.Server.Plans;
 using Lien.Server.Storage;
@@ -67,6 +68,6 @@ internal sealed class DeviceBook(LienDb db)
                 Oldest = r.p == null ? null : r.p.OldestUnpaidDue, r.d.CreatedAt,
             }).ToListAsync(ct);
         return new DevicePage(rows.Select(r => new DeviceRow(r.Id, r.Imei, r.Make, r.Model, r.LeaseMode, r.Released, r.Notice, r.Reference,
-            BorrowerScreen.Mask(r.Phone), r.Oldest is { } o && o < today ? today.DayNumber - o.DayNumber : 0, r.CreatedAt)).ToList(), total, page, PageSize);
+            Phones.Masked(r.Phone), r.Oldest is { } o && o < today ? today.DayNumber - o.DayNumber : 0, r.CreatedAt)).ToList(), total, page, PageSize);
     }
 }

@@ -1,3 +1,4 @@
+using Lien.Server.Api;
 using System.Globalization;
 using Lien.Protocol;
 using Lien.Server.Devices;
@@ -56,7 +57,7 @@ internal sealed class DeviceStory(LienDb db)
             $"seq {l.Seq}: {l.Mode}{(l.UnlockedUntil is { } u ? $" until {Iso(u)}" : "")} — {l.Reason} ({l.Cause}); "
             + (l.AppliedAt is { } a ? $"applied {Iso(a)}" : "not applied yet"))));
         story.AddRange(sms.Select(m => new StoryEntry(m.CreatedAt, "Notice SMS",
-            $"{m.Kind} to {BorrowerScreen.Mask(m.To)}: {m.Status}{(m.DeliveredAt is { } d ? $", delivered {Iso(d)}" : m.SentAt is { } s ? $", sent {Iso(s)}" : "")}")));
+            $"{m.Kind} to {Phones.Masked(m.To)}: {m.Status}{(m.DeliveredAt is { } d ? $", delivered {Iso(d)}" : m.SentAt is { } s ? $", sent {Iso(s)}" : "")}")));
         story.AddRange(codes.Select(c => new StoryEntry(c.IssuedAt, "Code issued", $"{c.Type} {c.Value} — {c.Reason}", c.Actor)));
         foreach (var d in disputes)
         {

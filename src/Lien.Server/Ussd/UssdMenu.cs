@@ -1,3 +1,4 @@
+using Lien.Server.Api;
 using System.Globalization;
 using Lien.Server.Borrower;
 using Lien.Server.Disputes;
@@ -145,8 +146,8 @@ internal sealed class UssdMenu(LienDb db, BorrowerDesk desk, TimeProvider time, 
                 p.State.NextDueDate?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "-", p.Money(p.State.Outstanding)) + "\n" + w.Back,
             Balance => F(w.BalanceNothing, p!.Money(p.State.Outstanding)) + "\n" + w.Back,
             Pay when p!.AmountNow > 0 && p.AmountNow < p.State.Outstanding =>
-                F(w.Pay, BorrowerDesk.Mask(s.Phone), p.Money(p.AmountNow), p.Money(p.State.Outstanding)) + "\n" + w.Back,
-            Pay => F(w.PayFull, BorrowerDesk.Mask(s.Phone), p!.Money(p.State.Outstanding)) + "\n" + w.Back,
+                F(w.Pay, Phones.Masked(s.Phone), p.Money(p.AmountNow), p.Money(p.State.Outstanding)) + "\n" + w.Back,
+            Pay => F(w.PayFull, Phones.Masked(s.Phone), p!.Money(p.State.Outstanding)) + "\n" + w.Back,
             Dispute => w.DisputeMenu + "\n" + w.Back,
             DisputePaid => w.Reference + "\n" + w.Back,
             DisputeOther => w.Text + "\n" + w.Back,
