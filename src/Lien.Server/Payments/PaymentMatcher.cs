@@ -37,6 +37,13 @@ internal static class AccountReferences
     }
 
     /// <summary>
+    /// The plan reference <paramref name="typed"/> names as PlanBook writes it (<c>ln 4k-7q2x</c> is <c>LN-4K7Q2X</c>: every
+    /// reference is LN- and upper-case letters and digits), or null when it cannot be one.
+    /// </summary>
+    public static string? AsPlanReference(string? typed) =>
+        typed is null ? null : Normalize(typed) is { Length: > 2 } n && n.StartsWith("LN", StringComparison.Ordinal) ? "LN-" + n[2..] : null;
+
+    /// <summary>
     /// True when <paramref name="a"/> and <paramref name="b"/> are one edit apart: one character substituted, inserted,
     /// deleted, or two neighbours swapped (optimal string alignment distance 1). Equal strings are not a near miss.
     /// </summary>
@@ -88,10 +95,8 @@ internal sealed class PaymentMatcher(LienDb db)
         var normalized = AccountReferences.Normalize(accountReference);
         if (normalized.Length == 0) return new PaymentMatch(MatchRule.None, null, Note: "No account reference.");
 
-        // Every plan reference is LN- and upper-case letters and digits (PlanBook writes them): with case, spaces and dashes
-        // taken out, "ln 4k-7q2x" is LN-4K7Q2X, a single indexed read — never a scan of the lender's plans per payment.
-        if (normalized.StartsWith("LN", StringComparison.Ordinal) && normalized.Length > 2
-            && await ByReference.For(db)(db, lenderId, "LN-" + normalized[2..], ct) is { } direct)
+        // A plan reference is a single indexed read — never a scan of the lender's plans per payment.
+        if (AccountReferences.AsPlanReference(accountReference) is { } reference && await ByReference.For(db)(db, lenderId, reference, ct) is { } direct)
             return new PaymentMatch(MatchRule.PlanReference, direct);
 
         if (AccountReferences.AsImei(accountReference) is { } imei)

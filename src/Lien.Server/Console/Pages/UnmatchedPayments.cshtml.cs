@@ -1,4 +1,5 @@
 using Lien.Server.Api;
+using Lien.Server.Payments;
 using Lien.Server.Storage;
 using Lien.Server.UnmatchedPayments;
 using Microsoft.AspNetCore.Identity;
@@ -27,8 +28,8 @@ internal sealed class UnmatchedPaymentsModel(LienDb db, UnmatchedQueue queue) : 
     public Task<IActionResult> OnPostAssignAsync(Guid id, string? reference, string? reason, CancellationToken ct) =>
         ActAsync(reason, ct, async why =>
         {
-            var normalized = reference?.Trim().ToUpperInvariant();
-            var planId = string.IsNullOrEmpty(normalized) || normalized.Length > 32 ? (Guid?)null
+            var normalized = reference is { Length: <= 32 } ? AccountReferences.AsPlanReference(reference) : null;
+            var planId = normalized is null ? null
                 : await db.Plans.AsNoTracking().Where(p => p.LenderId == User.LenderId() && p.Reference == normalized).Select(p => (Guid?)p.Id).FirstOrDefaultAsync(ct);
             if (planId is null) return (null, "No plan of yours has that reference (e.g. LN-4K7Q2X).");
             return Said(await queue.AssignAsync(User.LenderId(), id, planId.Value, why, User.ConsoleActor(), ct), $"Assigned to {normalized}: the payment is recorded and the phone reviewed.");
