@@ -89,29 +89,44 @@ internal sealed class MpesaPayments(LienDb db, MpesaAccounts accounts, DarajaCli
     public async Task<ConfirmationResult> ConfirmAsync(Guid lenderId, C2BPayment payment, CancellationToken ct)
     {
         if (MpesaAmounts.ToMinor(payment.TransAmount, Exponent) is not { } amount) return ConfirmationResult.BadAmount;
-        var match = await matcher.MatchAsync(lenderId, payment.BillRefNumber, ct);
         var arrived = new ArrivedPayment(Provider, payment.TransId, payment.BillRefNumber ?? "", amount, Currency, payment.Msisdn, payment.PayerName,
             payment.TransTime ?? time.GetUtcNow());
+        // Most borrowers type the plan reference: the ledger finds the plan by it inside its unit of work, so the common
+        // case reads the plan once. Only an account that names no plan that way goes to the matcher's other rules.
+        if (AccountReferences.AsPlanReference(payment.BillRefNumber) is { } reference)
+        {
+            var direct = await RecordAsync(lenderId, new PaymentInput(null, reference, amount, Currency, Provider, payment.TransId, arrived.ReceivedAt), ct);
+            if (direct.Result is not ConfirmationResult.Held) return direct.Result; // refused: the matcher's rules and the queue decide
+        }
+        var match = await matcher.MatchAsync(lenderId, payment.BillRefNumber, ct);
         if (match.Plan is { } plan)
         {
-            var input = new PaymentInput(plan.Id, null, amount, Currency, Provider, payment.TransId, arrived.ReceivedAt);
-            // The same transaction held unmatched earlier (before its plan was made, say) stays held: it is assigned from there.
-            var outcome = await ledger.RecordAsync(lenderId, input, Actor, ct, joining: async (_, _) =>
-                await HeldBefore.For(db)(db, lenderId, payment.TransId, ct) ? "held" : null);
-            switch (outcome)
-            {
-                case LedgerOutcome.Recorded: return ConfirmationResult.Recorded;
-                case LedgerOutcome.AlreadyRecorded: return ConfirmationResult.AlreadyRecorded;
-                case LedgerOutcome.Refused(LedgerRefusal.Withdrawn, _): return ConfirmationResult.AlreadyHeld;
-                case LedgerOutcome.Refused(LedgerRefusal.DifferentRepeat, var detail):
-                    log.LogWarning("M-Pesa confirmed transaction {TransId} again with another plan or amount: {Detail}", payment.TransId, detail);
-                    return ConfirmationResult.AlreadyRecorded;
-                case LedgerOutcome.Refused(_, var detail):
-                    match = match with { Rule = MatchRule.None, Plan = null, Proposed = plan.Id, Note = Truncate(detail) };
-                    break;
-            }
+            var (outcome, result) = await RecordAsync(lenderId, new PaymentInput(plan.Id, null, amount, Currency, Provider, payment.TransId, arrived.ReceivedAt), ct);
+            if (result is not ConfirmationResult.Held) return result;
+            match = match with { Rule = MatchRule.None, Plan = null, Proposed = plan.Id, Note = Truncate(((LedgerOutcome.Refused)outcome).Detail) };
         }
         return await queue.HoldAsync(lenderId, arrived, match, Actor, ct) is QueueOutcome.Done ? ConfirmationResult.Held : ConfirmationResult.AlreadyHeld;
+    }
+
+    /// <summary>
+    /// The ledger's word on a confirmation, and what it means for Daraja; <see cref="ConfirmationResult.Held"/> stands for
+    /// "refused: to be held unmatched", which the caller does.
+    /// </summary>
+    private async Task<(LedgerOutcome Outcome, ConfirmationResult Result)> RecordAsync(Guid lenderId, PaymentInput input, CancellationToken ct)
+    {
+        // The same transaction held unmatched earlier (before its plan was made, say) stays held: it is assigned from there.
+        var outcome = await ledger.RecordAsync(lenderId, input, Actor, ct, joining: async (_, _) =>
+            await HeldBefore.For(db)(db, lenderId, input.ProviderTransactionId, ct) ? "held" : null);
+        switch (outcome)
+        {
+            case LedgerOutcome.Recorded: return (outcome, ConfirmationResult.Recorded);
+            case LedgerOutcome.AlreadyRecorded: return (outcome, ConfirmationResult.AlreadyRecorded);
+            case LedgerOutcome.Refused(LedgerRefusal.Withdrawn, _): return (outcome, ConfirmationResult.AlreadyHeld);
+            case LedgerOutcome.Refused(LedgerRefusal.DifferentRepeat, var detail):
+                log.LogWarning("M-Pesa confirmed transaction {TransId} again with another plan or amount: {Detail}", input.ProviderTransactionId, detail);
+                return (outcome, ConfirmationResult.AlreadyRecorded);
+            default: return (outcome, ConfirmationResult.Held);
+        }
     }
 
     /// <summary>

@@ -214,6 +214,20 @@ public abstract class MpesaTests(MpesaServer server)
     }
 
     [Fact]
+    public async Task Confirmation_NamingACancelledPlan_HeldUnmatchedNotRecorded()
+    {
+        var (a, settings) = await LenderAsync();
+        var (_, plan) = await OverduePlanAsync(a);
+        (await a.Admin.PostAsJsonAsync($"/v1/plans/{plan.Id()}/cancel", new { reason = "returned" })).EnsureSuccessStatusCode();
+        var tx = NewTransId();
+        await (await PostAsync(Url(settings, "confirmation"), C2B(tx, "10", plan.Str("reference")))).Json(HttpStatusCode.OK);
+        await (await PostAsync(Url(settings, "confirmation"), C2B(tx, "10", plan.Str("reference")))).Json(HttpStatusCode.OK); // M-Pesa again
+        Assert.Empty(await PaymentsAsync(plan.Id()));
+        var held = Assert.Single((await a.Admin.ReadAsync("/v1/unmatched-payments?state=Open")).GetProperty("items").EnumerateArray());
+        Assert.Equal((tx, "None", 10_00L), (held.Str("providerTransactionId"), held.Str("rule"), held.Long("amount")));
+    }
+
+    [Fact]
     public async Task Unmatched_AssignedToThePlan_ThePhonesStreamReceivesTheUnlockedLease()
     {
         var (a, settings) = await LenderAsync();
