@@ -1,5 +1,8 @@
 using System.Data.Common;
+using System.Runtime.CompilerServices;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore.Diagnostics;
+using SQLitePCL;
 
 namespace Lien.Server.Storage;
 
@@ -12,13 +15,20 @@ namespace Lien.Server.Storage;
 /// </summary>
 internal sealed class SqlitePragmas(string synchronous) : DbConnectionInterceptor
 {
-    public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData) => Apply(connection);
+    // The settings belong to the native connection, which Microsoft.Data.Sqlite pools: EF opens a pooled one for every
+    // query, and setting them at each open was two more statements parsed and run per read. Once per native connection.
+    private readonly ConditionalWeakTable<sqlite3, object> _applied = [];
 
-    public override async Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
+    public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
     {
-        await using var command = connection.CreateCommand();
-        command.CommandText = Sql;
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        if (connection is SqliteConnection { Handle: { } handle } && _applied.TryGetValue(handle, out _)) return;
+        Apply(connection);
+    }
+
+    public override Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        ConnectionOpened(connection, eventData); // SQLite runs synchronously whichever method is called
+        return Task.CompletedTask;
     }
 
     // No checkpoint on the commit path: SqliteCheckpointer does it in the background, so no payment waits for one.
@@ -27,9 +37,12 @@ internal sealed class SqlitePragmas(string synchronous) : DbConnectionIntercepto
     /// <summary>Applies the settings to a connection opened outside EF (the writer's).</summary>
     internal void Apply(DbConnection connection)
     {
-        using var command = connection.CreateCommand();
-        command.CommandText = Sql;
-        command.ExecuteNonQuery();
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = Sql;
+            command.ExecuteNonQuery();
+        }
+        if (connection is SqliteConnection { Handle: { } handle }) _applied.AddOrUpdate(handle, this);
     }
 
     /// <summary>The <c>synchronous</c> level configured, checked: NORMAL (the default), FULL or EXTRA.</summary>

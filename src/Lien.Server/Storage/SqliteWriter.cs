@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
@@ -13,9 +14,11 @@ namespace Lien.Server.Storage;
 /// back to it, alone); when no other unit is waiting, or <see cref="MaxBatch"/> have run, the transaction commits and
 /// every unit in it is answered. A unit is answered only after the commit that holds it, so nothing acknowledged can be
 /// lost, and the writer never idles while requests wait: the next unit starts while the ones before it are still being
-/// answered. A writer that needs the file to itself (<see cref="EnterAsync"/>) first commits what is open.
+/// answered. A writer that needs the file to itself (<see cref="EnterAsync"/>) first commits what is open. Its statements
+/// are prepared once and kept (<see cref="SqliteStatements"/>): the commands EF runs on its connection are intercepted
+/// and run on the kept ones.
 /// </summary>
-internal sealed class SqliteWriter(string connectionString, SqlitePragmas pragmas) : IInterceptor, IDisposable
+internal sealed class SqliteWriter(string connectionString, SqlitePragmas pragmas) : IDbCommandInterceptor, IDisposable
 {
     /// <summary>The most units one transaction holds; a long queue is committed in slices so none waits long.</summary>
     public const int MaxBatch = 16;
@@ -26,6 +29,7 @@ internal sealed class SqliteWriter(string connectionString, SqlitePragmas pragma
     private SqliteTransaction? _transaction;
     private Batch? _batch;
     private long _commits;
+    private readonly SqliteStatements _statements = new();
 
     /// <summary>Transactions committed so far: fewer than the units of work they held when writers queue.</summary>
     public long Commits => Interlocked.Read(ref _commits);
@@ -82,12 +86,12 @@ internal sealed class SqliteWriter(string connectionString, SqlitePragmas pragma
             {
                 for (var conflicts = 1; ; conflicts++)
                 {
-                    transaction.Save("unit");
+                    _statements.Run(connection, transaction, "SAVEPOINT unit;");
                     try
                     {
                         var result = await work();
                         await db.SaveChangesAsync(ct);
-                        transaction.Release("unit");
+                        _statements.Run(connection, transaction, "RELEASE SAVEPOINT unit;");
                         batch.Units++;
                         return (batch, result);
                     }
@@ -190,6 +194,7 @@ internal sealed class SqliteWriter(string connectionString, SqlitePragmas pragma
     public async Task CloseAsync(CancellationToken ct)
     {
         using var turn = await EnterAsync(ct);
+        _statements.Clear();
         _connection?.Dispose();
         _connection = null;
     }
@@ -255,6 +260,7 @@ internal sealed class SqliteWriter(string connectionString, SqlitePragmas pragma
         }
         Reset();
         // A broken connection is not reused.
+        _statements.Clear();
         _connection?.Dispose();
         _connection = null;
         batch?.Committed.SetException(new BatchFailedException(e));
@@ -270,9 +276,47 @@ internal sealed class SqliteWriter(string connectionString, SqlitePragmas pragma
     public void Dispose()
     {
         _transaction?.Dispose();
+        _statements.Dispose();
         _connection?.Dispose();
         _gate.Dispose();
     }
+
+    /// <summary>A command of a unit of work (on this writer's connection) run on its kept, prepared twin.</summary>
+    internal SqliteDataReader? ExecuteKept(DbCommand command) =>
+        ReferenceEquals(command.Connection, _connection) && _connection is not null ? _statements.ExecuteReader(command) : null;
+
+    /// <summary>How many prepared statements the writer keeps (for tests).</summary>
+    internal int KeptStatements => _statements.Count;
+
+    // EF's commands on the writer's connection run on the kept statements; any other connection's run as they are.
+    public InterceptionResult<DbDataReader> ReaderExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result) =>
+        !result.HasResult && ExecuteKept(command) is { } reader ? InterceptionResult<DbDataReader>.SuppressWithResult(reader) : result;
+
+    public ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(DbCommand command, CommandEventData eventData,
+        InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(ReaderExecuting(command, eventData, result));
+
+    public InterceptionResult<int> NonQueryExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<int> result)
+    {
+        if (result.HasResult || ExecuteKept(command) is not { } reader) return result;
+        reader.Dispose();
+        return InterceptionResult<int>.SuppressWithResult(reader.RecordsAffected);
+    }
+
+    public ValueTask<InterceptionResult<int>> NonQueryExecutingAsync(DbCommand command, CommandEventData eventData, InterceptionResult<int> result,
+        CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(NonQueryExecuting(command, eventData, result));
+
+    public InterceptionResult<object> ScalarExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<object> result)
+    {
+        if (result.HasResult || ExecuteKept(command) is not { } reader) return result;
+        using (reader)
+            return InterceptionResult<object>.SuppressWithResult(reader.Read() ? reader.GetValue(0) : null!);
+    }
+
+    public ValueTask<InterceptionResult<object>> ScalarExecutingAsync(DbCommand command, CommandEventData eventData, InterceptionResult<object> result,
+        CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(ScalarExecuting(command, eventData, result));
 }
 
 /// <summary>The shared transaction a unit of work was in did not commit; nothing of the unit was kept.</summary>

@@ -78,6 +78,51 @@ public sealed class SqliteWriterTests(SqliteServer server) : IClassFixture<Sqlit
         Assert.Equal(0, await CountOutsideAsync(table, "k = 2"));
     }
 
+    [Fact]
+    public async Task KeptStatements_OneTextRunManyTimes_PreparedOnceAndEachRunWithItsOwnValues()
+    {
+        var table = await ScratchTableAsync();
+        var writer = server.Services.GetRequiredService<SqliteWriter>();
+        Task InsertAsync(int k) => server.WithDbAsync(db =>
+            db.InTransactionAsync(() => db.Database.ExecuteSqlRawAsync("INSERT INTO " + table + " (k) VALUES ({0})", [k], Ct), Ct));
+        for (var k = 1; k <= 5; k++) await InsertAsync(k);
+        var kept = writer.KeptStatements;
+        Assert.True(kept > 0, "the writer keeps no statement");
+        for (var k = 6; k <= 60; k++) await InsertAsync(k);
+        Assert.Equal(kept, writer.KeptStatements); // the same text again: no new statement
+        Assert.Equal(60, await CountOutsideAsync(table, "k BETWEEN 1 AND 60")); // each run bound its own value
+
+        // A run that fails (the unique key) is prepared afresh; the text runs again with the next value.
+        await Assert.ThrowsAnyAsync<Exception>(() => server.WithDbAsync(db => db.InTransactionAsync<int>(async () =>
+        {
+            await db.Database.ExecuteSqlRawAsync("INSERT INTO " + table + " (k) VALUES ({0})", [7], Ct);
+            throw new InvalidOperationException("unreachable: 7 is taken");
+        }, Ct)));
+        await InsertAsync(61);
+        Assert.Equal(61, await CountOutsideAsync(table, "1 = 1"));
+    }
+
+    [Fact]
+    public async Task KeptStatement_ReadAgainWhileItsReaderIsOpen_RunsUnpreparedWithTheSameAnswer()
+    {
+        var table = await ScratchTableAsync();
+        for (var k = 1; k <= 3; k++)
+        {
+            var value = k;
+            await server.WithDbAsync(db => db.InTransactionAsync(() => db.Database.ExecuteSqlRawAsync("INSERT INTO " + table + " (k) VALUES ({0})", [value], Ct), Ct));
+        }
+        var pairs = await server.WithDbAsync(db => db.InTransactionAsync(async () =>
+        {
+            var sql = "SELECT k AS \"Value\" FROM " + table + " WHERE k >= {0} ORDER BY k";
+            var seen = new List<(int Outer, int Inner)>();
+            await foreach (var outer in db.Database.SqlQueryRaw<int>(sql, 2).AsAsyncEnumerable().WithCancellation(Ct))
+                foreach (var inner in await db.Database.SqlQueryRaw<int>(sql, 3).ToListAsync(Ct)) // the same text, its reader still open
+                    seen.Add((outer, inner));
+            return seen;
+        }, Ct));
+        Assert.Equal([(2, 3), (3, 3)], pairs);
+    }
+
     private async Task<string> ScratchTableAsync()
     {
         var table = "scratch_" + Guid.NewGuid().ToString("N")[..12];

@@ -1,0 +1,104 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+
+namespace Lien.Server.Storage;
+
+/// <summary>
+/// The writer connection's prepared statements, kept from one unit of work to the next. Microsoft.Data.Sqlite keeps a
+/// statement only as long as the command that prepared it, and EF makes a command per execution, so every statement of
+/// every payment was parsed and planned again — about a tenth of the server's CPU on the payment path (a profile of the
+/// M-Pesa benchmark: <c>sqlite3RunParser</c> and the code generator under it). The writer's connection lives as long as
+/// the writer, so one command per SQL text, kept here, runs each statement prepared once: a command that arrives with
+/// the same text has its parameters and transaction handed to the kept one, which runs instead (EF's interceptor API
+/// lets a result stand in for the execution). Used only by the writer, under its gate: never by two threads at once.
+/// </summary>
+internal sealed class SqliteStatements : IDisposable
+{
+    /// <summary>The most texts kept; when one more arrives, all are let go and the hot ones come back at their next run.</summary>
+    public const int Capacity = 256;
+
+    private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+
+    private sealed class Entry(SqliteCommand command)
+    {
+        public readonly SqliteCommand Command = command;
+        public SqliteDataReader? Reader; // the last one handed out: while it is open, the command is in use
+    }
+
+    /// <summary>How many texts are kept (for tests).</summary>
+    public int Count => _entries.Count;
+
+    /// <summary>Runs <paramref name="command"/> on its kept twin and answers its reader; null when the twin is in use.</summary>
+    public SqliteDataReader? ExecuteReader(DbCommand command)
+    {
+        if (Take(command) is not { } entry) return null;
+        try
+        {
+            return entry.Reader = entry.Command.ExecuteReader();
+        }
+        catch
+        {
+            Drop(command.CommandText, entry); // a statement that failed is prepared afresh next time
+            throw;
+        }
+    }
+
+    /// <summary>Runs <paramref name="command"/> on its kept twin and answers the rows it changed; null when the twin is in use.</summary>
+    public int? ExecuteNonQuery(DbCommand command)
+    {
+        if (ExecuteReader(command) is not { } reader) return null;
+        reader.Dispose();
+        return reader.RecordsAffected;
+    }
+
+    /// <summary>Runs <paramref name="sql"/> (no parameters) in <paramref name="transaction"/>, prepared once.</summary>
+    public void Run(SqliteConnection connection, SqliteTransaction? transaction, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = transaction;
+        if (ExecuteNonQuery(command) is null) command.ExecuteNonQuery();
+    }
+
+    private Entry? Take(DbCommand command)
+    {
+        var sql = command.CommandText;
+        if (!_entries.TryGetValue(sql, out var entry))
+        {
+            if (_entries.Count >= Capacity) Clear();
+            var created = (SqliteCommand)command.Connection!.CreateCommand();
+            created.CommandText = sql;
+            _entries.Add(sql, entry = new Entry(created));
+        }
+        else if (entry.Reader is { IsClosed: false })
+        {
+            return null; // a reader of this text is still being read: the command runs as it is, unprepared
+        }
+        var kept = entry.Command;
+        kept.Transaction = (SqliteTransaction?)command.Transaction;
+        kept.CommandTimeout = command.CommandTimeout;
+        kept.Parameters.Clear();
+        foreach (SqliteParameter p in command.Parameters) kept.Parameters.Add(p);
+        return entry;
+    }
+
+    private void Drop(string sql, Entry entry)
+    {
+        _entries.Remove(sql);
+        entry.Reader?.Dispose();
+        entry.Command.Dispose();
+    }
+
+    /// <summary>Lets every kept statement go: before the connection they were prepared on is closed.</summary>
+    public void Clear()
+    {
+        foreach (var entry in _entries.Values)
+        {
+            entry.Reader?.Dispose();
+            entry.Command.Dispose();
+        }
+        _entries.Clear();
+    }
+
+    public void Dispose() => Clear();
+}
