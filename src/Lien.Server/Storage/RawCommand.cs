@@ -32,17 +32,11 @@ internal sealed class RawCommand<TEntity> : IDisposable where TEntity : class
     }
 
     // On SQLite the statement runs prepared, on the writer's kept twin of this command (SqliteStatements).
-    public Task<int> ExecuteAsync(CancellationToken ct)
-    {
-        if (Kept() is not { } reader) return _command.ExecuteNonQueryAsync(ct);
-        reader.Dispose();
-        return Task.FromResult(reader.RecordsAffected);
-    }
+    public Task<int> ExecuteAsync(CancellationToken ct) =>
+        (_db.IsSqlite ? SqliteWriter.Of(_db).ExecuteKeptNonQuery(_command) : null) is { } rows ? Task.FromResult(rows) : _command.ExecuteNonQueryAsync(ct);
 
     public Task<DbDataReader> ReadAsync(CancellationToken ct) =>
-        Kept() is { } reader ? Task.FromResult<DbDataReader>(reader) : _command.ExecuteReaderAsync(ct);
-
-    private Microsoft.Data.Sqlite.SqliteDataReader? Kept() => _db.IsSqlite ? SqliteWriter.Of(_db).ExecuteKept(_command) : null;
+        (_db.IsSqlite ? SqliteWriter.Of(_db).ExecuteKept(_command) : null) is { } reader ? Task.FromResult<DbDataReader>(reader) : _command.ExecuteReaderAsync(ct);
 
     /// <summary>Column <paramref name="ordinal"/> of <paramref name="reader"/>, read back as the model reads <paramref name="property"/>.</summary>
     public T Column<T>(DbDataReader reader, int ordinal, string property) =>

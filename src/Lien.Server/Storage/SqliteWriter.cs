@@ -282,8 +282,12 @@ internal sealed class SqliteWriter(string connectionString, SqlitePragmas pragma
     }
 
     /// <summary>A command of a unit of work (on this writer's connection) run on its kept, prepared twin.</summary>
-    internal SqliteDataReader? ExecuteKept(DbCommand command) =>
-        ReferenceEquals(command.Connection, _connection) && _connection is not null ? _statements.ExecuteReader(command) : null;
+    internal SqliteDataReader? ExecuteKept(DbCommand command) => IsMine(command) ? _statements.ExecuteReader(command) : null;
+
+    /// <summary>The same for a statement whose rows changed are its answer.</summary>
+    internal int? ExecuteKeptNonQuery(DbCommand command) => IsMine(command) ? _statements.ExecuteNonQuery(command) : null;
+
+    private bool IsMine(DbCommand command) => _connection is not null && ReferenceEquals(command.Connection, _connection);
 
     /// <summary>How many prepared statements the writer keeps (for tests).</summary>
     internal int KeptStatements => _statements.Count;
@@ -296,12 +300,8 @@ internal sealed class SqliteWriter(string connectionString, SqlitePragmas pragma
         InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default) =>
         ValueTask.FromResult(ReaderExecuting(command, eventData, result));
 
-    public InterceptionResult<int> NonQueryExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<int> result)
-    {
-        if (result.HasResult || ExecuteKept(command) is not { } reader) return result;
-        reader.Dispose();
-        return InterceptionResult<int>.SuppressWithResult(reader.RecordsAffected);
-    }
+    public InterceptionResult<int> NonQueryExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<int> result) =>
+        !result.HasResult && ExecuteKeptNonQuery(command) is { } rows ? InterceptionResult<int>.SuppressWithResult(rows) : result;
 
     public ValueTask<InterceptionResult<int>> NonQueryExecutingAsync(DbCommand command, CommandEventData eventData, InterceptionResult<int> result,
         CancellationToken cancellationToken = default) =>
