@@ -14,7 +14,10 @@ namespace Lien.Server.Storage;
 /// </summary>
 internal sealed class SqliteStatements : IDisposable
 {
-    /// <summary>The most texts kept; when one more arrives, all are let go and the hot ones come back at their next run.</summary>
+    /// <summary>
+    /// The most texts kept; when one more arrives, every one not being read is let go and the hot ones come back at their
+    /// next run (one whose reader is open stays: a query being read is never pulled from under its reader).
+    /// </summary>
     public const int Capacity = 256;
 
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
@@ -65,7 +68,8 @@ internal sealed class SqliteStatements : IDisposable
         var sql = command.CommandText;
         if (!_entries.TryGetValue(sql, out var entry))
         {
-            if (_entries.Count >= Capacity) Clear();
+            if (_entries.Count >= Capacity) LetGoIdle();
+            if (_entries.Count >= Capacity) return null; // every kept text is being read: this one runs unprepared
             var created = (SqliteCommand)command.Connection!.CreateCommand();
             created.CommandText = sql;
             _entries.Add(sql, entry = new Entry(created));
@@ -87,6 +91,12 @@ internal sealed class SqliteStatements : IDisposable
         _entries.Remove(sql);
         entry.Reader?.Dispose();
         entry.Command.Dispose();
+    }
+
+    private void LetGoIdle()
+    {
+        foreach (var (sql, entry) in _entries.Where(e => e.Value.Reader is not { IsClosed: false }).ToList())
+            Drop(sql, entry);
     }
 
     /// <summary>Lets every kept statement go: before the connection they were prepared on is closed.</summary>

@@ -123,6 +123,30 @@ public sealed class SqliteWriterTests(SqliteServer server) : IClassFixture<Sqlit
         Assert.Equal([(2, 3), (3, 3)], pairs);
     }
 
+    [Fact]
+    public async Task KeptStatements_FullWhileAQueryIsBeingRead_TheQueryReadsOnToItsEnd()
+    {
+        var table = await ScratchTableAsync();
+        for (var k = 1; k <= 3; k++)
+        {
+            var value = k;
+            await server.WithDbAsync(db => db.InTransactionAsync(() => db.Database.ExecuteSqlRawAsync("INSERT INTO " + table + " (k) VALUES ({0})", [value], Ct), Ct));
+        }
+        var read = await server.WithDbAsync(db => db.InTransactionAsync(async () =>
+        {
+            var seen = new List<int>();
+            await foreach (var k in db.Database.SqlQueryRaw<int>("SELECT k AS \"Value\" FROM " + table + " ORDER BY k").AsAsyncEnumerable().WithCancellation(Ct))
+            {
+                seen.Add(k);
+                // More new texts than the writer keeps, while the outer query's reader is open: the cache fills and is let go.
+                for (var i = 0; i < SqliteStatements.Capacity + 10; i++)
+                    await db.Database.SqlQueryRaw<int>("SELECT " + (k * 1000 + i) + " AS \"Value\"").ToListAsync(Ct);
+            }
+            return seen;
+        }, Ct));
+        Assert.Equal([1, 2, 3], read);
+    }
+
     private async Task<string> ScratchTableAsync()
     {
         var table = "scratch_" + Guid.NewGuid().ToString("N")[..12];
