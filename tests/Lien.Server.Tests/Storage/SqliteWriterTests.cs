@@ -105,12 +105,7 @@ public sealed class SqliteWriterTests(SqliteServer server) : IClassFixture<Sqlit
     [Fact]
     public async Task KeptStatement_ReadAgainWhileItsReaderIsOpen_RunsUnpreparedWithTheSameAnswer()
     {
-        var table = await ScratchTableAsync();
-        for (var k = 1; k <= 3; k++)
-        {
-            var value = k;
-            await server.WithDbAsync(db => db.InTransactionAsync(() => db.Database.ExecuteSqlRawAsync("INSERT INTO " + table + " (k) VALUES ({0})", [value], Ct), Ct));
-        }
+        var table = await ScratchTableAsync(rows: 3);
         var pairs = await server.WithDbAsync(db => db.InTransactionAsync(async () =>
         {
             var sql = "SELECT k AS \"Value\" FROM " + table + " WHERE k >= {0} ORDER BY k";
@@ -126,12 +121,7 @@ public sealed class SqliteWriterTests(SqliteServer server) : IClassFixture<Sqlit
     [Fact]
     public async Task KeptStatements_FullWhileAQueryIsBeingRead_TheQueryReadsOnToItsEnd()
     {
-        var table = await ScratchTableAsync();
-        for (var k = 1; k <= 3; k++)
-        {
-            var value = k;
-            await server.WithDbAsync(db => db.InTransactionAsync(() => db.Database.ExecuteSqlRawAsync("INSERT INTO " + table + " (k) VALUES ({0})", [value], Ct), Ct));
-        }
+        var table = await ScratchTableAsync(rows: 3);
         var read = await server.WithDbAsync(db => db.InTransactionAsync(async () =>
         {
             var seen = new List<int>();
@@ -147,7 +137,8 @@ public sealed class SqliteWriterTests(SqliteServer server) : IClassFixture<Sqlit
         Assert.Equal([1, 2, 3], read);
     }
 
-    private async Task<string> ScratchTableAsync()
+    // A scratch table with k = 1 … rows in it, each written by a unit of work of its own.
+    private async Task<string> ScratchTableAsync(int rows = 0)
     {
         var table = "scratch_" + Guid.NewGuid().ToString("N")[..12];
         await server.WithDbAsync(async db =>
@@ -155,6 +146,11 @@ public sealed class SqliteWriterTests(SqliteServer server) : IClassFixture<Sqlit
             using var gate = await db.WriteGateAsync(Ct);
             return await db.Database.ExecuteSqlRawAsync("CREATE TABLE " + table + " (k INTEGER PRIMARY KEY)", Ct);
         });
+        for (var k = 1; k <= rows; k++)
+        {
+            var value = k;
+            await server.WithDbAsync(db => db.InTransactionAsync(() => db.Database.ExecuteSqlRawAsync("INSERT INTO " + table + " (k) VALUES ({0})", [value], Ct), Ct));
+        }
         return table;
     }
 
