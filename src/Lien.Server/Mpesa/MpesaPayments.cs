@@ -101,31 +101,32 @@ internal sealed class MpesaPayments(LienDb db, MpesaAccounts accounts, DarajaCli
         var match = await matcher.MatchAsync(lenderId, payment.BillRefNumber, ct);
         if (match.Plan is { } plan)
         {
-            var (outcome, result) = await RecordAsync(lenderId, new PaymentInput(plan.Id, null, amount, Currency, Provider, payment.TransId, arrived.ReceivedAt), ct);
+            var (result, refusal) = await RecordAsync(lenderId, new PaymentInput(plan.Id, null, amount, Currency, Provider, payment.TransId, arrived.ReceivedAt), ct);
             if (result is not ConfirmationResult.Held) return result;
-            match = match with { Rule = MatchRule.None, Plan = null, Proposed = plan.Id, Note = Truncate(((LedgerOutcome.Refused)outcome).Detail) };
+            match = match with { Rule = MatchRule.None, Plan = null, Proposed = plan.Id, Note = Truncate(refusal!) };
         }
         return await queue.HoldAsync(lenderId, arrived, match, Actor, ct) is QueueOutcome.Done ? ConfirmationResult.Held : ConfirmationResult.AlreadyHeld;
     }
 
     /// <summary>
-    /// The ledger's word on a confirmation, and what it means for Daraja; <see cref="ConfirmationResult.Held"/> stands for
-    /// "refused: to be held unmatched", which the caller does.
+    /// The ledger's word on a confirmation, as what it means for Daraja; <see cref="ConfirmationResult.Held"/> stands for
+    /// "refused (<c>Refusal</c> says why): to be held unmatched", which the caller does.
     /// </summary>
-    private async Task<(LedgerOutcome Outcome, ConfirmationResult Result)> RecordAsync(Guid lenderId, PaymentInput input, CancellationToken ct)
+    private async Task<(ConfirmationResult Result, string? Refusal)> RecordAsync(Guid lenderId, PaymentInput input, CancellationToken ct)
     {
         // The same transaction held unmatched earlier (before its plan was made, say) stays held: it is assigned from there.
         var outcome = await ledger.RecordAsync(lenderId, input, Actor, ct, joining: async (_, _) =>
             await HeldBefore.For(db)(db, lenderId, input.ProviderTransactionId, ct) ? "held" : null);
         switch (outcome)
         {
-            case LedgerOutcome.Recorded: return (outcome, ConfirmationResult.Recorded);
-            case LedgerOutcome.AlreadyRecorded: return (outcome, ConfirmationResult.AlreadyRecorded);
-            case LedgerOutcome.Refused(LedgerRefusal.Withdrawn, _): return (outcome, ConfirmationResult.AlreadyHeld);
+            case LedgerOutcome.Recorded: return (ConfirmationResult.Recorded, null);
+            case LedgerOutcome.AlreadyRecorded: return (ConfirmationResult.AlreadyRecorded, null);
+            case LedgerOutcome.Refused(LedgerRefusal.Withdrawn, _): return (ConfirmationResult.AlreadyHeld, null);
             case LedgerOutcome.Refused(LedgerRefusal.DifferentRepeat, var detail):
                 log.LogWarning("M-Pesa confirmed transaction {TransId} again with another plan or amount: {Detail}", input.ProviderTransactionId, detail);
-                return (outcome, ConfirmationResult.AlreadyRecorded);
-            default: return (outcome, ConfirmationResult.Held);
+                return (ConfirmationResult.AlreadyRecorded, null);
+            case LedgerOutcome.Refused(_, var reason): return (ConfirmationResult.Held, reason);
+            default: throw new InvalidOperationException($"Unexpected ledger outcome {outcome}.");
         }
     }
 

@@ -34,16 +34,12 @@ internal sealed class SqliteStatements : IDisposable
     /// <summary>Runs <paramref name="command"/> on its kept twin and answers its reader; null when the twin is in use.</summary>
     public SqliteDataReader? ExecuteReader(DbCommand command)
     {
-        if (Take(command) is not { } entry) return null;
-        try
-        {
-            return entry.Reader = entry.Command.ExecuteReader();
-        }
-        catch
-        {
-            Drop(command.CommandText, entry); // a statement that failed is prepared afresh next time
-            throw;
-        }
+        if (Kept((SqliteConnection)command.Connection!, command.CommandText) is not { } entry) return null;
+        var kept = entry.Command;
+        kept.Transaction = (SqliteTransaction?)command.Transaction;
+        kept.CommandTimeout = command.CommandTimeout;
+        foreach (SqliteParameter p in command.Parameters) kept.Parameters.Add(p);
+        return Execute(entry);
     }
 
     /// <summary>Runs <paramref name="command"/> on its kept twin and answers the rows it changed; null when the twin is in use.</summary>
@@ -57,20 +53,26 @@ internal sealed class SqliteStatements : IDisposable
     /// <summary>Runs <paramref name="sql"/> (no parameters) in <paramref name="transaction"/>, prepared once.</summary>
     public void Run(SqliteConnection connection, SqliteTransaction? transaction, string sql)
     {
+        if (Kept(connection, sql) is { } entry)
+        {
+            entry.Command.Transaction = transaction;
+            Execute(entry).Dispose();
+            return;
+        }
         using var command = connection.CreateCommand();
         command.CommandText = sql;
         command.Transaction = transaction;
-        if (ExecuteNonQuery(command) is null) command.ExecuteNonQuery();
+        command.ExecuteNonQuery();
     }
 
-    private Entry? Take(DbCommand command)
+    // The kept command for sql, its parameters cleared; null when it is being read, or when every kept one is.
+    private Entry? Kept(SqliteConnection connection, string sql)
     {
-        var sql = command.CommandText;
         if (!_entries.TryGetValue(sql, out var entry))
         {
             if (_entries.Count >= Capacity) LetGoIdle();
             if (_entries.Count >= Capacity) return null; // every kept text is being read: this one runs unprepared
-            var created = (SqliteCommand)command.Connection!.CreateCommand();
+            var created = connection.CreateCommand();
             created.CommandText = sql;
             _entries.Add(sql, entry = new Entry(created));
         }
@@ -78,12 +80,21 @@ internal sealed class SqliteStatements : IDisposable
         {
             return null; // a reader of this text is still being read: the command runs as it is, unprepared
         }
-        var kept = entry.Command;
-        kept.Transaction = (SqliteTransaction?)command.Transaction;
-        kept.CommandTimeout = command.CommandTimeout;
-        kept.Parameters.Clear();
-        foreach (SqliteParameter p in command.Parameters) kept.Parameters.Add(p);
+        entry.Command.Parameters.Clear();
         return entry;
+    }
+
+    private SqliteDataReader Execute(Entry entry)
+    {
+        try
+        {
+            return entry.Reader = entry.Command.ExecuteReader();
+        }
+        catch
+        {
+            Drop(entry.Command.CommandText, entry); // a statement that failed is prepared afresh next time
+            throw;
+        }
     }
 
     private void Drop(string sql, Entry entry)
@@ -102,12 +113,7 @@ internal sealed class SqliteStatements : IDisposable
     /// <summary>Lets every kept statement go: before the connection they were prepared on is closed.</summary>
     public void Clear()
     {
-        foreach (var entry in _entries.Values)
-        {
-            entry.Reader?.Dispose();
-            entry.Command.Dispose();
-        }
-        _entries.Clear();
+        foreach (var (sql, entry) in _entries.ToList()) Drop(sql, entry);
     }
 
     public void Dispose() => Clear();
