@@ -9,7 +9,8 @@ namespace Lien.Server.Storage;
 /// <summary>
 /// The one writer of a SQLite file, with group commit. SQLite takes one writer at a time and makes the others poll
 /// (Microsoft.Data.Sqlite sleeps 150 ms between tries), so one node's writers take turns here instead, in order, and
-/// never meet a busy database. Units of work (<see cref="Transactions.InTransactionAsync{T}"/>) run one after another on
+/// never meet a busy database (<see cref="WriterTurns"/>: the next unit's code runs on the turn thread as soon as the one
+/// before leaves, so queued units run back to back). Units of work (<see cref="Transactions.InTransactionAsync{T}"/>) run one after another on
 /// one connection inside one open transaction, each in a savepoint of its own (a unit that fails or conflicts is rolled
 /// back to it, alone); when no other unit is waiting, or <see cref="MaxBatch"/> have run, the transaction commits and
 /// every unit in it is answered. A unit is answered only after the commit that holds it, so nothing acknowledged can be
@@ -23,7 +24,7 @@ internal sealed class SqliteWriter(string connectionString, SqlitePragmas pragma
     /// <summary>The most units one transaction holds; a long queue is committed in slices so none waits long.</summary>
     public const int MaxBatch = 16;
 
-    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly WriterTurns _gate = new();
     private int _waiting; // units queued for the gate, which the unit before them leaves the transaction open for
     private SqliteConnection? _connection;
     private SqliteTransaction? _transaction;
@@ -58,6 +59,7 @@ internal sealed class SqliteWriter(string connectionString, SqlitePragmas pragma
             db.DiscardAfterCommit();
             db.Redoing = attempt > 1;
             var (batch, result) = await RunInBatchAsync(db, work, attempts, ct);
+            await WriterTurns.OffTheTurnThreadAsync(); // the next unit's turn: what follows is this request's own work
             try
             {
                 await batch.Committed.Task;
@@ -120,7 +122,7 @@ internal sealed class SqliteWriter(string connectionString, SqlitePragmas pragma
         finally
         {
             if (_batch is not null && (Volatile.Read(ref _waiting) == 0 || _batch.Units >= MaxBatch)) Commit();
-            _gate.Release();
+            _gate.Leave();
         }
     }
 
@@ -164,8 +166,9 @@ internal sealed class SqliteWriter(string connectionString, SqlitePragmas pragma
         }
         finally
         {
-            _gate.Release();
+            _gate.Leave();
         }
+        await WriterTurns.OffTheTurnThreadAsync();
     }
 
     /// <summary>
@@ -177,11 +180,13 @@ internal sealed class SqliteWriter(string connectionString, SqlitePragmas pragma
         await _gate.WaitAsync(ct);
         try
         {
+            // Its own write is not a unit of work: off the turn thread, so that thread is free to hand the next turn on.
+            await WriterTurns.OffTheTurnThreadAsync();
             if (_batch is not null) Commit();
         }
         catch
         {
-            _gate.Release();
+            _gate.Leave();
             throw;
         }
         return new Turn(_gate);
@@ -199,13 +204,13 @@ internal sealed class SqliteWriter(string connectionString, SqlitePragmas pragma
         _connection = null;
     }
 
-    private sealed class Turn(SemaphoreSlim gate) : IDisposable
+    private sealed class Turn(WriterTurns gate) : IDisposable
     {
         private int _released;
 
         public void Dispose()
         {
-            if (Interlocked.Exchange(ref _released, 1) == 0) gate.Release();
+            if (Interlocked.Exchange(ref _released, 1) == 0) gate.Leave();
         }
     }
 
