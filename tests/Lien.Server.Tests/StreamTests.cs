@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Lien.Protocol;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Lien.Server.Tests;
 
@@ -122,6 +123,32 @@ public abstract class StreamTests(LienServer server)
     }
 
     [Fact]
+    public async Task ManyDevicesAckAtOnce_TwiceEach_EveryAckRecordedOnceAndVisibleWhenAnswered()
+    {
+        // Acks that arrive together are written together: each must still be answered only once it is in the database,
+        // and a repeat (the same ack twice at once, on the stream and in a check-in) must change nothing.
+        var a = await Server.NewLenderAsync();
+        var devices = new List<(Guid Id, EnrollResponse Enrolled)>();
+        for (var i = 0; i < 16; i++)
+        {
+            var device = await a.Admin.RegisterAsync();
+            devices.Add((device.Id(), await Server.Client().EnrollAsync(device.Str("imei"))));
+        }
+        var notVisible = 0;
+        await Task.WhenAll(devices.SelectMany(d => new[] { d, d }).Select(async d =>
+        {
+            await Server.Client().AckAsync(d.Enrolled.DeviceToken, d.Enrolled.Seq);
+            if ((await a.Admin.ReadAsync($"/v1/devices/{d.Id}")).Long("appliedSeq") != d.Enrolled.Seq) Interlocked.Increment(ref notVisible);
+        }));
+        Assert.Equal(0, notVisible);
+        foreach (var (id, enrolled) in devices)
+        {
+            Assert.Equal(enrolled.Seq, (await a.Admin.ReadAsync($"/v1/devices/{id}")).Long("appliedSeq"));
+            Assert.True((await a.Admin.ReadAsync($"/v1/devices/{id}/lease")).GetProperty("applied").GetBoolean());
+        }
+    }
+
+    [Fact]
     public async Task Stream_BadToken_Unauthorized()
     {
         var request = new HttpRequestMessage(HttpMethod.Get, "/v1/device/stream");
@@ -131,6 +158,30 @@ public abstract class StreamTests(LienServer server)
     }
 }
 
-public sealed class SqliteStreamTests(SqliteServer server) : StreamTests(server), IClassFixture<SqliteServer>;
+public sealed class SqliteStreamTests(SqliteServer server) : StreamTests(server), IClassFixture<SqliteServer>
+{
+    [Fact]
+    public async Task AcksWrittenTogether_NoneAnsweredBeforeTheWriterCommitsThem()
+    {
+        var a = await Server.NewLenderAsync();
+        var devices = new List<(Guid Id, EnrollResponse Enrolled)>();
+        for (var i = 0; i < 8; i++)
+        {
+            var device = await a.Admin.RegisterAsync();
+            devices.Add((device.Id(), await Server.Client().EnrollAsync(device.Str("imei"))));
+        }
+        Task[] acks;
+        using (await server.Services.GetRequiredService<Lien.Server.Storage.SqliteWriter>().EnterAsync(TestContext.Current.CancellationToken))
+        {
+            // The file is held: the acks queue and are written only once it is let go; none may be answered before.
+            acks = [.. devices.Select(d => Server.Client().AckAsync(d.Enrolled.DeviceToken, d.Enrolled.Seq))];
+            await Task.WhenAny(Task.WhenAll(acks), Task.Delay(500, TestContext.Current.CancellationToken));
+            Assert.DoesNotContain(acks, t => t.IsCompleted);
+        }
+        await Task.WhenAll(acks);
+        foreach (var (id, enrolled) in devices)
+            Assert.Equal(enrolled.Seq, (await a.Admin.ReadAsync($"/v1/devices/{id}")).Long("appliedSeq"));
+    }
+}
 
 public sealed class PostgresStreamTests(PostgresServer server) : StreamTests(server), IClassFixture<PostgresServer>;
