@@ -122,18 +122,25 @@ public abstract class StreamTests(LienServer server)
         Assert.InRange(lines.Count, 4, 7);
     }
 
+    // A lender with devices registered and enrolled (no plan); none has acknowledged its lease yet.
+    protected async Task<(Tenant Lender, List<(Guid Id, EnrollResponse Enrolled)> Devices)> EnrolledDevicesAsync(int count)
+    {
+        var a = await Server.NewLenderAsync();
+        var devices = new List<(Guid Id, EnrollResponse Enrolled)>();
+        for (var i = 0; i < count; i++)
+        {
+            var device = await a.Admin.RegisterAsync();
+            devices.Add((device.Id(), await Server.Client().EnrollAsync(device.Str("imei"))));
+        }
+        return (a, devices);
+    }
+
     [Fact]
     public async Task ManyDevicesAckAtOnce_TwiceEach_EveryAckRecordedOnceAndVisibleWhenAnswered()
     {
         // Acks that arrive together are written together: each must still be answered only once it is in the database,
         // and a repeat (the same ack twice at once, on the stream and in a check-in) must change nothing.
-        var a = await Server.NewLenderAsync();
-        var devices = new List<(Guid Id, EnrollResponse Enrolled)>();
-        for (var i = 0; i < 16; i++)
-        {
-            var device = await a.Admin.RegisterAsync();
-            devices.Add((device.Id(), await Server.Client().EnrollAsync(device.Str("imei"))));
-        }
+        var (a, devices) = await EnrolledDevicesAsync(16);
         var notVisible = 0;
         await Task.WhenAll(devices.SelectMany(d => new[] { d, d }).Select(async d =>
         {
@@ -163,13 +170,7 @@ public sealed class SqliteStreamTests(SqliteServer server) : StreamTests(server)
     [Fact]
     public async Task AcksWrittenTogether_NoneAnsweredBeforeTheWriterCommitsThem()
     {
-        var a = await Server.NewLenderAsync();
-        var devices = new List<(Guid Id, EnrollResponse Enrolled)>();
-        for (var i = 0; i < 8; i++)
-        {
-            var device = await a.Admin.RegisterAsync();
-            devices.Add((device.Id(), await Server.Client().EnrollAsync(device.Str("imei"))));
-        }
+        var (a, devices) = await EnrolledDevicesAsync(8);
         Task[] acks;
         using (await server.Services.GetRequiredService<Lien.Server.Storage.SqliteWriter>().EnterAsync(TestContext.Current.CancellationToken))
         {
