@@ -58,8 +58,17 @@ internal sealed class SqliteWriter(string connectionString, SqlitePragmas pragma
         {
             db.DiscardAfterCommit();
             db.Redoing = attempt > 1;
-            var (batch, result) = await RunInBatchAsync(db, work, attempts, ct);
-            await WriterTurns.OffTheTurnThreadAsync(); // the next unit's turn: what follows is this request's own work
+            Batch batch;
+            T result;
+            try
+            {
+                (batch, result) = await RunInBatchAsync(db, work, attempts, ct);
+            }
+            finally
+            {
+                // The turn thread is for the next unit: what follows (an answer, or a failure's handling) is the caller's own.
+                await WriterTurns.OffTheTurnThreadAsync();
+            }
             try
             {
                 await batch.Committed.Task;

@@ -10,7 +10,9 @@ namespace Lien.Server.Storage;
 /// payments (measured in the gate). Here a waiter's code runs on the turn thread until its first real wait, so units that
 /// queue run back to back. A holder leaves with <see cref="Leave"/>; code of its after that must not stay on the turn
 /// thread (<see cref="OffTheTurnThreadAsync"/>). When nobody holds the turn and nobody waits, a waiter takes it at once,
-/// on its own thread. Waiters are served in order.
+/// on its own thread. Waiters are served in order. A unit must not complete, inside itself, a task whose continuations run
+/// synchronously: they would run on the turn thread and hold up the next turn until they wait (Lien's own completions
+/// all run asynchronously; a test's inline ones once left the test runner on a turn thread).
 /// </summary>
 internal sealed class WriterTurns : IDisposable
 {

@@ -79,6 +79,37 @@ public sealed class SqliteWriterTests(SqliteServer server) : IClassFixture<Sqlit
     }
 
     [Fact]
+    public async Task UnitThatFails_OnTheTurnThread_ItsCallerHandlesTheFailureOffThatThread()
+    {
+        var writer = server.Services.GetRequiredService<SqliteWriter>();
+        bool? workOnTurnThread = null, failureOnTurnThread = null;
+        Task failing;
+        using (await writer.EnterAsync(Ct))
+        {
+            // Queued behind the held file: when it is let go, the turn thread runs this unit.
+            failing = server.WithDbAsync(async db =>
+            {
+                try
+                {
+                    await db.InTransactionAsync<int>(() =>
+                    {
+                        workOnTurnThread = WriterTurns.OnTurnThread;
+                        throw new InvalidOperationException("refused");
+                    }, Ct);
+                }
+                catch (InvalidOperationException)
+                {
+                    failureOnTurnThread = WriterTurns.OnTurnThread;
+                }
+                return 0;
+            });
+        }
+        await failing;
+        Assert.True(workOnTurnThread);
+        Assert.False(failureOnTurnThread);
+    }
+
+    [Fact]
     public async Task KeptStatements_OneTextRunManyTimes_PreparedOnceAndEachRunWithItsOwnValues()
     {
         var table = await ScratchTableAsync();

@@ -11,7 +11,7 @@ public sealed class WriterTurnsTests
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(30);
 
     [Fact]
-    public async Task FreeTurn_TakenAtOnceOnTheCallersThread_TheNextWaiterRunsOnTheTurnThreadWhenItIsLeft()
+    public Task FreeTurn_TakenAtOnceOnTheCallersThread_TheNextWaiterRunsOnTheTurnThreadWhenItIsLeft() => OnAPoolThreadAsync(async () =>
     {
         using var turns = new WriterTurns();
         var first = turns.WaitAsync(CancellationToken.None);
@@ -24,10 +24,10 @@ public sealed class WriterTurnsTests
         turns.Leave();
         Assert.True(await ranOnTurnThread.Task.WaitAsync(Long));
         await second.WaitAsync(Long);
-    }
+    });
 
     [Fact]
-    public async Task ManyWaiters_OneHolderAtATime_ServedInTheOrderTheyCame_EvenWhenAHolderWaitsForRealWhileHoldingIt()
+    public Task ManyWaiters_OneHolderAtATime_ServedInTheOrderTheyCame_EvenWhenAHolderWaitsForRealWhileHoldingIt() => OnAPoolThreadAsync(async () =>
     {
         using var turns = new WriterTurns();
         await turns.WaitAsync(CancellationToken.None);
@@ -47,7 +47,7 @@ public sealed class WriterTurnsTests
         Assert.Equal(Enumerable.Range(0, 200), order);
         // And the turn is free again: taken at once.
         Assert.True(turns.WaitAsync(CancellationToken.None).IsCompletedSuccessfully);
-    }
+    });
 
     [Fact]
     public async Task WaiterThatGivesUp_IsCancelledAndSkipped_TheOneBehindItGetsTheTurn()
@@ -99,6 +99,10 @@ public sealed class WriterTurnsTests
         await Assert.ThrowsAsync<ObjectDisposedException>(() => waiting.WaitAsync(Long));
         Assert.Throws<ObjectDisposedException>(() => { _ = turns.WaitAsync(CancellationToken.None); }); // thrown by the call, not by its task
     }
+
+    // A test's own thread may be another writer's turn thread (a test before it completed something inside a unit, and
+    // the runner went on there): these tests start on a thread-pool thread with no synchronization context.
+    private static Task OnAPoolThreadAsync(Func<Task> test) => Task.Run(test);
 
     private static async Task WaitThenAsync(WriterTurns turns, Action held)
     {
