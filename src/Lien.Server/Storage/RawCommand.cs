@@ -14,10 +14,12 @@ internal sealed class RawCommand<TEntity> : IDisposable where TEntity : class
 {
     private readonly LienDb _db;
     private readonly DbCommand _command;
+    private readonly SqliteWriter? _writer; // on SQLite: the writer whose kept statements run this one
 
     public RawCommand(LienDb db, string sql)
     {
         _db = db;
+        _writer = db.IsSqlite ? SqliteWriter.Of(db) : null;
         _command = db.Database.GetDbConnection().CreateCommand();
         _command.CommandText = sql;
         _command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction()
@@ -33,10 +35,10 @@ internal sealed class RawCommand<TEntity> : IDisposable where TEntity : class
 
     // On SQLite the statement runs prepared, on the writer's kept twin of this command (SqliteStatements).
     public Task<int> ExecuteAsync(CancellationToken ct) =>
-        (_db.IsSqlite ? SqliteWriter.Of(_db).ExecuteKeptNonQuery(_command) : null) is { } rows ? Task.FromResult(rows) : _command.ExecuteNonQueryAsync(ct);
+        _writer?.ExecuteKeptNonQuery(_command) is { } rows ? Task.FromResult(rows) : _command.ExecuteNonQueryAsync(ct);
 
     public Task<DbDataReader> ReadAsync(CancellationToken ct) =>
-        (_db.IsSqlite ? SqliteWriter.Of(_db).ExecuteKept(_command) : null) is { } reader ? Task.FromResult<DbDataReader>(reader) : _command.ExecuteReaderAsync(ct);
+        _writer?.ExecuteKept(_command) is { } reader ? Task.FromResult<DbDataReader>(reader) : _command.ExecuteReaderAsync(ct);
 
     /// <summary>Column <paramref name="ordinal"/> of <paramref name="reader"/>, read back as the model reads <paramref name="property"/>.</summary>
     public T Column<T>(DbDataReader reader, int ordinal, string property) =>

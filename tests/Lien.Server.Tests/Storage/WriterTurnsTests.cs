@@ -104,19 +104,11 @@ public sealed class WriterTurnsTests
     // the runner went on there): these tests start on a thread-pool thread with no synchronization context.
     private static Task OnAPoolThreadAsync(Func<Task> test) => Task.Run(test);
 
-    private static async Task WaitThenAsync(WriterTurns turns, Action held)
+    private static Task WaitThenAsync(WriterTurns turns, Action held) => WaitThenAsync(turns, () =>
     {
-        await turns.WaitAsync(CancellationToken.None);
-        try
-        {
-            held();
-        }
-        finally
-        {
-            turns.Leave();
-        }
-        await WriterTurns.OffTheTurnThreadAsync();
-    }
+        held();
+        return Task.CompletedTask;
+    });
 
     private static async Task WaitThenAsync(WriterTurns turns, Func<Task> held)
     {
