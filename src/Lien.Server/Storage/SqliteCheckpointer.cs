@@ -5,21 +5,28 @@ namespace Lien.Server.Storage;
 
 /// <summary>
 /// Moves the WAL into the database file every second, off the commit path (connections run with
-/// <c>wal_autocheckpoint = 0</c>). A passive checkpoint never blocks readers or writers; it copies what it can, but never
-/// shrinks the file, so a burst of writes would leave a WAL of its size for good. So the tick truncates instead
-/// when the WAL is larger than <c>Lien:Sqlite:WalTruncateSize</c> (default 16 MiB) or <c>Lien:Sqlite:WalTruncateInterval</c>
-/// (default 10 minutes) has passed since the last truncation. A truncation first copies what it can passively (no gate),
-/// then holds the writer gate for the rest and the reset, so this node's writers queue for it rather than poll, and waits
-/// at most <see cref="TruncateWait"/> for readers of an older snapshot; when it cannot finish in that time it is tried
-/// again at the next tick.
+/// <c>wal_autocheckpoint = 0</c>). A passive checkpoint never blocks readers or writers; it copies what it can. The log
+/// starts over from the beginning of the file only when a writer finds every frame copied and no reader still on it,
+/// which under a steady stream of writes never happens: the WAL then grew by the write rate for good (55 MB a second
+/// under the payments bench). So when the log holds more than <c>Lien:Sqlite:WalResetSize</c> (default 4 MiB) after
+/// a tick's copy, the tick copies once more what arrived meanwhile (still passive), then takes the writer's turn for a
+/// restart (<c>wal_checkpoint(RESTART)</c>): what is left to copy is what arrived in the last few milliseconds, so this
+/// node's writers queue only that long. A restart never shrinks the file; a truncation
+/// (<c>wal_checkpoint(TRUNCATE)</c>, the same way, under the turn) cuts it to nothing when it is larger than
+/// <c>Lien:Sqlite:WalTruncateSize</c> (default 16 MiB) and the log did not need a restart, or when
+/// <c>Lien:Sqlite:WalTruncateInterval</c> (default 10 minutes) has passed since the last truncation. Either waits at
+/// most <see cref="ReaderWait"/> for readers of an older snapshot; when it cannot finish in that time it is tried again
+/// at the next tick.
 /// </summary>
 internal sealed class SqliteCheckpointer(IServiceScopeFactory scopes, IConfiguration config, ILogger<SqliteCheckpointer> log) : BackgroundService
 {
-    private static readonly TimeSpan TruncateWait = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan ReaderWait = TimeSpan.FromMilliseconds(50);
+    private const int FrameHeader = 24; // each WAL frame is a page and this header
 
     private TimeSpan Interval => config.GetValue("Lien:Sqlite:CheckpointInterval", TimeSpan.FromSeconds(1));
     private TimeSpan TruncateInterval => config.GetValue("Lien:Sqlite:WalTruncateInterval", TimeSpan.FromMinutes(10));
     private long TruncateSize => config.GetValue("Lien:Sqlite:WalTruncateSize", 16L << 20);
+    private long ResetSize => config.GetValue("Lien:Sqlite:WalResetSize", 4L << 20);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -36,28 +43,36 @@ internal sealed class SqliteCheckpointer(IServiceScopeFactory scopes, IConfigura
         try
         {
             await connection.OpenAsync(stoppingToken);
-            await using (var wait = connection.CreateCommand())
+            long frameSize;
+            await using (var setup = connection.CreateCommand())
             {
-                // Only a truncation waits on a busy database (a passive checkpoint never does), and not for long.
-                wait.CommandText = $"PRAGMA busy_timeout = {(int)TruncateWait.TotalMilliseconds};";
-                await wait.ExecuteNonQueryAsync(stoppingToken);
+                // Only a restart or truncation waits on a busy database (a passive checkpoint never does), and not for long.
+                setup.CommandText = $"PRAGMA busy_timeout = {(int)ReaderWait.TotalMilliseconds};";
+                await setup.ExecuteNonQueryAsync(stoppingToken);
+                setup.CommandText = "PRAGMA page_size;";
+                frameSize = Convert.ToInt64(await setup.ExecuteScalarAsync(stoppingToken)) + FrameHeader;
             }
-            await using var passive = connection.CreateCommand();
-            passive.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
             var lastTruncated = Stopwatch.GetTimestamp();
+            long restartedAt = -1; // the log's frames when it was last restarted: it starts over at the next write, not before
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
                 try
                 {
                     var size = WalSize(wal);
-                    if (size > TruncateSize || (size != 0 && Stopwatch.GetElapsedTime(lastTruncated) >= TruncateInterval))
+                    var (_, frames) = await CheckpointAsync(connection, "PASSIVE", stoppingToken);
+                    if (frames * frameSize > ResetSize && frames != restartedAt)
                     {
-                        // The bulk is copied first without the gate, so writers wait only for the last frames and the reset.
-                        await passive.ExecuteNonQueryAsync(stoppingToken);
-                        if (await TruncateAsync(connection, stoppingToken)) lastTruncated = Stopwatch.GetTimestamp();
-                        else log.LogDebug("WAL truncation waited {Wait} for readers and will be tried again at the next tick.", TruncateWait);
+                        // Copied just now, outside the turn, is what came while the copy above ran; the turn waits for the rest.
+                        await CheckpointAsync(connection, "PASSIVE", stoppingToken);
+                        var restart = await UnderTheTurnAsync(connection, "RESTART", stoppingToken);
+                        if (!restart.Busy) restartedAt = restart.Frames;
+                        else log.LogDebug("WAL restart waited {Wait} for readers and will be tried again at the next tick.", ReaderWait);
                     }
-                    else await passive.ExecuteNonQueryAsync(stoppingToken);
+                    else if (size > TruncateSize || (size != 0 && Stopwatch.GetElapsedTime(lastTruncated) >= TruncateInterval))
+                    {
+                        if (!(await UnderTheTurnAsync(connection, "TRUNCATE", stoppingToken)).Busy) lastTruncated = Stopwatch.GetTimestamp();
+                        else log.LogDebug("WAL truncation waited {Wait} for readers and will be tried again at the next tick.", ReaderWait);
+                    }
                 }
                 catch (SqliteException e) { log.LogWarning(e, "WAL checkpoint failed; trying again at the next tick."); }
             }
@@ -65,6 +80,15 @@ internal sealed class SqliteCheckpointer(IServiceScopeFactory scopes, IConfigura
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
+    }
+
+    // A checkpoint's row: whether it could not finish (busy), and the frames in the log.
+    private static async Task<(bool Busy, long Frames)> CheckpointAsync(SqliteConnection connection, string mode, CancellationToken ct)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"PRAGMA wal_checkpoint({mode});";
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? (reader.GetInt32(0) != 0, Math.Max(0, reader.GetInt64(1))) : (true, 0);
     }
 
     // -1 when there is no file to measure (an in-memory database): then only the interval truncates.
@@ -75,14 +99,11 @@ internal sealed class SqliteCheckpointer(IServiceScopeFactory scopes, IConfigura
         return wal.Exists ? wal.Length : 0;
     }
 
-    // Copies the whole WAL into the database and truncates the file to nothing; false when readers held it past the wait.
-    private async Task<bool> TruncateAsync(SqliteConnection connection, CancellationToken ct)
+    // A restart or truncation, with this node's writers queued: busy when readers held the log past the wait.
+    private async Task<(bool Busy, long Frames)> UnderTheTurnAsync(SqliteConnection connection, string mode, CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
         using var gate = await scope.ServiceProvider.GetRequiredService<LienDb>().WriteGateAsync(ct);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE);";
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        return await reader.ReadAsync(ct) && reader.GetInt32(0) == 0; // the first column is 1 when it could not finish
+        return await CheckpointAsync(connection, mode, ct);
     }
 }

@@ -57,3 +57,49 @@ public sealed class WalTruncationBySizeTests(WalTruncationBySizeTests.Server ser
             [new("Lien:Sqlite:WalTruncateSize", "1048576"), new("Lien:Sqlite:WalTruncateInterval", "01:00:00")];
     }
 }
+
+/// <summary>
+/// Under writes that never pause, the log never starts over by itself (a writer finds frames still to copy each time it
+/// begins), and a passive checkpoint alone let the WAL grow by everything written: 55 MB a second under the payments
+/// bench, until a truncation held every writer for 35–50 ms each second. The checkpointer restarts the log under the
+/// writer's turn once it holds more than <c>Lien:Sqlite:WalResetSize</c>, so the file stays near that size with no
+/// truncation at all (here the truncation size is a gigabyte and its interval an hour).
+/// </summary>
+public sealed class WalRestartTests(WalRestartTests.Server server) : IClassFixture<WalRestartTests.Server>
+{
+    public sealed class Server() : LienServer(Store.Sqlite)
+    {
+        protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings =>
+        [
+            new("Lien:Sqlite:CheckpointInterval", "00:00:00.05"), new("Lien:Sqlite:WalResetSize", "1048576"),
+            new("Lien:Sqlite:WalTruncateSize", "1073741824"), new("Lien:Sqlite:WalTruncateInterval", "01:00:00"),
+        ];
+    }
+
+    [Fact]
+    public async Task Checkpointer_WritesThatNeverPause_RestartsTheLogSoTheWalStaysSmall()
+    {
+        await server.NewLenderAsync(); // the store is up
+        var wal = await server.WithDbAsync(db => Task.FromResult(db.Database.GetDbConnection().DataSource + "-wal"));
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync("CREATE TABLE steady (data BLOB);"));
+
+        // Four writers, each unit of work 40 KB, back to back: 192 MB in all, so the writer is never idle for long.
+        // Before the restarts the WAL grew by all of it; now by what arrives between two ticks (tens of MB at this pace).
+        const int Writers = 4, UnitsEach = 1200;
+        long largest = 0;
+        await Task.WhenAll(Enumerable.Range(0, Writers).Select(_ => Task.Run(async () =>
+        {
+            for (var i = 0; i < UnitsEach; i++)
+            {
+                await server.WithDbAsync(db => db.InTransactionAsync(() => db.Database.ExecuteSqlRawAsync(
+                    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10) INSERT INTO steady SELECT randomblob(4000) FROM n;")));
+                var size = new FileInfo(wal).Length;
+                long seen;
+                while (size > (seen = Interlocked.Read(ref largest)) && Interlocked.CompareExchange(ref largest, size, seen) != seen) { }
+            }
+        })));
+
+        Assert.Equal(Writers * UnitsEach * 10, await server.WithDbAsync(db => db.Database.SqlQueryRaw<int>("SELECT count(*) AS \"Value\" FROM steady").SingleAsync()));
+        Assert.True(largest < Writers * UnitsEach * 40_000 / 2, $"the WAL reached {largest:N0} bytes for {Writers * UnitsEach * 40_000:N0} written");
+    }
+}
