@@ -35,6 +35,9 @@ internal sealed class SqliteWriter(string connectionString, SqlitePragmas pragma
     /// <summary>Transactions committed so far: fewer than the units of work they held when writers queue.</summary>
     public long Commits => Interlocked.Read(ref _commits);
 
+    /// <summary>Units of work queued for the writer now.</summary>
+    public int Waiting => Volatile.Read(ref _waiting);
+
     /// <summary>The transaction units of work share: answered when it commits (or fails).</summary>
     internal sealed class Batch
     {

@@ -23,12 +23,18 @@ public sealed class SqliteWriterTests(SqliteServer server) : IClassFixture<Sqlit
         var writer = server.Services.GetRequiredService<SqliteWriter>();
         var commitsBefore = writer.Commits;
         var notYetVisible = 0;
-        await Parallel.ForEachAsync(Enumerable.Range(1, 256), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (i, _) =>
+        // The writer held until units queue: a unit that finds the writer free runs and commits at once on its caller's
+        // thread, so on a busy machine one worker could run every unit alone before the others started (a CI run did).
+        var held = await server.WithDbAsync(db => db.WriteGateAsync(Ct));
+        var inserting = Parallel.ForEachAsync(Enumerable.Range(1, 256), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (i, _) =>
         {
             await server.WithDbAsync(db => db.InTransactionAsync(() => db.Database.ExecuteSqlRawAsync("INSERT INTO " + table + " (k) VALUES ({0})", [i], Ct), Ct));
             // Read on a connection of its own, outside the writer: what was answered has committed.
             if (await CountOutsideAsync(table, $"k = {i}") != 1) Interlocked.Increment(ref notYetVisible);
         });
+        for (var waited = System.Diagnostics.Stopwatch.StartNew(); writer.Waiting < 8 && waited.Elapsed < TimeSpan.FromSeconds(30);) await Task.Delay(5);
+        held.Dispose();
+        await inserting;
         Assert.Equal(0, notYetVisible);
         Assert.Equal(256, await CountOutsideAsync(table, "1 = 1"));
         var commits = writer.Commits - commitsBefore;
