@@ -14,7 +14,8 @@ namespace Lien.Server.Audit;
 /// is never chained, is logged once, and <see cref="AuditChain.VerifyAsync"/> reports it.
 /// <para>
 /// <b>Settled</b>: no transaction still running can add an event that should come before it. On SQLite every committed
-/// event is (one writer at a time, so ids are given in commit order): a pass reads them outside the writer's turn and takes the turn only for its updates. On PostgreSQL each event carries the id
+/// event is (one writer at a time, so ids are given in commit order): a pass reads them outside the writer's turn and
+/// takes the turn only for its updates. On PostgreSQL each event carries the id
 /// of the transaction that inserted it, and only events of transactions older than every transaction still running
 /// (below the snapshot's <c>xmin</c>) are chained; so an event is never overtaken by one of a transaction that began
 /// after its own. One node sequences at a time (an advisory lock held to the commit).
@@ -185,7 +186,7 @@ internal sealed class AuditSequencer(IServiceScopeFactory scopes, AuditChain cha
             }
             catch (ChainedMeanwhileException)
             {
-                db.ChangeTracker.Clear();
+                // Nothing was tracked (the reads are untracked, the updates hand-written): read again.
             }
         }
     }
