@@ -137,21 +137,34 @@ internal sealed class AppliedLeases(TimeProvider time, IMeterFactory meters, Str
         }
     }
 
-    // One ack's two rows: the device's applied seq and the lease's apply time. Two hand-written statements: the device's
-    // seq moves only forward, and only to a seq issued. Null when it changed nothing.
+    // One ack's two rows: the device's applied seq and the lease's apply time. Hand-written: the device's seq moves only
+    // forward, and only to a seq issued; the lease is stamped only when the device's seq moved. On PostgreSQL one
+    // statement (the device's update a data-modifying WITH): a round trip and a statement fewer for every payment's
+    // lease. SQLite has no UPDATE inside WITH, and there the two run on the writer's connection, no round trip apart.
+    // Null when it changed nothing.
     private async Task<(double Ms, string Cause)?> ApplyAsync(LienDb db, Guid deviceId, long seq, CancellationToken ct)
     {
-        using (var device = new RawCommand<Device>(db, """
-            UPDATE "Devices" SET "AppliedSeq" = @AppliedSeq WHERE "Id" = @Id AND "AppliedSeq" < @AppliedSeq AND "LeaseSeq" >= @AppliedSeq
-            """).With(nameof(Device.Id), deviceId).With(nameof(Device.AppliedSeq), seq))
+        var now = time.GetUtcNow();
+        if (db.IsSqlite)
         {
+            using var device = new RawCommand<Device>(db, """
+                UPDATE "Devices" SET "AppliedSeq" = @AppliedSeq WHERE "Id" = @Id AND "AppliedSeq" < @AppliedSeq AND "LeaseSeq" >= @AppliedSeq
+                """).With(nameof(Device.Id), deviceId).With(nameof(Device.AppliedSeq), seq);
             if (await device.ExecuteAsync(ct) == 0) return null; // a repeat, or a seq the server never issued
         }
-        var now = time.GetUtcNow();
-        using var lease = new RawCommand<LeaseRecord>(db, """
-            UPDATE "Leases" SET "AppliedAt" = @AppliedAt WHERE "DeviceId" = @DeviceId AND "Seq" = @Seq AND "AppliedAt" IS NULL
-            RETURNING "CreatedAt", "Cause", "LenderId", "Mode"
-            """).With(nameof(LeaseRecord.DeviceId), deviceId).With(nameof(LeaseRecord.Seq), seq).With(nameof(LeaseRecord.AppliedAt), now);
+        using var lease = new RawCommand<LeaseRecord>(db, db.IsSqlite
+            ? """
+              UPDATE "Leases" SET "AppliedAt" = @AppliedAt WHERE "DeviceId" = @DeviceId AND "Seq" = @Seq AND "AppliedAt" IS NULL
+              RETURNING "CreatedAt", "Cause", "LenderId", "Mode"
+              """
+            : """
+              WITH d AS (
+                  UPDATE "Devices" SET "AppliedSeq" = @Seq WHERE "Id" = @DeviceId AND "AppliedSeq" < @Seq AND "LeaseSeq" >= @Seq
+                  RETURNING "Id")
+              UPDATE "Leases" AS l SET "AppliedAt" = @AppliedAt FROM d
+              WHERE l."DeviceId" = d."Id" AND l."Seq" = @Seq AND l."AppliedAt" IS NULL
+              RETURNING l."CreatedAt", l."Cause", l."LenderId", l."Mode"
+              """).With(nameof(LeaseRecord.DeviceId), deviceId).With(nameof(LeaseRecord.Seq), seq).With(nameof(LeaseRecord.AppliedAt), now);
         DateTimeOffset createdAt;
         string cause;
         Guid lenderId;
