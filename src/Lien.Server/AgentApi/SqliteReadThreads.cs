@@ -59,27 +59,41 @@ internal sealed class SqliteReadThreads : IDisposable
         return task;
     }
 
+    // Reads queued together share one read transaction, up to this many: SQLite's locks on the file and on the log's
+    // index are taken and given back once for them all (fcntl calls, a tenth of a reader's time when each read had its
+    // own), and the log's header is checked once.
+    internal const int MaxReadsPerTransaction = 64;
+
     private void Run()
     {
         Statement? statement = null;
+        var batch = new List<PendingRead>(MaxReadsPerTransaction);
         try
         {
             while (true)
             {
-                while (_queue.TryDequeue(out var read))
+                while (!_queue.IsEmpty)
                 {
-                    try
+                    // Only reads already queued share a transaction, taken before its first statement runs: each sees
+                    // every commit made before it was asked for, as a read of its own would.
+                    while (batch.Count < MaxReadsPerTransaction && _queue.TryDequeue(out var read)) batch.Add(read);
+                    for (var done = 0; done < batch.Count;)
                     {
-                        statement ??= new Statement(_connectionString);
-                        read.Complete(statement.Read(read.DeviceId));
+                        try
+                        {
+                            statement ??= new Statement(_connectionString);
+                            statement.ReadAll(batch, ref done);
+                        }
+                        catch (Exception e)
+                        {
+                            // A connection that failed is not trusted again: the reads after the one that failed go on
+                            // with a fresh one.
+                            statement?.Dispose();
+                            statement = null;
+                            batch[done++].Fail(e);
+                        }
                     }
-                    catch (Exception e)
-                    {
-                        // A connection that failed is not trusted again: the next read opens a fresh one.
-                        statement?.Dispose();
-                        statement = null;
-                        read.Fail(e);
-                    }
+                    batch.Clear();
                 }
                 lock (_gate)
                 {
@@ -93,6 +107,7 @@ internal sealed class SqliteReadThreads : IDisposable
         finally
         {
             statement?.Dispose();
+            foreach (var read in batch) read.Fail(new ObjectDisposedException(nameof(SqliteReadThreads)));
             while (_queue.TryDequeue(out var read)) read.Fail(new ObjectDisposedException(nameof(SqliteReadThreads)));
         }
     }
@@ -156,7 +171,31 @@ internal sealed class SqliteReadThreads : IDisposable
             _command.Prepare();
         }
 
-        public CheckInRow? Read(Guid deviceId)
+        /// <summary>
+        /// Answers <paramref name="reads"/> from index <paramref name="done"/> on, in one read transaction when there
+        /// are several, moving <paramref name="done"/> past each; a read that throws is left at <paramref name="done"/>.
+        /// </summary>
+        public void ReadAll(List<PendingRead> reads, ref int done)
+        {
+            if (reads.Count - done == 1)
+            {
+                reads[done].Complete(Read(reads[done].DeviceId));
+                done++;
+                return;
+            }
+            using var tx = _connection.BeginTransaction(deferred: true);
+            _command.Transaction = tx;
+            try
+            {
+                for (; done < reads.Count; done++) reads[done].Complete(Read(reads[done].DeviceId));
+            }
+            finally
+            {
+                _command.Transaction = null;
+            }
+        }
+
+        private CheckInRow? Read(Guid deviceId)
         {
             _id.Value = deviceId;
             using var r = _command.ExecuteReader(CommandBehavior.SingleRow);

@@ -38,6 +38,9 @@ internal sealed class SqliteWriter(string connectionString, SqlitePragmas pragma
     /// <summary>Units of work queued for the writer now.</summary>
     public int Waiting => Volatile.Read(ref _waiting);
 
+    /// <summary>Whether anyone (a unit of work or a writer of its own) waits for the file now: the holder should let go soon.</summary>
+    public bool Contended => Waiting > 0 || _gate.HasWaiters;
+
     /// <summary>The transaction units of work share: answered when it commits (or fails).</summary>
     internal sealed class Batch
     {

@@ -28,6 +28,11 @@ internal sealed class WriterTurns : IDisposable
     /// <summary>Whether the caller runs on a turn thread (any writer's): its code after <see cref="Leave"/> must move off it.</summary>
     public static bool OnTurnThread => t_turnThread;
 
+    /// <summary>Whether anyone waits for the turn now (read without the lock: a moment's answer, for a holder deciding to leave).</summary>
+    public bool HasWaiters => Volatile.Read(ref _waiters) > 0;
+
+    private int _waiters; // _queue.Count, kept for readers outside the lock
+
     /// <summary>Waits for the turn; the caller holds it when this completes, until it calls <see cref="Leave"/>.</summary>
     public Task WaitAsync(CancellationToken ct)
     {
@@ -44,6 +49,7 @@ internal sealed class WriterTurns : IDisposable
             // Not RunContinuationsAsynchronously: the turn thread runs the waiter's code when it sets this.
             waiter = new TaskCompletionSource();
             _queue.Enqueue(waiter);
+            _waiters = _queue.Count;
             if (_thread is null)
             {
                 _thread = new Thread(Run) { IsBackground = true, Name = "Lien SQLite writer turns" };
@@ -127,6 +133,7 @@ internal sealed class WriterTurns : IDisposable
                     return;
                 }
                 next = _queue.Dequeue();
+                _waiters = _queue.Count;
             }
             if (next.TrySetResult()) return;
         }
@@ -141,6 +148,7 @@ internal sealed class WriterTurns : IDisposable
             _disposed = true;
             waiting = [.. _queue];
             _queue.Clear();
+            _waiters = 0;
             Monitor.PulseAll(_sync);
         }
         foreach (var waiter in waiting) waiter.TrySetException(new ObjectDisposedException(nameof(WriterTurns)));

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Lien.Server.AgentApi;
 using Lien.Server.Storage;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Lien.Server.Tests.AgentApi;
@@ -33,6 +34,34 @@ public sealed class SqliteReadThreadsTests(SqliteServer server) : IClassFixture<
             else Assert.Null(r.Row);
             Assert.True(r.Thread.IsThreadPoolThread, $"a caller went on on thread '{r.Thread.Name}'");
         });
+    }
+
+    [Fact]
+    public async Task ReadAsync_QueuedBehindOthers_SeesEveryCommitMadeBeforeItWasAsked()
+    {
+        // Reads queued together share a read transaction, whose snapshot is taken at its first statement: a read queued
+        // while one ran must not join it, or it would answer from before a commit its caller had already seen.
+        var a = await server.NewLenderAsync();
+        var device = await a.Admin.RegisterAsync();
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var enrolled = await server.Client().EnrollAsync(key, device.Str("imei"));
+        using var threads = new SqliteReadThreads(await ConnectionStringAsync(), 1);
+        using var stop = new CancellationTokenSource();
+        var busy = Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
+        {
+            while (!stop.IsCancellationRequested) await threads.ReadAsync(enrolled.DeviceId);
+        }));
+        var stale = new List<(int Wrote, int Read)>();
+        for (var i = 1; i <= 300; i++)
+        {
+            await server.WithDbAsync(db => db.InTransactionAsync(() =>
+                db.Database.ExecuteSqlAsync($"UPDATE \"Devices\" SET \"WrongCodes\" = {i} WHERE \"Id\" = {enrolled.DeviceId}"), CancellationToken.None));
+            var read = Assert.IsType<CheckInRow>(await threads.ReadAsync(enrolled.DeviceId)).WrongCodes;
+            if (read != i) stale.Add((i, read));
+        }
+        await stop.CancelAsync();
+        await busy;
+        Assert.Empty(stale);
     }
 
     [Fact]
