@@ -8,13 +8,14 @@
 // new lease and pushes it down the device's stream: first for a warm-up, then for the measured window. Prints
 // throughput, latency, errors, the CPU each side used and the time from each payment's answer to its lease arriving on
 // the stream; checks the ledger against the answers and that every device holds the lease of the last payment it was
-// paid; drops the database at the end.
+// paid; drops the database at the end. With --timeline CSV it also writes each payment's start and latency there.
 //
 // Built as bench/Lien.Bench.Mpesa (the constant MPESA), the same run pays by M-Pesa instead: every payment arrives as a
 // Daraja C2B confirmation posted to the lender's confirmation URL (path secret and all) naming the plan's reference as
 // the account, answered {"ResultCode":0,…} — the callback's reading, matching and amount parsing on top of the ledger.
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -22,8 +23,11 @@ using System.Text.Json;
 using Lien.Bench;
 using Lien.Protocol.Lending;
 
-var options = BenchOptions.Parse(args, sqliteByDefault: false, (Concurrency: 32, Seconds: 30, Warmup: 10), ["--devices", "--installments", "--max-rate"],
-    "--postgres [CS], --sqlite, --concurrency N, --seconds S, --warmup S, --devices N, --installments N, --max-rate N, --server PATH, --env=KEY=VALUE");
+var options = BenchOptions.Parse(args, sqliteByDefault: false, (Concurrency: 32, Seconds: 30, Warmup: 10), ["--devices", "--installments", "--max-rate", "--timeline"],
+    "--postgres [CS], --sqlite, --concurrency N, --seconds S, --warmup S, --devices N, --installments N, --max-rate N, --timeline CSV, --server PATH, --env=KEY=VALUE");
+// --timeline: every answered payment's start (ms from the first) and latency, for finding stalls that recur (a p99 made
+// by something the server does each second shows as the slow payments' starts falling in one tenth of each second).
+var timeline = options.Values.GetValueOrDefault("--timeline") is { } timelinePath ? (Path: timelinePath, Rows: new ConcurrentQueue<(long Start, double Ms)>()) : default;
 var deviceCount = options.Int("--devices", 1024, options.Concurrency); // each worker pays plans of its own, never another's
 var maxRate = options.Int("--max-rate", 1500, 1);
 const long InstallmentAmount = 5_000; // KES 50.00 a day
@@ -53,7 +57,15 @@ using var bench = new BenchServer(options, many,
     new("Lien__RateLimits__ChallengePerAddress__Limit", "1000000000"),
     new("Lien__RateLimits__DevicePerDevice__Limit", "1000000000"),
 ]);
-return await RunAsync();
+var exit = await RunAsync();
+if (timeline.Rows is { IsEmpty: false } rows)
+{
+    var first = rows.Min(r => r.Start);
+    File.WriteAllLines(timeline.Path, ["started_ms,latency_ms", .. rows.OrderBy(r => r.Start)
+        .Select(r => string.Create(CultureInfo.InvariantCulture, $"{Stopwatch.GetElapsedTime(first, r.Start).TotalMilliseconds:F1},{r.Ms:F2}"))]);
+    Console.WriteLine($"timeline: {rows.Count:N0} payments (warm-up included) in {timeline.Path}");
+}
+return exit;
 
 async Task<int> RunAsync()
 {
@@ -150,6 +162,7 @@ async Task<int> RunAsync()
         var (status, answer) = await Attempt.SendAsync(() => api.PostAsync(viaMpesa ? confirmationUrl : "/v1/payments", content), readBody: true);
         var answeredAt = Stopwatch.GetTimestamp();
         var ms = Stopwatch.GetElapsedTime(t0, answeredAt).TotalMilliseconds;
+        timeline.Rows?.Enqueue((t0, ms));
         if (status != success) return new Attempt(status, ms, answer, tx);
         recorded[tx] = account.PlanId;
         // Daraja's answer carries no lease: the plan is only this worker's, so its payment's lease is the next seq.
