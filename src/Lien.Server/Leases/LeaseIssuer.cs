@@ -41,12 +41,19 @@ internal sealed class LeaseIssuer(LienDb db, LeaseSigner signer, SigningKeys sig
     private static readonly CompiledQuery<Func<LienDb, Guid, long, CancellationToken, Task<LeaseRecord?>>> LeaseAt = new(() => EF.CompileAsyncQuery(
         (LienDb db, Guid deviceId, long seq, CancellationToken ct) => db.Leases.AsNoTracking().FirstOrDefault(l => l.DeviceId == deviceId && l.Seq == seq)));
 
-    private sealed record ReviewSubject(Device Device, Lender Lender, LeaseRecord? Held);
+    /// <summary>What a review of a plan starts from: its device, its lender and the lease the device holds (none before its first), tracked.</summary>
+    internal sealed record ReviewSubject(Device Device, Lender Lender, LeaseRecord? Held);
 
     /// <summary>Reviews a plan: loads its device and lender (tracked, in the caller's unit of work), then <see cref="ReviewAsync"/>.</summary>
-    public async Task<(PolicyDecision Decision, Device Device, Lender Lender)> ReviewPlanAsync(Plan plan, string cause, string actor, CancellationToken ct)
+    public async Task<(PolicyDecision Decision, Device Device, Lender Lender)> ReviewPlanAsync(Plan plan, string cause, string actor, CancellationToken ct) =>
+        await ReviewPlanAsync(plan, await SubjectOf.For(db)(db, plan.DeviceId, ct) ?? throw new InvalidOperationException($"Plan {plan.Id} names no device."),
+            cause, actor, ct);
+
+    /// <summary>Reviews a plan whose <paramref name="subject"/> the caller read with it, tracked in its unit of work (the payment path: one query for both).</summary>
+    public async Task<(PolicyDecision Decision, Device Device, Lender Lender)> ReviewPlanAsync(Plan plan, ReviewSubject subject, string cause, string actor,
+        CancellationToken ct)
     {
-        var (device, lender, held) = await SubjectOf.For(db)(db, plan.DeviceId, ct) ?? throw new InvalidOperationException($"Plan {plan.Id} names no device.");
+        var (device, lender, held) = subject;
         var decision = await DecideAsync(device, lender, plan, held, cause, actor, ct);
         return (decision, device, lender);
     }

@@ -32,12 +32,26 @@ internal enum LedgerRefusal { UnknownPlan, WrongCurrency, PlanCancelled, Differe
 /// </summary>
 internal sealed class PaymentLedger(LienDb db, LeaseIssuer leases, AuditTrail audit, Schedules schedules, TimeProvider time)
 {
-    // The payment path's queries, compiled once: no expression tree is built or looked up per payment.
-    private static readonly CompiledQuery<Func<LienDb, Guid, Guid, CancellationToken, Task<Plan?>>> PlanById = new(() => EF.CompileAsyncQuery(
-        (LienDb db, Guid lenderId, Guid id, CancellationToken ct) => db.Plans.FirstOrDefault(p => p.LenderId == lenderId && p.Id == id)));
+    // The payment path's queries, compiled once: no expression tree is built or looked up per payment. The plan comes with
+    // what its review starts from (its device, lender and held lease, LeaseIssuer.ReviewSubject), tracked, in one query:
+    // on PostgreSQL a round trip fewer per payment by plan id, on SQLite a query fewer on the one writer.
+    private static readonly CompiledQuery<Func<LienDb, Guid, Guid, CancellationToken, Task<PlanToPay?>>> PlanById = new(() => EF.CompileAsyncQuery(
+        (LienDb db, Guid lenderId, Guid id, CancellationToken ct) =>
+            (from p in db.Plans
+             where p.LenderId == lenderId && p.Id == id
+             join d in db.Devices on p.DeviceId equals d.Id
+             join l in db.Lenders on d.LenderId equals l.Id
+             join x in db.Leases on new { d.Id, Seq = d.LeaseSeq } equals new { Id = x.DeviceId, x.Seq } into held
+             from x in held.DefaultIfEmpty()
+             select new PlanToPay(p, new LeaseIssuer.ReviewSubject(d, l, x)))
+            .FirstOrDefault()));
 
-    private static readonly CompiledQuery<Func<LienDb, Guid, string, CancellationToken, Task<Plan?>>> PlanByReference = new(() => EF.CompileAsyncQuery(
-        (LienDb db, Guid lenderId, string reference, CancellationToken ct) => db.Plans.FirstOrDefault(p => p.LenderId == lenderId && p.Reference == reference)));
+    // A plan named by its reference (M-Pesa's account number) is found by id after this: two queries, as before the merge.
+    private static readonly CompiledQuery<Func<LienDb, Guid, string, CancellationToken, Task<Guid?>>> PlanIdByReference = new(() => EF.CompileAsyncQuery(
+        (LienDb db, Guid lenderId, string reference, CancellationToken ct) =>
+            db.Plans.Where(p => p.LenderId == lenderId && p.Reference == reference).Select(p => (Guid?)p.Id).FirstOrDefault()));
+
+    private sealed record PlanToPay(Plan Plan, LeaseIssuer.ReviewSubject Subject);
 
     private static readonly CompiledQuery<Func<LienDb, Guid, string, string, CancellationToken, Task<Payment?>>> Existing = new(() => EF.CompileAsyncQuery(
         (LienDb db, Guid lenderId, string provider, string transactionId, CancellationToken ct) => db.Payments.AsNoTracking()
@@ -55,9 +69,9 @@ internal sealed class PaymentLedger(LienDb db, LeaseIssuer leases, AuditTrail au
         {
             await db.LockLenderIfRedoingAsync(lenderId, ct);
             var now = time.GetUtcNow();
-            var plan = input.PlanId is { } planId
-                ? await PlanById.For(db)(db, lenderId, planId, ct)
-                : await PlanByReference.For(db)(db, lenderId, input.PlanReference!.Trim().ToUpperInvariant(), ct);
+            var planId = input.PlanId ?? await PlanIdByReference.For(db)(db, lenderId, input.PlanReference!.Trim().ToUpperInvariant(), ct);
+            var toPay = planId is { } id ? await PlanById.For(db)(db, lenderId, id, ct) : null;
+            var plan = toPay?.Plan;
             // A repeat is rare: the first attempt goes straight to the insert, and the unique key on (lender, provider,
             // transaction) turns a repeat into a conflict, redone with this lookup (so it sees the row that won).
             if (db.Redoing && await Existing.For(db)(db, lenderId, input.Provider, input.ProviderTransactionId, ct) is { } existing)
@@ -65,8 +79,7 @@ internal sealed class PaymentLedger(LienDb db, LeaseIssuer leases, AuditTrail au
                 if (existing.PlanId != plan?.Id || existing.Amount != input.Amount || existing.Currency != input.Currency)
                     return new LedgerOutcome.Refused(LedgerRefusal.DifferentRepeat,
                         $"Transaction {input.ProviderTransactionId} of {input.Provider} is already recorded with a different plan, amount or currency.");
-                var held = await db.Devices.AsNoTracking().FirstAsync(x => x.Id == plan!.DeviceId, ct);
-                return new LedgerOutcome.AlreadyRecorded(existing, held);
+                return new LedgerOutcome.AlreadyRecorded(existing, toPay!.Subject.Device);
             }
             if (plan is not null) plan.Schedule = await schedules.OfAsync(db, plan.Id, ct);
             if (plan is null) return new LedgerOutcome.Refused(LedgerRefusal.UnknownPlan, "The payment names no plan of this lender; nothing was recorded.");
@@ -100,7 +113,7 @@ internal sealed class PaymentLedger(LienDb db, LeaseIssuer leases, AuditTrail au
                 await audit.RecordAsync(lenderId, actor, AuditAction.PlanCreditRecorded, $"plan:{plan.Id}",
                     "Paid beyond the plan's balance: the excess is credit flagged for refund.",
                     data: new { payment = payment.Id, excess, credit = plan.PaidTotal - (plan.Price - plan.DownPayment), plan.Currency }, ct: ct);
-            var device = await ApplyAsync(plan, payment, "payment", actor, ct);
+            var device = await ApplyAsync(plan, payment, "payment", actor, ct, toPay!.Subject);
             return new LedgerOutcome.Recorded(payment, device);
         }, ct);
 
@@ -145,11 +158,11 @@ internal sealed class PaymentLedger(LienDb db, LeaseIssuer leases, AuditTrail au
             return new LedgerOutcome.Recorded(reversal, device);
         }, ct);
 
-    private async Task<Device> ApplyAsync(Plan plan, Payment entry, string cause, string actor, CancellationToken ct)
+    private async Task<Device> ApplyAsync(Plan plan, Payment entry, string cause, string actor, CancellationToken ct, LeaseIssuer.ReviewSubject? subject = null)
     {
         await audit.RecordAsync(plan.LenderId, actor, entry.Kind == PaymentKind.Payment ? AuditAction.PaymentRecorded : AuditAction.PaymentReversed,
             $"payment:{entry.Id}", entry.Reason, data: new { plan = plan.Id, entry.Amount, entry.Currency, entry.Provider, entry.ProviderTransactionId }, ct: ct);
-        var (_, device, _) = await leases.ReviewPlanAsync(plan, cause, actor, ct);
+        var (_, device, _) = subject is null ? await leases.ReviewPlanAsync(plan, cause, actor, ct) : await leases.ReviewPlanAsync(plan, subject, cause, actor, ct);
         return device;
     }
 }
