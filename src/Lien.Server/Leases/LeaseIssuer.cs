@@ -44,16 +44,14 @@ internal sealed class LeaseIssuer(LienDb db, LeaseSigner signer, SigningKeys sig
     /// <summary>What a review of a plan starts from: its device, its lender and the lease the device holds (none before its first), tracked.</summary>
     internal sealed record ReviewSubject(Device Device, Lender Lender, LeaseRecord? Held);
 
-    /// <summary>Reviews a plan: loads its device and lender (tracked, in the caller's unit of work), then <see cref="ReviewAsync"/>.</summary>
-    public async Task<(PolicyDecision Decision, Device Device, Lender Lender)> ReviewPlanAsync(Plan plan, string cause, string actor, CancellationToken ct) =>
-        await ReviewPlanAsync(plan, await SubjectOf.For(db)(db, plan.DeviceId, ct) ?? throw new InvalidOperationException($"Plan {plan.Id} names no device."),
-            cause, actor, ct);
-
-    /// <summary>Reviews a plan whose <paramref name="subject"/> the caller read with it, tracked in its unit of work (the payment path: one query for both).</summary>
-    public async Task<(PolicyDecision Decision, Device Device, Lender Lender)> ReviewPlanAsync(Plan plan, ReviewSubject subject, string cause, string actor,
-        CancellationToken ct)
+    /// <summary>
+    /// Reviews a plan: its device, lender and held lease are <paramref name="subject"/> when the caller read them with the
+    /// plan (the payment path: one query for both), else loaded here (tracked, in the caller's unit of work).
+    /// </summary>
+    public async Task<(PolicyDecision Decision, Device Device, Lender Lender)> ReviewPlanAsync(Plan plan, string cause, string actor, CancellationToken ct,
+        ReviewSubject? subject = null)
     {
-        var (device, lender, held) = subject;
+        var (device, lender, held) = subject ?? await SubjectOf.For(db)(db, plan.DeviceId, ct) ?? throw new InvalidOperationException($"Plan {plan.Id} names no device.");
         var decision = await DecideAsync(device, lender, plan, held, cause, actor, ct);
         return (decision, device, lender);
     }

@@ -162,7 +162,7 @@ internal sealed class PaymentLedger(LienDb db, LeaseIssuer leases, AuditTrail au
     {
         await audit.RecordAsync(plan.LenderId, actor, entry.Kind == PaymentKind.Payment ? AuditAction.PaymentRecorded : AuditAction.PaymentReversed,
             $"payment:{entry.Id}", entry.Reason, data: new { plan = plan.Id, entry.Amount, entry.Currency, entry.Provider, entry.ProviderTransactionId }, ct: ct);
-        var (_, device, _) = subject is null ? await leases.ReviewPlanAsync(plan, cause, actor, ct) : await leases.ReviewPlanAsync(plan, subject, cause, actor, ct);
+        var (_, device, _) = await leases.ReviewPlanAsync(plan, cause, actor, ct, subject);
         return device;
     }
 }
