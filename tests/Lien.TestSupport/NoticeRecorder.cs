@@ -1,5 +1,6 @@
 using Lien.Server.Leases;
 using Lien.Server.Storage;
+using Microsoft.EntityFrameworkCore;
 
 namespace Lien.TestSupport;
 
@@ -20,12 +21,15 @@ public sealed class NoticeRecorder : INoticeListener
         lock (_notices) return _notices.Values.Where(n => n.DeviceId == deviceId).OrderBy(n => n.LeaseSeq).ToList();
     }
 
-    Task INoticeListener.NoticeIssuedAsync(LienDb db, NoticeIssued notice, CancellationToken ct)
+    // The lease is in the same unit when it waits in the unit's save (PostgreSQL) or was inserted in its open transaction
+    // (SQLite: RawInsert), never when the listener is told outside a transaction.
+    async Task INoticeListener.NoticeIssuedAsync(LienDb db, NoticeIssued notice, CancellationToken ct)
     {
-        var withLease = db.ChangeTracker.Entries<LeaseRecord>().Any(e => e.Entity.DeviceId == notice.DeviceId && e.Entity.Seq == notice.LeaseSeq);
+        var withLease = db.ChangeTracker.Entries<LeaseRecord>().Any(e => e.Entity.DeviceId == notice.DeviceId && e.Entity.Seq == notice.LeaseSeq)
+                        || db.Database.CurrentTransaction is not null
+                        && await db.Leases.AnyAsync(l => l.DeviceId == notice.DeviceId && l.Seq == notice.LeaseSeq, ct);
         lock (_notices)
             _notices[(notice.DeviceId, notice.LeaseSeq)] = new RecordedNotice(notice.DeviceId, notice.PlanId, notice.Kind, notice.At, notice.Amount, notice.Deadline,
                 notice.LeaseSeq, withLease);
-        return Task.CompletedTask;
     }
 }

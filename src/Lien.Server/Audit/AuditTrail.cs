@@ -32,30 +32,14 @@ internal sealed class AuditTrail(LienDb db, AuditChain chain, AuditSequencer seq
             Data = data is null ? null : JsonSerializer.Serialize(data, Api.Json.Options),
         };
         e.Mac = chain.MacOf(e);
-        if (db.IsSqlite && db.Database.CurrentTransaction is not null) await InsertAsync(e, ct);
-        else db.AuditEvents.Add(e);
+        // On SQLite inside a unit of work the event is inserted at once (RawInsert): its id is then taken on the one writer in
+        // the open transaction, so ids still follow commit order.
+        await RawInsert.AddAsync(db, e, ct);
         if (_wakesAfter != db.UnitOfWork)
         {
             _wakesAfter = db.UnitOfWork;
             db.AfterCommit(sequencer.Wake);
         }
         foreach (var listener in _listeners) await listener.RecordedAsync(db, e, ct);
-    }
-
-    // On SQLite, inside a unit of work, the event is inserted at once by a statement the writer keeps prepared, not
-    // tracked for the unit's save: every payment writes two, and as entities they were a third of the save's work on the
-    // one writer (EF's change detection, command ordering and batching). Its id is taken then, on the one writer in the
-    // open transaction, so ids still follow commit order; a unit rolled back takes it with it. PostgreSQL keeps the
-    // entity, whose insert goes in the save's one batch, a round trip shared with the unit's other writes.
-    private async Task InsertAsync(AuditEvent e, CancellationToken ct)
-    {
-        using var insert = new RawCommand<AuditEvent>(db, """
-            INSERT INTO "AuditEvents" ("LenderId", "EventId", "At", "Actor", "Action", "Subject", "Reason", "Policy", "Data", "Mac")
-            VALUES (@LenderId, @EventId, @At, @Actor, @Action, @Subject, @Reason, @Policy, @Data, @Mac)
-            """);
-        await insert.With(nameof(AuditEvent.LenderId), e.LenderId).With(nameof(AuditEvent.EventId), e.EventId).With(nameof(AuditEvent.At), e.At)
-            .With(nameof(AuditEvent.Actor), e.Actor).With(nameof(AuditEvent.Action), e.Action).With(nameof(AuditEvent.Subject), e.Subject)
-            .With(nameof(AuditEvent.Reason), e.Reason).With(nameof(AuditEvent.Policy), e.Policy).With(nameof(AuditEvent.Data), e.Data)
-            .With(nameof(AuditEvent.Mac), e.Mac).ExecuteAsync(ct);
     }
 }

@@ -134,7 +134,8 @@ internal sealed class LeaseIssuer(LienDb db, LeaseSigner signer, SigningKeys sig
         var seq = device.LeaseSeq + 1;
         var claims = new LeaseClaims(lender.Id, device.Id, device.Imeis, seq, now, decision.Mode, decision.UnlockedUntil, decision.Screen, decision.Reason, decision.Notice);
         var jws = signer.Sign(key, claims);
-        db.Leases.Add(new LeaseRecord
+        // Its device may itself be new in this unit (an import, an enrollment): then the lease waits for the same save.
+        await RawInsert.AddAsync(db, new LeaseRecord
         {
             DeviceId = device.Id,
             Seq = seq,
@@ -149,7 +150,7 @@ internal sealed class LeaseIssuer(LienDb db, LeaseSigner signer, SigningKeys sig
             Kid = key.Kid,
             Jws = jws,
             CreatedAt = time.GetUtcNow(),
-        });
+        }, ct, unsaved: device);
         var modeChanged = device.LeaseSeq == 0 || device.LeaseMode != decision.Mode;
         device.LeaseSeq = seq;
         device.LeaseMode = decision.Mode;

@@ -105,7 +105,7 @@ internal sealed class PaymentLedger(LienDb db, LeaseIssuer leases, AuditTrail au
             };
             if (joining is not null && await joining(payment, plan) is { } withdrawn)
                 return new LedgerOutcome.Refused(LedgerRefusal.Withdrawn, withdrawn);
-            db.Payments.Add(payment);
+            await RawInsert.AddAsync(db, payment, ct);
             plan.PaidTotal += payment.Amount;
             // Paid beyond the whole plan: recorded all the same, and the excess is the borrower's money, flagged for refund.
             var excess = Math.Min(payment.Amount, plan.PaidTotal - (plan.Price - plan.DownPayment));
@@ -146,7 +146,7 @@ internal sealed class PaymentLedger(LienDb db, LeaseIssuer leases, AuditTrail au
                 Reason = reason,
                 Actor = actor,
             };
-            db.Payments.Add(reversal);
+            await RawInsert.AddAsync(db, reversal, ct);
             plan.PaidTotal -= original.Amount;
             // A paid-off plan owes money again; its device stays released, because Released is final.
             if (plan.Lifecycle == PlanLifecycle.PaidOff && plan.PaidTotal < plan.Installments.Sum(i => i.Amount))

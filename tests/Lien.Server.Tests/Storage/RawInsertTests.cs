@@ -1,0 +1,106 @@
+using Lien.Protocol;
+using Lien.Server.Devices;
+using Lien.Server.Leases;
+using Lien.Server.Payments;
+using Lien.Server.Storage;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+
+namespace Lien.Server.Tests.Storage;
+
+/// <summary>
+/// <see cref="RawInsert"/>: on SQLite inside a unit of work a new row is written at once by the writer's kept statement,
+/// stored exactly as EF's own save would store it, and it commits or rolls back with its unit.
+/// </summary>
+public sealed class RawInsertTests(SqliteServer server) : IClassFixture<SqliteServer>
+{
+    private static readonly CancellationToken Ct = CancellationToken.None;
+
+    [Fact]
+    public async Task Payment_StoredColumnForColumnAsEfStoresIt()
+    {
+        var (lender, planId) = await PlanAsync();
+        var now = server.Clock.GetUtcNow();
+        Payment Entry(string tx) => new()
+        {
+            Id = Guid.CreateVersion7(now), LenderId = lender, PlanId = planId, Kind = PaymentKind.Reversal, Amount = -12_34, Currency = "KES",
+            Provider = "raw-insert", ProviderTransactionId = tx, ReceivedAt = now.AddTicks(1_234_000), RecordedAt = now, ReversesId = null, Reason = "ü\"'\n", Actor = "test",
+        };
+        var raw = Entry("raw");
+        var tracked = Entry("tracked");
+        await server.WithDbAsync(db => db.InTransactionAsync(async () =>
+        {
+            await RawInsert.AddAsync(db, raw, Ct);
+            Assert.Equal(EntityState.Detached, db.Entry(raw).State); // written, not waiting in the save
+            db.Payments.Add(tracked); // EF's own insert, in the same unit's save
+            return 0;
+        }, Ct));
+
+        var rows = await StoredAsync("SELECT * FROM \"Payments\" WHERE \"Provider\" = 'raw-insert' ORDER BY \"ProviderTransactionId\"");
+        Assert.Equal(2, rows.Count);
+        var (efRow, rawRow) = (rows[1], rows[0]);
+        foreach (var column in efRow.Keys.Except(["Id", "ProviderTransactionId"])) Assert.Equal(efRow[column], rawRow[column]);
+        var read = await server.WithDbAsync(db => db.Payments.AsNoTracking().SingleAsync(p => p.Id == raw.Id, Ct));
+        Assert.Equivalent(raw, read, strict: true);
+    }
+
+    [Fact]
+    public async Task LeaseOfADeviceAddedInTheSameUnit_WaitsForTheSave()
+    {
+        var (lender, _) = await PlanAsync();
+        var device = new Device { Id = Guid.CreateVersion7(), LenderId = lender, Imei = LenderApi.NewImei(), CreatedAt = server.Clock.GetUtcNow() };
+        var lease = Lease(device.Id, lender);
+        await server.WithDbAsync(db => db.InTransactionAsync(async () =>
+        {
+            db.Devices.Add(device);
+            await RawInsert.AddAsync(db, lease, Ct, unsaved: device); // inserted now, its foreign key would fail
+            Assert.Equal(EntityState.Added, db.Entry(lease).State);
+            return 0;
+        }, Ct));
+        Assert.Equal(1, await server.WithDbAsync(db => db.Leases.CountAsync(l => l.DeviceId == device.Id, Ct)));
+    }
+
+    [Fact]
+    public async Task UnitThatFails_TakesItsRawRowWithIt()
+    {
+        var (lender, _) = await PlanAsync();
+        var deviceId = await server.WithDbAsync(db => db.Devices.Where(d => d.LenderId == lender).Select(d => d.Id).SingleAsync(Ct));
+        var lease = Lease(deviceId, lender, seq: 1000);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => server.WithDbAsync(db => db.InTransactionAsync<int>(async () =>
+        {
+            await RawInsert.AddAsync(db, lease, Ct);
+            Assert.Equal(1, await db.Leases.CountAsync(l => l.DeviceId == deviceId && l.Seq == 1000, Ct)); // in the open transaction
+            throw new InvalidOperationException("the unit fails after the insert");
+        }, Ct)));
+        Assert.Equal(0, await server.WithDbAsync(db => db.Leases.CountAsync(l => l.DeviceId == deviceId && l.Seq == 1000, Ct)));
+    }
+
+    private static LeaseRecord Lease(Guid deviceId, Guid lender, long seq = 1) => new()
+    {
+        DeviceId = deviceId, Seq = seq, LenderId = lender, Mode = LeaseMode.Locked, IssuedAt = DateTimeOffset.FromUnixTimeSeconds(1_800_000_000),
+        UnlockedUntil = null, ScreenJson = "{}", Reason = "test", Cause = "test", Kid = "k", Jws = "a.b.c", CreatedAt = DateTimeOffset.FromUnixTimeSeconds(1_800_000_000),
+    };
+
+    private async Task<(Guid Lender, Guid Plan)> PlanAsync()
+    {
+        var tenant = await server.NewLenderAsync();
+        var device = await tenant.Admin.RegisterAsync();
+        var plan = await tenant.Admin.PlanAsync(device.GetProperty("id").GetGuid(), server.Today.AddDays(5));
+        return (tenant.LenderId, plan.GetProperty("id").GetGuid());
+    }
+
+    // Each row as the file keeps it (column → stored value), read on a connection of its own.
+    private async Task<List<Dictionary<string, object>>> StoredAsync(string sql)
+    {
+        var connectionString = await server.WithDbAsync(db => Task.FromResult(db.Database.GetConnectionString()!));
+        await using var connection = new SqliteConnection(connectionString);
+        await connection.OpenAsync(Ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await using var reader = await command.ExecuteReaderAsync(Ct);
+        var rows = new List<Dictionary<string, object>>();
+        while (await reader.ReadAsync(Ct))
+            rows.Add(Enumerable.Range(0, reader.FieldCount).ToDictionary(reader.GetName, reader.GetValue));
+        return rows;
+    }
+}
