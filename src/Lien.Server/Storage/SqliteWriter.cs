@@ -17,7 +17,8 @@ namespace Lien.Server.Storage;
 /// lost, and the writer never idles while requests wait: the next unit starts while the ones before it are still being
 /// answered. A writer that needs the file to itself (<see cref="EnterAsync"/>) first commits what is open. Its statements
 /// are prepared once and kept (<see cref="SqliteStatements"/>): the commands EF runs on its connection are intercepted
-/// and run on the kept ones.
+/// and run on the kept ones. New rows of the hot paths go in at once (<see cref="RawInsert"/>), and a unit whose only
+/// changes are updates is written by <see cref="RawUpdates"/> rather than EF's save.
 /// </summary>
 internal sealed class SqliteWriter(string connectionString, SqlitePragmas pragmas) : IDbCommandInterceptor, IDisposable
 {
@@ -107,7 +108,7 @@ internal sealed class SqliteWriter(string connectionString, SqlitePragmas pragma
                     try
                     {
                         var result = await work();
-                        await db.SaveChangesAsync(ct);
+                        if (!RawUpdates.TrySave(db, this)) await db.SaveChangesAsync(ct);
                         _statements.Run(connection, transaction, "RELEASE SAVEPOINT unit;");
                         batch.Units++;
                         return (batch, result);

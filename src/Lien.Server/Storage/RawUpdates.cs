@@ -1,0 +1,86 @@
+using System.Collections.Concurrent;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.ChangeTracking;
+using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.EntityFrameworkCore.Storage;
+
+namespace Lien.Server.Storage;
+
+/// <summary>
+/// The end of a unit of work on the SQLite writer whose only changes are updates of tracked rows — a payment's plan and
+/// device, once its new rows went in by <see cref="RawInsert"/>: each changed row is written by one
+/// <c>UPDATE … SET</c> of the columns that changed, run on the writer's kept statement for that shape, instead of by EF's
+/// save (command ordering, batching and result propagation were most of what remained of it on the one writer). A
+/// concurrency token is checked as EF checks it: the row must still hold the value it was read with, or the unit meets a
+/// <see cref="DbUpdateConcurrencyException"/> and is redone. A unit with anything else to save (a row added or deleted, a
+/// key changed, an entity type this does not know how to write) is saved by EF, whole.
+/// </summary>
+internal static class RawUpdates
+{
+    private sealed record Shape(string Sql, IProperty[] Set, IProperty[] Where);
+
+    // One shape per entity type and set of changed columns (a bit each; a type of more than 64 properties is left to EF).
+    private static readonly ConcurrentDictionary<(IEntityType, ulong), Shape> Shapes = new();
+
+    /// <summary>Writes the unit's changes and accepts them, true; false, having written nothing, when they are EF's to save.</summary>
+    public static bool TrySave(LienDb db, SqliteWriter writer)
+    {
+        List<EntityEntry>? modified = null;
+        foreach (var entry in db.ChangeTracker.Entries()) // detects the changes first
+        {
+            if (entry.State == EntityState.Unchanged) continue;
+            if (entry.State != EntityState.Modified || !Writable(entry)) return false;
+            (modified ??= []).Add(entry);
+        }
+        if (modified is null) return true;
+        foreach (var entry in modified) Update(db, writer, entry);
+        db.ChangeTracker.AcceptAllChanges();
+        return true;
+    }
+
+    private static readonly ConcurrentDictionary<IEntityType, bool> WritableTypes = new();
+
+    // A type of one table and no inheritance, whose key stays and whose concurrency tokens were read with a value.
+    private static bool Writable(EntityEntry entry) =>
+        WritableTypes.GetOrAdd(entry.Metadata, static type => type is { BaseType: null } && !type.GetDirectlyDerivedTypes().Any()
+                                                                  && type.GetTableName() is not null && type.GetProperties().Count() <= 64)
+        && !entry.Metadata.FindPrimaryKey()!.Properties.Any(p => entry.Property(p).IsModified)
+        && entry.Metadata.GetProperties().All(p => !p.IsConcurrencyToken || entry.Property(p).OriginalValue is not null);
+
+    private static void Update(LienDb db, SqliteWriter writer, EntityEntry entry)
+    {
+        var type = entry.Metadata;
+        var properties = type.GetProperties().ToArray();
+        var changed = 0UL;
+        for (var i = 0; i < properties.Length; i++)
+            if (entry.Property(properties[i]).IsModified) changed |= 1UL << i;
+        var shape = Shapes.GetOrAdd((type, changed), static (key, properties) => ShapeOf(key.Item1, properties, key.Item2), properties);
+
+        using var command = db.Database.GetDbConnection().CreateCommand();
+        command.CommandText = shape.Sql;
+        command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction()
+            ?? throw new InvalidOperationException("A raw update runs inside a unit of work.");
+        var n = 0;
+        foreach (var p in shape.Set) Bind(p, entry.Property(p).CurrentValue);
+        foreach (var p in shape.Where) Bind(p, p.IsPrimaryKey() ? entry.Property(p).CurrentValue : entry.Property(p).OriginalValue);
+        var rows = writer.ExecuteKeptNonQuery(command) ?? command.ExecuteNonQuery();
+        if (rows != 1)
+            throw new DbUpdateConcurrencyException(
+                $"The {type.DisplayName()} row was changed or deleted since it was read ({rows} rows matched its key and concurrency token).");
+
+        void Bind(IProperty p, object? value) =>
+            command.Parameters.Add(p.GetRelationalTypeMapping().CreateParameter(command, "@p" + n++, value, nullable: p.IsNullable || value is null));
+    }
+
+    private static Shape ShapeOf(IEntityType type, IProperty[] properties, ulong changed)
+    {
+        var set = properties.Where((_, i) => (changed & (1UL << i)) != 0).ToArray();
+        var where = type.FindPrimaryKey()!.Properties.Concat(properties.Where(p => p.IsConcurrencyToken && !p.IsPrimaryKey())).ToArray();
+        var sql = new StringBuilder($"UPDATE \"{type.GetTableName()}\" SET ");
+        var n = 0;
+        sql.AppendJoin(", ", set.Select(p => $"\"{p.GetColumnName()}\" = @p{n++}"));
+        sql.Append(" WHERE ").AppendJoin(" AND ", where.Select(p => $"\"{p.GetColumnName()}\" = @p{n++}"));
+        return new Shape(sql.ToString(), set, where);
+    }
+}

@@ -1,0 +1,82 @@
+// The stand-in for another writer sets a device's column by its id, in the test's own SQL: nothing user-given reaches it.
+#pragma warning disable EF1002
+
+using Lien.Server.Devices;
+using Lien.Server.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace Lien.Server.Tests.Storage;
+
+/// <summary>
+/// <see cref="RawUpdates"/>: a unit of work on the SQLite writer whose only changes are updates writes the changed columns
+/// of each row itself, checks the concurrency tokens as EF does, and is redone when a token moved.
+/// </summary>
+public sealed class RawUpdatesTests(SqliteServer server) : IClassFixture<SqliteServer>
+{
+    private static readonly CancellationToken Ct = CancellationToken.None;
+
+    [Fact]
+    public async Task OnlyUpdates_ChangedColumnsWrittenAndAccepted_OthersKept()
+    {
+        var id = await DeviceAsync();
+        var before = await server.WithDbAsync(db => db.Devices.AsNoTracking().SingleAsync(d => d.Id == id, Ct));
+        var states = await server.WithDbAsync(db => db.InTransactionAsync(async () =>
+        {
+            var device = await db.Devices.AsTracking().SingleAsync(d => d.Id == id, Ct);
+            device.Make = "Tecno";
+            device.LeaseUnlockedUntil = DateTimeOffset.FromUnixTimeSeconds(1_800_000_000);
+            device.WrongCodes = 3;
+            return db.ChangeTracker.Entries();
+        }, Ct));
+        Assert.All(states, e => Assert.Equal(EntityState.Unchanged, e.State)); // accepted, as after EF's save
+
+        var after = await server.WithDbAsync(db => db.Devices.AsNoTracking().SingleAsync(d => d.Id == id, Ct));
+        Assert.Equivalent(new { Make = "Tecno", LeaseUnlockedUntil = (DateTimeOffset?)DateTimeOffset.FromUnixTimeSeconds(1_800_000_000), WrongCodes = 3 },
+            new { after.Make, after.LeaseUnlockedUntil, after.WrongCodes });
+        (before.Make, before.LeaseUnlockedUntil, before.WrongCodes) = (after.Make, after.LeaseUnlockedUntil, after.WrongCodes);
+        Assert.Equivalent(before, after); // every other column as it was
+    }
+
+    [Fact]
+    public async Task ConcurrencyTokenMovedSinceRead_UnitRolledBackAndRedone()
+    {
+        var id = await DeviceAsync();
+        var attempts = 0;
+        await server.WithDbAsync(db => db.InTransactionAsync(async () =>
+        {
+            attempts++;
+            var device = await db.Devices.AsTracking().SingleAsync(d => d.Id == id, Ct);
+            // Another writer moves the token after the read (only once): the update must match no row.
+            if (attempts == 1) await db.Database.ExecuteSqlRawAsync($"UPDATE \"Devices\" SET \"CodeCount\" = \"CodeCount\" + 10 WHERE \"Id\" = '{id.ToString().ToUpperInvariant()}'", Ct);
+            device.CodeCount++;
+            return 0;
+        }, Ct));
+
+        // Without the token's check the first attempt would have written 11. (The stand-in ran in the unit's own savepoint,
+        // so the redo rolled it back with the rest: on one writer that is the only way to move a token mid-unit.)
+        Assert.Equal(2, attempts);
+        Assert.Equal(1, await server.WithDbAsync(db => db.Devices.Where(d => d.Id == id).Select(d => d.CodeCount).SingleAsync(Ct)));
+    }
+
+    [Fact]
+    public async Task AnAddedRowInTheUnit_EverythingSavedByEf()
+    {
+        var id = await DeviceAsync();
+        var added = new Device { Id = Guid.CreateVersion7(), LenderId = await server.WithDbAsync(db => db.Devices.Where(d => d.Id == id).Select(d => d.LenderId).SingleAsync(Ct)),
+            Imei = LenderApi.NewImei(), CreatedAt = server.Clock.GetUtcNow() };
+        await server.WithDbAsync(db => db.InTransactionAsync(async () =>
+        {
+            (await db.Devices.AsTracking().SingleAsync(d => d.Id == id, Ct)).Model = "Spark 20";
+            db.Devices.Add(added);
+            return 0;
+        }, Ct));
+        Assert.Equal("Spark 20", await server.WithDbAsync(db => db.Devices.Where(d => d.Id == id).Select(d => d.Model).SingleAsync(Ct)));
+        Assert.True(await server.WithDbAsync(db => db.Devices.AnyAsync(d => d.Id == added.Id, Ct)));
+    }
+
+    private async Task<Guid> DeviceAsync()
+    {
+        var tenant = await server.NewLenderAsync();
+        return (await tenant.Admin.RegisterAsync()).GetProperty("id").GetGuid();
+    }
+}
