@@ -41,7 +41,7 @@ internal sealed class LeaseIssuer(LienDb db, LeaseSigner signer, SigningKeys sig
     private static readonly CompiledQuery<Func<LienDb, Guid, long, CancellationToken, Task<LeaseRecord?>>> LeaseAt = new(() => EF.CompileAsyncQuery(
         (LienDb db, Guid deviceId, long seq, CancellationToken ct) => db.Leases.AsNoTracking().FirstOrDefault(l => l.DeviceId == deviceId && l.Seq == seq)));
 
-    /// <summary>What a review of a plan starts from: its device, its lender and the lease the device holds (none before its first), tracked.</summary>
+    /// <summary>What a review of a plan starts from: its device (tracked: the review changes it), its lender and the lease the device holds (none before its first; both only read).</summary>
     internal sealed record ReviewSubject(Device Device, Lender Lender, LeaseRecord? Held);
 
     /// <summary>
