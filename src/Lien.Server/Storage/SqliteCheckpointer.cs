@@ -9,9 +9,9 @@ namespace Lien.Server.Storage;
 /// starts over from the beginning of the file only when a writer finds every frame copied and no reader still on it,
 /// which under a steady stream of writes never happens: the WAL then grew by the write rate for good (55 MB a second
 /// under the payments bench). So when the log holds more than <c>Lien:Sqlite:WalResetSize</c> (default 4 MiB) after
-/// a tick's copy, the tick copies once more what arrived meanwhile (still passive), then takes the writer's turn for a
-/// restart (<c>wal_checkpoint(RESTART)</c>): what is left to copy is what arrived in the last few milliseconds, so this
-/// node's writers queue only that long. A restart never shrinks the file; a truncation
+/// a tick's copy, the tick copies again what arrived meanwhile (still passive, until a pass finds little), then takes the
+/// writer's turn, ahead of the units waiting, for a restart (<c>wal_checkpoint(RESTART)</c>): what is left to copy is
+/// what arrived in the last few milliseconds, so this node's writers queue only that long. A restart never shrinks the file; a truncation
 /// (<c>wal_checkpoint(TRUNCATE)</c>, the same way, under the turn) cuts it to nothing when it is larger than
 /// <c>Lien:Sqlite:WalTruncateSize</c> (default 16 MiB) and the log did not need a restart, or when
 /// <c>Lien:Sqlite:WalTruncateInterval</c> (default 10 minutes) has passed since the last truncation. Either waits at
@@ -59,11 +59,10 @@ internal sealed class SqliteCheckpointer(IServiceScopeFactory scopes, IConfigura
                 try
                 {
                     var size = WalSize(wal);
-                    var (_, frames) = await CheckpointAsync(connection, "PASSIVE", stoppingToken);
+                    var (_, frames, _) = await CheckpointAsync(connection, "PASSIVE", stoppingToken);
                     if (frames * frameSize > ResetSize && frames != restartedAt)
                     {
-                        // Copied just now, outside the turn, is what came while the copy above ran; the turn waits for the rest.
-                        await CheckpointAsync(connection, "PASSIVE", stoppingToken);
+                        await CatchUpAsync(connection, stoppingToken);
                         var restart = await UnderTheTurnAsync(connection, "RESTART", stoppingToken);
                         if (!restart.Busy) restartedAt = restart.Frames;
                         else log.LogDebug("WAL restart waited {Wait} for readers and will be tried again at the next tick.", ReaderWait);
@@ -82,13 +81,32 @@ internal sealed class SqliteCheckpointer(IServiceScopeFactory scopes, IConfigura
         }
     }
 
-    // A checkpoint's row: whether it could not finish (busy), and the frames in the log.
-    private static async Task<(bool Busy, long Frames)> CheckpointAsync(SqliteConnection connection, string mode, CancellationToken ct)
+    // Before a restart, passive copies again of what arrived while the one before ran, until one finds little to copy (or
+    // readers of older snapshots keep it from copying more): under the turn every writer waits while the rest is copied
+    // and synced. With a single second pass, and the turn taken behind the units already queued, a restart held the turn
+    // 21-25 ms at about 2,800 payments a second, and every payment in flight waited that long: that was the p99. With
+    // these passes and the turn taken ahead, 36 of 38 restarts in a run held it under 8 ms (0-7.6 ms; two 12 and 20 ms).
+    private static async Task CatchUpAsync(SqliteConnection connection, CancellationToken ct)
+    {
+        var copied = (await CheckpointAsync(connection, "PASSIVE", ct)).Copied;
+        for (var pass = 0; pass < MaxCatchUpPasses; pass++)
+        {
+            var (_, _, now) = await CheckpointAsync(connection, "PASSIVE", ct);
+            if (now - copied < FewFrames) return;
+            copied = now;
+        }
+    }
+
+    private const int MaxCatchUpPasses = 4;
+    private const int FewFrames = 128;
+
+    // A checkpoint's row: whether it could not finish (busy), the frames in the log, and how many of them are copied.
+    private static async Task<(bool Busy, long Frames, long Copied)> CheckpointAsync(SqliteConnection connection, string mode, CancellationToken ct)
     {
         await using var command = connection.CreateCommand();
         command.CommandText = $"PRAGMA wal_checkpoint({mode});";
         await using var reader = await command.ExecuteReaderAsync(ct);
-        return await reader.ReadAsync(ct) ? (reader.GetInt32(0) != 0, Math.Max(0, reader.GetInt64(1))) : (true, 0);
+        return await reader.ReadAsync(ct) ? (reader.GetInt32(0) != 0, Math.Max(0, reader.GetInt64(1)), Math.Max(0, reader.GetInt64(2))) : (true, 0, 0);
     }
 
     // -1 when there is no file to measure (an in-memory database): then only the interval truncates.
@@ -103,7 +121,9 @@ internal sealed class SqliteCheckpointer(IServiceScopeFactory scopes, IConfigura
     private async Task<(bool Busy, long Frames)> UnderTheTurnAsync(SqliteConnection connection, string mode, CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
-        using var gate = await scope.ServiceProvider.GetRequiredService<LienDb>().WriteGateAsync(ct);
-        return await CheckpointAsync(connection, mode, ct);
+        // Ahead of the units waiting: each one let in first would add its pages to what the restart must copy.
+        using var gate = await scope.ServiceProvider.GetRequiredService<LienDb>().WriteGateAsync(ct, ahead: true);
+        var (busy, frames, _) = await CheckpointAsync(connection, mode, ct);
+        return (busy, frames);
     }
 }

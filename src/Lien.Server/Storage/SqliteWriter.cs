@@ -189,11 +189,12 @@ internal sealed class SqliteWriter(string connectionString, SqlitePragmas pragma
 
     /// <summary>
     /// Takes the file for a write of its own (on another connection, outside any unit of work): what units left open is
-    /// committed first. Dispose the result to let the next writer in.
+    /// committed first. Dispose the result to let the next writer in. <paramref name="ahead"/>: before the units and writers
+    /// already waiting (<see cref="WriterTurns.WaitAsync"/>).
     /// </summary>
-    public async Task<IDisposable> EnterAsync(CancellationToken ct)
+    public async Task<IDisposable> EnterAsync(CancellationToken ct, bool ahead = false)
     {
-        await _gate.WaitAsync(ct);
+        await _gate.WaitAsync(ct, ahead);
         try
         {
             // Its own write is not a unit of work: off the turn thread, so that thread is free to hand the next turn on.

@@ -10,10 +10,10 @@ internal static class Transactions
 
     /// <summary>
     /// Takes the SQLite file's writer for a write outside <see cref="InTransactionAsync{T}"/> (see <see cref="SqliteWriter"/>);
-    /// a no-op on PostgreSQL, which needs no gate.
+    /// a no-op on PostgreSQL, which needs no gate. <paramref name="ahead"/>: served before those already waiting.
     /// </summary>
-    public static async Task<IDisposable> WriteGateAsync(this LienDb db, CancellationToken ct = default) =>
-        db.IsSqlite ? await SqliteWriter.Of(db).EnterAsync(ct) : NoGate.Instance;
+    public static async Task<IDisposable> WriteGateAsync(this LienDb db, CancellationToken ct = default, bool ahead = false) =>
+        db.IsSqlite ? await SqliteWriter.Of(db).EnterAsync(ct, ahead) : NoGate.Instance;
 
     private sealed class NoGate : IDisposable
     {

@@ -20,6 +20,7 @@ internal sealed class WriterTurns : IDisposable
 
     private readonly object _sync = new(); // Monitor.Wait and Pulse, which System.Threading.Lock has not
     private readonly Queue<TaskCompletionSource> _queue = new();
+    private readonly Queue<TaskCompletionSource> _ahead = new(); // served before _queue
     private Thread? _thread;
     private bool _held;
     private bool _handOver; // the holder left while others wait: the turn thread gives the turn to the next
@@ -31,25 +32,30 @@ internal sealed class WriterTurns : IDisposable
     /// <summary>Whether anyone waits for the turn now (read without the lock: a moment's answer, for a holder deciding to leave).</summary>
     public bool HasWaiters => Volatile.Read(ref _waiters) > 0;
 
-    private int _waiters; // _queue.Count, kept for readers outside the lock
+    private int _waiters; // _queue.Count + _ahead.Count, kept for readers outside the lock
 
-    /// <summary>Waits for the turn; the caller holds it when this completes, until it calls <see cref="Leave"/>.</summary>
-    public Task WaitAsync(CancellationToken ct)
+    /// <summary>
+    /// Waits for the turn; the caller holds it when this completes, until it calls <see cref="Leave"/>. One that waits
+    /// <paramref name="ahead"/> is served before every ordinary waiter (in order among such ones): for a short write that
+    /// the others would otherwise make longer by queueing in front of it (the WAL's restart, which must copy whatever
+    /// they wrote meanwhile).
+    /// </summary>
+    public Task WaitAsync(CancellationToken ct, bool ahead = false)
     {
         ct.ThrowIfCancellationRequested();
         TaskCompletionSource waiter;
         lock (_sync)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (!_held && _queue.Count == 0)
+            if (!_held && _queue.Count == 0 && _ahead.Count == 0)
             {
                 _held = true;
                 return Task.CompletedTask;
             }
             // Not RunContinuationsAsynchronously: the turn thread runs the waiter's code when it sets this.
             waiter = new TaskCompletionSource();
-            _queue.Enqueue(waiter);
-            _waiters = _queue.Count;
+            (ahead ? _ahead : _queue).Enqueue(waiter);
+            _waiters = _queue.Count + _ahead.Count;
             if (_thread is null)
             {
                 _thread = new Thread(Run) { IsBackground = true, Name = "Lien SQLite writer turns" };
@@ -70,7 +76,7 @@ internal sealed class WriterTurns : IDisposable
         lock (_sync)
         {
             if (!_held) throw new SynchronizationLockException("The writer's turn was left by someone who did not hold it.");
-            if (_queue.Count == 0)
+            if (_queue.Count == 0 && _ahead.Count == 0)
             {
                 _held = false;
                 return;
@@ -127,13 +133,13 @@ internal sealed class WriterTurns : IDisposable
             TaskCompletionSource next;
             lock (_sync)
             {
-                if (_queue.Count == 0)
+                if (_queue.Count == 0 && _ahead.Count == 0)
                 {
                     _held = false;
                     return;
                 }
-                next = _queue.Dequeue();
-                _waiters = _queue.Count;
+                next = _ahead.Count > 0 ? _ahead.Dequeue() : _queue.Dequeue();
+                _waiters = _queue.Count + _ahead.Count;
             }
             if (next.TrySetResult()) return;
         }
@@ -146,7 +152,8 @@ internal sealed class WriterTurns : IDisposable
         {
             if (_disposed) return;
             _disposed = true;
-            waiting = [.. _queue];
+            waiting = [.. _ahead, .. _queue];
+            _ahead.Clear();
             _queue.Clear();
             _waiters = 0;
             Monitor.PulseAll(_sync);

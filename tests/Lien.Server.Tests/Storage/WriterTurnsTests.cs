@@ -50,6 +50,29 @@ public sealed class WriterTurnsTests
     });
 
     [Fact]
+    public Task WaitersAhead_ServedBeforeThoseAlreadyWaiting_InTheirOwnOrder() => OnAPoolThreadAsync(async () =>
+    {
+        using var turns = new WriterTurns();
+        await turns.WaitAsync(CancellationToken.None);
+        var order = new List<string>();
+        var waiters = new List<Task>();
+        for (var i = 0; i < 5; i++)
+        {
+            var name = "unit " + i;
+            waiters.Add(WaitThenAsync(turns, () => order.Add(name)));
+        }
+        waiters.Add(WaitThenAsync(turns, () => order.Add("restart"), ahead: true));
+        waiters.Add(WaitThenAsync(turns, () => order.Add("unit 5")));
+        waiters.Add(WaitThenAsync(turns, () => order.Add("truncate"), ahead: true));
+        Assert.True(turns.HasWaiters);
+        turns.Leave();
+        await Task.WhenAll(waiters).WaitAsync(Long);
+        Assert.Equal(["restart", "truncate", "unit 0", "unit 1", "unit 2", "unit 3", "unit 4", "unit 5"], order);
+        Assert.False(turns.HasWaiters);
+        Assert.True(turns.WaitAsync(CancellationToken.None).IsCompletedSuccessfully);
+    });
+
+    [Fact]
     public async Task WaiterThatGivesUp_IsCancelledAndSkipped_TheOneBehindItGetsTheTurn()
     {
         using var turns = new WriterTurns();
@@ -104,15 +127,15 @@ public sealed class WriterTurnsTests
     // the runner went on there): these tests start on a thread-pool thread with no synchronization context.
     private static Task OnAPoolThreadAsync(Func<Task> test) => Task.Run(test);
 
-    private static Task WaitThenAsync(WriterTurns turns, Action held) => WaitThenAsync(turns, () =>
+    private static Task WaitThenAsync(WriterTurns turns, Action held, bool ahead = false) => WaitThenAsync(turns, () =>
     {
         held();
         return Task.CompletedTask;
-    });
+    }, ahead);
 
-    private static async Task WaitThenAsync(WriterTurns turns, Func<Task> held)
+    private static async Task WaitThenAsync(WriterTurns turns, Func<Task> held, bool ahead = false)
     {
-        await turns.WaitAsync(CancellationToken.None);
+        await turns.WaitAsync(CancellationToken.None, ahead);
         try
         {
             await held();
