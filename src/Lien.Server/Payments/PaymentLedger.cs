@@ -75,8 +75,9 @@ internal sealed class PaymentLedger(LienDb db, LeaseIssuer leases, AuditTrail au
             var toPay = planId is { } id ? await PlanById.For(db)(db, lenderId, id, ct) : null;
             if (toPay is not null)
             {
-                db.Attach(toPay.Plan);
-                db.Attach(toPay.Subject.Device);
+                // Each alone (no graph to walk: the query loaded no navigation), as if read tracked.
+                db.Entry(toPay.Plan).State = EntityState.Unchanged;
+                db.Entry(toPay.Subject.Device).State = EntityState.Unchanged;
             }
             var plan = toPay?.Plan;
             // A repeat is rare: the first attempt goes straight to the insert, and the unique key on (lender, provider,

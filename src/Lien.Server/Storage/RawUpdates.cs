@@ -1,7 +1,12 @@
+// EF's own entry (InternalEntityEntry) is read without a PropertyEntry per property (an object each, and a type has up to
+// 64): an internal API, so an EF upgrade that changes it fails to build or fails RawUpdatesTests, never silently.
+#pragma warning disable EF1001
+
 using System.Collections.Concurrent;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.ChangeTracking;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Storage;
 
@@ -45,16 +50,20 @@ internal static class RawUpdates
     private static bool Writable(EntityEntry entry) =>
         WritableTypes.GetOrAdd(entry.Metadata, static type => type is { BaseType: null } && !type.GetDirectlyDerivedTypes().Any()
                                                                   && type.GetTableName() is not null && type.GetProperties().Count() <= 64)
-        && !entry.Metadata.FindPrimaryKey()!.Properties.Any(p => entry.Property(p).IsModified)
-        && entry.Metadata.GetProperties().All(p => !p.IsConcurrencyToken || entry.Property(p).OriginalValue is not null);
+        && Unkeyed(entry.GetInfrastructure());
+
+    private static bool Unkeyed(Microsoft.EntityFrameworkCore.ChangeTracking.Internal.InternalEntityEntry entry) =>
+        !entry.EntityType.FindPrimaryKey()!.Properties.Any(entry.IsModified)
+        && entry.EntityType.GetProperties().All(p => !p.IsConcurrencyToken || entry.GetOriginalValue(p) is not null);
 
     private static void Update(LienDb db, SqliteWriter writer, EntityEntry entry)
     {
         var type = entry.Metadata;
-        var properties = type.GetProperties().ToArray();
+        var properties = Properties.GetOrAdd(type, static t => [.. t.GetProperties()]);
+        var internalEntry = entry.GetInfrastructure();
         var changed = 0UL;
         for (var i = 0; i < properties.Length; i++)
-            if (entry.Property(properties[i]).IsModified) changed |= 1UL << i;
+            if (internalEntry.IsModified(properties[i])) changed |= 1UL << i;
         var shape = Shapes.GetOrAdd((type, changed), static (key, properties) => ShapeOf(key.Item1, properties, key.Item2), properties);
 
         using var command = db.Database.GetDbConnection().CreateCommand();
@@ -62,8 +71,8 @@ internal static class RawUpdates
         command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction()
             ?? throw new InvalidOperationException("A raw update runs inside a unit of work.");
         var n = 0;
-        foreach (var p in shape.Set) Bind(p, entry.Property(p).CurrentValue);
-        foreach (var p in shape.Where) Bind(p, p.IsPrimaryKey() ? entry.Property(p).CurrentValue : entry.Property(p).OriginalValue);
+        foreach (var p in shape.Set) Bind(p, internalEntry.GetCurrentValue(p));
+        foreach (var p in shape.Where) Bind(p, p.IsPrimaryKey() ? internalEntry.GetCurrentValue(p) : internalEntry.GetOriginalValue(p));
         var rows = writer.ExecuteKeptNonQuery(command) ?? command.ExecuteNonQuery();
         if (rows != 1)
             throw new DbUpdateConcurrencyException(
@@ -72,6 +81,8 @@ internal static class RawUpdates
         void Bind(IProperty p, object? value) =>
             command.Parameters.Add(p.GetRelationalTypeMapping().CreateParameter(command, "@p" + n++, value, nullable: p.IsNullable || value is null));
     }
+
+    private static readonly ConcurrentDictionary<IEntityType, IProperty[]> Properties = new();
 
     private static Shape ShapeOf(IEntityType type, IProperty[] properties, ulong changed)
     {
