@@ -53,7 +53,7 @@ internal static class RawInsert
     {
         var entityType = model.FindEntityType(type) ?? throw new InvalidOperationException($"{type.Name} is not an entity of the model.");
         var columns = entityType.GetProperties()
-            .Where(p => !(p.ValueGenerated.HasFlag(ValueGenerated.OnAdd) && p.ClrType is var t && (t == typeof(long) || t == typeof(int))))
+            .Where(p => !(p.IsPrimaryKey() && p.ValueGenerated.HasFlag(ValueGenerated.OnAdd) && p.ClrType is var t && (t == typeof(long) || t == typeof(int))))
             .Select(p => new Column(p.GetColumnName(), p.GetGetter().GetClrValue, p.GetRelationalTypeMapping(), p.IsNullable))
             .ToArray();
         var table = entityType.GetTableName() ?? throw new InvalidOperationException($"{type.Name} maps to no table.");

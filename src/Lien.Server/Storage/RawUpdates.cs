@@ -50,9 +50,9 @@ internal static class RawUpdates
     private static bool Writable(EntityEntry entry) =>
         WritableTypes.GetOrAdd(entry.Metadata, static type => type is { BaseType: null } && !type.GetDirectlyDerivedTypes().Any()
                                                                   && type.GetTableName() is not null && type.GetProperties().Count() <= 64)
-        && Unkeyed(entry.GetInfrastructure());
+        && KeyKeptAndTokensRead(entry.GetInfrastructure());
 
-    private static bool Unkeyed(Microsoft.EntityFrameworkCore.ChangeTracking.Internal.InternalEntityEntry entry) =>
+    private static bool KeyKeptAndTokensRead(Microsoft.EntityFrameworkCore.ChangeTracking.Internal.InternalEntityEntry entry) =>
         !entry.EntityType.FindPrimaryKey()!.Properties.Any(entry.IsModified)
         && entry.EntityType.GetProperties().All(p => !p.IsConcurrencyToken || entry.GetOriginalValue(p) is not null);
 
@@ -64,6 +64,7 @@ internal static class RawUpdates
         var changed = 0UL;
         for (var i = 0; i < properties.Length; i++)
             if (internalEntry.IsModified(properties[i])) changed |= 1UL << i;
+        if (changed == 0) return; // modified, then set back: nothing to write
         var shape = Shapes.GetOrAdd((type, changed), static (key, properties) => ShapeOf(key.Item1, properties, key.Item2), properties);
 
         using var command = db.Database.GetDbConnection().CreateCommand();
