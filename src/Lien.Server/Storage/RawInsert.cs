@@ -37,16 +37,10 @@ internal static class RawInsert
             return;
         }
         var shape = Shapes.GetOrAdd((db.Model, typeof(T)), static key => ShapeOf(key.Item1, key.Item2));
-        using var command = db.Database.GetDbConnection().CreateCommand();
-        command.CommandText = shape.Sql;
-        command.Transaction = db.Database.CurrentTransaction.GetDbTransaction();
+        using var command = new RawCommand(db, shape.Sql);
         for (var i = 0; i < shape.Columns.Length; i++)
-        {
-            var column = shape.Columns[i];
-            var value = column.Get(entity);
-            command.Parameters.Add(column.Mapping.CreateParameter(command, "@p" + i, value, nullable: column.Nullable || value is null));
-        }
-        if (SqliteWriter.Of(db).ExecuteKeptNonQuery(command) is null) await command.ExecuteNonQueryAsync(ct);
+            command.Bind(shape.Columns[i].Mapping, "@p" + i, shape.Columns[i].Get(entity), shape.Columns[i].Nullable);
+        await command.ExecuteAsync(ct);
     }
 
     private static Shape ShapeOf(IModel model, Type type)

@@ -8,7 +8,6 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
-using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Lien.Server.Storage;
 
@@ -29,7 +28,7 @@ internal static class RawUpdates
     private static readonly ConcurrentDictionary<(IEntityType, ulong), Shape> Shapes = new();
 
     /// <summary>Writes the unit's changes and accepts them, true; false, having written nothing, when they are EF's to save.</summary>
-    public static bool TrySave(LienDb db, SqliteWriter writer)
+    public static bool TrySave(LienDb db)
     {
         List<EntityEntry>? modified = null;
         foreach (var entry in db.ChangeTracker.Entries()) // detects the changes first
@@ -39,27 +38,32 @@ internal static class RawUpdates
             (modified ??= []).Add(entry);
         }
         if (modified is null) return true;
-        foreach (var entry in modified) Update(db, writer, entry);
+        foreach (var entry in modified) Update(db, entry);
         db.ChangeTracker.AcceptAllChanges();
         return true;
     }
 
-    private static readonly ConcurrentDictionary<IEntityType, bool> WritableTypes = new();
+    // What is known of an entity type once: whether this can write it (one table, no inheritance, at most 64 properties,
+    // a bit each in a shape's key) and its properties in the model's order.
+    private sealed record TypeInfo(bool Writable, IProperty[] Properties);
 
-    // A type of one table and no inheritance, whose key stays and whose concurrency tokens were read with a value.
-    private static bool Writable(EntityEntry entry) =>
-        WritableTypes.GetOrAdd(entry.Metadata, static type => type is { BaseType: null } && !type.GetDirectlyDerivedTypes().Any()
-                                                                  && type.GetTableName() is not null && type.GetProperties().Count() <= 64)
-        && KeyKeptAndTokensRead(entry.GetInfrastructure());
+    private static readonly ConcurrentDictionary<IEntityType, TypeInfo> Types = new();
+
+    private static TypeInfo InfoOf(IEntityType type) => Types.GetOrAdd(type, static t => new TypeInfo(
+        t is { BaseType: null } && !t.GetDirectlyDerivedTypes().Any() && t.GetTableName() is not null && t.GetProperties().Count() <= 64,
+        [.. t.GetProperties()]));
+
+    // A writable type whose key stays and whose concurrency tokens were read with a value.
+    private static bool Writable(EntityEntry entry) => InfoOf(entry.Metadata).Writable && KeyKeptAndTokensRead(entry.GetInfrastructure());
 
     private static bool KeyKeptAndTokensRead(Microsoft.EntityFrameworkCore.ChangeTracking.Internal.InternalEntityEntry entry) =>
         !entry.EntityType.FindPrimaryKey()!.Properties.Any(entry.IsModified)
         && entry.EntityType.GetProperties().All(p => !p.IsConcurrencyToken || entry.GetOriginalValue(p) is not null);
 
-    private static void Update(LienDb db, SqliteWriter writer, EntityEntry entry)
+    private static void Update(LienDb db, EntityEntry entry)
     {
         var type = entry.Metadata;
-        var properties = Properties.GetOrAdd(type, static t => [.. t.GetProperties()]);
+        var properties = InfoOf(type).Properties;
         var internalEntry = entry.GetInfrastructure();
         var changed = 0UL;
         for (var i = 0; i < properties.Length; i++)
@@ -67,23 +71,17 @@ internal static class RawUpdates
         if (changed == 0) return; // modified, then set back: nothing to write
         var shape = Shapes.GetOrAdd((type, changed), static (key, properties) => ShapeOf(key.Item1, properties, key.Item2), properties);
 
-        using var command = db.Database.GetDbConnection().CreateCommand();
-        command.CommandText = shape.Sql;
-        command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction()
-            ?? throw new InvalidOperationException("A raw update runs inside a unit of work.");
+        using var command = new RawCommand(db, shape.Sql);
         var n = 0;
         foreach (var p in shape.Set) Bind(p, internalEntry.GetCurrentValue(p));
         foreach (var p in shape.Where) Bind(p, p.IsPrimaryKey() ? internalEntry.GetCurrentValue(p) : internalEntry.GetOriginalValue(p));
-        var rows = writer.ExecuteKeptNonQuery(command) ?? command.ExecuteNonQuery();
+        var rows = command.Execute();
         if (rows != 1)
             throw new DbUpdateConcurrencyException(
                 $"The {type.DisplayName()} row was changed or deleted since it was read ({rows} rows matched its key and concurrency token).");
 
-        void Bind(IProperty p, object? value) =>
-            command.Parameters.Add(p.GetRelationalTypeMapping().CreateParameter(command, "@p" + n++, value, nullable: p.IsNullable || value is null));
+        void Bind(IProperty p, object? value) => command.Bind(p.GetRelationalTypeMapping(), "@p" + n++, value, p.IsNullable);
     }
-
-    private static readonly ConcurrentDictionary<IEntityType, IProperty[]> Properties = new();
 
     private static Shape ShapeOf(IEntityType type, IProperty[] properties, ulong changed)
     {

@@ -32,7 +32,9 @@ internal sealed class WriterTurns : IDisposable
     /// <summary>Whether anyone waits for the turn now (read without the lock: a moment's answer, for a holder deciding to leave).</summary>
     public bool HasWaiters => Volatile.Read(ref _waiters) > 0;
 
-    private int _waiters; // _queue.Count + _ahead.Count, kept for readers outside the lock
+    private int _waiters; // Queued, kept for readers outside the lock
+
+    private int Queued => _queue.Count + _ahead.Count; // under _sync
 
     /// <summary>
     /// Waits for the turn; the caller holds it when this completes, until it calls <see cref="Leave"/>. One that waits
@@ -47,7 +49,7 @@ internal sealed class WriterTurns : IDisposable
         lock (_sync)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (!_held && _queue.Count == 0 && _ahead.Count == 0)
+            if (!_held && Queued == 0)
             {
                 _held = true;
                 return Task.CompletedTask;
@@ -55,7 +57,7 @@ internal sealed class WriterTurns : IDisposable
             // Not RunContinuationsAsynchronously: the turn thread runs the waiter's code when it sets this.
             waiter = new TaskCompletionSource();
             (ahead ? _ahead : _queue).Enqueue(waiter);
-            _waiters = _queue.Count + _ahead.Count;
+            _waiters = Queued;
             if (_thread is null)
             {
                 _thread = new Thread(Run) { IsBackground = true, Name = "Lien SQLite writer turns" };
@@ -76,7 +78,7 @@ internal sealed class WriterTurns : IDisposable
         lock (_sync)
         {
             if (!_held) throw new SynchronizationLockException("The writer's turn was left by someone who did not hold it.");
-            if (_queue.Count == 0 && _ahead.Count == 0)
+            if (Queued == 0)
             {
                 _held = false;
                 return;
@@ -133,13 +135,13 @@ internal sealed class WriterTurns : IDisposable
             TaskCompletionSource next;
             lock (_sync)
             {
-                if (_queue.Count == 0 && _ahead.Count == 0)
+                if (Queued == 0)
                 {
                     _held = false;
                     return;
                 }
                 next = _ahead.Count > 0 ? _ahead.Dequeue() : _queue.Dequeue();
-                _waiters = _queue.Count + _ahead.Count;
+                _waiters = Queued;
             }
             if (next.TrySetResult()) return;
         }
