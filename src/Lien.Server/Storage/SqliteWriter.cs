@@ -25,6 +25,9 @@ internal sealed class SqliteWriter(string connectionString, SqlitePragmas pragma
     /// <summary>The most units one transaction holds; a long queue is committed in slices so none waits long.</summary>
     public const int MaxBatch = 16;
 
+    /// <summary>The writer connection's page cache, in KiB.</summary>
+    public const int CacheKiB = 64 * 1024;
+
     private readonly WriterTurns _gate = new();
     private int _waiting; // units queued for the gate, which the unit before them leaves the transaction open for
     private SqliteConnection? _connection;
@@ -238,10 +241,12 @@ internal sealed class SqliteWriter(string connectionString, SqlitePragmas pragma
             var connection = new SqliteConnection(connectionString);
             connection.Open();
             pragmas.Apply(connection);
-            // Each unit's savepoint journals the pages it changes; in memory, not in a temporary file.
+            // Each unit's savepoint journals the pages it changes; in memory, not in a temporary file. The page cache is
+            // this connection's own and outlives its commits (a reading connection drops its cache whenever the file
+            // changes), so it holds what the units keep touching, beyond SQLite's default of 2 MB.
             using (var command = connection.CreateCommand())
             {
-                command.CommandText = "PRAGMA temp_store = MEMORY;";
+                command.CommandText = $"PRAGMA temp_store = MEMORY; PRAGMA cache_size = -{CacheKiB};";
                 command.ExecuteNonQuery();
             }
             _connection = connection;

@@ -4,6 +4,7 @@
 using Lien.Server.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Lien.Server.Tests.Storage;
@@ -39,6 +40,33 @@ public sealed class SqliteWriterTests(SqliteServer server) : IClassFixture<Sqlit
         Assert.Equal(256, await CountOutsideAsync(table, "1 = 1"));
         var commits = writer.Commits - commitsBefore;
         Assert.True(commits < 256, $"{commits} commits for 256 units queued 32 at a time: no two shared a transaction");
+    }
+
+    [Fact]
+    public async Task WriterConnection_KeepsALargePageCache_OthersTheDefault()
+    {
+        // Only the writer's connection keeps its cache across commits (a reader's is dropped whenever the file changes),
+        // so only it is given a large one.
+        static async Task<long> CacheSizeAsync(LienDb db)
+        {
+            using var command = db.Database.GetDbConnection().CreateCommand();
+            command.CommandText = "PRAGMA cache_size;";
+            command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
+            return (long)(await command.ExecuteScalarAsync(Ct))!;
+        }
+        Assert.Equal(SqliteWriter.CacheKiB, -await server.WithDbAsync(db => db.InTransactionAsync(() => CacheSizeAsync(db), Ct)));
+        Assert.Equal(-2000, await server.WithDbAsync(async db =>
+        {
+            await db.Database.OpenConnectionAsync(Ct);
+            try
+            {
+                return await CacheSizeAsync(db);
+            }
+            finally
+            {
+                await db.Database.CloseConnectionAsync();
+            }
+        }));
     }
 
     [Fact]
