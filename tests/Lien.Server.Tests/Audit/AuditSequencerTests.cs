@@ -73,6 +73,36 @@ public abstract class AuditSequencerTests(LienServer server)
     }
 
     [Fact]
+    public async Task Sequencer_OnePassOfMoreEventsThanOneUnitWrites_OneGaplessChain()
+    {
+        // On SQLite a pass writes its chaining in units of AuditSequencer.UpdatesPerUnit updates: one pass here spans
+        // several, of two lenders interleaved.
+        var lenders = new[] { await Server.NewLenderAsync(), await Server.NewLenderAsync() };
+        await Sequencer.CatchUpAsync(Ct);
+        await using (var scope = Server.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<LienDb>();
+            var audit = scope.ServiceProvider.GetRequiredService<AuditTrail>();
+            await db.InTransactionAsync(async () =>
+            {
+                for (var i = 0; i < 2 * AuditSequencer.UpdatesPerUnit + 7; i++)
+                    foreach (var a in lenders) await audit.RecordAsync(a.LenderId, "test", AuditAction.LenderUpdated, $"many-{i}", ct: Ct);
+                return true;
+            }, Ct);
+        }
+        await Sequencer.CatchUpAsync(Ct);
+
+        foreach (var a in lenders)
+        {
+            var events = await Server.WithDbAsync(db => db.AuditEvents.Where(e => e.LenderId == a.LenderId).OrderBy(e => e.Id).Select(e => e.Seq).ToListAsync());
+            Assert.Equal(Enumerable.Range(1, events.Count).Select(i => (long?)i), events); // in id order, numbered without a gap
+            Assert.True(events.Count > 2 * AuditSequencer.UpdatesPerUnit, $"{events.Count} events");
+            var check = await a.Admin.ReadAsync("/v1/audit/verify");
+            Assert.True(check.GetProperty("intact").GetBoolean(), check.GetRawText());
+        }
+    }
+
+    [Fact]
     public async Task Sequencer_EventOfAnOpenEarlierTransaction_NeverOvertaken()
     {
         var a = await Server.NewLenderAsync();
