@@ -238,7 +238,8 @@ internal sealed class SqliteWriter(string connectionString, SqlitePragmas pragma
     {
         if (_connection is null)
         {
-            var connection = new SqliteConnection(connectionString);
+            // Not from the pool, nor back to it when closed: its settings are the writer's alone.
+            var connection = new SqliteConnection(new SqliteConnectionStringBuilder(connectionString) { Pooling = false }.ToString());
             connection.Open();
             pragmas.Apply(connection);
             // Each unit's savepoint journals the pages it changes; in memory, not in a temporary file. The page cache is
