@@ -94,6 +94,16 @@ internal sealed class SqliteLienDb(DbContextOptions<SqliteLienDb> options) : Lie
         // SQLite has no instant type; UTC ticks as an integer keep ordering and comparison in SQL.
         configurationBuilder.Properties<DateTimeOffset>().HaveConversion<DateTimeOffsetToBinaryConverter>();
     }
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        base.OnModelCreating(modelBuilder);
+        // EF's saves check a row's concurrency token (and read a generated key) by RETURNING; SQLite holds a RETURNING
+        // statement's rows in a temporary b-tree, with a pager and page cache of its own, opened and freed at every run
+        // on the one writer's thread. Without it EF asks changes() and last_insert_rowid() instead, on the same connection.
+        foreach (var entity in modelBuilder.Model.GetEntityTypes().Where(e => e.GetTableName() is not null))
+            entity.UseSqlReturningClause(false);
+    }
 }
 
 internal sealed class PostgresLienDb(DbContextOptions<PostgresLienDb> options) : LienDb(options)

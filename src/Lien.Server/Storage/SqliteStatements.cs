@@ -31,6 +31,9 @@ internal sealed class SqliteStatements : IDisposable
     /// <summary>How many texts are kept (for tests).</summary>
     public int Count => _entries.Count;
 
+    /// <summary>The texts kept (for tests).</summary>
+    public IReadOnlyList<string> Texts => [.. _entries.Keys];
+
     /// <summary>Runs <paramref name="command"/> on its kept twin and answers its reader; null when the twin is in use.</summary>
     public SqliteDataReader? ExecuteReader(DbCommand command)
     {

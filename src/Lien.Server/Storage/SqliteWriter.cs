@@ -320,6 +320,9 @@ internal sealed class SqliteWriter(string connectionString, SqlitePragmas pragma
     /// <summary>How many prepared statements the writer keeps (for tests).</summary>
     internal int KeptStatements => _statements.Count;
 
+    /// <summary>The texts of the statements the writer keeps (for tests); read it with no unit of work running.</summary>
+    internal IReadOnlyList<string> KeptTexts => _statements.Texts;
+
     // EF's commands on the writer's connection run on the kept statements; any other connection's run as they are.
     public InterceptionResult<DbDataReader> ReaderExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result) =>
         !result.HasResult && ExecuteKept(command) is { } reader ? InterceptionResult<DbDataReader>.SuppressWithResult(reader) : result;
