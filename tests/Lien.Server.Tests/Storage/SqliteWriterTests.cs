@@ -43,30 +43,34 @@ public sealed class SqliteWriterTests(SqliteServer server) : IClassFixture<Sqlit
     }
 
     [Fact]
-    public async Task WriterConnection_KeepsALargePageCache_OthersTheDefault()
+    public async Task WriterConnection_KeepsItsTempStoreInMemory_OthersTheDefault()
     {
-        // Only the writer's connection keeps its cache across commits (a reader's is dropped whenever the file changes),
-        // so only it is given a large one.
-        static async Task<long> CacheSizeAsync(LienDb db)
+        // The writer's savepoints journal in memory (temp_store = MEMORY): its connection's setting, no other's, also once the
+        // writer's connection was closed and opened again.
+        static async Task<long> TempStoreAsync(LienDb db)
         {
             using var command = db.Database.GetDbConnection().CreateCommand();
-            command.CommandText = "PRAGMA cache_size;";
+            command.CommandText = "PRAGMA temp_store;";
             command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
             return (long)(await command.ExecuteScalarAsync(Ct))!;
         }
-        Assert.Equal(SqliteWriter.CacheKiB, -await server.WithDbAsync(db => db.InTransactionAsync(() => CacheSizeAsync(db), Ct)));
-        Assert.Equal(-2000, await server.WithDbAsync(async db =>
+        Task<long> OtherAsync() => server.WithDbAsync(async db =>
         {
             await db.Database.OpenConnectionAsync(Ct);
             try
             {
-                return await CacheSizeAsync(db);
+                return await TempStoreAsync(db);
             }
             finally
             {
                 await db.Database.CloseConnectionAsync();
             }
-        }));
+        });
+        Assert.Equal(2, await server.WithDbAsync(db => db.InTransactionAsync(() => TempStoreAsync(db), Ct)));
+        Assert.Equal(0, await OtherAsync());
+        await server.Services.GetRequiredService<SqliteWriter>().CloseAsync(Ct);
+        Assert.Equal(0, await OtherAsync());
+        Assert.Equal(2, await server.WithDbAsync(db => db.InTransactionAsync(() => TempStoreAsync(db), Ct)));
     }
 
     [Fact]
