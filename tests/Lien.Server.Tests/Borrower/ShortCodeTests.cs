@@ -34,7 +34,8 @@ public abstract class ShortCodeTests(SmsServer server)
         return server.AfricasTalking.Messages.Where(m => m.To == to && !notices.Contains(m.Message)).ToList();
     }
 
-    private static string Phone() => "+2547" + Random.Shared.Next(10_000_000, 99_999_999);
+    // Never one of the stand-in's numbers that fail (ending 500, 403, 405, 406): a random one did, one run in a thousand.
+    private static string Phone() => "+2547" + Random.Shared.Next(1_000_000, 9_999_999) + "1";
 
     [Fact]
     public async Task Ussd_Balance_Back_Home_WrongInput()
