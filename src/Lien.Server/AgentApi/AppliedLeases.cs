@@ -142,9 +142,9 @@ internal sealed class AppliedLeases(TimeProvider time, IMeterFactory meters, Str
     // statement (the device's update a data-modifying WITH): a round trip and a statement fewer for every payment's
     // lease. SQLite has no UPDATE inside WITH, and there the statements run on the writer's connection, no round trip
     // apart: the two updates, then the lease's columns read by its key. Not an UPDATE … RETURNING there: SQLite holds
-    // a RETURNING statement's rows in a temporary b-tree it opens and frees each time (its own pager and page cache), which
-    // on the one writer's thread was about 3 % of the server's CPU under the payments bench (a perf probe on pager_reset:
-    // two resets a payment, every one from such a b-tree).
+    // a RETURNING statement's rows in a temporary b-tree it opens and frees each time (its own pager and page cache): on
+    // the one writer's thread, two pager resets a payment under the payments bench (a perf probe on pager_reset), and
+    // without it about 4 % less server CPU a payment (6 alternated pairs, docs/BENCHMARKS.md).
     // Null when it changed nothing.
     private async Task<(double Ms, string Cause)?> ApplyAsync(LienDb db, Guid deviceId, long seq, CancellationToken ct)
     {
