@@ -124,8 +124,8 @@ internal static class DemoSeed
                 Currency = "KES",
                 Lifecycle = PlanLifecycle.Active,
                 CreatedAt = now,
-                Installments = schedule.Select(x => new PlanInstallment { Number = x.Number, DueDate = x.DueDate, Amount = x.Amount }).ToList(),
             };
+            plan.SetSchedule(schedule);
             db.Plans.Add(plan);
             for (var p = 0; p < shape.Paid; p++)
             {

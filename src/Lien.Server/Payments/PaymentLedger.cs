@@ -30,7 +30,7 @@ internal enum LedgerRefusal { UnknownPlan, WrongCurrency, PlanCancelled, Differe
 /// The installment ledger: records payments once per provider transaction and reverses them by appending, in one
 /// transaction with the plan's new paid total, its review and the lease that follows. The ledger is never edited.
 /// </summary>
-internal sealed class PaymentLedger(LienDb db, LeaseIssuer leases, AuditTrail audit, Schedules schedules, TimeProvider time)
+internal sealed class PaymentLedger(LienDb db, LeaseIssuer leases, AuditTrail audit, TimeProvider time)
 {
     // The payment path's queries, compiled once: no expression tree is built or looked up per payment. The plan comes with
     // what its review starts from (its device, lender and held lease, LeaseIssuer.ReviewSubject) in one query: on
@@ -89,7 +89,7 @@ internal sealed class PaymentLedger(LienDb db, LeaseIssuer leases, AuditTrail au
                         $"Transaction {input.ProviderTransactionId} of {input.Provider} is already recorded with a different plan, amount or currency.");
                 return new LedgerOutcome.AlreadyRecorded(existing, toPay!.Subject.Device);
             }
-            if (plan is not null) plan.Schedule = await schedules.OfAsync(db, plan.Id, ct);
+            if (plan is not null) plan.Schedule = await Schedules.OfAsync(db, plan, ct);
             if (plan is null) return new LedgerOutcome.Refused(LedgerRefusal.UnknownPlan, "The payment names no plan of this lender; nothing was recorded.");
             if (plan.Currency != input.Currency)
                 return new LedgerOutcome.Refused(LedgerRefusal.WrongCurrency,

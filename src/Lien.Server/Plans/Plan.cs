@@ -66,10 +66,23 @@ internal sealed class Plan
     public List<PlanInstallment> Installments { get; set; } = [];
 
     /// <summary>
+    /// The schedule as one short text (<see cref="Plans.ScheduleRuns"/>), written with <see cref="Installments"/> by
+    /// <see cref="SetSchedule"/>: a payment or a review reads it with the plan's row instead of a row per installment.
+    /// </summary>
+    public string? ScheduleRuns { get; set; }
+
+    /// <summary>
     /// The schedule read without tracking (<see cref="Schedules"/>), for a path that never changes it and would
     /// rather not track a row per installment; when null, <see cref="Installments"/> is the schedule.
     /// </summary>
     public IReadOnlyList<Installment>? Schedule { get; set; }
+
+    /// <summary>Gives a new plan its schedule: the installments' rows and the same schedule as <see cref="ScheduleRuns"/>.</summary>
+    public void SetSchedule(IReadOnlyList<Installment> schedule)
+    {
+        Installments = schedule.Select(i => new PlanInstallment { Number = i.Number, DueDate = i.DueDate, Amount = i.Amount }).ToList();
+        ScheduleRuns = Plans.ScheduleRuns.Encode(schedule);
+    }
 
     /// <summary>Closes the plan as cancelled (by staff, an early release, a repossession): never reviewed by the scheduler again.</summary>
     public void Cancel(DateTimeOffset now, string reason)

@@ -68,8 +68,8 @@ internal sealed class PlanBook(LienDb db, LeaseIssuer leases, AuditTrail audit, 
                 Lifecycle = PlanLifecycle.Active,
                 CreatedAt = now,
                 Backdated = backdated is not null,
-                Installments = schedule.Select(i => new PlanInstallment { Number = i.Number, DueDate = i.DueDate, Amount = i.Amount }).ToList(),
             };
+            plan.SetSchedule(schedule);
             db.Plans.Add(plan);
             await audit.RecordAsync(lenderId, actor, AuditAction.PlanCreated, $"plan:{plan.Id}", policy: lender.PolicyProfile,
                 data: new { device = device.Id, plan.Price, plan.DownPayment, plan.Currency, installments = schedule.Count, plan.Backdated }, ct: ct);

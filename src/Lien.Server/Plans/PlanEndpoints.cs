@@ -24,7 +24,7 @@ internal sealed record PlanView(
 
 internal static class PlanEndpoints
 {
-    public static IServiceCollection AddPlans(this IServiceCollection services) => services.AddScoped<PlanBook>().AddSingleton<Schedules>();
+    public static IServiceCollection AddPlans(this IServiceCollection services) => services.AddScoped<PlanBook>();
 
     public static IEndpointRouteBuilder MapPlans(this IEndpointRouteBuilder app)
     {

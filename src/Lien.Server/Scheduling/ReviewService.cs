@@ -137,7 +137,6 @@ internal sealed class ReviewService(IServiceScopeFactory scopes, TimeProvider ti
     {
         if (ids.Count == 0) return 0;
         var leases = services.GetRequiredService<LeaseIssuer>();
-        var schedules = services.GetRequiredService<Schedules>();
         var disputes = services.GetRequiredService<DisputeDesk>();
         var plans = await db.Plans.Where(p => ids.Contains(p.Id)).ToListAsync(ct);
         var reviewed = 0;
@@ -145,7 +144,7 @@ internal sealed class ReviewService(IServiceScopeFactory scopes, TimeProvider ti
         {
             // Another writer (a payment, another node on SQLite's file) may have reviewed it since it was claimed.
             if (plan.Lifecycle == PlanLifecycle.Cancelled || plan.NextReviewAt is null || plan.NextReviewAt > now) continue;
-            plan.Schedule = await schedules.OfAsync(db, plan.Id, ct);
+            plan.Schedule = await Schedules.OfAsync(db, plan, ct);
             await disputes.ExpireIfDueAsync(plan, ct);
             await leases.ReviewPlanAsync(plan, "scheduled review", "scheduler", ct);
             reviewed++;

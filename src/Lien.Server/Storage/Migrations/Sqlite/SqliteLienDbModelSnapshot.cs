@@ -28,6 +28,8 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.HasKey("DeviceId");
 
                     b.ToTable("DeviceSightings");
+
+                    b.HasAnnotation("Sqlite:UseSqlReturningClause", false);
                 });
 
             modelBuilder.Entity("Lien.Server.Audit.AuditCheckpoint", b =>
@@ -60,6 +62,8 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                         .IsUnique();
 
                     b.ToTable("AuditCheckpoints");
+
+                    b.HasAnnotation("Sqlite:UseSqlReturningClause", false);
                 });
 
             modelBuilder.Entity("Lien.Server.Audit.AuditEvent", b =>
@@ -125,6 +129,8 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                         .IsUnique();
 
                     b.ToTable("AuditEvents");
+
+                    b.HasAnnotation("Sqlite:UseSqlReturningClause", false);
                 });
 
             modelBuilder.Entity("Lien.Server.Borrower.CallbackRequest", b =>
@@ -170,6 +176,8 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.HasIndex("PlanId", "DoneAt");
 
                     b.ToTable("CallbackRequest");
+
+                    b.HasAnnotation("Sqlite:UseSqlReturningClause", false);
                 });
 
             modelBuilder.Entity("Lien.Server.Borrower.IncomingSms", b =>
@@ -197,6 +205,8 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.ToTable("IncomingSms");
+
+                    b.HasAnnotation("Sqlite:UseSqlReturningClause", false);
                 });
 
             modelBuilder.Entity("Lien.Server.Borrower.PayRequest", b =>
@@ -239,6 +249,8 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.HasIndex("PlanId", "CreatedAt");
 
                     b.ToTable("PayRequest");
+
+                    b.HasAnnotation("Sqlite:UseSqlReturningClause", false);
                 });
 
             modelBuilder.Entity("Lien.Server.Certificates.PayoffCertificate", b =>
@@ -279,6 +291,8 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                         .IsUnique();
 
                     b.ToTable("PayoffCertificates", (string)null);
+
+                    b.HasAnnotation("Sqlite:UseSqlReturningClause", false);
                 });
 
             modelBuilder.Entity("Lien.Server.Codes.IssuedCode", b =>
@@ -321,6 +335,8 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.HasKey("DeviceId", "Count");
 
                     b.ToTable("IssuedCodes");
+
+                    b.HasAnnotation("Sqlite:UseSqlReturningClause", false);
                 });
 
             modelBuilder.Entity("Lien.Server.Console.ConsoleUser", b =>
@@ -409,6 +425,8 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                         .IsUnique();
 
                     b.ToTable("ConsoleUsers", (string)null);
+
+                    b.HasAnnotation("Sqlite:UseSqlReturningClause", false);
                 });
 
             modelBuilder.Entity("Lien.Server.Console.ImportJob", b =>
@@ -471,6 +489,8 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.HasIndex("LenderId", "CreatedAt");
 
                     b.ToTable("ImportJobs", (string)null);
+
+                    b.HasAnnotation("Sqlite:UseSqlReturningClause", false);
                 });
 
             modelBuilder.Entity("Lien.Server.Console.LenderLogo", b =>
@@ -493,6 +513,8 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.HasKey("LenderId");
 
                     b.ToTable("LenderLogos", (string)null);
+
+                    b.HasAnnotation("Sqlite:UseSqlReturningClause", false);
                 });
 
             modelBuilder.Entity("Lien.Server.DeviceTrust.EnrollmentToken", b =>
@@ -532,6 +554,8 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                         .IsUnique();
 
                     b.ToTable("EnrollmentTokens");
+
+                    b.HasAnnotation("Sqlite:UseSqlReturningClause", false);
                 });
 
             modelBuilder.Entity("Lien.Server.DeviceTrust.SpentChallenge", b =>
@@ -548,6 +572,8 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.HasIndex("ExpiresAt");
 
                     b.ToTable("SpentChallenges");
+
+                    b.HasAnnotation("Sqlite:UseSqlReturningClause", false);
                 });
 
             modelBuilder.Entity("Lien.Server.Devices.Device", b =>
@@ -656,6 +682,8 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.HasIndex("LenderId", "CreatedAt", "Id");
 
                     b.ToTable("Devices");
+
+                    b.HasAnnotation("Sqlite:UseSqlReturningClause", false);
                 });
 
             modelBuilder.Entity("Lien.Server.Devices.DeviceImei", b =>
@@ -683,6 +711,8 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                         .HasFilter("\"ReleasedAt\" IS NULL");
 
                     b.ToTable("DeviceImeis");
+
+                    b.HasAnnotation("Sqlite:UseSqlReturningClause", false);
                 });
 
             modelBuilder.Entity("Lien.Server.Disputes.Dispute", b =>
@@ -750,6 +780,8 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.HasIndex("LenderId", "OpenedAt");
 
                     b.ToTable("Dispute");
+
+                    b.HasAnnotation("Sqlite:UseSqlReturningClause", false);
                 });
 
             modelBuilder.Entity("Lien.Server.Leases.LeaseRecord", b =>
@@ -806,6 +838,8 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.HasKey("DeviceId", "Seq");
 
                     b.ToTable("Leases", (string)null);
+
+                    b.HasAnnotation("Sqlite:UseSqlReturningClause", false);
                 });
 
             modelBuilder.Entity("Lien.Server.Lenders.ApiKey", b =>
@@ -841,6 +875,8 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.HasIndex("LenderId");
 
                     b.ToTable("ApiKeys");
+
+                    b.HasAnnotation("Sqlite:UseSqlReturningClause", false);
                 });
 
             modelBuilder.Entity("Lien.Server.Lenders.Lender", b =>
@@ -923,6 +959,8 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.ToTable("Lenders");
+
+                    b.HasAnnotation("Sqlite:UseSqlReturningClause", false);
                 });
 
             modelBuilder.Entity("Lien.Server.Lenders.LenderKey", b =>
@@ -956,6 +994,8 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.HasIndex("LenderId");
 
                     b.ToTable("LenderKeys");
+
+                    b.HasAnnotation("Sqlite:UseSqlReturningClause", false);
                 });
 
             modelBuilder.Entity("Lien.Server.Mpesa.MpesaAccount", b =>
@@ -1019,6 +1059,8 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                         .IsUnique();
 
                     b.ToTable("MpesaAccount");
+
+                    b.HasAnnotation("Sqlite:UseSqlReturningClause", false);
                 });
 
             modelBuilder.Entity("Lien.Server.Mpesa.MpesaPaymentRequest", b =>
@@ -1109,6 +1151,8 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.HasIndex("State", "CreatedAt");
 
                     b.ToTable("MpesaPaymentRequest");
+
+                    b.HasAnnotation("Sqlite:UseSqlReturningClause", false);
                 });
 
             modelBuilder.Entity("Lien.Server.Notices.NoticeTemplate", b =>
@@ -1135,6 +1179,8 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.HasKey("LenderId", "Language", "Kind");
 
                     b.ToTable("NoticeTemplates");
+
+                    b.HasAnnotation("Sqlite:UseSqlReturningClause", false);
                 });
 
             modelBuilder.Entity("Lien.Server.Notices.SmsMessage", b =>
@@ -1245,6 +1291,8 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.HasIndex("LenderId", "Id");
 
                     b.ToTable("SmsMessages");
+
+                    b.HasAnnotation("Sqlite:UseSqlReturningClause", false);
                 });
 
             modelBuilder.Entity("Lien.Server.Payments.Payment", b =>
@@ -1310,6 +1358,8 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                         .IsUnique();
 
                     b.ToTable("Payments");
+
+                    b.HasAnnotation("Sqlite:UseSqlReturningClause", false);
                 });
 
             modelBuilder.Entity("Lien.Server.Plans.Plan", b =>
@@ -1390,6 +1440,9 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("ScheduleRuns")
+                        .HasColumnType("TEXT");
+
                     b.Property<int>("Version")
                         .IsConcurrencyToken()
                         .HasColumnType("INTEGER");
@@ -1416,6 +1469,8 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.HasIndex("LenderId", "OldestUnpaidDue");
 
                     b.ToTable("Plans");
+
+                    b.HasAnnotation("Sqlite:UseSqlReturningClause", false);
                 });
 
             modelBuilder.Entity("Lien.Server.Plans.PlanInstallment", b =>
@@ -1435,6 +1490,8 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.HasKey("PlanId", "Number");
 
                     b.ToTable("PlanInstallments");
+
+                    b.HasAnnotation("Sqlite:UseSqlReturningClause", false);
                 });
 
             modelBuilder.Entity("Lien.Server.Push.PushMessage", b =>
@@ -1465,6 +1522,8 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.HasIndex("DueAt");
 
                     b.ToTable("PushMessages");
+
+                    b.HasAnnotation("Sqlite:UseSqlReturningClause", false);
                 });
 
             modelBuilder.Entity("Lien.Server.Storage.ServerSecret", b =>
@@ -1479,6 +1538,8 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.HasKey("Name");
 
                     b.ToTable("ServerSecrets");
+
+                    b.HasAnnotation("Sqlite:UseSqlReturningClause", false);
                 });
 
             modelBuilder.Entity("Lien.Server.UnmatchedPayments.UnmatchedPayment", b =>
@@ -1573,6 +1634,8 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.HasIndex("LenderId", "State", "Id");
 
                     b.ToTable("UnmatchedPayment");
+
+                    b.HasAnnotation("Sqlite:UseSqlReturningClause", false);
                 });
 
             modelBuilder.Entity("Lien.Server.Ussd.UssdSession", b =>
@@ -1610,6 +1673,8 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.HasIndex("Phone", "ExpiresAt");
 
                     b.ToTable("UssdSession");
+
+                    b.HasAnnotation("Sqlite:UseSqlReturningClause", false);
                 });
 
             modelBuilder.Entity("Lien.Server.Webhooks.WebhookEndpoint", b =>
@@ -1656,6 +1721,8 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.HasIndex("LenderId", "CreatedAt");
 
                     b.ToTable("WebhookEndpoints");
+
+                    b.HasAnnotation("Sqlite:UseSqlReturningClause", false);
                 });
 
             modelBuilder.Entity("Lien.Server.Webhooks.WebhookMessage", b =>
@@ -1720,6 +1787,8 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.HasIndex("EndpointId", "Id");
 
                     b.ToTable("WebhookMessages");
+
+                    b.HasAnnotation("Sqlite:UseSqlReturningClause", false);
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
@@ -1737,6 +1806,8 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.ToTable("DataProtectionKeys", (string)null);
+
+                    b.HasAnnotation("Sqlite:UseSqlReturningClause", false);
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityUserClaim<string>", b =>
@@ -1760,6 +1831,8 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.HasIndex("UserId");
 
                     b.ToTable("ConsoleUserClaims", (string)null);
+
+                    b.HasAnnotation("Sqlite:UseSqlReturningClause", false);
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityUserLogin<string>", b =>
@@ -1784,6 +1857,8 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.HasIndex("UserId");
 
                     b.ToTable("ConsoleUserLogins", (string)null);
+
+                    b.HasAnnotation("Sqlite:UseSqlReturningClause", false);
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityUserToken<string>", b =>
@@ -1805,6 +1880,8 @@ namespace Lien.Server.Storage.Migrations.Sqlite
                     b.HasKey("UserId", "LoginProvider", "Name");
 
                     b.ToTable("ConsoleUserTokens", (string)null);
+
+                    b.HasAnnotation("Sqlite:UseSqlReturningClause", false);
                 });
 
             modelBuilder.Entity("Lien.Server.AgentApi.DeviceSighting", b =>
