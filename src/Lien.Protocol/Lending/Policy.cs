@@ -373,6 +373,9 @@ public static class Policy
         foreach (var row in allocation.Installments)
         {
             if (row.Outstanding == 0) continue;
+            // Due no earlier than an installment already found not overdue: not overdue either (a later day ends later), and
+            // not the next due: no zone arithmetic for the rest of a long schedule (a year of daily installments).
+            if (nextDue is { } notYet && row.Installment.DueDate >= notYet) continue;
             if (now >= EndOfDay(row.Installment.DueDate, zone))
             {
                 if (overdue == 0) daysPastDue = today.DayNumber - row.Installment.DueDate.DayNumber;

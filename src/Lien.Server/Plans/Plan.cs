@@ -105,7 +105,7 @@ internal sealed class Plan
     /// the pay page's address the lock screen shows (<paramref name="payUrl"/>; null where no lease is written).
     /// </summary>
     public PlanTerms Terms(string? payUrl = null) => new(
-        Schedule?.ToList() ?? Installments.OrderBy(i => i.Number).Select(i => new Installment(i.Number, i.DueDate, i.Amount)).ToList(),
+        Schedule ?? Installments.OrderBy(i => i.Number).Select(i => new Installment(i.Number, i.DueDate, i.Amount)).ToList(),
         Currency, Lifecycle == PlanLifecycle.Cancelled, Reference, payUrl, PaidOffAt: Lifecycle == PlanLifecycle.PaidOff ? ClosedAt : null);
 
     /// <summary>A fresh pay-link secret: 100 random bits in lower-case base32 (no look-alike letters), short enough for a QR code.</summary>

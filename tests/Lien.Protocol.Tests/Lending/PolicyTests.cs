@@ -1,3 +1,4 @@
+using CsCheck;
 using Lien.Protocol.Lending;
 
 namespace Lien.Protocol.Tests.Lending;
@@ -194,6 +195,34 @@ public class PolicyTests
         Assert.Equal(2, s.DaysPastDue);
         Assert.Equal(100, s.AmountOverdue);
         Assert.Equal(new DateOnly(2026, 4, 10), s.NextDueDate);
+    }
+
+    [Fact]
+    public void StateOf_AnySchedule_SameAsCheckingEveryInstallment()
+    {
+        // StateOf stops doing zone arithmetic past the first installment not yet due; the answer is the one a check of every
+        // installment gives, in order or not, in zones whose midnight is skipped (Santiago) or not.
+        var gen = from rows in Gen.Select(Gen.Int[0, 400], Gen.Long[1, 500]).Array[1, 60]
+                  from paid in Gen.Long[0, 20_000]
+                  from minutes in Gen.Int[0, 500 * 24 * 60]
+                  from zone in Gen.OneOfConst("Africa/Nairobi", "America/Santiago", "America/New_York")
+                  select (rows, paid, minutes, zone);
+        gen.Sample(t =>
+        {
+            var first = new DateOnly(2026, 1, 1);
+            var schedule = t.rows.Select((r, i) => new Installment(i + 1, first.AddDays(r.Item1), r.Item2)).ToList();
+            var zone = TimeZoneInfo.FindSystemTimeZoneById(t.zone);
+            var now = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero).AddMinutes(t.minutes);
+            var s = Policy.StateOf(new PlanTerms(schedule, "KES", false, "LN-1", null), t.paid, zone, now);
+            var rows = Allocation.Of(schedule, t.paid).Installments.Where(r => r.Outstanding > 0).ToList();
+            var overdue = rows.Where(r => now >= Policy.EndOfDay(r.Installment.DueDate, zone)).ToList();
+            var next = rows.FirstOrDefault(r => now < Policy.EndOfDay(r.Installment.DueDate, zone));
+            var today = Policy.LocalDate(now, zone);
+            return s.AmountOverdue == overdue.Sum(r => r.Outstanding)
+                && s.DaysPastDue == (overdue.Count == 0 ? 0 : today.DayNumber - overdue[0].Installment.DueDate.DayNumber)
+                && s.NextDueDate == next?.Installment.DueDate && s.NextDueAmount == (next?.Outstanding ?? 0)
+                && s.Status == (rows.Count == 0 ? PlanStatus.PaidOff : overdue.Count > 0 ? PlanStatus.Overdue : PlanStatus.Current);
+        });
     }
 
     [Fact]
