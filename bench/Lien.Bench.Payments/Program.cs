@@ -32,12 +32,12 @@ var deviceCount = options.Int("--devices", 1024, options.Concurrency); // each w
 var maxRate = options.Int("--max-rate", 1500, 1);
 const long InstallmentAmount = 5_000; // KES 50.00 a day
 
-// A payment's work grows with its plan's installments (the plan is loaded and its payments allocated whole), so the
-// count is fixed (--installments, three months of daily payments by default) unless the run needs more: at --max-rate
+// A payment's work grows with its plan's installments (its payments are allocated over the whole schedule), so the
+// count is fixed (--installments, a year of daily payments by default, as devices are financed) unless the run needs more: at --max-rate
 // payments/s, spread over the workers and over the fewest plans a worker owns, no plan may be paid off before the
 // window ends — its last installment always stays unpaid.
 var needed = (int)Math.Ceiling((double)maxRate * (options.Warmup + options.Seconds) / options.Concurrency / (deviceCount / options.Concurrency)) + 1;
-var installments = Math.Max(options.Int("--installments", 90, 2), needed);
+var installments = Math.Max(options.Int("--installments", 365, 2), needed);
 if (installments > Schedule.MaxInstallments)
     throw new ArgumentException($"{maxRate} payments/s for {options.Warmup + options.Seconds} s would need {installments} installments a plan, more than a plan may have " +
                                 $"({Schedule.MaxInstallments}): give more --devices, fewer seconds or a lower --max-rate");
