@@ -30,10 +30,12 @@ internal static class ScheduleRuns
                 // Months when the next date is whole months on (the generator's monthly dates), else days.
                 var months = (next.Year - first.DueDate.Year) * 12 + next.Month - first.DueDate.Month;
                 step = months > 0 && first.DueDate.AddMonths(months) == next ? (0, months) : (next.DayNumber - first.DueDate.DayNumber, 0);
-                while (i + count < schedule.Count && schedule[i + count] is var it && it.Amount == first.Amount
+                // Runs go forward only (a plan's dates always do); anything else is written one installment a run.
+                while (step.Days >= 0 && step != (0, 0) && i + count < schedule.Count && schedule[i + count] is var it && it.Amount == first.Amount
                        && it.Number == first.Number + count && it.DueDate == DueOf(first.DueDate, step, count))
                     count++;
             }
+            if (count == 1) step = (0, 0);
             if (text.Length > 0) text.Append(';');
             text.Append(CultureInfo.InvariantCulture, $"{first.Number},{first.DueDate:yyyy-MM-dd},{count},{first.Amount},");
             if (step.Months > 0) text.Append(CultureInfo.InvariantCulture, $"{step.Months}m");

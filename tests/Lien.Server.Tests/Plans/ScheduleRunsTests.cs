@@ -50,6 +50,15 @@ public class ScheduleRunsTests
         });
     }
 
+    [Fact]
+    public void Encode_DatesThatDoNotGoForward_OneInstallmentARun()
+    {
+        // Never a plan's schedule (Schedule.Problem refuses it), but the text must still read back as it was.
+        Installment[] schedule = [new(1, new DateOnly(2026, 5, 1), 100), new(2, new DateOnly(2026, 4, 1), 100), new(3, new DateOnly(2026, 4, 1), 100)];
+        Assert.Equal("1,2026-05-01,1,100,0d;2,2026-04-01,1,100,0d;3,2026-04-01,1,100,0d", ScheduleRuns.Encode(schedule));
+        Assert.Equal(schedule, ScheduleRuns.Decode(ScheduleRuns.Encode(schedule)));
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("1,2026-03-10,1,10000")]
