@@ -13,7 +13,7 @@ namespace Lien.Server.AgentApi;
 /// </summary>
 internal sealed class LeaseDelivery(StreamHub hub, LeaseAnnouncements announcements, IOptions<PushOptions> push, TimeProvider time) : ILeaseDelivery
 {
-    public Task LeaseWrittenAsync(LienDb db, Device device, long seq, string jws, CancellationToken ct)
+    public async Task LeaseWrittenAsync(LienDb db, Device device, long seq, string jws, CancellationToken ct)
     {
         var id = device.Id;
         var postgres = !db.IsSqlite;
@@ -22,8 +22,7 @@ internal sealed class LeaseDelivery(StreamHub hub, LeaseAnnouncements announceme
             hub.LeaseCommitted(id, seq, jws);
             if (postgres) announcements.Committed(id);
         });
-        if (device.PushToken is not null)
-            db.PushMessages.Add(new PushMessage { DeviceId = id, Seq = seq, DueAt = time.GetUtcNow() + push.Value.Delay });
-        return Task.CompletedTask;
+        if (device.PushToken is not null) // with the lease's own row: tracked, for the same save, if the device is new in this unit
+            await RawInsert.AddAsync(db, new PushMessage { DeviceId = id, Seq = seq, DueAt = time.GetUtcNow() + push.Value.Delay }, ct, unsaved: device);
     }
 }

@@ -32,8 +32,8 @@ internal sealed class AuditTrail(LienDb db, AuditChain chain, AuditSequencer seq
             Data = data is null ? null : JsonSerializer.Serialize(data, Api.Json.Options),
         };
         e.Mac = chain.MacOf(e);
-        // On SQLite inside a unit of work the event is inserted at once (RawInsert): its id is then taken on the one writer in
-        // the open transaction, so ids still follow commit order.
+        // Inside a unit of work written by RawInsert: on SQLite at once, its id then taken on the one writer in the open
+        // transaction, so ids still follow commit order; on PostgreSQL in the unit's one round trip of writes.
         await RawInsert.AddAsync(db, e, ct);
         if (_wakesAfter != db.UnitOfWork)
         {

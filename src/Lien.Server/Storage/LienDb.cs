@@ -57,13 +57,30 @@ internal abstract class LienDb(DbContextOptions options) : DbContext(options), M
     /// <summary>True while a unit of work is being redone after a conflict.</summary>
     internal bool Redoing { get; set; }
 
+    /// <summary>On PostgreSQL, the unit of work's writes held for its save (<see cref="Storage.PostgresWrites"/>).</summary>
+    internal PostgresWrites PostgresWrites { get; } = new();
+
     public void AfterCommit(Action action) => _afterCommit.Add(action);
 
-    /// <summary>Forgets what the unit of work arranged (after-commit actions, lender locks): it is starting, or was rolled back.</summary>
+    // A save sends the held writes first, even when EF itself has nothing to write (and so runs no command to send them before).
+    public override async Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    {
+        await PostgresWrites.FlushAsync(this, cancellationToken);
+        return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+    }
+
+    public override int SaveChanges(bool acceptAllChangesOnSuccess)
+    {
+        PostgresWrites.Flush(this);
+        return base.SaveChanges(acceptAllChangesOnSuccess);
+    }
+
+    /// <summary>Forgets what the unit of work arranged (after-commit actions, lender locks, held writes): it is starting, or was rolled back.</summary>
     internal void DiscardAfterCommit()
     {
         _afterCommit.Clear();
         LockedLenders.Clear();
+        PostgresWrites.Clear();
         UnitOfWork++;
     }
 

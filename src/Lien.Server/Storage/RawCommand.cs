@@ -33,14 +33,27 @@ internal class RawCommand : IDisposable
     public void Bind(RelationalTypeMapping mapping, string name, object? value, bool nullable) =>
         _command.Parameters.Add(mapping.CreateParameter(_command, name, value, nullable: nullable || value is null));
 
-    public Task<int> ExecuteAsync(CancellationToken ct) =>
-        _writer?.ExecuteKeptNonQuery(_command) is { } rows ? Task.FromResult(rows) : _command.ExecuteNonQueryAsync(ct);
+    public async Task<int> ExecuteAsync(CancellationToken ct)
+    {
+        if (_writer?.ExecuteKeptNonQuery(_command) is { } rows) return rows;
+        await Db.PostgresWrites.FlushAsync(Db, ct); // what the unit wrote before this runs before it
+        return await _command.ExecuteNonQueryAsync(ct);
+    }
 
     /// <summary>The same, for a caller that cannot wait (SQLite runs it synchronously whichever is called).</summary>
-    public int Execute() => _writer?.ExecuteKeptNonQuery(_command) ?? _command.ExecuteNonQuery();
+    public int Execute()
+    {
+        if (_writer?.ExecuteKeptNonQuery(_command) is { } rows) return rows;
+        Db.PostgresWrites.Flush(Db);
+        return _command.ExecuteNonQuery();
+    }
 
-    public Task<DbDataReader> ReadAsync(CancellationToken ct) =>
-        _writer?.ExecuteKept(_command) is { } reader ? Task.FromResult<DbDataReader>(reader) : _command.ExecuteReaderAsync(ct);
+    public async Task<DbDataReader> ReadAsync(CancellationToken ct)
+    {
+        if (_writer?.ExecuteKept(_command) is { } reader) return reader;
+        await Db.PostgresWrites.FlushAsync(Db, ct);
+        return await _command.ExecuteReaderAsync(ct);
+    }
 
     public void Dispose() => _command.Dispose();
 }

@@ -34,7 +34,7 @@ internal static class StorageExtensions
                 var pg = config.GetConnectionString("Lien")
                          ?? throw new InvalidOperationException("Database:Provider is postgres but ConnectionStrings:Lien is not set.");
                 services.AddSingleton(new DataFolder(dataDir, null));
-                services.AddDbContextPool<PostgresLienDb>(o => QuietConflicts(o.UseNpgsql(BoundedPool(pg, config))));
+                services.AddDbContextPool<PostgresLienDb>(o => QuietConflicts(o.UseNpgsql(BoundedPool(pg, config)).AddInterceptors(PostgresFlusher)));
                 services.AddScoped<LienDb>(sp => sp.GetRequiredService<PostgresLienDb>());
                 break;
             default:
@@ -45,6 +45,8 @@ internal static class StorageExtensions
         services.AddExceptionHandler<DatabaseBusy>();
         return services;
     }
+
+    private static readonly PostgresWrites.Flusher PostgresFlusher = new();
 
     /// <summary>
     /// A failed statement or save is not logged as an error by EF: a conflict is redone by <see cref="Transactions"/>

@@ -39,6 +39,7 @@ internal static class Transactions
         finally
         {
             db.Database.AutoSavepointsEnabled = true;
+            db.PostgresWrites.Clear(); // a unit that failed leaves nothing for the context's next user to send
         }
     }
 
@@ -52,7 +53,10 @@ internal static class Transactions
             try
             {
                 var result = await work();
-                await db.SaveChangesAsync(ct);
+                // The unit's held writes and its updates in one round trip when nothing else is to be saved; otherwise
+                // EF's save, which sends the held writes first (PostgresWrites.Flusher).
+                if (!await RawUpdates.TrySaveAsync(db, ct)) await db.SaveChangesAsync(ct);
+                await db.PostgresWrites.FlushAsync(db, ct);
                 await tx.CommitAsync(ct);
                 db.RunAfterCommit();
                 return result;

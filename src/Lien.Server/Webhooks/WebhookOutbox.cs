@@ -27,7 +27,9 @@ internal sealed class WebhookOutbox(WebhookSubscriptions subscriptions, TimeProv
         {
             if (!s.Wants(type)) continue;
             payload ??= new JsonObject { ["type"] = type, ["timestamp"] = now, ["data"] = data() }.ToJsonString(Api.Json.Options);
-            db.WebhookMessages.Add(new WebhookMessage
+            // In a unit of work, written as the unit's other new rows are (RawInsert): at once on SQLite, in the unit's one
+            // round trip on PostgreSQL.
+            await RawInsert.AddAsync(db, new WebhookMessage
             {
                 Id = Guid.CreateVersion7(now),
                 LenderId = lenderId,
@@ -38,7 +40,7 @@ internal sealed class WebhookOutbox(WebhookSubscriptions subscriptions, TimeProv
                 Status = WebhookDeliveryStatus.Pending,
                 DueAt = now,
                 RetryUntil = now + options.Value.RetryFor,
-            });
+            }, ct);
         }
     }
 

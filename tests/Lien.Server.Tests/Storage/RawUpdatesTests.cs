@@ -8,10 +8,10 @@ using Microsoft.EntityFrameworkCore;
 namespace Lien.Server.Tests.Storage;
 
 /// <summary>
-/// <see cref="RawUpdates"/>: a unit of work on the SQLite writer whose only changes are updates writes the changed columns
-/// of each row itself, checks the concurrency tokens as EF does, and is redone when a token moved.
+/// <see cref="RawUpdates"/>: a unit of work whose only changes are updates writes the changed columns of each row itself
+/// (on PostgreSQL in the unit's one round trip), checks the concurrency tokens as EF does, and is redone when a token moved.
 /// </summary>
-public sealed class RawUpdatesTests(SqliteServer server) : IClassFixture<SqliteServer>
+public abstract class RawUpdatesTests(LienServer server)
 {
     private static readonly CancellationToken Ct = CancellationToken.None;
 
@@ -52,8 +52,8 @@ public sealed class RawUpdatesTests(SqliteServer server) : IClassFixture<SqliteS
             return 0;
         }, Ct));
 
-        // Without the token's check the first attempt would have written 11. (The stand-in ran in the unit's own savepoint,
-        // so the redo rolled it back with the rest: on one writer that is the only way to move a token mid-unit.)
+        // Without the token's check the first attempt would have written 11. (The stand-in ran in the unit's own transaction
+        // — on SQLite its savepoint — so the redo rolled it back with the rest.)
         Assert.Equal(2, attempts);
         Assert.Equal(1, await server.WithDbAsync(db => db.Devices.Where(d => d.Id == id).Select(d => d.CodeCount).SingleAsync(Ct)));
     }
@@ -80,3 +80,7 @@ public sealed class RawUpdatesTests(SqliteServer server) : IClassFixture<SqliteS
         return (await tenant.Admin.RegisterAsync()).GetProperty("id").GetGuid();
     }
 }
+
+public sealed class SqliteRawUpdatesTests(SqliteServer server) : RawUpdatesTests(server), IClassFixture<SqliteServer>;
+
+public sealed class PostgresRawUpdatesTests(PostgresServer server) : RawUpdatesTests(server), IClassFixture<PostgresServer>;
