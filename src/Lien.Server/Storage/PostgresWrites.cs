@@ -24,6 +24,7 @@ internal sealed class PostgresWrites
 
     private readonly List<NpgsqlBatchCommand> _commands = [];
     private readonly List<string?> _mustMatchOne = []; // per command: what to say when it does not change exactly one row
+    private readonly List<object?> _inserted = []; // per command: the new row it inserts (RawInsert's entity), or null
 
     /// <summary>Whether a write waits to be sent.</summary>
     public bool Pending => _commands.Count > 0;
@@ -31,17 +32,35 @@ internal sealed class PostgresWrites
     /// <summary>How many writes wait (for tests).</summary>
     public int Count => _commands.Count;
 
+    /// <summary>How many batches this context has sent (for tests: a unit's round trips).</summary>
+    public long Sent { get; private set; }
+
     /// <summary>
     /// Holds <paramref name="sql"/> (positional parameters) with <paramref name="values"/>, each as its mapping stores it.
     /// <paramref name="unlessOneRow"/>: the message of the conflict raised when it changes other than one row.
     /// </summary>
-    public void Add(string sql, ReadOnlySpan<(RelationalTypeMapping Mapping, object? Value, bool Nullable)> values, string? unlessOneRow = null)
+    public void Add(string sql, ReadOnlySpan<(RelationalTypeMapping Mapping, object? Value, bool Nullable)> values, string? unlessOneRow = null,
+        object? inserts = null)
     {
         var command = new NpgsqlBatchCommand(sql);
         foreach (var (mapping, value, nullable) in values)
             command.Parameters.Add(mapping.CreateParameter(ParameterMaker, "", value, nullable: nullable || value is null));
         _commands.Add(command);
         _mustMatchOne.Add(unlessOneRow);
+        _inserted.Add(inserts);
+    }
+
+    /// <summary>
+    /// Hands the held new rows back to EF's change tracker, as added, when the unit's save is EF's anyway (it adds or
+    /// deletes rows of its own): EF orders and batches them with its own, one round trip as before rather than two. False,
+    /// and nothing changed, when something held is not a new row with its entity.
+    /// </summary>
+    public bool TrackInstead(LienDb db)
+    {
+        if (_inserted.Contains(null)) return false;
+        foreach (var row in _inserted) db.Add(row!);
+        Clear();
+        return true;
     }
 
     /// <summary>Forgets what is held (the unit is starting, was rolled back, or is over).</summary>
@@ -49,12 +68,14 @@ internal sealed class PostgresWrites
     {
         _commands.Clear();
         _mustMatchOne.Clear();
+        _inserted.Clear();
     }
 
     /// <summary>Sends what is held, in <paramref name="db"/>'s transaction, in one round trip.</summary>
     public async Task FlushAsync(LienDb db, CancellationToken ct)
     {
         if (!Pending) return;
+        Sent++;
         await using var batch = Batch(db);
         try
         {
@@ -71,6 +92,7 @@ internal sealed class PostgresWrites
     public void Flush(LienDb db)
     {
         if (!Pending) return;
+        Sent++;
         using var batch = Batch(db);
         try
         {

@@ -41,7 +41,7 @@ internal static class RawInsert
         {
             var values = new (RelationalTypeMapping, object?, bool)[shape.Columns.Length];
             for (var i = 0; i < values.Length; i++) values[i] = (shape.Columns[i].Mapping, shape.Columns[i].Get(entity), shape.Columns[i].Nullable);
-            db.PostgresWrites.Add(shape.Sql, values);
+            db.PostgresWrites.Add(shape.Sql, values, inserts: entity);
             return;
         }
         using var command = new RawCommand(db, shape.Sql);

@@ -141,7 +141,7 @@ public sealed class PostgresRawInsertTests(PostgresServer server) : RawInsertTes
     private static readonly CancellationToken Ct = CancellationToken.None;
 
     [Fact]
-    public async Task HeldUntilTheSave_InTheOrderMade_BeforeEfsOwnSave()
+    public async Task HeldUntilTheSave_WhenTheSaveIsEfs_SavedWithItsOwnRows()
     {
         var tenant = await server.NewLenderAsync();
         var now = server.Clock.GetUtcNow();
@@ -151,16 +151,23 @@ public sealed class PostgresRawInsertTests(PostgresServer server) : RawInsertTes
             DeviceId = device.Id, Seq = seq, LenderId = tenant.LenderId, Mode = LeaseMode.Unlocked, IssuedAt = now, ScreenJson = "{}",
             Reason = "held", Cause = "test", Kid = "k", Jws = "a.b.c", CreatedAt = now,
         };
-        await server.WithDbAsync(db => db.InTransactionAsync(async () =>
+        var sent = await server.WithDbAsync(async db =>
+        {
+            var before = db.PostgresWrites.Sent;
+            await db.InTransactionAsync(async () =>
         {
             await RawInsert.AddAsync(db, device, Ct);
             await RawInsert.AddAsync(db, Lease(1), Ct); // names the device held before it
             await RawInsert.AddAsync(db, Lease(2), Ct);
             Assert.Equal(3, db.PostgresWrites.Count); // nothing sent yet
-            // EF's own insert, which names the held device: the held rows go first, or its foreign key fails.
+            // EF's own insert, which names the held device: the save is EF's, and the held rows are handed back to it
+            // (EF orders the inserts: the device before its IMEI and leases, or a foreign key fails).
             db.DeviceImeis.Add(new DeviceImei { Imei = device.Imei, DeviceId = device.Id, LenderId = tenant.LenderId });
             return 0;
-        }, Ct));
+        }, Ct);
+            return db.PostgresWrites.Sent - before;
+        });
+        Assert.Equal(0, sent); // no batch of their own: in EF's one save
         Assert.Equal([1L, 2], await server.WithDbAsync(db => db.Leases.Where(l => l.DeviceId == device.Id).OrderBy(l => l.Seq).Select(l => l.Seq).ToListAsync(Ct)));
         Assert.True(await server.WithDbAsync(db => db.DeviceImeis.AnyAsync(i => i.DeviceId == device.Id, Ct)));
     }

@@ -83,4 +83,31 @@ public abstract class RawUpdatesTests(LienServer server)
 
 public sealed class SqliteRawUpdatesTests(SqliteServer server) : RawUpdatesTests(server), IClassFixture<SqliteServer>;
 
-public sealed class PostgresRawUpdatesTests(PostgresServer server) : RawUpdatesTests(server), IClassFixture<PostgresServer>;
+public sealed class PostgresRawUpdatesTests(PostgresServer server) : RawUpdatesTests(server), IClassFixture<PostgresServer>
+{
+    [Fact]
+    public async Task NewRowsAndUpdates_OneBatch()
+    {
+        var tenant = await server.NewLenderAsync();
+        var id = (await tenant.Admin.RegisterAsync()).Id();
+        var sent = await server.WithDbAsync(async db =>
+        {
+            var before = db.PostgresWrites.Sent;
+            await db.InTransactionAsync(async () =>
+            {
+                var device = await db.Devices.AsTracking().SingleAsync(d => d.Id == id);
+                device.Make = "Infinix";
+                await RawInsert.AddAsync(db, new Lien.Server.Leases.LeaseRecord
+                {
+                    DeviceId = id, Seq = 5000, LenderId = tenant.LenderId, Mode = Lien.Protocol.LeaseMode.Unlocked, IssuedAt = server.Clock.GetUtcNow(),
+                    ScreenJson = "{}", Reason = "one batch", Cause = "test", Kid = "k", Jws = "a.b.c", CreatedAt = server.Clock.GetUtcNow(),
+                }, CancellationToken.None);
+                return 0;
+            });
+            return db.PostgresWrites.Sent - before;
+        });
+        Assert.Equal(1, sent); // the lease's insert and the device's update, together
+        Assert.Equal("Infinix", await server.WithDbAsync(db => db.Devices.Where(d => d.Id == id).Select(d => d.Make).SingleAsync()));
+        Assert.True(await server.WithDbAsync(db => db.Leases.AnyAsync(l => l.DeviceId == id && l.Seq == 5000)));
+    }
+}
