@@ -145,7 +145,7 @@ internal static class AgentApiEndpoints
             return AboveIssued(seq, row.LeaseSeq);
         }
         if (body is not null && body.AppliedSeq > row.AppliedSeq)
-            await applied.RecordAsync(services.GetRequiredService<LienDb>(), deviceId, body.AppliedSeq, ct);
+            await applied.RecordAsync(services.GetRequiredService<LienDb>(), deviceId, row.LenderId, body.AppliedSeq, ct);
         if (body?.PushToken is { Length: > 0 } push)
         {
             var db = services.GetRequiredService<LienDb>();
@@ -175,7 +175,7 @@ internal static class AgentApiEndpoints
             await applied.RefuseAsync(db, auth.Id, ct);
             return AboveIssued(body.Seq, row.LeaseSeq);
         }
-        await applied.RecordAsync(db, auth.Id, body.Seq, ct); // and the stream stops resending
+        await applied.RecordAsync(db, auth.Id, row.LenderId, body.Seq, ct); // and the stream stops resending
         return TypedResults.NoContent();
     }
 

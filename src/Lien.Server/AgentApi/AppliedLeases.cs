@@ -41,15 +41,20 @@ internal sealed class AppliedLeases(TimeProvider time, IMeterFactory meters, Str
     /// <c>lease.applied</c> webhook goes to the lender's endpoints that want one, in the same transaction. Answers once
     /// the transaction holding it has committed. On SQLite, acks that arrive together are written together: every
     /// payment's lease ends in one of these, and each alone took a turn of the one writer for two one-row updates. On
-    /// PostgreSQL each is a transaction of its own on <paramref name="db"/>: there writers run side by side, and one loop
+    /// PostgreSQL each is written on <paramref name="db"/> by itself: there writers run side by side, and one loop
     /// writing everyone's acks fell behind (an ack waiting on a row a payment held made all behind it wait: leases reached
-    /// the bench's devices seconds late, because a device reads its stream on only once its ack is answered).
+    /// the bench's devices seconds late, because a device reads its stream on only once its ack is answered). There an ack
+    /// is one statement, atomic by itself, so when no endpoint of the device's lender (<paramref name="lenderId"/>) wants
+    /// <c>lease.applied</c> it runs with no transaction around it: one round trip, no BEGIN or COMMIT; otherwise in a unit
+    /// of work with its webhook message.
     /// </summary>
-    public async Task RecordAsync(LienDb db, Guid deviceId, long seq, CancellationToken ct)
+    public async Task RecordAsync(LienDb db, Guid deviceId, Guid lenderId, long seq, CancellationToken ct)
     {
         if (!db.IsSqlite)
         {
-            var latency = await db.InTransactionAsync(() => ApplyAsync(db, deviceId, seq, ct), ct);
+            var latency = await webhooks.WantedAsync(db, lenderId, WebhookEventTypes.LeaseApplied, ct)
+                ? await db.InTransactionAsync(() => ApplyAsync(db, deviceId, seq, ct), ct)
+                : await AloneAsync(db, deviceId, seq, ct);
             Applied(deviceId, seq, latency);
             return;
         }
@@ -146,7 +151,20 @@ internal sealed class AppliedLeases(TimeProvider time, IMeterFactory meters, Str
     // the one writer's thread, two pager resets a payment under the payments bench (a perf probe on pager_reset), and
     // without it about 4 % less server CPU a payment (6 alternated pairs, docs/BENCHMARKS.md).
     // Null when it changed nothing.
-    private async Task<(double Ms, string Cause)?> ApplyAsync(LienDb db, Guid deviceId, long seq, CancellationToken ct)
+    private async Task<(double Ms, string Cause)?> AloneAsync(LienDb db, Guid deviceId, long seq, CancellationToken ct)
+    {
+        await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            return await ApplyAsync(db, deviceId, seq, ct, alone: true);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    private async Task<(double Ms, string Cause)?> ApplyAsync(LienDb db, Guid deviceId, long seq, CancellationToken ct, bool alone = false)
     {
         var now = time.GetUtcNow();
         if (db.IsSqlite)
@@ -171,7 +189,7 @@ internal sealed class AppliedLeases(TimeProvider time, IMeterFactory meters, Str
               UPDATE "Leases" AS l SET "AppliedAt" = @AppliedAt FROM d
               WHERE l."DeviceId" = d."Id" AND l."Seq" = @Seq AND l."AppliedAt" IS NULL
               RETURNING l."CreatedAt", l."Cause", l."LenderId", l."Mode"
-              """).With(nameof(LeaseRecord.DeviceId), deviceId).With(nameof(LeaseRecord.Seq), seq);
+              """, alone).With(nameof(LeaseRecord.DeviceId), deviceId).With(nameof(LeaseRecord.Seq), seq);
         if (!db.IsSqlite) lease.With(nameof(LeaseRecord.AppliedAt), now);
         DateTimeOffset createdAt;
         string cause;
@@ -185,7 +203,8 @@ internal sealed class AppliedLeases(TimeProvider time, IMeterFactory meters, Str
             lenderId = lease.Column<Guid>(row, 2, nameof(LeaseRecord.LenderId));
             mode = lease.Column<LeaseMode>(row, 3, nameof(LeaseRecord.Mode));
         }
-        await webhooks.EnqueueAsync(db, lenderId, WebhookEventTypes.LeaseApplied,
+        if (!alone) // alone: no endpoint wanted it
+            await webhooks.EnqueueAsync(db, lenderId, WebhookEventTypes.LeaseApplied,
             () => new JsonObject { ["deviceId"] = deviceId, ["seq"] = seq, ["mode"] = mode.ToString(), ["appliedAt"] = now, ["cause"] = cause }, ct);
         return ((now - createdAt).TotalMilliseconds, cause);
     }

@@ -24,7 +24,7 @@ internal readonly record struct DeviceAuth(DeviceRefusal Refusal, Guid Id = defa
 
 /// <summary>What the device endpoints read of a device: <see cref="WrongCodes"/> so that a check-in writes its report only when it changed.</summary>
 internal sealed record CheckInRow(int TokenEpoch, long LeaseSeq, string LeaseJws, LeaseMode LeaseMode, DateTimeOffset? LeaseUnlockedUntil, long AppliedSeq, string KeySetJson,
-    int WrongCodes = 0);
+    Guid LenderId, int WrongCodes = 0);
 
 /// <summary>
 /// The check-in's one read: the device's lease and its lender's key-set statement. On SQLite it bypasses EF — every fleet
@@ -89,7 +89,7 @@ internal sealed class CheckInReader(DeviceTokens tokens, RateLimits limits) : ID
     {
         public static readonly Func<TDb, Guid, CancellationToken, Task<CheckInRow?>> Run = EF.CompileAsyncQuery((TDb db, Guid id, CancellationToken ct) =>
             db.Devices.Where(d => d.Id == id)
-                .Join(db.Lenders, d => d.LenderId, l => l.Id, (d, l) => new CheckInRow(d.TokenEpoch, d.LeaseSeq, d.LeaseJws, d.LeaseMode, d.LeaseUnlockedUntil, d.AppliedSeq, l.KeySetJson, d.WrongCodes))
+                .Join(db.Lenders, d => d.LenderId, l => l.Id, (d, l) => new CheckInRow(d.TokenEpoch, d.LeaseSeq, d.LeaseJws, d.LeaseMode, d.LeaseUnlockedUntil, d.AppliedSeq, l.KeySetJson, d.LenderId, d.WrongCodes))
                 .FirstOrDefault());
     }
 }

@@ -48,7 +48,7 @@ internal static class LeaseStream
             if (LeaseStreamMachine.HeldAck(again, appliedSeq) is { } held)
             {
                 await using var scope = scopes.CreateAsyncScope();
-                await applied.RecordAsync(scope.ServiceProvider.GetRequiredService<LienDb>(), deviceId, held, ct);
+                await applied.RecordAsync(scope.ServiceProvider.GetRequiredService<LienDb>(), deviceId, again.LenderId, held, ct);
             }
             var (state, step) = machine.Open(again, appliedSeq, time.GetUtcNow(), Random.Shared.NextDouble());
             (row, again) = (null!, null);

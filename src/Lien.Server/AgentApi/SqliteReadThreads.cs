@@ -18,7 +18,7 @@ namespace Lien.Server.AgentApi;
 internal sealed class SqliteReadThreads : IDisposable
 {
     private const string Sql = """
-        SELECT d."TokenEpoch", d."LeaseSeq", d."LeaseJws", d."LeaseMode", d."LeaseUnlockedUntil", d."AppliedSeq", l."KeySetJson", d."WrongCodes"
+        SELECT d."TokenEpoch", d."LeaseSeq", d."LeaseJws", d."LeaseMode", d."LeaseUnlockedUntil", d."AppliedSeq", l."KeySetJson", d."WrongCodes", d."LenderId"
         FROM "Devices" AS d
         INNER JOIN "Lenders" AS l ON d."LenderId" = l."Id"
         WHERE d."Id" = $id
@@ -201,7 +201,7 @@ internal sealed class SqliteReadThreads : IDisposable
             using var r = _command.ExecuteReader(CommandBehavior.SingleRow);
             return r.Read()
                 ? new CheckInRow(r.GetInt32(0), r.GetInt64(1), r.GetString(2), Enum.Parse<LeaseMode>(r.GetString(3)),
-                    r.IsDBNull(4) ? null : SqliteDirect.Instant(r.GetInt64(4)), r.GetInt64(5), r.GetString(6), r.GetInt32(7))
+                    r.IsDBNull(4) ? null : SqliteDirect.Instant(r.GetInt64(4)), r.GetInt64(5), r.GetString(6), r.GetGuid(8), r.GetInt32(7))
                 : null;
         }
 

@@ -19,14 +19,20 @@ internal class RawCommand : IDisposable
 
     protected LienDb Db { get; }
 
-    public RawCommand(LienDb db, string sql)
+    /// <param name="db">The context whose connection (and unit of work's transaction) the statement runs on.</param>
+    /// <param name="sql">The statement; its parameters are bound by <see cref="Bind"/>.</param>
+    /// <param name="alone">
+    /// A PostgreSQL statement that is the whole of its change, atomic by itself, run on the context's open connection with
+    /// no transaction around it (the caller opens the connection); otherwise the statement runs inside a unit of work.
+    /// </param>
+    public RawCommand(LienDb db, string sql, bool alone = false)
     {
         Db = db;
         _writer = db.IsSqlite ? SqliteWriter.Of(db) : null;
         _command = db.Database.GetDbConnection().CreateCommand();
         _command.CommandText = sql;
         _command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction()
-            ?? throw new InvalidOperationException("A raw command runs inside a unit of work (InTransactionAsync).");
+            ?? (alone && !db.IsSqlite ? null : throw new InvalidOperationException("A raw command runs inside a unit of work (InTransactionAsync)."));
     }
 
     /// <summary>Binds <paramref name="name"/> to <paramref name="value"/> as <paramref name="mapping"/> stores it.</summary>
@@ -59,7 +65,7 @@ internal class RawCommand : IDisposable
 }
 
 /// <summary>A <see cref="RawCommand"/> whose parameters and columns are <typeparamref name="TEntity"/>'s properties, by name.</summary>
-internal sealed class RawCommand<TEntity>(LienDb db, string sql) : RawCommand(db, sql) where TEntity : class
+internal sealed class RawCommand<TEntity>(LienDb db, string sql, bool alone = false) : RawCommand(db, sql, alone) where TEntity : class
 {
     /// <summary>Binds <c>@{property}</c> as <typeparamref name="TEntity"/>'s <paramref name="property"/> is stored.</summary>
     public RawCommand<TEntity> With(string property, object? value)

@@ -17,6 +17,14 @@ internal sealed class WebhookOutbox(WebhookSubscriptions subscriptions, TimeProv
             ? EnqueueAsync(db, e.LenderId, e.Action, () => AuditData(e), ct)
             : ValueTask.CompletedTask;
 
+    /// <summary>Whether any endpoint of the lender wants <paramref name="type"/> (read from the subscriptions' cache).</summary>
+    public async ValueTask<bool> WantedAsync(LienDb db, Guid lenderId, string type, CancellationToken ct)
+    {
+        foreach (var s in await subscriptions.ForAsync(db, lenderId, ct))
+            if (s.Wants(type)) return true;
+        return false;
+    }
+
     /// <summary>Adds a message for <paramref name="type"/> to each endpoint of the lender that wants it; <paramref name="data"/> is made only then.</summary>
     public async ValueTask EnqueueAsync(LienDb db, Guid lenderId, string type, Func<JsonObject> data, CancellationToken ct)
     {

@@ -16,7 +16,7 @@ public sealed class LeaseStreamMachineTests
     private static readonly TimeSpan Second = TimeSpan.FromSeconds(1);
 
     private static CheckInRow Row(long seq, long applied, int epoch = 1) =>
-        new(epoch, seq, Jws(seq), LeaseMode.Locked, null, applied, "[]");
+        new(epoch, seq, Jws(seq), LeaseMode.Locked, null, applied, "[]", Guid.Empty);
 
     private static string Jws(long seq) => $"jws-{seq}";
 

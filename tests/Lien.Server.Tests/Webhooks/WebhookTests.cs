@@ -255,6 +255,22 @@ public abstract class WebhookTests(WebhookServer server)
     }
 
     [Fact]
+    public async Task LeaseApplied_NotWanted_AckRecordedAndNoMessage()
+    {
+        // On PostgreSQL such an ack is written by one statement with no transaction around it (AppliedLeases): the ack
+        // is recorded all the same, and the endpoint that wants other events gets no lease.applied.
+        var a = await Server.NewLenderAsync();
+        var device = await a.Admin.RegisterAsync();
+        await a.Admin.PlanAsync(device.Id(), Server.Today.AddDays(20));
+        await EndpointAsync(a.Admin, Receiver.UrlOf(Receiver.NewPath("not-applied")), "payment.recorded");
+        var phone = await Server.Client().EnrollAsync(device.Str("imei"));
+        await Server.Client().AckAsync(phone.DeviceToken, phone.Seq);
+        Assert.Equal(phone.Seq, await Server.WithDbAsync(db => db.Devices.Where(d => d.Id == device.Id()).Select(d => d.AppliedSeq).SingleAsync()));
+        Assert.NotNull(await Server.WithDbAsync(db => db.Leases.Where(l => l.DeviceId == device.Id() && l.Seq == phone.Seq).Select(l => l.AppliedAt).SingleAsync()));
+        Assert.Equal(0, await Server.WithDbAsync(db => db.WebhookMessages.CountAsync(m => m.LenderId == a.LenderId && m.EventType == "lease.applied")));
+    }
+
+    [Fact]
     public async Task NoEndpoint_EventsWriteNoWebhookRows()
     {
         var (a, plan) = await LenderWithPlanAsync();
