@@ -31,18 +31,9 @@ internal static class RawUpdates
 
     /// <summary>
     /// Writes the unit's changes and accepts them, true; false, having written nothing, when they are EF's to save. On
-    /// SQLite each update runs at once; on PostgreSQL they join the unit's held writes, all sent in one round trip.
+    /// SQLite each update runs at once (nothing is held there, so this completes without waiting); on PostgreSQL they
+    /// join the unit's held writes, all sent in one round trip.
     /// </summary>
-    public static bool TrySave(LienDb db)
-    {
-        if (Collect(db) is not { } modified) return false;
-        foreach (var entry in modified) Update(db, entry);
-        db.PostgresWrites.Flush(db);
-        db.ChangeTracker.AcceptAllChanges();
-        return true;
-    }
-
-    /// <summary>The same, sending PostgreSQL's writes without blocking a thread.</summary>
     public static async Task<bool> TrySaveAsync(LienDb db, CancellationToken ct)
     {
         if (Collect(db) is not { } modified) return false;

@@ -108,7 +108,7 @@ internal sealed class SqliteWriter(string connectionString, SqlitePragmas pragma
                     try
                     {
                         var result = await work();
-                        if (!RawUpdates.TrySave(db)) await db.SaveChangesAsync(ct);
+                        if (!await RawUpdates.TrySaveAsync(db, ct)) await db.SaveChangesAsync(ct);
                         _statements.Run(connection, transaction, "RELEASE SAVEPOINT unit;");
                         batch.Units++;
                         return (batch, result);

@@ -54,13 +54,12 @@ internal static class Transactions
             {
                 var result = await work();
                 // The unit's held writes and its updates in one round trip when nothing else is to be saved; otherwise
-                // EF's save, with the held new rows handed back to it (or, if that cannot be, sent first).
+                // EF's save, with the held new rows handed back to it (or, if that cannot be, sent first by the save).
                 if (!await RawUpdates.TrySaveAsync(db, ct))
                 {
                     db.PostgresWrites.TrackInstead(db);
                     await db.SaveChangesAsync(ct);
                 }
-                await db.PostgresWrites.FlushAsync(db, ct);
                 await tx.CommitAsync(ct);
                 db.RunAfterCommit();
                 return result;

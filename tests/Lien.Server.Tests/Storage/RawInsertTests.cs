@@ -155,16 +155,16 @@ public sealed class PostgresRawInsertTests(PostgresServer server) : RawInsertTes
         {
             var before = db.PostgresWrites.Sent;
             await db.InTransactionAsync(async () =>
-        {
-            await RawInsert.AddAsync(db, device, Ct);
-            await RawInsert.AddAsync(db, Lease(1), Ct); // names the device held before it
-            await RawInsert.AddAsync(db, Lease(2), Ct);
-            Assert.Equal(3, db.PostgresWrites.Count); // nothing sent yet
-            // EF's own insert, which names the held device: the save is EF's, and the held rows are handed back to it
-            // (EF orders the inserts: the device before its IMEI and leases, or a foreign key fails).
-            db.DeviceImeis.Add(new DeviceImei { Imei = device.Imei, DeviceId = device.Id, LenderId = tenant.LenderId });
-            return 0;
-        }, Ct);
+            {
+                await RawInsert.AddAsync(db, device, Ct);
+                await RawInsert.AddAsync(db, Lease(1), Ct); // names the device held before it
+                await RawInsert.AddAsync(db, Lease(2), Ct);
+                Assert.Equal(3, db.PostgresWrites.Count); // nothing sent yet
+                // EF's own insert, which names the held device: the save is EF's, and the held rows are handed back to it
+                // (EF orders the inserts: the device before its IMEI and leases, or a foreign key fails).
+                db.DeviceImeis.Add(new DeviceImei { Imei = device.Imei, DeviceId = device.Id, LenderId = tenant.LenderId });
+                return 0;
+            }, Ct);
             return db.PostgresWrites.Sent - before;
         });
         Assert.Equal(0, sent); // no batch of their own: in EF's one save
