@@ -1,3 +1,6 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
 namespace Lien.Server.Tests;
 
 /// <summary>
@@ -29,5 +32,21 @@ public sealed class StartSettingTests : IDisposable
         Assert.Equal(1, code);
         var line = Assert.Single(stderr.Trim().Split('\n'));
         Assert.Contains($"{setting} '{value}' {message}", line);
+    }
+}
+
+/// <summary>
+/// Settings files are read once: reloading them on change would watch the content root and every folder under it, the
+/// default data folder (and its SQLite log, written by every payment) among them.
+/// </summary>
+public sealed class SettingsFilesTests(SqliteServer server) : IClassFixture<SqliteServer>
+{
+    [Fact]
+    public void SettingsFiles_ReadOnce_NotWatched()
+    {
+        var root = Assert.IsAssignableFrom<IConfigurationRoot>(server.Services.GetRequiredService<IConfiguration>());
+        var files = root.Providers.OfType<FileConfigurationProvider>().ToList();
+        Assert.Contains(files, f => f.Source.Path == "appsettings.json");
+        Assert.All(files, f => Assert.False(f.Source.ReloadOnChange, $"{f.Source.Path} is watched for changes"));
     }
 }
