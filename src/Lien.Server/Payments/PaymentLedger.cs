@@ -123,7 +123,7 @@ internal sealed class PaymentLedger(LienDb db, LeaseIssuer leases, AuditTrail au
                     data: new { payment = payment.Id, excess, credit = plan.PaidTotal - (plan.Price - plan.DownPayment), plan.Currency }, ct: ct);
             var device = await ApplyAsync(plan, payment, "payment", actor, ct, toPay!.Subject);
             return new LedgerOutcome.Recorded(payment, device);
-        }, ct);
+        }, ct, deferTransaction: true); // on PostgreSQL: its reads, then its writes as one batch that commits as it ends
 
     /// <summary>Appends the reversal of payment <paramref name="paymentId"/>: a negative entry, never an edit.</summary>
     public Task<LedgerOutcome> ReverseAsync(Guid lenderId, Guid paymentId, string reason, string? providerTransactionId, string actor, CancellationToken ct) =>

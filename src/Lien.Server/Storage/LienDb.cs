@@ -60,6 +60,9 @@ internal abstract class LienDb(DbContextOptions options) : DbContext(options), M
     /// <summary>On PostgreSQL, the unit of work's writes held for its save (<see cref="Storage.PostgresWrites"/>).</summary>
     internal PostgresWrites PostgresWrites { get; } = new();
 
+    /// <summary>Whether a unit of work is running: its transaction is open, or (PostgreSQL) deferred until it is needed.</summary>
+    internal bool InUnitOfWork => Database.CurrentTransaction is not null || PostgresWrites.TransactionDeferred;
+
     public void AfterCommit(Action action) => _afterCommit.Add(action);
 
     // A save sends the held writes first, even when EF itself has nothing to write (and so runs no command to send them before).

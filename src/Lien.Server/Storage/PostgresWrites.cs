@@ -36,6 +36,19 @@ internal sealed class PostgresWrites
     public long Sent { get; private set; }
 
     /// <summary>
+    /// True while a unit of work runs with its transaction deferred (<see cref="Transactions.InTransactionAsync{T}"/>,
+    /// <c>deferTransaction</c>): its reads run alone, each a statement of its own (at READ COMMITTED, which a transaction
+    /// gives each statement too, the same snapshots), and its writes are held until its save sends them as one batch with
+    /// no BEGIN and no COMMIT — PostgreSQL runs a batch that ends in one Sync as one implicit transaction, all or nothing —
+    /// the round trip of a COMMIT saved. Held writes that must be sent earlier (something else is about to run on the
+    /// connection) begin the unit's transaction first, so everything from there on commits together, as without this.
+    /// </summary>
+    public bool TransactionDeferred { get; set; }
+
+    /// <summary>How many transactions deferred units had to begin before their save (for tests).</summary>
+    public long Begun { get; private set; }
+
+    /// <summary>
     /// Holds <paramref name="sql"/> (positional parameters) with <paramref name="values"/>, each as its mapping stores it.
     /// <paramref name="unlessOneRow"/>: the message of the conflict raised when it changes other than one row.
     /// </summary>
@@ -71,11 +84,20 @@ internal sealed class PostgresWrites
         _inserted.Clear();
     }
 
-    /// <summary>Sends what is held, in <paramref name="db"/>'s transaction, in one round trip.</summary>
-    public async Task FlushAsync(LienDb db, CancellationToken ct)
+    /// <summary>
+    /// Sends what is held, in <paramref name="db"/>'s transaction, in one round trip. <paramref name="last"/>: the unit's
+    /// save, after which nothing of the unit runs — in a unit whose transaction is deferred and was never begun, the
+    /// batch is the unit's whole transaction.
+    /// </summary>
+    public async Task FlushAsync(LienDb db, CancellationToken ct, bool last = false)
     {
         if (!Pending) return;
         Sent++;
+        if (NeedsTransaction(db, last))
+        {
+            await db.Database.BeginTransactionAsync(ct);
+            Begun++;
+        }
         await using var batch = Batch(db);
         try
         {
@@ -88,11 +110,16 @@ internal sealed class PostgresWrites
         }
     }
 
-    /// <summary>The same, for a caller that cannot wait (EF's synchronous API).</summary>
+    /// <summary>The same, for a caller that cannot wait (EF's synchronous API); never a unit's last.</summary>
     public void Flush(LienDb db)
     {
         if (!Pending) return;
         Sent++;
+        if (NeedsTransaction(db, last: false))
+        {
+            db.Database.BeginTransaction();
+            Begun++;
+        }
         using var batch = Batch(db);
         try
         {
@@ -105,12 +132,38 @@ internal sealed class PostgresWrites
         }
     }
 
+    /// <summary>
+    /// The transaction a raw statement of a unit runs in: the unit's, or — in a unit whose transaction is deferred — one
+    /// begun now (no round trip: Npgsql sends the BEGIN with the next statement); null outside any unit.
+    /// </summary>
+    public static NpgsqlTransaction? TransactionFor(LienDb db)
+    {
+        if (db.Database.CurrentTransaction?.GetDbTransaction() is NpgsqlTransaction open) return open;
+        if (!db.PostgresWrites.TransactionDeferred) return null;
+        db.PostgresWrites.Begun++;
+        return (NpgsqlTransaction)db.Database.BeginTransaction().GetDbTransaction();
+    }
+
+    private bool NeedsTransaction(LienDb db, bool last) =>
+        db.Database.CurrentTransaction is null && TransactionDeferred && !last;
+
     private NpgsqlBatch Batch(LienDb db)
     {
-        var transaction = db.Database.CurrentTransaction?.GetDbTransaction() as NpgsqlTransaction
-            ?? throw new InvalidOperationException("Held writes are sent inside their unit of work's transaction.");
+        var transaction = db.Database.CurrentTransaction?.GetDbTransaction() as NpgsqlTransaction;
+        if (transaction is null && !TransactionDeferred)
+            throw new InvalidOperationException("Held writes are sent inside their unit of work's transaction.");
         var batch = new NpgsqlBatch((NpgsqlConnection)db.Database.GetDbConnection(), transaction);
-        foreach (var c in _commands) batch.BatchCommands.Add(c);
+        for (var i = 0; i < _commands.Count; i++)
+        {
+            // With no transaction the batch commits as it ends, so a row that must change must be checked inside it:
+            // lien_one_row raises a serialization failure (the unit is redone) and nothing of the batch is kept.
+            if (transaction is null && _mustMatchOne[i] is not null)
+            {
+                _commands[i].CommandText = $"WITH changed AS ({_commands[i].CommandText} RETURNING 1) SELECT lien_one_row(count(*)) FROM changed";
+                _mustMatchOne[i] = null;
+            }
+            batch.BatchCommands.Add(_commands[i]);
+        }
         return batch;
     }
 

@@ -31,8 +31,10 @@ internal class RawCommand : IDisposable
         _writer = db.IsSqlite ? SqliteWriter.Of(db) : null;
         _command = db.Database.GetDbConnection().CreateCommand();
         _command.CommandText = sql;
-        _command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction()
-            ?? (alone && !db.IsSqlite ? null : throw new InvalidOperationException("A raw command runs inside a unit of work (InTransactionAsync)."));
+        // On PostgreSQL in a unit whose transaction is deferred, the transaction is begun now (PostgresWrites.TransactionFor).
+        _command.Transaction = db.IsSqlite || alone ? db.Database.CurrentTransaction?.GetDbTransaction() : PostgresWrites.TransactionFor(db);
+        if (_command.Transaction is null && !(alone && !db.IsSqlite))
+            throw new InvalidOperationException("A raw command runs inside a unit of work (InTransactionAsync).");
     }
 
     /// <summary>Binds <paramref name="name"/> to <paramref name="value"/> as <paramref name="mapping"/> stores it.</summary>

@@ -31,7 +31,7 @@ internal static class RawInsert
     /// </summary>
     public static async Task AddAsync<T>(LienDb db, T entity, CancellationToken ct, object? unsaved = null) where T : class
     {
-        if (db.Database.CurrentTransaction is null || unsaved is not null && db.Entry(unsaved).State == EntityState.Added)
+        if (!db.InUnitOfWork || unsaved is not null && db.Entry(unsaved).State == EntityState.Added)
         {
             db.Set<T>().Add(entity);
             return;

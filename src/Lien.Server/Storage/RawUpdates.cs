@@ -38,7 +38,7 @@ internal static class RawUpdates
     {
         if (Collect(db) is not { } modified) return false;
         foreach (var entry in modified) Update(db, entry);
-        await db.PostgresWrites.FlushAsync(db, ct);
+        await db.PostgresWrites.FlushAsync(db, ct, last: true);
         db.ChangeTracker.AcceptAllChanges();
         return true;
     }

@@ -26,7 +26,16 @@ internal static class Transactions
     /// (a unique key, a plan's version, a serialization failure), everything is read again and redone, so
     /// the loser sees the winner's row: that is how a payment posted twice at once is recorded once.
     /// </summary>
-    public static async Task<T> InTransactionAsync<T>(this LienDb db, Func<Task<T>> work, CancellationToken ct = default)
+    /// <param name="db">The context the unit reads and writes through.</param>
+    /// <param name="work">The unit: its reads, decisions and writes; redone from the start after a conflict.</param>
+    /// <param name="ct">Cancels the unit (nothing of it is kept unless it committed).</param>
+    /// <param name="deferTransaction">
+    /// PostgreSQL: the first attempt begins no transaction until one is needed (<see cref="PostgresWrites.TransactionDeferred"/>),
+    /// so a unit that reads, then writes only rows held for its save, is its reads and one batch — no BEGIN, no COMMIT.
+    /// Only for a unit whose reads need no lock (no <c>FOR UPDATE</c>): a lock taken outside a transaction ends with its
+    /// statement. A redo always runs in a transaction, begun at once. SQLite ignores it (its units share the writer's).
+    /// </param>
+    public static async Task<T> InTransactionAsync<T>(this LienDb db, Func<Task<T>> work, CancellationToken ct = default, bool deferTransaction = false)
     {
         if (db.IsSqlite) return await SqliteWriter.Of(db).RunAsync(db, work, Attempts, ct);
         // A failed save rolls the whole transaction back and redoes it, so EF's savepoint around each save (two more
@@ -34,7 +43,7 @@ internal static class Transactions
         db.Database.AutoSavepointsEnabled = false;
         try
         {
-            return await RunAsync(db, work, ct);
+            return await RunAsync(db, work, deferTransaction, ct);
         }
         finally
         {
@@ -43,13 +52,19 @@ internal static class Transactions
         }
     }
 
-    private static async Task<T> RunAsync<T>(LienDb db, Func<Task<T>> work, CancellationToken ct)
+    private static async Task<T> RunAsync<T>(LienDb db, Func<Task<T>> work, bool deferTransaction, CancellationToken ct)
     {
         for (var attempt = 1; ; attempt++)
         {
             db.DiscardAfterCommit();
             db.Redoing = attempt > 1;
-            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            var deferred = deferTransaction && attempt == 1;
+            if (deferred)
+            {
+                await db.Database.OpenConnectionAsync(ct); // one connection for the unit's statements, as a transaction would hold
+                db.PostgresWrites.TransactionDeferred = true;
+            }
+            else await db.Database.BeginTransactionAsync(ct);
             try
             {
                 var result = await work();
@@ -60,16 +75,27 @@ internal static class Transactions
                     db.PostgresWrites.TrackInstead(db);
                     await db.SaveChangesAsync(ct);
                 }
-                await tx.CommitAsync(ct);
+                // None open: a deferred unit whose writes (if any) went as one batch, committed as it ended.
+                if (db.Database.CurrentTransaction is { } open) await open.CommitAsync(ct);
                 db.RunAfterCommit();
                 return result;
             }
             catch (Exception e) when (attempt < Attempts && IsConflict(e))
             {
-                await tx.RollbackAsync(ct);
+                if (db.Database.CurrentTransaction is { } open) await open.RollbackAsync(ct);
                 db.ChangeTracker.Clear();
                 db.DiscardAfterCommit();
                 await Task.Delay(Random.Shared.Next(1, 5 * attempt), ct);
+            }
+            finally
+            {
+                // Rolls back what did not commit (a failure that is not a conflict), as disposing a transaction does.
+                if (db.Database.CurrentTransaction is { } left) await left.DisposeAsync();
+                if (deferred)
+                {
+                    db.PostgresWrites.TransactionDeferred = false;
+                    await db.Database.CloseConnectionAsync();
+                }
             }
         }
     }
