@@ -7,16 +7,25 @@ using Lien.Protocol;
 using Lien.Server.Lenders;
 using Lien.Server.Storage;
 using Microsoft.Data.Sqlite;
+using Npgsql;
 
 namespace Lien.Server.Readiness;
 
 /// <summary>
 /// Before the server listens, its hot paths run on a throwaway server of its own: the same services and routes
-/// (<c>Program.Build</c>) on a fresh SQLite database in a temporary folder under a key of its own, listening on a loopback
-/// port of its own. A few phones enroll, open their streams, and each pays, receives its lease, acknowledges it and checks
-/// in, over real HTTP. What carries over is only what the process shares: compiled code (the JIT's tiers and the
-/// PGO they gather) and EF Core's compiled queries and model. No lender, device or row of the real database is read or
-/// written, and the folder is deleted after. A failed warm-up is logged and the server starts anyway.
+/// (<c>Program.Build</c>) on a fresh database under a key of its own, listening on a loopback port of its own. A few phones
+/// enroll, open their streams, and each pays, receives its lease, acknowledges it and checks in, over real HTTP. What
+/// carries over is only what the process shares: compiled code (the JIT's tiers and the PGO they gather) and EF Core's
+/// compiled queries and model. No lender, device or row of the real database is read or written. A failed warm-up is
+/// logged and the server starts anyway.
+/// <para>
+/// The fresh database is of the server's own kind, so that its provider's code is what gets compiled: a SQLite file in a
+/// temporary folder (deleted after), or, for a server on PostgreSQL, a database of its own on the same PostgreSQL server,
+/// created here and dropped after (its own database, so the throwaway's NOTIFYs and advisory locks reach no node of the
+/// real one). A role that may not create databases warms up on SQLite instead, as every server did before: then Npgsql and
+/// EF's PostgreSQL provider tier up under the first traffic (about a minute of slower payments on the machine of
+/// docs/BENCHMARKS.md).
+/// </para>
 /// </summary>
 internal static class WarmUp
 {
@@ -46,12 +55,27 @@ internal static class WarmUp
         var time = app.Services.GetRequiredService<TimeProvider>();
         var started = time.GetTimestamp();
         var folder = Path.Combine(Path.GetTempPath(), "lien-warm-up-" + Guid.NewGuid().ToString("N"));
+        var postgres = app.Configuration["Database:Provider"] == "postgres" ? app.Configuration.GetConnectionString("Lien") : null;
+        var postgresDatabase = "lien_warm_up_" + Guid.NewGuid().ToString("N");
+        var postgresCreated = false;
         try
         {
             using var budget = new CancellationTokenSource(Budget, time);
-            var payments = await RunThrowawayAsync(folder, buildThrowaway, time, budget.Token);
-            log.LogInformation("Warmed up in {Seconds:F1} s on a throwaway database: {Payments} payments streamed, acknowledged and checked in.",
-                time.GetElapsedTime(started).TotalSeconds, payments);
+            var settings = new Dictionary<string, string?>
+            {
+                ["Database:Provider"] = "sqlite",
+                ["ConnectionStrings:Lien"] = "",
+                ["Lien:DataDir"] = folder,
+            };
+            if (postgres is not null && await CreatePostgresAsync(postgres, postgresDatabase, log, budget.Token) is { } throwawayDatabase)
+            {
+                postgresCreated = true;
+                settings["Database:Provider"] = "postgres";
+                settings["ConnectionStrings:Lien"] = throwawayDatabase;
+            }
+            var payments = await RunThrowawayAsync(settings, buildThrowaway, time, budget.Token);
+            log.LogInformation("Warmed up in {Seconds:F1} s on a throwaway {Store} database: {Payments} payments streamed, acknowledged and checked in.",
+                time.GetElapsedTime(started).TotalSeconds, postgresCreated ? "PostgreSQL" : "SQLite", payments);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -61,6 +85,7 @@ internal static class WarmUp
         finally
         {
             SqliteConnection.ClearAllPools(); // idle pooled connections only (the real database's reopen when used), so the folder can go
+            if (postgresCreated) await DropPostgresAsync(postgres!, postgresDatabase, log);
             try
             {
                 if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
@@ -72,13 +97,56 @@ internal static class WarmUp
         }
     }
 
-    private static async Task<int> RunThrowawayAsync(string folder, Func<IReadOnlyDictionary<string, string?>, Task<WebApplication>> buildThrowaway, TimeProvider time, CancellationToken ct)
+    // The throwaway database on the real one's PostgreSQL server: its connection string, or null (logged) when the role may
+    // not create databases or the server refuses for another reason — the warm-up then runs on SQLite.
+    private static async Task<string?> CreatePostgresAsync(string connectionString, string database, ILogger log, CancellationToken ct)
     {
-        var settings = new Dictionary<string, string?>
+        try
         {
-            ["Database:Provider"] = "sqlite",
-            ["ConnectionStrings:Lien"] = "",
-            ["Lien:DataDir"] = folder,
+            await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
+            await connection.OpenAsync(ct);
+            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{database}\"", connection);
+            await create.ExecuteNonQueryAsync(ct);
+            return new NpgsqlConnectionStringBuilder(connectionString) { Database = database }.ConnectionString;
+        }
+        catch (PostgresException e)
+        {
+            log.LogInformation("The warm-up runs on SQLite: PostgreSQL did not create a throwaway database for it ({Reason}), so Npgsql and EF's " +
+                "PostgreSQL provider are compiled under the first traffic instead. A role allowed to create databases (CREATEDB) warms those too.", e.MessageText);
+            return null;
+        }
+    }
+
+    // Dropped even while something still holds a connection to it (FORCE, PostgreSQL 13 and later; a plain DROP before).
+    private static async Task DropPostgresAsync(string connectionString, string database, ILogger log)
+    {
+        NpgsqlConnection.ClearAllPools(); // idle pooled connections only: the throwaway's, and the real database's reopen when used
+        try
+        {
+            await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
+            await connection.OpenAsync();
+            try
+            {
+                await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", connection);
+                await drop.ExecuteNonQueryAsync();
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.SyntaxError)
+            {
+                await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\"", connection);
+                await drop.ExecuteNonQueryAsync();
+            }
+        }
+        catch (NpgsqlException e)
+        {
+            log.LogWarning(e, "Could not drop the warm-up's PostgreSQL database {Database}; drop it by hand.", database);
+        }
+    }
+
+    // store: the throwaway's database settings (provider, connection string, data folder).
+    private static async Task<int> RunThrowawayAsync(IReadOnlyDictionary<string, string?> store, Func<IReadOnlyDictionary<string, string?>, Task<WebApplication>> buildThrowaway, TimeProvider time, CancellationToken ct)
+    {
+        var settings = new Dictionary<string, string?>(store)
+        {
             ["Lien:MasterKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
             [Setting] = "false",
             ["Lien:RateLimits:DevicePerDevice:Limit"] = "0", // off: each warm-up phone is busier than any real one

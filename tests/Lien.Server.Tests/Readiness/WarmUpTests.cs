@@ -1,7 +1,10 @@
+using System.Data.Common;
 using System.Diagnostics;
 using System.Net;
+using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Data.Sqlite;
+using Npgsql;
 
 namespace Lien.Server.Tests.Readiness;
 
@@ -17,11 +20,82 @@ public sealed class WarmUpTests : IDisposable
     [Fact]
     public async Task Start_Default_WarmsUpBeforeListeningAndWritesNothingAnyLenderSees()
     {
+        var log = await StartUntilReadyAsync([]);
+        Assert.Matches(@"Warmed up in [0-9.]+ s on a throwaway SQLite database: [0-9]+ payments streamed, acknowledged and checked in", log);
+
+        // The server's own database holds no trace of the warm-up's lender, phones, payments or audit events.
+        await using (var db = new SqliteConnection($"Data Source={Path.Combine(_dataDir, "lien.db")};Pooling=False"))
+        {
+            await db.OpenAsync(TestContext.Current.CancellationToken);
+            await AssertNoRowsAsync(db);
+        }
+        // And its throwaway folder is gone (the runtime's own diagnostic pipes may stay in the temporary folder).
+        Assert.Empty(Directory.GetDirectories(_tempDir, "lien-warm-up-*"));
+    }
+
+    [Fact]
+    public async Task Start_OnPostgres_WarmsUpOnAThrowawayPostgresDatabaseOfItsOwnAndDropsIt()
+    {
+        Assert.SkipUnless(LienServer.PostgresAdmin is not null, $"PostgreSQL tests need {LienServer.PostgresVariable}.");
+        var database = "lien_test_" + Guid.NewGuid().ToString("N");
+        await AdminAsync($"CREATE DATABASE \"{database}\"");
+        var connection = new NpgsqlConnectionStringBuilder(LienServer.PostgresAdmin) { Database = database }.ConnectionString;
+        try
+        {
+            var log = await StartUntilReadyAsync(new() { ["Database__Provider"] = "postgres", ["ConnectionStrings__Lien"] = connection });
+            Assert.Matches(@"Warmed up in [0-9.]+ s on a throwaway PostgreSQL database: [0-9]+ payments streamed, acknowledged and checked in", log);
+            Assert.DoesNotContain("Could not drop", log);
+
+            // Dropped before the server listened: no warm-up database is left on the PostgreSQL server.
+            await using var admin = new NpgsqlConnection(LienServer.PostgresAdmin);
+            await admin.OpenAsync(TestContext.Current.CancellationToken);
+            await using (var left = new NpgsqlCommand("SELECT count(*) FROM pg_database WHERE datname LIKE 'lien\\_warm\\_up\\_%'", admin))
+                Assert.Equal(0L, (long)(await left.ExecuteScalarAsync(TestContext.Current.CancellationToken))!);
+            NpgsqlConnection.ClearAllPools();
+            await using var db = new NpgsqlConnection(connection);
+            await db.OpenAsync(TestContext.Current.CancellationToken);
+            await AssertNoRowsAsync(db);
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            await AdminAsync($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
+        }
+    }
+
+    [Fact]
+    public async Task Start_OnPostgresAsARoleThatMayNotCreateDatabases_WarmsUpOnSqliteAndSaysWhy()
+    {
+        Assert.SkipUnless(LienServer.PostgresAdmin is not null, $"PostgreSQL tests need {LienServer.PostgresVariable}.");
+        var name = "lien_test_" + Guid.NewGuid().ToString("N");
+        var password = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
+        await AdminAsync($"CREATE ROLE \"{name}\" LOGIN NOCREATEDB PASSWORD '{password}'");
+        await AdminAsync($"CREATE DATABASE \"{name}\" OWNER \"{name}\"");
+        var connection = new NpgsqlConnectionStringBuilder(LienServer.PostgresAdmin) { Database = name, Username = name, Password = password }.ConnectionString;
+        try
+        {
+            var log = await StartUntilReadyAsync(new() { ["Database__Provider"] = "postgres", ["ConnectionStrings__Lien"] = connection });
+            Assert.Contains("The warm-up runs on SQLite: PostgreSQL did not create a throwaway database for it (permission denied to create database)", log);
+            Assert.Matches(@"Warmed up in [0-9.]+ s on a throwaway SQLite database: [0-9]+ payments streamed", log);
+            Assert.Empty(Directory.GetDirectories(_tempDir, "lien-warm-up-*"));
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            await AdminAsync($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+            await AdminAsync($"DROP ROLE IF EXISTS \"{name}\"");
+        }
+    }
+
+    // Starts the real server (its data folder and temporary folder this test's), waits for /readyz, checks that the warm-up
+    // ended before it listened, stops it, and answers what it logged.
+    private async Task<string> StartUntilReadyAsync(Dictionary<string, string> settings)
+    {
         Directory.CreateDirectory(_tempDir);
         var port = ServerProcesses.FreePort();
         var output = new StringBuilder();
         using var process = ServerProcess.Start(["--urls", $"http://127.0.0.1:{port}"],
-            new Dictionary<string, string> { ["Lien__DataDir"] = _dataDir, ["TMPDIR"] = _tempDir + "/" });
+            new Dictionary<string, string>(settings) { ["Lien__DataDir"] = _dataDir, ["TMPDIR"] = _tempDir + "/" });
         process.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
         process.BeginOutputReadLine();
         try
@@ -33,27 +107,31 @@ public sealed class WarmUpTests : IDisposable
             var warmedUp = log.IndexOf("Warmed up in", StringComparison.Ordinal);
             Assert.True(warmedUp >= 0, "no warm-up was logged:\n" + log);
             Assert.True(warmedUp < log.IndexOf("Now listening on", StringComparison.Ordinal), "the server listened before its warm-up ended:\n" + log);
-            Assert.Matches(@"Warmed up in [0-9.]+ s on a throwaway database: [0-9]+ payments streamed, acknowledged and checked in", log);
+            return log;
         }
         finally
         {
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync(TestContext.Current.CancellationToken);
         }
+    }
 
-        // The server's own database holds no trace of the warm-up's lender, phones, payments or audit events.
-        await using (var db = new SqliteConnection($"Data Source={Path.Combine(_dataDir, "lien.db")};Pooling=False"))
+    private static async Task AssertNoRowsAsync(DbConnection db)
+    {
+        foreach (var table in new[] { "Lenders", "ApiKeys", "Devices", "Plans", "Payments", "Leases", "AuditEvents", "DeviceSightings" })
         {
-            await db.OpenAsync(TestContext.Current.CancellationToken);
-            foreach (var table in new[] { "Lenders", "ApiKeys", "Devices", "Plans", "Payments", "Leases", "AuditEvents", "DeviceSightings" })
-            {
-                await using var count = db.CreateCommand();
-                count.CommandText = $"SELECT COUNT(*) FROM \"{table}\"";
-                Assert.True(0L == (long)(await count.ExecuteScalarAsync(TestContext.Current.CancellationToken))!, $"{table} has rows after the warm-up");
-            }
+            await using var count = db.CreateCommand();
+            count.CommandText = $"SELECT COUNT(*) FROM \"{table}\"";
+            Assert.True(0L == Convert.ToInt64(await count.ExecuteScalarAsync(TestContext.Current.CancellationToken)), $"{table} has rows after the warm-up");
         }
-        // And its throwaway folder is gone (the runtime's own diagnostic pipes may stay in the temporary folder).
-        Assert.Empty(Directory.GetDirectories(_tempDir, "lien-warm-up-*"));
+    }
+
+    private static async Task AdminAsync(string sql)
+    {
+        await using var admin = new NpgsqlConnection(LienServer.PostgresAdmin);
+        await admin.OpenAsync(TestContext.Current.CancellationToken);
+        await using var command = new NpgsqlCommand(sql, admin);
+        await command.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
     }
 
     [Theory]
