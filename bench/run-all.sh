@@ -24,7 +24,8 @@ run latency dotnet run -c Release --project bench/Lien.Bench.Latency -- --device
 run payments-sqlite dotnet run -c Release --project bench/Lien.Bench.Payments -- --sqlite --concurrency 32 --devices 1024 --seconds 15 --warmup 5
 # PostgreSQL after 60 s of warm-up, as in the tables before: until 2026-12-02 the server's own warm-up ran on SQLite and
 # the Npgsql path tiered up under the load for a minute; it now warms up on a throwaway PostgreSQL database (when the
-# role may create one), and 5 s of warm-up measure what 60 s do (docs/BENCHMARKS.md, the A/B of the warm-up).
+# role may create one): the payments bench after 5 s of warm-up then measures what it does after 60 s (docs/BENCHMARKS.md,
+# the A/B of the warm-up; the M-Pesa and enrollment benches on PostgreSQL were not compared).
 run payments-postgres dotnet run -c Release --project bench/Lien.Bench.Payments -- --postgres "$pg" --concurrency 32 --devices 1024 --seconds 15 --warmup 60
 run mpesa-sqlite-16 dotnet run -c Release --project bench/Lien.Bench.Mpesa -- --sqlite --concurrency 16 --devices 1024 --seconds 30 --warmup 10
 run mpesa-postgres dotnet run -c Release --project bench/Lien.Bench.Mpesa -- --postgres "$pg" --concurrency 32 --devices 1024 --seconds 15 --warmup 60
