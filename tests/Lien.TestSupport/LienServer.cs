@@ -48,6 +48,15 @@ public abstract class LienServer(Store store, bool realClock = false) : WebAppli
     public bool Available => Store == Store.Sqlite || PostgresAdmin is not null;
     public string? PostgresConnection => PostgresAdmin is null ? null : new NpgsqlConnectionStringBuilder(PostgresAdmin) { Database = _pgDatabase }.ConnectionString;
 
+    /// <summary>Runs one statement on the PostgreSQL server <see cref="PostgresVariable"/> names (CREATE and DROP of databases and roles).</summary>
+    public static async Task PostgresAdminAsync(string sql)
+    {
+        await using var admin = new NpgsqlConnection(PostgresAdmin);
+        await admin.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, admin);
+        await command.ExecuteNonQueryAsync();
+    }
+
     /// <summary>Today in the test lenders' time zone (Africa/Nairobi), by the server's clock.</summary>
     public DateOnly Today => Policy.LocalDate(Clock.GetUtcNow(), TimeZoneInfo.FindSystemTimeZoneById("Africa/Nairobi"));
 
@@ -56,10 +65,7 @@ public abstract class LienServer(Store store, bool realClock = false) : WebAppli
         if (!Available) return;
         if (Store == Store.Postgres)
         {
-            await using var admin = new NpgsqlConnection(PostgresAdmin);
-            await admin.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{_pgDatabase}\"", admin);
-            await create.ExecuteNonQueryAsync();
+            await PostgresAdminAsync($"CREATE DATABASE \"{_pgDatabase}\"");
         }
         UseKestrel(0);
         StartServer();
@@ -103,10 +109,7 @@ public abstract class LienServer(Store store, bool realClock = false) : WebAppli
         if (Store == Store.Postgres && PostgresAdmin is not null)
         {
             NpgsqlConnection.ClearAllPools();
-            await using var admin = new NpgsqlConnection(PostgresAdmin);
-            await admin.OpenAsync();
-            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{_pgDatabase}\" WITH (FORCE)", admin);
-            await drop.ExecuteNonQueryAsync();
+            await PostgresAdminAsync($"DROP DATABASE IF EXISTS \"{_pgDatabase}\" WITH (FORCE)");
         }
         if (Directory.Exists(_dataDir)) Directory.Delete(_dataDir, recursive: true);
         GC.SuppressFinalize(this);

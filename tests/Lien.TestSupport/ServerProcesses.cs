@@ -34,10 +34,7 @@ public sealed partial class ServerProcesses : IAsyncDisposable
     {
         if (LienServer.PostgresAdmin is null) Assert.Skip($"needs {LienServer.PostgresVariable}");
         var processes = new ServerProcesses();
-        await using var admin = new NpgsqlConnection(LienServer.PostgresAdmin);
-        await admin.OpenAsync();
-        await using var create = new NpgsqlCommand($"CREATE DATABASE \"{processes._database}\"", admin);
-        await create.ExecuteNonQueryAsync();
+        await LienServer.PostgresAdminAsync($"CREATE DATABASE \"{processes._database}\"");
         return processes;
     }
 
@@ -105,10 +102,7 @@ public sealed partial class ServerProcesses : IAsyncDisposable
             p.Dispose();
         }
         NpgsqlConnection.ClearAllPools();
-        await using var admin = new NpgsqlConnection(LienServer.PostgresAdmin);
-        await admin.OpenAsync();
-        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{_database}\" WITH (FORCE)", admin);
-        await drop.ExecuteNonQueryAsync();
+        await LienServer.PostgresAdminAsync($"DROP DATABASE IF EXISTS \"{_database}\" WITH (FORCE)");
         if (Directory.Exists(_dataDir)) Directory.Delete(_dataDir, true);
     }
 

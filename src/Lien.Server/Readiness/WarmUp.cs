@@ -103,8 +103,7 @@ internal static class WarmUp
     {
         try
         {
-            await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
-            await connection.OpenAsync(ct);
+            await using var connection = await OpenUnpooledAsync(connectionString, ct);
             await using var create = new NpgsqlCommand($"CREATE DATABASE \"{database}\"", connection);
             await create.ExecuteNonQueryAsync(ct);
             return new NpgsqlConnectionStringBuilder(connectionString) { Database = database }.ConnectionString;
@@ -123,8 +122,7 @@ internal static class WarmUp
         NpgsqlConnection.ClearAllPools(); // idle pooled connections only: the throwaway's, and the real database's reopen when used
         try
         {
-            await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
-            await connection.OpenAsync();
+            await using var connection = await OpenUnpooledAsync(connectionString, CancellationToken.None);
             try
             {
                 await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", connection);
@@ -139,6 +137,22 @@ internal static class WarmUp
         catch (NpgsqlException e)
         {
             log.LogWarning(e, "Could not drop the warm-up's PostgreSQL database {Database}; drop it by hand.", database);
+        }
+    }
+
+    // A connection of its own to the real database's PostgreSQL server, for CREATE and DROP DATABASE: none of the pool's.
+    private static async Task<NpgsqlConnection> OpenUnpooledAsync(string connectionString, CancellationToken ct)
+    {
+        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
+        try
+        {
+            await connection.OpenAsync(ct);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
         }
     }
 

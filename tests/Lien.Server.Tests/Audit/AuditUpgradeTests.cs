@@ -27,7 +27,7 @@ public abstract class AuditUpgradeTests(Store store) : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        if (store == Store.Postgres && LienServer.PostgresAdmin is not null) await AdminAsync($"CREATE DATABASE \"{_pgDatabase}\"");
+        if (store == Store.Postgres && LienServer.PostgresAdmin is not null) await LienServer.PostgresAdminAsync($"CREATE DATABASE \"{_pgDatabase}\"");
     }
 
     public async ValueTask DisposeAsync()
@@ -35,19 +35,11 @@ public abstract class AuditUpgradeTests(Store store) : IAsyncLifetime
         if (store == Store.Postgres && LienServer.PostgresAdmin is not null)
         {
             NpgsqlConnection.ClearAllPools();
-            await AdminAsync($"DROP DATABASE IF EXISTS \"{_pgDatabase}\" WITH (FORCE)");
+            await LienServer.PostgresAdminAsync($"DROP DATABASE IF EXISTS \"{_pgDatabase}\" WITH (FORCE)");
         }
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         if (File.Exists(_file)) File.Delete(_file);
         GC.SuppressFinalize(this);
-    }
-
-    private static async Task AdminAsync(string sql)
-    {
-        await using var admin = new NpgsqlConnection(LienServer.PostgresAdmin);
-        await admin.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, admin);
-        await command.ExecuteNonQueryAsync();
     }
 
     private ServiceProvider Services()

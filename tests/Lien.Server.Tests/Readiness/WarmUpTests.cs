@@ -36,31 +36,20 @@ public sealed class WarmUpTests : IDisposable
     [Fact]
     public async Task Start_OnPostgres_WarmsUpOnAThrowawayPostgresDatabaseOfItsOwnAndDropsIt()
     {
-        Assert.SkipUnless(LienServer.PostgresAdmin is not null, $"PostgreSQL tests need {LienServer.PostgresVariable}.");
-        var database = "lien_test_" + Guid.NewGuid().ToString("N");
-        await AdminAsync($"CREATE DATABASE \"{database}\"");
-        var connection = new NpgsqlConnectionStringBuilder(LienServer.PostgresAdmin) { Database = database }.ConnectionString;
-        try
-        {
-            var log = await StartUntilReadyAsync(new() { ["Database__Provider"] = "postgres", ["ConnectionStrings__Lien"] = connection });
-            Assert.Matches(@"Warmed up in [0-9.]+ s on a throwaway PostgreSQL database: [0-9]+ payments streamed, acknowledged and checked in", log);
-            Assert.DoesNotContain("Could not drop", log);
+        await using var fresh = await ServerProcesses.CreateAsync(); // a fresh database, dropped at the end; skips without PostgreSQL
+        var log = await StartUntilReadyAsync(new() { ["Database__Provider"] = "postgres", ["ConnectionStrings__Lien"] = fresh.Connection });
+        Assert.Matches(@"Warmed up in [0-9.]+ s on a throwaway PostgreSQL database: [0-9]+ payments streamed, acknowledged and checked in", log);
+        Assert.DoesNotContain("Could not drop", log);
 
-            // Dropped before the server listened: no warm-up database is left on the PostgreSQL server.
-            await using var admin = new NpgsqlConnection(LienServer.PostgresAdmin);
-            await admin.OpenAsync(TestContext.Current.CancellationToken);
-            await using (var left = new NpgsqlCommand("SELECT count(*) FROM pg_database WHERE datname LIKE 'lien\\_warm\\_up\\_%'", admin))
-                Assert.Equal(0L, (long)(await left.ExecuteScalarAsync(TestContext.Current.CancellationToken))!);
-            NpgsqlConnection.ClearAllPools();
-            await using var db = new NpgsqlConnection(connection);
-            await db.OpenAsync(TestContext.Current.CancellationToken);
-            await AssertNoRowsAsync(db);
-        }
-        finally
-        {
-            NpgsqlConnection.ClearAllPools();
-            await AdminAsync($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
-        }
+        // Dropped before the server listened: no warm-up database is left on the PostgreSQL server.
+        await using var admin = new NpgsqlConnection(LienServer.PostgresAdmin);
+        await admin.OpenAsync(TestContext.Current.CancellationToken);
+        await using (var left = new NpgsqlCommand("SELECT count(*) FROM pg_database WHERE datname LIKE 'lien\\_warm\\_up\\_%'", admin))
+            Assert.Equal(0L, (long)(await left.ExecuteScalarAsync(TestContext.Current.CancellationToken))!);
+        NpgsqlConnection.ClearAllPools();
+        await using var db = new NpgsqlConnection(fresh.Connection);
+        await db.OpenAsync(TestContext.Current.CancellationToken);
+        await AssertNoRowsAsync(db);
     }
 
     [Fact]
@@ -69,8 +58,8 @@ public sealed class WarmUpTests : IDisposable
         Assert.SkipUnless(LienServer.PostgresAdmin is not null, $"PostgreSQL tests need {LienServer.PostgresVariable}.");
         var name = "lien_test_" + Guid.NewGuid().ToString("N");
         var password = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
-        await AdminAsync($"CREATE ROLE \"{name}\" LOGIN NOCREATEDB PASSWORD '{password}'");
-        await AdminAsync($"CREATE DATABASE \"{name}\" OWNER \"{name}\"");
+        await LienServer.PostgresAdminAsync($"CREATE ROLE \"{name}\" LOGIN NOCREATEDB PASSWORD '{password}'");
+        await LienServer.PostgresAdminAsync($"CREATE DATABASE \"{name}\" OWNER \"{name}\"");
         var connection = new NpgsqlConnectionStringBuilder(LienServer.PostgresAdmin) { Database = name, Username = name, Password = password }.ConnectionString;
         try
         {
@@ -82,8 +71,8 @@ public sealed class WarmUpTests : IDisposable
         finally
         {
             NpgsqlConnection.ClearAllPools();
-            await AdminAsync($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-            await AdminAsync($"DROP ROLE IF EXISTS \"{name}\"");
+            await LienServer.PostgresAdminAsync($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+            await LienServer.PostgresAdminAsync($"DROP ROLE IF EXISTS \"{name}\"");
         }
     }
 
@@ -124,14 +113,6 @@ public sealed class WarmUpTests : IDisposable
             count.CommandText = $"SELECT COUNT(*) FROM \"{table}\"";
             Assert.True(0L == Convert.ToInt64(await count.ExecuteScalarAsync(TestContext.Current.CancellationToken)), $"{table} has rows after the warm-up");
         }
-    }
-
-    private static async Task AdminAsync(string sql)
-    {
-        await using var admin = new NpgsqlConnection(LienServer.PostgresAdmin);
-        await admin.OpenAsync(TestContext.Current.CancellationToken);
-        await using var command = new NpgsqlCommand(sql, admin);
-        await command.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
     }
 
     [Theory]
