@@ -42,6 +42,11 @@ internal sealed record BenchOptions(string Postgres, bool Sqlite, int Concurrenc
         for (var i = 0; i < args.Length; i++)
         {
             var a = args[i];
+            if (a is "--help" or "-h")
+            {
+                Console.WriteLine($"Options: {usage}");
+                Environment.Exit(0);
+            }
             if (a == "--sqlite") sqlite = true;
             else if (a == "--postgres")
             {
@@ -50,7 +55,7 @@ internal sealed record BenchOptions(string Postgres, bool Sqlite, int Concurrenc
             }
             else if (a.StartsWith("--env=", StringComparison.Ordinal) && a[6..].Split('=', 2) is [{ Length: > 0 } key, var value]) serverEnv.Add(new(key, value));
             else if ((Valued.Contains(a) || ownValued.Contains(a)) && i + 1 < args.Length) values[a] = args[++i];
-            else throw new ArgumentException($"unknown or incomplete option '{a}'. Options: {usage}");
+            else Refuse($"unknown or incomplete option '{a}'. Options: {usage}");
         }
         var server = values.TryGetValue("--server", out var s) ? Path.GetFullPath(s) : Path.Combine(RepoRoot(), "src", "Lien.Server", "bin", "Release", "net10.0", "Lien.Server.dll");
         var options = new BenchOptions(values.GetValueOrDefault("--postgres") ?? LocalPostgres, sqlite || (sqliteByDefault && !postgres), 0, 0, 0, server, serverEnv, values);
@@ -63,8 +68,21 @@ internal sealed record BenchOptions(string Postgres, bool Sqlite, int Concurrenc
     }
 
     /// <summary>The integer option <paramref name="name"/>, at least <paramref name="min"/>, or <paramref name="fallback"/> when not given.</summary>
-    public int Int(string name, int fallback, int min) =>
-        Values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) is var n && n >= min ? n : throw new ArgumentException($"{name} must be at least {min}") : fallback;
+    public int Int(string name, int fallback, int min)
+    {
+        if (!Values.TryGetValue(name, out var v)) return fallback;
+        if (!int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n)) Refuse($"{name} takes a whole number, not '{v}'.");
+        if (n < min) Refuse($"{name} must be at least {min}.");
+        return n;
+    }
+
+    /// <summary>A bad command line: one plain line on standard error and exit code 2, not a stack trace.</summary>
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void Refuse(string message)
+    {
+        Console.Error.WriteLine("error: " + message);
+        Environment.Exit(2);
+    }
 
     /// <summary>The folder holding Lien.slnx, above the working directory or else above the bench's own binaries.</summary>
     private static string RepoRoot()
