@@ -95,6 +95,10 @@ public sealed class WarmUpTests : IDisposable
             var log = await LoggedAsync(output, "Now listening on");
             var warmedUp = log.IndexOf("Warmed up in", StringComparison.Ordinal);
             Assert.True(warmedUp >= 0, "no warm-up was logged:\n" + log);
+            // The operator is told, before the wait, what the start is waiting for and how to skip it.
+            var warming = log.IndexOf("Warming up before listening", StringComparison.Ordinal);
+            Assert.True(warming >= 0 && warming < warmedUp, "the warm-up did not say it was starting:\n" + log);
+            Assert.Contains("Lien:WarmUp=false skips this", log);
             Assert.True(warmedUp < log.IndexOf("Now listening on", StringComparison.Ordinal), "the server listened before its warm-up ended:\n" + log);
             return log;
         }
