@@ -270,20 +270,14 @@ internal sealed record Args(int Devices, int Rate, int Seconds, int Warmup, stri
     public static Args Parse(string[] args)
     {
         const string Usage = "--devices N (10000) --rate N (200) --seconds S (30) --warmup S (10) --server-dll PATH --workstation-gc --client-gc --env=KEY=VALUE (to the server)";
-        if (args.Contains("--help") || args.Contains("-h"))
-        {
-            Console.WriteLine("Options: " + Usage);
-            Environment.Exit(0);
-        }
+        CommandLine.HelpIfAsked(args, Usage);
         string? Get(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
-        // A bad number is one plain line and exit code 2, not a stack trace.
         int Whole(string name, int fallback, int min)
         {
             if (Get(name) is not { } text) return fallback;
-            if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= min) return n;
-            Console.Error.WriteLine($"error: {name} takes a whole number of at least {min}, not '{text}'. Options: {Usage}");
-            Environment.Exit(2);
-            return 0;
+            if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < min)
+                CommandLine.Refuse($"{name} takes a whole number of at least {min}, not '{text}'. Options: {Usage}");
+            return n;
         }
         return new Args(Whole("--devices", 10000, 1), Whole("--rate", 200, 1), Whole("--seconds", 30, 1), Whole("--warmup", 10, 0),
             Get("--server-dll") ?? Path.GetFullPath("src/Lien.Server/bin/Release/net10.0/Lien.Server.dll"), args.Contains("--workstation-gc"), args.Contains("--client-gc"));

@@ -39,14 +39,10 @@ internal sealed record BenchOptions(string Postgres, bool Sqlite, int Concurrenc
         var values = new Dictionary<string, string>();
         var serverEnv = new List<KeyValuePair<string, string>>();
         var (sqlite, postgres) = (false, false);
+        CommandLine.HelpIfAsked(args, usage);
         for (var i = 0; i < args.Length; i++)
         {
             var a = args[i];
-            if (a is "--help" or "-h")
-            {
-                Console.WriteLine($"Options: {usage}");
-                Environment.Exit(0);
-            }
             if (a == "--sqlite") sqlite = true;
             else if (a == "--postgres")
             {
@@ -55,7 +51,7 @@ internal sealed record BenchOptions(string Postgres, bool Sqlite, int Concurrenc
             }
             else if (a.StartsWith("--env=", StringComparison.Ordinal) && a[6..].Split('=', 2) is [{ Length: > 0 } key, var value]) serverEnv.Add(new(key, value));
             else if ((Valued.Contains(a) || ownValued.Contains(a)) && i + 1 < args.Length) values[a] = args[++i];
-            else Refuse($"unknown or incomplete option '{a}'. Options: {usage}");
+            else CommandLine.Refuse($"unknown or incomplete option '{a}'. Options: {usage}");
         }
         var server = values.TryGetValue("--server", out var s) ? Path.GetFullPath(s) : Path.Combine(RepoRoot(), "src", "Lien.Server", "bin", "Release", "net10.0", "Lien.Server.dll");
         var options = new BenchOptions(values.GetValueOrDefault("--postgres") ?? LocalPostgres, sqlite || (sqliteByDefault && !postgres), 0, 0, 0, server, serverEnv, values);
@@ -71,17 +67,9 @@ internal sealed record BenchOptions(string Postgres, bool Sqlite, int Concurrenc
     public int Int(string name, int fallback, int min)
     {
         if (!Values.TryGetValue(name, out var v)) return fallback;
-        if (!int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n)) Refuse($"{name} takes a whole number, not '{v}'.");
-        if (n < min) Refuse($"{name} must be at least {min}.");
+        if (!int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n)) CommandLine.Refuse($"{name} takes a whole number, not '{v}'.");
+        if (n < min) CommandLine.Refuse($"{name} must be at least {min}.");
         return n;
-    }
-
-    /// <summary>A bad command line: one plain line on standard error and exit code 2, not a stack trace.</summary>
-    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
-    private static void Refuse(string message)
-    {
-        Console.Error.WriteLine("error: " + message);
-        Environment.Exit(2);
     }
 
     /// <summary>The folder holding Lien.slnx, above the working directory or else above the bench's own binaries.</summary>
