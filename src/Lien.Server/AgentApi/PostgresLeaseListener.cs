@@ -53,7 +53,7 @@ internal sealed class PostgresLeaseListener(IServiceScopeFactory scopes, StreamH
         {
             try
             {
-                await using var conn = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { KeepAlive = 30, Pooling = false }.ConnectionString);
+                await using var conn = PostgresNotifications.Dedicated(connectionString);
                 await conn.OpenAsync(stoppingToken);
                 while (await announcements.Reader.WaitToReadAsync(stoppingToken))
                 {

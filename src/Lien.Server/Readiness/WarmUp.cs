@@ -26,6 +26,11 @@ namespace Lien.Server.Readiness;
 /// EF's PostgreSQL provider tier up under the first traffic (about a minute of slower payments on the machine of
 /// docs/BENCHMARKS.md).
 /// </para>
+/// <para>
+/// A warm-up killed before it could clean up (the process killed, the machine stopped) leaves its folder or database
+/// behind. Their names carry the time they were made (a version 7 GUID), so each warm-up first removes the ones older
+/// than <see cref="Stale"/>, which no live warm-up can own (its hard budget is a minute).
+/// </para>
 /// </summary>
 internal static class WarmUp
 {
@@ -61,13 +66,15 @@ internal static class WarmUp
         var started = time.GetTimestamp();
         log.LogInformation("Warming up before listening: the hot paths run on a throwaway database until the JIT is quiet (at most {Seconds:F0} s of them; Lien:WarmUp=false skips this).",
             SoftBudget.TotalSeconds);
-        var folder = Path.Combine(Path.GetTempPath(), "lien-warm-up-" + Guid.NewGuid().ToString("N"));
+        var folder = Path.Combine(Path.GetTempPath(), FolderPrefix + Guid.CreateVersion7(time.GetUtcNow()).ToString("N"));
         var postgres = app.Configuration["Database:Provider"] == "postgres" ? app.Configuration.GetConnectionString("Lien") : null;
-        var postgresDatabase = "lien_warm_up_" + Guid.NewGuid().ToString("N");
+        var postgresDatabase = DatabasePrefix + Guid.CreateVersion7(time.GetUtcNow()).ToString("N");
         var postgresCreated = false;
         try
         {
             using var budget = new CancellationTokenSource(Budget, time);
+            RemoveStaleFolders(time.GetUtcNow(), log);
+            if (postgres is not null) await DropStaleDatabasesAsync(postgres, time.GetUtcNow(), log, budget.Token);
             var settings = new Dictionary<string, string?>
             {
                 ["Database:Provider"] = "sqlite",
@@ -104,6 +111,76 @@ internal static class WarmUp
         }
     }
 
+    private const string FolderPrefix = "lien-warm-up-";
+    private const string DatabasePrefix = "lien_warm_up_";
+
+    /// <summary>How old a warm-up's folder or database must be to be a leftover: ten times the warm-up's hard budget.</summary>
+    internal static readonly TimeSpan Stale = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// Whether <paramref name="name"/> is a warm-up's folder or database (<paramref name="prefix"/> and a version 7 GUID) made
+    /// more than <see cref="Stale"/> before <paramref name="now"/>. Names of any other shape, older warm-ups' among them
+    /// (a random GUID, no time), are never taken for leftovers.
+    /// </summary>
+    internal static bool IsStale(string name, string prefix, DateTimeOffset now)
+    {
+        if (!name.StartsWith(prefix, StringComparison.Ordinal) || !Guid.TryParseExact(name.AsSpan(prefix.Length), "N", out var id) || id.Version != 7)
+            return false;
+        Span<byte> bytes = stackalloc byte[16];
+        id.TryWriteBytes(bytes, bigEndian: true, out _);
+        var milliseconds = ((long)bytes[0] << 40) | ((long)bytes[1] << 32) | ((long)bytes[2] << 24) | ((long)bytes[3] << 16) | ((long)bytes[4] << 8) | bytes[5];
+        return now - DateTimeOffset.FromUnixTimeMilliseconds(milliseconds) > Stale;
+    }
+
+    private static void RemoveStaleFolders(DateTimeOffset now, ILogger log)
+    {
+        string[] folders;
+        try
+        {
+            folders = Directory.GetDirectories(Path.GetTempPath(), FolderPrefix + "*");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.LogWarning(e, "Could not look for folders left by earlier warm-ups.");
+            return;
+        }
+        foreach (var stale in folders.Where(d => IsStale(Path.GetFileName(d), FolderPrefix, now)))
+        {
+            try
+            {
+                Directory.Delete(stale, recursive: true);
+                log.LogInformation("Removed {Folder}, left by a warm-up that was stopped before it could clean up.", stale);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                log.LogWarning(e, "Could not remove {Folder}, left by an earlier warm-up.", stale);
+            }
+        }
+    }
+
+    // Databases only this role may drop are dropped (another role's leftovers fail alone, logged); a server that cannot
+    // list them or connect at all warms up as it would have anyway.
+    private static async Task DropStaleDatabasesAsync(string connectionString, DateTimeOffset now, ILogger log, CancellationToken ct)
+    {
+        List<string> stale = [];
+        try
+        {
+            await using var connection = await OpenUnpooledAsync(connectionString, ct);
+            await using var list = new NpgsqlCommand(@"SELECT datname FROM pg_database WHERE datname LIKE 'lien\_warm\_up\_%'", connection);
+            await using var reader = await list.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+                if (reader.GetString(0) is var name && IsStale(name, DatabasePrefix, now)) stale.Add(name);
+        }
+        catch (NpgsqlException e)
+        {
+            log.LogWarning(e, "Could not look for databases left by earlier warm-ups.");
+            return;
+        }
+        foreach (var name in stale)
+            if (await DropPostgresAsync(connectionString, name, log))
+                log.LogInformation("Dropped the database {Database}, left by a warm-up that was stopped before it could clean up.", name);
+    }
+
     // The throwaway database on the real one's PostgreSQL server: its connection string, or null (logged) when the role may
     // not create databases or the server refuses for another reason — the warm-up then runs on SQLite.
     private static async Task<string?> CreatePostgresAsync(string connectionString, string database, ILogger log, CancellationToken ct)
@@ -124,7 +201,7 @@ internal static class WarmUp
     }
 
     // Dropped even while something still holds a connection to it (FORCE, PostgreSQL 13 and later; a plain DROP before).
-    private static async Task DropPostgresAsync(string connectionString, string database, ILogger log)
+    private static async Task<bool> DropPostgresAsync(string connectionString, string database, ILogger log)
     {
         NpgsqlConnection.ClearAllPools(); // idle pooled connections only: the throwaway's, and the real database's reopen when used
         try
@@ -140,10 +217,12 @@ internal static class WarmUp
                 await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\"", connection);
                 await drop.ExecuteNonQueryAsync();
             }
+            return true;
         }
         catch (NpgsqlException e)
         {
             log.LogWarning(e, "Could not drop the warm-up's PostgreSQL database {Database}; drop it by hand.", database);
+            return false;
         }
     }
 

@@ -6,6 +6,13 @@ namespace Lien.Server.Storage;
 internal static class PostgresNotifications
 {
     /// <summary>
+    /// A connection of its own for one long-lived channel (a LISTEN, or the announcements of commits): outside the pool,
+    /// so it is never handed to a unit of work, with TCP keep-alives so a dead peer is noticed within a minute.
+    /// </summary>
+    public static NpgsqlConnection Dedicated(string connectionString) =>
+        new(new NpgsqlConnectionStringBuilder(connectionString) { KeepAlive = 30, Pooling = false }.ConnectionString);
+
+    /// <summary>
     /// LISTENs on <paramref name="channel"/> until <paramref name="stoppingToken"/> ends, reconnecting a second after a lost
     /// connection; <paramref name="heard"/> gets each payload, and <paramref name="listening"/> runs after each LISTEN (what
     /// was announced while the node was not listening is not heard: the caller makes up for it there).
@@ -17,7 +24,7 @@ internal static class PostgresNotifications
         {
             try
             {
-                await using var conn = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { KeepAlive = 30, Pooling = false }.ConnectionString);
+                await using var conn = Dedicated(connectionString);
                 await conn.OpenAsync(stoppingToken);
                 conn.Notification += (_, e) => heard(e.Payload);
                 await using (var listen = new NpgsqlCommand($"LISTEN {channel}", conn))

@@ -4,6 +4,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Data.Sqlite;
+using Lien.Server.Readiness;
 using Npgsql;
 
 namespace Lien.Server.Tests.Readiness;
@@ -73,6 +74,65 @@ public sealed class WarmUpTests : IDisposable
             NpgsqlConnection.ClearAllPools();
             await LienServer.PostgresAdminAsync($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
             await LienServer.PostgresAdminAsync($"DROP ROLE IF EXISTS \"{name}\"");
+        }
+    }
+
+    [Fact]
+    public void IsStale_OnlyAWarmUpsNameOlderThanTenMinutes()
+    {
+        var now = DateTimeOffset.Parse("2026-12-02T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
+        string Named(string prefix, TimeSpan ago) => prefix + Guid.CreateVersion7(now - ago).ToString("N");
+        Assert.True(WarmUp.IsStale(Named("lien-warm-up-", TimeSpan.FromMinutes(11)), "lien-warm-up-", now));
+        Assert.True(WarmUp.IsStale(Named("lien_warm_up_", TimeSpan.FromDays(3)), "lien_warm_up_", now));
+        Assert.False(WarmUp.IsStale(Named("lien-warm-up-", TimeSpan.FromMinutes(9)), "lien-warm-up-", now)); // may be a live warm-up's
+        Assert.False(WarmUp.IsStale(Named("lien-warm-up-", -TimeSpan.FromMinutes(30)), "lien-warm-up-", now)); // a clock behind another's
+        Assert.False(WarmUp.IsStale("lien-warm-up-" + Guid.NewGuid().ToString("N"), "lien-warm-up-", now)); // no time in it: never
+        Assert.False(WarmUp.IsStale(Named("lien-warm-up-test-", TimeSpan.FromDays(1)), "lien-warm-up-", now)); // another shape
+        Assert.False(WarmUp.IsStale(Named("lien_warm_up_", TimeSpan.FromDays(1)), "lien-warm-up-", now));
+        Assert.False(WarmUp.IsStale("lien-warm-up-", "lien-warm-up-", now));
+        Assert.False(WarmUp.IsStale(Named("lien-warm-up-", TimeSpan.FromDays(1)) + "x", "lien-warm-up-", now));
+    }
+
+    [Fact]
+    public async Task Start_AfterAWarmUpThatWasKilled_RemovesItsFolderAndLeavesANewerOne()
+    {
+        Directory.CreateDirectory(_tempDir);
+        var killed = Directory.CreateDirectory(Path.Combine(_tempDir, "lien-warm-up-" + Guid.CreateVersion7(TimeProvider.System.GetUtcNow().AddHours(-1)).ToString("N")));
+        File.WriteAllText(Path.Combine(killed.FullName, "lien.db"), "left");
+        var live = Directory.CreateDirectory(Path.Combine(_tempDir, "lien-warm-up-" + Guid.CreateVersion7(TimeProvider.System.GetUtcNow()).ToString("N")));
+        var old = Directory.CreateDirectory(Path.Combine(_tempDir, "lien-warm-up-" + Guid.NewGuid().ToString("N"))); // before names had a time
+
+        var log = await StartUntilReadyAsync([]);
+        Assert.Contains($"Removed {killed.FullName}, left by a warm-up that was stopped before it could clean up", log);
+        Assert.False(Directory.Exists(killed.FullName));
+        Assert.True(Directory.Exists(live.FullName));
+        Assert.True(Directory.Exists(old.FullName));
+    }
+
+    [Fact]
+    public async Task Start_OnPostgresAfterAWarmUpThatWasKilled_DropsItsDatabaseAndLeavesANewerOne()
+    {
+        await using var fresh = await ServerProcesses.CreateAsync(); // skips without PostgreSQL
+        var killed = "lien_warm_up_" + Guid.CreateVersion7(TimeProvider.System.GetUtcNow().AddHours(-1)).ToString("N");
+        var live = "lien_warm_up_" + Guid.CreateVersion7(TimeProvider.System.GetUtcNow()).ToString("N");
+        await LienServer.PostgresAdminAsync($"CREATE DATABASE \"{killed}\"");
+        await LienServer.PostgresAdminAsync($"CREATE DATABASE \"{live}\"");
+        try
+        {
+            var log = await StartUntilReadyAsync(new() { ["Database__Provider"] = "postgres", ["ConnectionStrings__Lien"] = fresh.Connection });
+            Assert.Contains($"Dropped the database {killed}, left by a warm-up that was stopped before it could clean up", log);
+            await using var admin = new NpgsqlConnection(LienServer.PostgresAdmin);
+            await admin.OpenAsync(TestContext.Current.CancellationToken);
+            await using var left = new NpgsqlCommand("SELECT datname FROM pg_database WHERE datname LIKE 'lien\\_warm\\_up\\_%'", admin);
+            await using var reader = await left.ExecuteReaderAsync(TestContext.Current.CancellationToken);
+            List<string> names = [];
+            while (await reader.ReadAsync(TestContext.Current.CancellationToken)) names.Add(reader.GetString(0));
+            Assert.Equal([live], names); // the killed one's gone, the warm-up's own dropped, the newer one (a live warm-up's) kept
+        }
+        finally
+        {
+            await LienServer.PostgresAdminAsync($"DROP DATABASE IF EXISTS \"{killed}\"");
+            await LienServer.PostgresAdminAsync($"DROP DATABASE IF EXISTS \"{live}\"");
         }
     }
 
