@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# One short run of every benchmark, in a fixed configuration (about 15 minutes on the 2-core Intel machine at a394a7b;
-# each server start waits up to 30 s longer for its warm-up since 1046e65), then the table
+# One short run of every benchmark, in a fixed configuration (19 minutes on the 2-core AMD VM of docs/BENCHMARKS.md, about 15
+# on the Intel one before the warm-up of 1046e65 lengthened every server start), then the table
 # for docs/BENCHMARKS.md with the commit and the CPU the figures come from. PostgreSQL must be running
 # (pg_ctlcluster 15 main start; user postgres, password lien — or LIEN_BENCH_POSTGRES). Logs stay in the folder it names.
 #
