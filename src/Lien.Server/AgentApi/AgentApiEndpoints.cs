@@ -35,6 +35,7 @@ internal static class AgentApiEndpoints
         services.AddSingleton<CheckInReader>();
         services.AddSingleton<LastSeenRecorder>();
         services.AddHostedService(sp => sp.GetRequiredService<LastSeenRecorder>());
+        services.AddSingleton<StreamBursts>();
         services.AddSingleton<StreamHub>();
         services.AddSingleton<AppliedLeases>();
         services.AddSingleton<LeaseAnnouncements>();

@@ -9,7 +9,7 @@ namespace Lien.Server.AgentApi;
 /// stream writes it without reading the database; news from elsewhere (another node's NOTIFY, a lost notification
 /// connection) makes the stream read the device's row instead. Either way a device gets only what was committed.
 /// </summary>
-internal sealed class StreamHub(LeaseAnnouncements announcements)
+internal sealed class StreamHub(LeaseAnnouncements announcements, StreamBursts bursts)
 {
     private readonly ConcurrentDictionary<Guid, Subscriber> _subscribers = new();
 
@@ -81,6 +81,7 @@ internal sealed class StreamHub(LeaseAnnouncements announcements)
             old.Supersede();
             return fresh;
         });
+        bursts.Opened();
         return fresh;
     }
 
