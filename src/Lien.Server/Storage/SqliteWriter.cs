@@ -26,6 +26,14 @@ internal sealed class SqliteWriter(string connectionString, SqlitePragmas pragma
     public const int MaxBatch = 16;
 
     private readonly WriterTurns _gate = new();
+
+    /// <summary>Where the writer's load is counted (<see cref="WriterMetrics"/>); set once the host's meters exist.</summary>
+    public WriterMetrics? Metrics
+    {
+        get => _gate.Metrics;
+        set => _gate.Metrics = value;
+    }
+
     private int _waiting; // units queued for the gate, which the unit before them leaves the transaction open for
     private SqliteConnection? _connection;
     private SqliteTransaction? _transaction;
@@ -271,6 +279,7 @@ internal sealed class SqliteWriter(string connectionString, SqlitePragmas pragma
         }
         Reset();
         Interlocked.Increment(ref _commits);
+        Metrics?.Committed(batch.Units);
         batch.Committed.SetResult();
     }
 

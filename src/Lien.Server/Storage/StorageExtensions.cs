@@ -24,7 +24,11 @@ internal static class StorageExtensions
                 services.AddSingleton(new DataFolder(dataDir, DataFolder.DatabaseFile(cs)));
                 var pragmas = new SqlitePragmas(SqlitePragmas.Validate(config["Lien:Sqlite:Synchronous"]));
                 var writer = new SqliteWriter(cs, pragmas);
-                services.AddSingleton(_ => writer); // made by a factory, so the container disposes it (and its connection) at the end
+                services.AddSingleton(sp => // made by a factory, so the container disposes it (and its connection) at the end
+                {
+                    writer.Metrics = new WriterMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+                    return writer;
+                });
                 services.AddDbContextPool<SqliteLienDb>(o => QuietConflicts(o.UseSqlite(cs).AddInterceptors(pragmas, writer)));
                 ReserveThreads(config);
                 services.AddHostedService<SqliteCheckpointer>();
@@ -106,6 +110,7 @@ internal static class StorageExtensions
     public static async Task MigrateStorageAsync(this IServiceProvider services)
     {
         services.GetRequiredService<DataFolder>().Secure(services.GetRequiredService<ILoggerFactory>().CreateLogger<DataFolder>());
+        _ = services.GetService<SqliteWriter>(); // made now, so its load is counted from the first write
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<LienDb>();
         if (db.IsSqlite)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 
 namespace Lien.Server.Storage;
@@ -16,11 +17,16 @@ namespace Lien.Server.Storage;
 /// </summary>
 internal sealed class WriterTurns : IDisposable
 {
+    /// <summary>Where the time the turn was held and the waits for it are counted, once the host's meters exist.</summary>
+    public WriterMetrics? Metrics { get; set; }
+
+    private long _heldSince; // when the holder took the turn (a Stopwatch timestamp), under _sync
+
     [ThreadStatic] private static bool t_turnThread;
 
     private readonly object _sync = new(); // Monitor.Wait and Pulse, which System.Threading.Lock has not
-    private readonly Queue<TaskCompletionSource> _queue = new();
-    private readonly Queue<TaskCompletionSource> _ahead = new(); // served before _queue
+    private readonly Queue<(TaskCompletionSource Waiter, long Since)> _queue = new();
+    private readonly Queue<(TaskCompletionSource Waiter, long Since)> _ahead = new(); // served before _queue
     private Thread? _thread;
     private bool _held;
     private bool _handOver; // the holder left while others wait: the turn thread gives the turn to the next
@@ -52,11 +58,13 @@ internal sealed class WriterTurns : IDisposable
             if (!_held && Queued == 0)
             {
                 _held = true;
+                _heldSince = Stopwatch.GetTimestamp();
+                Metrics?.Waited(_heldSince, _heldSince);
                 return Task.CompletedTask;
             }
             // Not RunContinuationsAsynchronously: the turn thread runs the waiter's code when it sets this.
             waiter = new TaskCompletionSource();
-            (ahead ? _ahead : _queue).Enqueue(waiter);
+            (ahead ? _ahead : _queue).Enqueue((waiter, Stopwatch.GetTimestamp()));
             _waiters = Queued;
             if (_thread is null)
             {
@@ -78,6 +86,7 @@ internal sealed class WriterTurns : IDisposable
         lock (_sync)
         {
             if (!_held) throw new SynchronizationLockException("The writer's turn was left by someone who did not hold it.");
+            Metrics?.Held(_heldSince, Stopwatch.GetTimestamp());
             if (Queued == 0)
             {
                 _held = false;
@@ -132,7 +141,7 @@ internal sealed class WriterTurns : IDisposable
     {
         while (true)
         {
-            TaskCompletionSource next;
+            (TaskCompletionSource Waiter, long Since) next;
             lock (_sync)
             {
                 if (Queued == 0)
@@ -142,8 +151,11 @@ internal sealed class WriterTurns : IDisposable
                 }
                 next = _ahead.Count > 0 ? _ahead.Dequeue() : _queue.Dequeue();
                 _waiters = Queued;
+                _heldSince = Stopwatch.GetTimestamp();
             }
-            if (next.TrySetResult()) return;
+            // A waiter that gave up waited all the same; its turn is passed on at once.
+            Metrics?.Waited(next.Since, _heldSince);
+            if (next.Waiter.TrySetResult()) return;
         }
     }
 
@@ -154,7 +166,7 @@ internal sealed class WriterTurns : IDisposable
         {
             if (_disposed) return;
             _disposed = true;
-            waiting = [.. _ahead, .. _queue];
+            waiting = [.. _ahead.Select(w => w.Waiter), .. _queue.Select(w => w.Waiter)];
             _ahead.Clear();
             _queue.Clear();
             _waiters = 0;

@@ -254,6 +254,45 @@ public sealed class SqliteWriterTests(SqliteServer server) : IClassFixture<Sqlit
         Assert.Equal([1, 2, 3], read);
     }
 
+    [Fact]
+    public async Task Metrics_TheTurnsHeld_EachWriteWaitForIt_AndTheUnitsEachCommitHeld()
+    {
+        var table = await ScratchTableAsync();
+        var writer = server.Services.GetRequiredService<SqliteWriter>();
+        var meters = server.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        var busy = new System.Collections.Concurrent.ConcurrentQueue<double>();
+        var waits = new System.Collections.Concurrent.ConcurrentQueue<double>();
+        var batches = new System.Collections.Concurrent.ConcurrentQueue<int>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        // This server's meters only: other hosts of the test run publish the same names.
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (ReferenceEquals(instrument.Meter.Scope, meters) && instrument.Name.StartsWith("lien.sqlite.writer.", StringComparison.Ordinal))
+                l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<double>((instrument, value, _, _) =>
+            (instrument.Name == "lien.sqlite.writer.busy_time" ? busy : waits).Enqueue(value));
+        listener.SetMeasurementEventCallback<int>((_, value, _, _) => batches.Enqueue(value));
+        listener.Start();
+
+        // Eight units queue behind a writer of its own, then run: each waited, and they share commits.
+        var held = await server.WithDbAsync(db => db.WriteGateAsync(Ct));
+        var inserting = Parallel.ForEachAsync(Enumerable.Range(1, 8), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, _) =>
+            await server.WithDbAsync(db => db.InTransactionAsync(() => db.Database.ExecuteSqlRawAsync("INSERT INTO " + table + " (k) VALUES ({0})", [i], Ct), Ct)));
+        for (var waited = System.Diagnostics.Stopwatch.StartNew(); writer.Waiting < 8 && waited.Elapsed < TimeSpan.FromSeconds(30);) await Task.Delay(5);
+        held.Dispose();
+        await inserting;
+        listener.Dispose();
+
+        Assert.True(waits.Count(w => w > 0) >= 8, $"waits: {string.Join(", ", waits)}");
+        Assert.All(waits, w => Assert.True(w >= 0));
+        Assert.True(busy.Count >= 9, $"{busy.Count} turns held: the own writer's and the eight units' at least");
+        Assert.All(busy, b => Assert.True(b >= 0));
+        Assert.True(batches.Sum() >= 8, $"commits held {string.Join(", ", batches)} units");
+        Assert.Contains(batches, b => b > 1);
+        Assert.Equal(8, await CountOutsideAsync(table, "1 = 1"));
+    }
+
     // A scratch table with k = 1 … rows in it, each written by a unit of work of its own.
     private async Task<string> ScratchTableAsync(int rows = 0)
     {
